@@ -1,0 +1,5 @@
+"""Provides ``python -m tutor``."""
+
+from tutor.cli import main
+
+raise SystemExit(main())
