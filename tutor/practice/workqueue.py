@@ -1,0 +1,63 @@
+"""Provides the controllers' work queue: keys deduplicated and synced on the next loop turn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Hashable
+
+log = logging.getLogger(__name__)
+
+
+class WorkQueue:
+    """Collects keys; ``sync(key)`` runs once per key soon after, like a client-go work queue."""
+
+    def __init__(self, name: str, sync: Callable[[Hashable], None]) -> None:
+        self.name = name
+        self._sync = sync
+        self._pending: dict[Hashable, None] = {}
+        self._scheduled = False
+        self._timers: dict[Hashable, asyncio.TimerHandle] = {}
+        self.closed = False
+
+    def add(self, key: Hashable) -> None:
+        if self.closed:
+            return
+        self._pending[key] = None
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._drain)
+
+    def add_after(self, key: Hashable, real_seconds: float) -> None:
+        """Requeue ``key`` after a delay (keeps the earliest pending timer)."""
+        if self.closed:
+            return
+        loop = asyncio.get_running_loop()
+        existing = self._timers.get(key)
+        when = loop.time() + real_seconds
+        if existing is not None and existing.when() <= when:
+            return
+        if existing is not None:
+            existing.cancel()
+
+        def fire() -> None:
+            self._timers.pop(key, None)
+            self.add(key)
+
+        self._timers[key] = loop.call_at(when, fire)
+
+    def _drain(self) -> None:
+        self._scheduled = False
+        keys = list(self._pending)
+        self._pending.clear()
+        for key in keys:
+            try:
+                self._sync(key)
+            except Exception:  # noqa: BLE001 - one bad object must not stop the controller
+                log.exception("%s: sync of %r failed", self.name, key)
+
+    def close(self) -> None:
+        self.closed = True
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
