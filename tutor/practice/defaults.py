@@ -90,7 +90,8 @@ def default_service(svc: Obj) -> None:
     spec.setdefault("sessionAffinity", "None")
     for port in spec.get("ports") or []:
         port.setdefault("protocol", "TCP")
-        port.setdefault("targetPort", port.get("port"))
+        if not port.get("targetPort"):
+            port["targetPort"] = port.get("port")
     if spec["type"] in ("NodePort", "LoadBalancer"):
         spec.setdefault("externalTrafficPolicy", "Cluster")
     spec.setdefault("internalTrafficPolicy", "Cluster")

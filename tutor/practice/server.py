@@ -160,11 +160,11 @@ class ApiServer:
             raise errors.MethodNotAllowed(f"the server does not allow this method on the requested resource")
         return await handler(request, info, query)
 
-    async def _body(self, request: web.Request) -> Obj:
+    async def _body(self, request: web.Request, info: RequestInfo | None = None) -> Obj:
         raw = await request.read()
         content_type = request.headers.get("Content-Type", JSON).split(";")[0].strip()
         if protobuf.is_protobuf(content_type):
-            return protobuf.decode(raw)
+            return protobuf.decode(raw, expected_kind=info.res.kind if info and not info.sub else None)
         if content_type in ("application/yaml", "application/apply-patch+yaml"):
             try:
                 data = yaml.safe_load(raw.decode("utf-8"))
@@ -362,7 +362,7 @@ class ApiServer:
                                   "code": 201}, status=201)
         if info.name is not None:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
-        obj = await self._body(request)
+        obj = await self._body(request, info)
         created = self._create(info, obj, query)
         return json_response(created, status=201)
 
@@ -403,7 +403,7 @@ class ApiServer:
     async def _put(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         if info.name is None:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
-        obj = await self._body(request)
+        obj = await self._body(request, info)
         rv = (obj.get("metadata") or {}).get("resourceVersion")
         if not rv and info.sub != "scale":
             raise errors.invalid(info.res.kind, info.res.group, info.name,
