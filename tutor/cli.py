@@ -19,13 +19,15 @@ START_SERVICE = ["expose", "deployment/kubernetes-bootcamp", "--type=NodePort", 
 
 
 def _parser() -> argparse.ArgumentParser:
+    state_help = ("where kube-tutor keeps clusters and progress (default: $KUBE_TUTOR_STATE_DIR, "
+                  "else $XDG_STATE_HOME/kube-tutor)")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--state-dir", metavar="DIR",
-                        help="where kube-tutor keeps clusters and progress (default: $KUBE_TUTOR_STATE_DIR, "
-                             "else $XDG_STATE_HOME/kube-tutor)")
+    # SUPPRESS: a subcommand's absent --state-dir must not override the one given before it.
+    common.add_argument("--state-dir", metavar="DIR", default=argparse.SUPPRESS, help=state_help)
     parser = argparse.ArgumentParser(
-        prog="kube-tutor", parents=[common],
+        prog="kube-tutor",
         description="Learn Kubernetes rolling updates from your terminal, with the real kubectl.")
+    parser.add_argument("--state-dir", metavar="DIR", default=None, help=state_help)
     parser.add_argument("--version", action="version", version=f"kube-tutor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cluster = sub.add_parser("cluster", parents=[common], help="start, inspect or stop the lesson's cluster")
@@ -94,7 +96,16 @@ def cmd_down(backend: PracticeBackend, delete_state: bool) -> int:
     return 0
 
 
-def cmd_start(backend: PracticeBackend) -> int:
+def _self_command(state_flag: str | None) -> str:
+    """How the learner runs kube-tutor again: the bare name when it is on PATH."""
+    name = "kube-tutor"
+    found = shutil.which(name)
+    if found is None or os.path.realpath(found) != os.path.realpath(sys.argv[0]):
+        name = shlex.quote(os.path.abspath(sys.argv[0])) if sys.argv[0].endswith(name) else name
+    return name + (f" --state-dir {shlex.quote(state_flag)}" if state_flag else "")
+
+
+def cmd_start(backend: PracticeBackend, state_flag: str | None = None) -> int:
     """Until the TUI exists: start the cluster, create the lesson's start state, say how to go on."""
     try:
         status = backend.up()
@@ -120,7 +131,8 @@ Start state: deployment kubernetes-bootcamp (4 replicas, v1) and a NodePort serv
 
 Open a terminal for the lesson and point kubectl at the practice cluster:
 
-    eval "$({shlex.quote(sys.argv[0]) if sys.argv[0].endswith('kube-tutor') else 'kube-tutor'} cluster env)"
+    eval "$({_self_command(state_flag).replace(" --state-dir", " cluster env --state-dir", 1)
+             if state_flag else _self_command(None) + " cluster env"})"
 
 Then follow "Updating your app" (https://kubernetes.io/docs/tutorials/kubernetes-basics/update/):
 
@@ -147,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_status(backend)
         if args.action == "down":
             return cmd_down(backend, args.delete_state)
-    return cmd_start(PracticeBackend(state))
+    return cmd_start(PracticeBackend(state), args.state_dir)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 30.0, interval: f
         last = condition()
         if last:
             return last
-        time.sleep(interval)  # noqa: sleep-ok (poll interval of a deadline-bounded wait)
+        time.sleep(interval)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
     pytest.fail(f"timed out after {timeout} s waiting for {message} (last: {last!r})")
 
 

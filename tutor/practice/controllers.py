@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from tutor.practice import defaults, errors
 from tutor.practice.clock import parse_time
 from tutor.practice.events import NODE_NAME
-from tutor.practice.names import random_suffix
 from tutor.practice.selectors import LabelSelector
 from tutor.practice.store import Obj, WatchEvent, deep_copy
 from tutor.practice.workqueue import WorkQueue

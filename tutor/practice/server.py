@@ -157,7 +157,7 @@ class ApiServer:
             "GET": self._get, "POST": self._post, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete,
         }.get(request.method)
         if handler is None:
-            raise errors.MethodNotAllowed(f"the server does not allow this method on the requested resource")
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         return await handler(request, info, query)
 
     async def _body(self, request: web.Request, info: RequestInfo | None = None) -> Obj:
@@ -384,8 +384,8 @@ class ApiServer:
         self._check_namespace(info, obj)
         meta = obj["metadata"]
         if meta.get("name") and meta["name"] != info.name:
-            raise errors.BadRequest("the name of the object (%s) does not match the name on the URL (%s)"
-                                    % (meta["name"], info.name))
+            raise errors.BadRequest(f"the name of the object ({meta['name']}) does not match the name on the "
+                                    f"URL ({info.name})")
         meta["name"] = info.name
         if info.sub == "status":
             if query.get("dryRun") == "All":
