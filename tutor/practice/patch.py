@@ -369,7 +369,7 @@ def _go_v(value: Any) -> str:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e21:
             return str(int(value))
-        return repr(value).replace("e+", "e+").replace("e-0", "e-0")
+        return repr(value)
     if isinstance(value, dict):
         return "map[" + " ".join(f"{k}:{_go_v(value[k])}" for k in sorted(value)) + "]"
     if isinstance(value, list):
@@ -478,8 +478,13 @@ def _lookup(struct: str | None, field: str) -> _Field:
     return _SCHEMA.get(struct, {}).get(field, _NO_METADATA)
 
 
+_ROOT_KINDS = frozenset({"Pod", "PodTemplate", "Deployment", "ReplicaSet", "Service", "Namespace", "Node",
+                         "ServiceAccount"})
+
+
 def _root_struct(kind: str) -> str:
-    return kind if kind in _SCHEMA and kind not in ("Object",) else "Object"
+    """The schema of a kind's top level; any other kind only has ``metadata`` (ObjectMeta) known."""
+    return kind if kind in _ROOT_KINDS else "Object"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -312,7 +312,7 @@ def _lex(text: str) -> list[tuple[str, str]]:
     """Tokenize a selector like ``labels.Lexer`` (runs until the end-of-string token)."""
     items: list[tuple[str, str]] = []
     pos = 0
-    end = text.find("\0")  # Go's lexer treats a NUL byte as the end of input
+    end = text.find("\0")  # Go's lexer reads a NUL byte as "no more input"; simplified to a hard end
     if end >= 0:
         text = text[:end]
     n = len(text)
