@@ -128,3 +128,57 @@ def bootcamp(kube: Kube) -> Kube:
         "service/kubernetes-bootcamp exposed"
     kube("rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s")
     return kube
+
+
+class WatchStream:
+    """``kubectl get pods -w -o json --output-watch-events`` read by a thread, event by event."""
+
+    def __init__(self, kube: Kube, *args: str) -> None:
+        import threading
+
+        self.events: list[dict[str, Any]] = []
+        self._process = kube.popen("get", "pods", "-w", "-o", "json", "--output-watch-events", *args)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        decoder = json.JSONDecoder()
+        buffer = ""
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            buffer += line
+            while buffer.strip():
+                try:
+                    event, end = decoder.raw_decode(buffer.lstrip())
+                except ValueError:
+                    break
+                self.events.append(event)
+                buffer = buffer.lstrip()[end:]
+
+    def wait_for_events(self, count: int) -> None:
+        wait_for(lambda: len(self.events) >= count, message=f"{count} watch events")
+
+    def stop(self) -> list[dict[str, Any]]:
+        self._process.terminate()
+        self._process.wait(10)
+        self._thread.join(10)
+        return self.events
+
+
+def rollout_bounds(events: list[dict[str, Any]], initial: int) -> tuple[int, int, int]:
+    """Replay pod watch events; return (max active pods, min ready active pods, events after the list)."""
+    pods: dict[str, dict[str, Any]] = {}
+    most, least = 0, 10**9
+    for seen, event in enumerate(events, 1):
+        obj = event["object"]
+        if event["type"] == "DELETED":
+            pods.pop(obj["metadata"]["name"], None)
+        else:
+            pods[obj["metadata"]["name"]] = obj
+        if seen < initial:
+            continue
+        active = [p for p in pods.values() if not p["metadata"].get("deletionTimestamp")]
+        ready = [p for p in active if any(c["type"] == "Ready" and c["status"] == "True"
+                                          for c in p["status"].get("conditions", []))]
+        most, least = max(most, len(active)), min(least, len(ready))
+    return most, least, max(0, len(events) - initial)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 
-from tests.practice.conftest import Kube, wait_for
+from tests.practice.conftest import Kube, WatchStream, rollout_bounds, wait_for
 
 V1 = "gcr.io/google-samples/kubernetes-bootcamp:v1"
 V2 = "jocatalin/kubernetes-bootcamp:v2"
@@ -20,32 +18,14 @@ def create(kube: Kube, replicas: int, *extra: str) -> None:
 
 
 def bounds_during(kube: Kube, change: list[str]) -> tuple[int, int]:
-    """Run ``change`` under a pod watch until the rollout completes; return (max active, min available)."""
+    """Run ``change`` under a pod watch until the rollout completes; return (max active, min ready)."""
     initial = len(kube.pods())
-    watch = kube.popen("get", "pods", "-w", "-o", "json", "--output-watch-events")
+    watch = WatchStream(kube)
+    watch.wait_for_events(initial)
     kube(*change)
     kube("rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s")
-    watch.terminate()
-    stream, _ = watch.communicate(timeout=10)
-    decoder = json.JSONDecoder()
-    pods: dict[str, dict] = {}
-    most, least, seen, index, text = 0, 10**9, 0, 0, stream.strip()
-    while index < len(text):
-        event, index = decoder.raw_decode(text, index)
-        while index < len(text) and text[index].isspace():
-            index += 1
-        obj = event["object"]
-        if event["type"] == "DELETED":
-            pods.pop(obj["metadata"]["name"], None)
-        else:
-            pods[obj["metadata"]["name"]] = obj
-        seen += 1
-        if seen < initial:
-            continue
-        active = [p for p in pods.values() if not p["metadata"].get("deletionTimestamp")]
-        ready = [p for p in active if any(c["type"] == "Ready" and c["status"] == "True"
-                                          for c in p["status"].get("conditions", []))]
-        most, least = max(most, len(active)), min(least, len(ready))
+    most, least, after = rollout_bounds(watch.stop(), initial)
+    assert after > 5, "the watch saw the rollout"
     return most, least
 
 
@@ -133,6 +113,5 @@ def test_image_pull_back_off_keeps_the_kubelet_order(kube: Kube) -> None:
     assert status["phase"] == "Pending"
     waiting = status["containerStatuses"][0]["state"]["waiting"]
     assert waiting["reason"] in ("ErrImagePull", "ImagePullBackOff")
-    deleted = subprocess.run  # the pod never started: deletion is immediate (no grace period to wait out)
-    del deleted
+    # The pod never started: deletion is immediate (no grace period to wait out).
     assert kube("delete", "pod", "broken").strip() == f'pod "broken" deleted from {kube.namespace} namespace'

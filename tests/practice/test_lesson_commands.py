@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.request
 
-from tests.practice.conftest import Kube, wait_for
+from tests.practice.conftest import Kube, WatchStream, rollout_bounds, wait_for
 
 V1 = "gcr.io/google-samples/kubernetes-bootcamp:v1"
 V2 = "jocatalin/kubernetes-bootcamp:v2"
@@ -27,33 +26,6 @@ def curl(port: int) -> str:
 def node_port(kube: Kube) -> int:
     out = kube("get", "services/kubernetes-bootcamp", "-o", "go-template={{(index .spec.ports 0).nodePort}}")
     return int(out)
-
-
-def assert_rollout_bounds(stream: str) -> None:
-    """Replay a `get pods -w -o json --output-watch-events` stream: 3 <= available, active <= 5."""
-    decoder = json.JSONDecoder()
-    pods: dict[str, dict] = {}
-    seen = 0
-    text = stream.strip()
-    index = 0
-    while index < len(text):
-        event, index = decoder.raw_decode(text, index)
-        while index < len(text) and text[index].isspace():
-            index += 1
-        obj = event["object"]
-        if event["type"] == "DELETED":
-            pods.pop(obj["metadata"]["name"], None)
-        else:
-            pods[obj["metadata"]["name"]] = obj
-        seen += 1
-        if seen < 4:  # the stream starts with one ADDED per existing pod
-            continue
-        active = [p for p in pods.values() if not p["metadata"].get("deletionTimestamp")]
-        available = [p for p in active if any(c["type"] == "Ready" and c["status"] == "True"
-                                              for c in p["status"].get("conditions", []))]
-        assert len(active) <= 5, f"{len(active)} active pods after event {seen}"
-        assert len(available) >= 3, f"only {len(available)} available pods after event {seen}"
-    assert seen > 10, "the watch saw too few events"
 
 
 def test_start_state_has_four_running_pods(bootcamp: Kube) -> None:
@@ -114,7 +86,8 @@ def test_describe_pods_deployment_service(bootcamp: Kube) -> None:
 def test_the_whole_lesson(bootcamp: Kube) -> None:
     kube = bootcamp
     # Step 1: update to v2, watching that the rollout keeps 3..5 pods.
-    watch = kube.popen("get", "pods", "-w", "-o", "json", "--output-watch-events")
+    watch = WatchStream(kube)
+    watch.wait_for_events(4)
     out = kube("set", "image", "deployments/kubernetes-bootcamp", f"kubernetes-bootcamp={V2}")
     assert out.strip() == "deployment.apps/kubernetes-bootcamp image updated"
     # Step 2: rollout status prints the real waiting lines and ends successfully.
@@ -126,9 +99,10 @@ def test_the_whole_lesson(bootcamp: Kube) -> None:
                         r"(\d+ out of 4 new replicas have been updated|\d+ old replicas are pending termination|"
                         r"\d+ of 4 updated replicas are available)\.\.\.$|"
                         r"^Waiting for deployment spec update to be observed\.\.\.$", line), line
-    watch.terminate()
-    stream, _ = watch.communicate(timeout=10)
-    assert_rollout_bounds(stream)
+    most, least, after = rollout_bounds(watch.stop(), 4)
+    assert after > 10, "the watch saw the rollout"
+    assert most <= 5, f"{most} active pods during the rollout (maxSurge 1)"
+    assert least >= 3, f"only {least} available pods during the rollout (maxUnavailable 1)"
     wait_for(lambda: images(kube) == [f"{V2}"] * 4, message="4 v2 pods")
     # The v1 pods ignore SIGTERM: they stay Terminating for their grace period, then go.
     wait_for(lambda: len(kube.pods()) == 4, message="old pods gone")

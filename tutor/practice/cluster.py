@@ -67,8 +67,9 @@ class PracticeCluster:
         self.clock = Clock(time_scale)
         self.store = Store(self.clock)
         self.recorder = EventRecorder(self.store)
-        self.deployments = DeploymentController(self)
+        # Listener order matters: ReplicaSets act on a scale-down before the Deployment's next sync.
         self.replicasets = ReplicaSetController(self)
+        self.deployments = DeploymentController(self)
         self.scheduler = Scheduler(self)
         self.endpoints = EndpointsController(self)
         self.gc = GarbageCollector(self)

@@ -47,8 +47,16 @@ class ReplicaSetController:
     def __init__(self, cluster: PracticeCluster) -> None:
         self.cluster = cluster
         self.store = cluster.store
-        self.queue = WorkQueue("replicaset", self._sync)  # type: ignore[arg-type]
+        # Scale-downs first: a rolling update never has more live pods than replicas + maxSurge.
+        self.queue = WorkQueue("replicaset", self._sync, self._priority)  # type: ignore[arg-type]
         self.store.add_listener(self._on_event)
+
+    def _priority(self, key: tuple[str, str]) -> int:
+        rs = self.store.get("replicasets", *key)
+        if rs is None:
+            return 0
+        active = sum(1 for p in self._pods(rs) if pod_active(p))
+        return 0 if active > int(rs["spec"].get("replicas", 0)) else 1
 
     def _on_event(self, event: WatchEvent) -> None:
         plural = event.resource.plural

@@ -552,6 +552,8 @@ class DeploymentController:
             if replicas(rs) == 0 or replicas(rs) == status_int(rs, "availableReplicas"):
                 continue
             count = min(max_scaled_down - total, replicas(rs) - status_int(rs, "availableReplicas"))
+            if count <= 0:
+                continue  # status not caught up with a scale-down yet (upstream refuses to scale up here)
             _, rs2 = self._scale_and_record(rs, replicas(rs) - count, d)
             updated[rs["metadata"]["uid"]] = rs2
             total += count

@@ -12,9 +12,11 @@ log = logging.getLogger(__name__)
 class WorkQueue:
     """Collects keys; ``sync(key)`` runs once per key soon after, like a client-go work queue."""
 
-    def __init__(self, name: str, sync: Callable[[Hashable], None]) -> None:
+    def __init__(self, name: str, sync: Callable[[Hashable], None],
+                 priority: Callable[[Hashable], int] | None = None) -> None:
         self.name = name
         self._sync = sync
+        self._priority = priority
         self._pending: dict[Hashable, None] = {}
         self._scheduled = False
         self._timers: dict[Hashable, asyncio.TimerHandle] = {}
@@ -50,6 +52,8 @@ class WorkQueue:
         self._scheduled = False
         keys = list(self._pending)
         self._pending.clear()
+        if self._priority is not None:
+            keys.sort(key=self._priority)
         for key in keys:
             try:
                 self._sync(key)
