@@ -67,4 +67,4 @@ def pull_error(image: str) -> str:
     return (f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to resolve '
             f'reference "{ref}": failed to do request: Head "https://{registry_host}/v2/{path}/manifests/{tag}": '
             f"dial tcp: lookup {registry_host}: no such host (the practice cluster is offline: only the "
-            "lesson's images exist)")
+            "bootcamp images exist)")
