@@ -206,9 +206,10 @@ class PracticeCluster:
                 last_gc = loop.time()
                 self._expire_events()
             if self.store.dirty:
+                # Stored objects are replaced, never mutated, so the snapshot can be encoded off the loop.
                 try:
                     await asyncio.to_thread(self._save_snapshot, self.store.snapshot(), self.kubelet.snapshot())
-                except OSError:
+                except Exception:  # noqa: BLE001 - keep saving later; the log says why this one failed
                     log.exception("saving the practice cluster state failed")
 
     def _save_snapshot(self, store: dict[str, Any], kubelet: dict[str, Any]) -> None:

@@ -68,7 +68,9 @@ class Kubelet:
 
     # ---- state kept across restarts --------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
-        return {"images": sorted(self.images), "logs": self.logs, "requests": self.requests}
+        """Copies taken on the event loop: the saver encodes them in a thread."""
+        return {"images": sorted(self.images), "logs": {uid: list(lines) for uid, lines in self.logs.items()},
+                "requests": dict(self.requests)}
 
     def restore(self, data: dict[str, Any]) -> None:
         self.images = set(data.get("images", registry.PRELOADED))
