@@ -207,13 +207,14 @@ class PracticeCluster:
                 self._expire_events()
             if self.store.dirty:
                 # Stored objects are replaced, never mutated, so the snapshot can be encoded off the loop.
+                self.store.dirty = False
                 try:
                     await asyncio.to_thread(self._save_snapshot, self.store.snapshot(), self.kubelet.snapshot())
                 except Exception:  # noqa: BLE001 - keep saving later; the log says why this one failed
+                    self.store.dirty = True
                     log.exception("saving the practice cluster state failed")
 
     def _save_snapshot(self, store: dict[str, Any], kubelet: dict[str, Any]) -> None:
-        self.store.dirty = False
         data = {"version": 1, "port": self.port, "store": store, "kubelet": kubelet}
         atomic_write(self.state_path, json.dumps(data, separators=(",", ":")).encode())
 
