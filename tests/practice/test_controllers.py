@@ -115,3 +115,18 @@ def test_image_pull_back_off_keeps_the_kubelet_order(kube: Kube) -> None:
     assert waiting["reason"] in ("ErrImagePull", "ImagePullBackOff")
     # The pod never started: deletion is immediate (no grace period to wait out).
     assert kube("delete", "pod", "broken").strip() == f'pod "broken" deleted from {kube.namespace} namespace'
+
+
+def test_a_shorter_grace_period_cuts_a_pending_termination(bootcamp: Kube) -> None:
+    kube = bootcamp
+    bootcamp("patch", "deployment", "kubernetes-bootcamp", "--type=merge", "-p",
+             '{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":3000}}}}')
+    kube("rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s")
+    name = next(p["metadata"]["name"] for p in kube.pods() if not p["metadata"].get("deletionTimestamp"))
+    kube("delete", "pod", name, "--wait=false")
+    pod = kube.json("get", "pod", name)
+    assert pod["metadata"]["deletionGracePeriodSeconds"] == 3000
+    assert " Terminating " in kube("get", "pod", name)
+    done = kube.run("delete", "pod", name, "--grace-period=1")
+    assert done.returncode == 0, done.stderr
+    assert kube.run("get", "pod", name).stderr.strip() == f'Error from server (NotFound): pods "{name}" not found'

@@ -112,6 +112,10 @@ class Kubelet:
         if pod["spec"].get("nodeName") != NODE_NAME:
             return
         if pod["metadata"].get("deletionTimestamp"):
+            shortened = event.old is not None and uid in self._terminating and (
+                event.old["metadata"].get("deletionTimestamp") != pod["metadata"]["deletionTimestamp"])
+            if shortened:
+                self._terminating.pop(uid).cancel()
             if uid not in self._terminating:
                 self._start_termination(pod)
         elif uid not in self._tasks and not (pod.get("status") or {}).get("containerStatuses"):
