@@ -9,7 +9,7 @@ from tutor.practice.clock import parse_time
 from tutor.practice.events import NODE_NAME
 from tutor.practice.selectors import LabelSelector
 from tutor.practice.store import Obj, WatchEvent, deep_copy
-from tutor.practice.workqueue import WorkQueue
+from tutor.practice.workqueue import Controller
 
 if TYPE_CHECKING:
     from tutor.practice.cluster import PracticeCluster
@@ -41,24 +41,21 @@ def pod_active(pod: Obj) -> bool:
             and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"))
 
 
-class ReplicaSetController:
+class ReplicaSetController(Controller):
     """Keeps ``spec.replicas`` pods per ReplicaSet; deletes not-ready pods first on scale-down."""
 
-    def __init__(self, cluster: PracticeCluster) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
-        # Scale-downs first: a rolling update never has more live pods than replicas + maxSurge.
-        self.queue = WorkQueue("replicaset", self._sync, self._priority)  # type: ignore[arg-type]
-        self.store.add_listener(self._on_event)
+    name = "replicaset"
+    cluster: PracticeCluster
 
-    def _priority(self, key: tuple[str, str]) -> int:
+    def priority(self, key: tuple[str, str]) -> int:
+        """Scale-downs first: a rolling update never has more live pods than replicas + maxSurge."""
         rs = self.store.get("replicasets", *key)
         if rs is None:
             return 0
         active = sum(1 for p in self._pods(rs) if pod_active(p))
         return 0 if active > int(rs["spec"].get("replicas", 0)) else 1
 
-    def _on_event(self, event: WatchEvent) -> None:
+    def on_event(self, event: WatchEvent) -> None:
         plural = event.resource.plural
         if plural == "replicasets":
             if event.type != "DELETED":
@@ -72,7 +69,7 @@ class ReplicaSetController:
         uid = rs["metadata"]["uid"]
         return [p for p in self.store.owned_by(uid, "pods") if (controller_ref(p) or {}).get("uid") == uid]
 
-    def _sync(self, key: tuple[str, str]) -> None:
+    def sync(self, key: tuple[str, str]) -> None:
         rs = self.store.get("replicasets", *key)
         if rs is None:
             return
@@ -193,20 +190,17 @@ def _neg(text: str) -> tuple[int, ...]:
     return tuple(-ord(c) for c in text)
 
 
-class Scheduler:
+class Scheduler(Controller):
     """Binds every pending pod to the single node and records ``Scheduled``."""
 
-    def __init__(self, cluster: PracticeCluster) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
-        self.queue = WorkQueue("scheduler", self._sync)  # type: ignore[arg-type]
-        self.store.add_listener(self._on_event)
+    name = "scheduler"
+    cluster: PracticeCluster
 
-    def _on_event(self, event: WatchEvent) -> None:
+    def on_event(self, event: WatchEvent) -> None:
         if event.resource.plural == "pods" and event.type != "DELETED" and not event.obj["spec"].get("nodeName"):
             self.queue.add((event.obj["metadata"]["namespace"], event.obj["metadata"]["name"]))
 
-    def _sync(self, key: tuple[str, str]) -> None:
+    def sync(self, key: tuple[str, str]) -> None:
         pod = self.store.get("pods", *key)
         if pod is None or pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
             return
@@ -227,16 +221,13 @@ class Scheduler:
             component="default-scheduler")
 
 
-class EndpointsController:
+class EndpointsController(Controller):
     """Maintains Endpoints and EndpointSlices for every Service with a selector."""
 
-    def __init__(self, cluster: PracticeCluster) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
-        self.queue = WorkQueue("endpoints", self._sync)  # type: ignore[arg-type]
-        self.store.add_listener(self._on_event)
+    name = "endpoints"
+    cluster: PracticeCluster
 
-    def _on_event(self, event: WatchEvent) -> None:
+    def on_event(self, event: WatchEvent) -> None:
         plural = event.resource.plural
         if plural == "services":
             self.queue.add((event.obj["metadata"]["namespace"], event.obj["metadata"]["name"]))
@@ -251,7 +242,7 @@ class EndpointsController:
                         self.queue.add((namespace, svc["metadata"]["name"]))
                         break
 
-    def _sync(self, key: tuple[str, str]) -> None:
+    def sync(self, key: tuple[str, str]) -> None:
         namespace, name = key
         svc = self.store.get("services", namespace, name)
         if svc is None or svc["metadata"].get("deletionTimestamp"):
@@ -371,23 +362,18 @@ def _subset(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
-class GarbageCollector:
+class GarbageCollector(Controller):
     """Deletes dependents whose owner is gone; handles the foreground and orphan finalizers."""
 
-    def __init__(self, cluster: PracticeCluster) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
-        self.queue = WorkQueue("garbage-collector", self._sync)  # type: ignore[arg-type]
-        self.store.add_listener(self._on_event)
+    name = "garbage-collector"
+    cluster: PracticeCluster
 
-    def _on_event(self, event: WatchEvent) -> None:
+    def on_event(self, event: WatchEvent) -> None:
         meta = event.obj["metadata"]
         if event.type == "DELETED":
             self.queue.add(("owner-gone", meta["uid"]))
         elif meta.get("deletionTimestamp") and set(meta.get("finalizers") or ()) & {"foregroundDeletion", "orphan"}:
             self.queue.add(("finalize", event.resource.plural, meta.get("namespace", ""), meta["name"]))
-        if event.type != "ADDED" or not meta.get("ownerReferences"):
-            pass
         # A dependent that goes away may unblock a foreground deletion of its owner.
         if event.type == "DELETED" or meta.get("deletionTimestamp"):
             for ref in meta.get("ownerReferences") or []:
@@ -400,7 +386,7 @@ class GarbageCollector:
                     return plural, obj
         return None
 
-    def _sync(self, key: tuple) -> None:
+    def sync(self, key: tuple) -> None:
         if key[0] == "owner-gone":
             uid = key[1]
             for dependent in self.store.owned_by(uid):
@@ -455,16 +441,13 @@ class GarbageCollector:
         return self._find(ref.get("uid", "")) is not None
 
 
-class NamespaceController:
+class NamespaceController(Controller):
     """Empties a terminating namespace, then removes it."""
 
-    def __init__(self, cluster: PracticeCluster) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
-        self.queue = WorkQueue("namespace", self._sync)  # type: ignore[arg-type]
-        self.store.add_listener(self._on_event)
+    name = "namespace"
+    cluster: PracticeCluster
 
-    def _on_event(self, event: WatchEvent) -> None:
+    def on_event(self, event: WatchEvent) -> None:
         if event.resource.plural == "namespaces" and event.obj["metadata"].get("deletionTimestamp"):
             self.queue.add(event.obj["metadata"]["name"])
         elif event.type == "DELETED" and event.resource.namespaced:
@@ -473,7 +456,7 @@ class NamespaceController:
             if ns is not None and ns["metadata"].get("deletionTimestamp"):
                 self.queue.add(namespace)
 
-    def _sync(self, name: str) -> None:
+    def sync(self, name: str) -> None:
         ns = self.store.get("namespaces", "", name)
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
             return

@@ -10,7 +10,7 @@ from tutor.practice.clock import parse_time
 from tutor.practice.names import pod_template_hash
 from tutor.practice.selectors import LabelSelector
 from tutor.practice.store import Obj, WatchEvent, deep_copy
-from tutor.practice.workqueue import WorkQueue
+from tutor.practice.workqueue import Controller
 
 if TYPE_CHECKING:
     from tutor.practice.cluster import PracticeCluster
@@ -133,17 +133,14 @@ def remove_condition(status: Obj, type_: str) -> None:
     status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != type_]
 
 
-class DeploymentController:
+class DeploymentController(Controller):
     """Reconciles Deployments into ReplicaSets, exactly one scaling action per sync, like upstream."""
 
-    def __init__(self, cluster: PracticeCluster) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
-        self.queue = WorkQueue("deployment", self._sync_key)  # type: ignore[arg-type]
-        self.store.add_listener(self._on_event)
+    name = "deployment"
+    cluster: PracticeCluster
 
     # ---- wiring ------------------------------------------------------------------------------
-    def _on_event(self, event: WatchEvent) -> None:
+    def on_event(self, event: WatchEvent) -> None:
         plural = event.resource.plural
         if plural == "deployments":
             meta = event.obj["metadata"]
@@ -172,7 +169,7 @@ class DeploymentController:
         return self.store.clock.timestamp()
 
     # ---- sync ----------------------------------------------------------------------------------
-    def _sync_key(self, key: tuple[str, str]) -> None:
+    def sync(self, key: tuple[str, str]) -> None:
         d = self.store.get("deployments", *key)
         if d is None:
             return

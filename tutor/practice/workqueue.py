@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Hashable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -65,3 +66,25 @@ class WorkQueue:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
+
+
+class Controller:
+    """A controller: store events in (``on_event``), keys through a WorkQueue, ``sync(key)`` out."""
+
+    name = "controller"
+
+    def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
+        self.store = cluster.store
+        self.queue = WorkQueue(self.name, self.sync, self.priority)
+        self.store.add_listener(self.on_event)
+
+    def on_event(self, event: Any) -> None:
+        raise NotImplementedError
+
+    def sync(self, key: Any) -> None:
+        raise NotImplementedError
+
+    def priority(self, key: Any) -> int:
+        """Order of keys within one drain (lower first); all equal by default."""
+        return 0
