@@ -1,11 +1,28 @@
-"""Provides process spawning: the only module of kube-tutor that starts other programs."""
+"""Provides process spawning: the only module of kube-tutor that starts other programs.
+
+Synchronous helpers (:func:`run`, :func:`spawn_daemon`) serve the command line; the asyncio side serves the
+interactive tutorial: :class:`Session` runs the learner's shell lines (streaming their output, keeping exported
+variables and the working directory from one line to the next, refusing kubectl flags that would leave
+kube-tutor's practice cluster, see :func:`check_command`), :func:`stream_lines` follows a long-lived command
+such as ``kubectl get pods -w -o json``, and :func:`run_async` is the awaitable twin of :func:`run`.
+Standard library only; never imports textual.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import codecs
+import contextlib
 import os
+import re
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,3 +104,646 @@ def pid_alive(pid: int) -> bool:
     except ChildProcessError:
         finished = 0
     return finished == 0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Refusing kubectl flags that leave the practice cluster
+
+REFUSED_FLAGS: Mapping[str, str] = {
+    "--kubeconfig": "would make kubectl read another kubeconfig",
+    "--context": "would point kubectl at another cluster",
+    "--cluster": "would point kubectl at another cluster",
+    "--server": "would send kubectl's requests to another API server",
+    "-s": "would send kubectl's requests to another API server",
+    "--token": "would make kubectl authenticate as another identity",
+    "--user": "would make kubectl authenticate as another identity",
+}
+"""kubectl flags that reach another cluster or identity, each with the reason it is refused.
+
+``--flag=value`` forms are refused too, and so is ``-s`` with its value attached (``-s=https://x``,
+``-shttps://x``): pflag accepts all of them.
+"""
+
+_OPERATOR_CHARS = "();<>|&\n"
+# Words that may stand before the command itself: `sudo kubectl ...`, `watch -n1 kubectl ...`, `then kubectl ...`.
+_PREFIX_WORDS = frozenset({
+    "!", "{", "if", "then", "else", "elif", "do", "while", "until", "time",
+    "sudo", "doas", "env", "nohup", "nice", "ionice", "timeout", "watch", "exec", "command", "xargs", "stdbuf",
+    "unbuffer", "strace",
+})
+# Programs whose arguments are shell code: `bash -c "kubectl ..."`, `watch "kubectl ..."`.
+_CODE_RUNNERS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "watch"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
+_SEPARATOR = "\0sep"  # stands for a shell operator that starts a new command (never a real word)
+
+
+def _refusal(flag: str) -> str:
+    return (f"kube-tutor: refused: `{flag}` {REFUSED_FLAGS[flag]}; the lesson's commands always use kube-tutor's "
+            f"own kubeconfig. Run it without `{flag}`.")
+
+
+def _is_kubectl(word: str) -> bool:
+    return word == "kubectl" or word.endswith("/kubectl")
+
+
+def _lex(line: str) -> list[str]:
+    """Split a line into words and operators the way the refusal check needs them.
+
+    Raises:
+        ValueError: shlex cannot parse the line (unbalanced quotes, trailing backslash).
+    """
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=_OPERATOR_CHARS)
+    lexer.whitespace_split = True
+    lexer.whitespace = " \t\r"  # a newline separates commands, as in bash
+    lexer.commenters = ""  # `#` is not a comment inside a word; a refused flag after a comment is refused anyway
+    return list(lexer)
+
+
+def _simple_commands(line: str) -> tuple[list[list[str]], list[str]]:
+    """The line's simple commands (their words, redirections dropped) and the nested code found in words.
+
+    Nested code is the text of command substitutions that shlex kept inside one (quoted) word:
+    ``"$(kubectl ...)"`` and ``"`kubectl ...`"``.
+
+    Raises:
+        ValueError: shlex cannot parse the line.
+    """
+    commands: list[list[str]] = [[]]
+    nested: list[str] = []
+    skip_next = False
+    for token in _lex(line):
+        if token and all(char in _OPERATOR_CHARS for char in token):
+            if "(" in token or not ("<" in token or ">" in token):
+                commands.append([])  # ; | || && & ( ) |& newline, <( >( : a new command starts
+            else:
+                skip_next = True  # a redirection: its target is not an argument
+            continue
+        if skip_next:
+            skip_next = False
+            continue
+        start = 0
+        while (found := token.find("$(", start)) >= 0:
+            nested.append(token[found + 2:])
+            start = found + 2
+        pieces = token.split("`")
+        for index, piece in enumerate(pieces):
+            if index:
+                commands.append([])  # a backtick opens or closes a command substitution
+            if not piece:
+                continue
+            if index % 2 and index < len(pieces) - 1 and any(space in piece for space in " \t\n"):
+                nested.append(piece)  # a whole `...` kept in one quoted word
+            else:
+                commands[-1].append(piece)
+    return [words for words in commands if words], nested
+
+
+def _kubectl_arguments(words: list[str]) -> list[str] | None:
+    """The arguments of the kubectl invocation in one simple command, or None if it runs no kubectl."""
+    index = 0
+    while index < len(words) and _ASSIGNMENT.match(words[index]):
+        index += 1
+    if index == len(words):
+        return None
+    if _is_kubectl(words[index]):
+        return words[index + 1:]
+    if words[index] in _PREFIX_WORDS:
+        for position in range(index + 1, len(words)):
+            if _is_kubectl(words[position]):
+                return words[position + 1:]
+    return None
+
+
+def _refused_flag(arguments: list[str]) -> str | None:
+    for word in arguments:
+        if word == "--":
+            return None  # what follows belongs to another program (`kubectl exec pod -- curl -s ...`)
+        if word.startswith("--"):
+            name = word.split("=", 1)[0]
+            if name in REFUSED_FLAGS:
+                return name
+        elif word.startswith("-s"):
+            return "-s"
+    return None
+
+
+def check_command(line: str) -> str | None:
+    """Decide whether a learner's shell line may run.
+
+    kubectl invocations are found with shlex (posix, punctuation characters): a ``kubectl`` word, or a path
+    ending in ``/kubectl``, at the start of a command (after the start of the line or a shell operator
+    ``; | & && || ( $( <( `` or a newline, after ``VAR=value`` assignments, or after a prefix such as
+    ``sudo``, ``env``, ``watch``, ``time``, ``then``, ``do``). Only the words of that invocation, up to the next
+    operator and before a ``--``, are checked against :data:`REFUSED_FLAGS`, so ``curl -s localhost:1`` and
+    ``grep --context=2`` are fine. Command substitutions kept inside a quoted word and the code given to
+    ``bash -c`` or ``watch`` are checked the same way.
+
+    This is a guard against honest mistakes (a tutorial copied from elsewhere), not a sandbox: a learner
+    who hides kubectl behind a variable or an alias is not stopped.
+
+    Args:
+        line: the line as typed.
+
+    Returns:
+        None if the line may run, else a one-line refusal naming the flag. A line that shlex cannot parse
+        (unbalanced quotes) is not refused here: bash will report its own error.
+    """
+    try:
+        commands, nested = _simple_commands(line)
+    except ValueError:
+        return None
+    for words in commands:
+        arguments = _kubectl_arguments(words)
+        if arguments is not None and (flag := _refused_flag(arguments)):
+            return _refusal(flag)
+        if os.path.basename(words[0]) in _CODE_RUNNERS:
+            nested.extend(word for word in words[1:] if any(space in word for space in " \t\n"))
+    for code in nested:
+        if refusal := check_command(code):
+            return refusal
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Process groups
+
+_GROUP_POLL = 0.02
+_EXIT_POLL = 0.05
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    """Send a signal to a process group; False if the group no longer exists."""
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # the id now belongs to somebody else's group
+    return True
+
+
+def _group_exists(pgid: int) -> bool:
+    return _signal_group(pgid, 0)
+
+
+async def _wait_group_gone(pgid: int, timeout: float) -> bool:
+    """Wait until no process of the group is left (zombies included); False after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while _group_exists(pgid):
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(_GROUP_POLL)
+    return True
+
+
+async def _end_group(pgid: int, steps: Sequence[tuple[int, float]]) -> None:
+    """Signal a process group step by step until it is gone.
+
+    Args:
+        pgid: the process group.
+        steps: (signal, seconds to wait for the group to go) pairs, tried in order; the last should be SIGKILL.
+    """
+    try:
+        for signum, grace in steps:
+            if not _signal_group(pgid, signum) or await _wait_group_gone(pgid, grace):
+                return
+    except asyncio.CancelledError:
+        _signal_group(pgid, signal.SIGKILL)
+        raise
+
+
+_INTERRUPT_STEPS = ((signal.SIGINT, 0.5), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0))
+_TERMINATE_STEPS = ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0))
+_HANGUP_STEPS = ((signal.SIGHUP, 0.5), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0))
+
+
+async def _wait_exit(process: asyncio.subprocess.Process) -> int:
+    """Wait until the process itself has exited and return its return code.
+
+    ``Process.wait()`` also waits until every pipe is closed, which a background grandchild holding the
+    pipe (``sleep 30 &``) delays indefinitely; the return code is known as soon as the child is reaped.
+    """
+    waiting = asyncio.ensure_future(process.wait())
+    try:
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=_EXIT_POLL)
+            if done:
+                return waiting.result()
+            if process.returncode is not None:
+                return process.returncode
+    finally:
+        waiting.cancel()
+
+
+def _exit_status(returncode: int) -> int:
+    """A shell-style exit status: 128 + N for a process killed by signal N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _text(data: bytes) -> str:
+    """Decode output the way ``subprocess.run(text=True)`` presents it: universal newlines."""
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The learner's shell session
+
+# One line, so that bash's messages about the learner's line read as they would for `bash -c LINE`.
+# The EXIT trap records the end state even after `exit` or `set -e`; `env -0` is found through the default PATH
+# (`command -p`), so a learner's `export PATH=...` cannot hide it.
+_WRAPPER = (
+    '__kt_line=$KUBE_TUTOR_LINE; __kt_state=$KUBE_TUTOR_STATE; '
+    'if [ -n "${KUBE_TUTOR_BASH_ENV+set}" ]; then builtin export BASH_ENV=$KUBE_TUTOR_BASH_ENV; fi; '
+    'builtin unset KUBE_TUTOR_LINE KUBE_TUTOR_STATE KUBE_TUTOR_BASH_ENV; '
+    '__kt_save() { builtin set +eu; '
+    '{ builtin pwd; builtin printf "\\0"; builtin command -p env -0; } >"$__kt_state" 2>/dev/null; }; '
+    'builtin trap __kt_save EXIT; '
+    'builtin eval "$__kt_line"'
+)
+_SHELL_MANAGED = frozenset({"PWD", "OLDPWD", "SHLVL", "_"})
+_PINNED_REASONS = {
+    "KUBECONFIG": "the lesson's kubectl commands must keep using kube-tutor's own kubeconfig and practice cluster",
+    "KUBERC": "kubectl must not load a kuberc, whose aliases and defaults would change what the lesson shows",
+    "KUBECACHEDIR": "kubectl's discovery cache must stay kube-tutor's own, apart from your other clusters",
+}
+_LEFTOVER_GRACE = 0.2
+_READ_SIZE = 65536
+
+
+async def _pump(stream: asyncio.StreamReader, on_output: Callable[[str], None]) -> None:
+    """Pass a stream's bytes to ``on_output`` as text as soon as they arrive, until end of file."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while True:
+        chunk = await stream.read(_READ_SIZE)
+        text = decoder.decode(chunk, final=not chunk)
+        if text:
+            on_output(text)
+        if not chunk:
+            return
+
+
+class Session:
+    """A learner's shell session: one terminal's worth of state over many commands.
+
+    Each command runs in a fresh ``bash --noprofile --norc -c`` (non-interactive, no rc files), but exported
+    variables and the working directory persist from one command to the next, like one terminal. What does
+    not persist: shell variables that were not exported (``FOO=1`` alone), functions that were not exported
+    with ``export -f``, aliases, ``set`` options, traps and background jobs' job-control state. The end
+    state is recorded by an EXIT trap, so ``exit 3`` and ``set -e`` failures still keep it; a line that
+    replaces the EXIT trap, ``exec``s another program or is cancelled leaves the state as it was. A pinned
+    variable is restored only when the line ends: within the line, ``export KUBECONFIG=...`` or a
+    ``KUBECONFIG=... kubectl`` prefix takes effect.
+
+    Attributes:
+        env: the current environment: the base environment plus what the learner exported.
+        cwd: the current working directory.
+        history: every line run (refused ones too; not blank ones), oldest first.
+    """
+
+    def __init__(self, env: Mapping[str, str], cwd: str | os.PathLike[str], *,
+                 pinned: Iterable[str] = ("KUBECONFIG", "KUBERC", "KUBECACHEDIR")) -> None:
+        """Start a session.
+
+        Args:
+            env: the base environment (copied).
+            cwd: the starting working directory.
+            pinned: variables restored to their base values (or unset again) after every command.
+        """
+        self._base = dict(env)
+        self.env: dict[str, str] = dict(env)
+        self.cwd = Path(cwd).absolute()
+        self._base_cwd = self.cwd
+        self.history: list[str] = []
+        self._pinned = tuple(pinned)
+        self._bash = shutil.which("bash", path=self._base.get("PATH")) or shutil.which("bash") or "/bin/bash"
+        self._running = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._cancel_requested = False
+        self._cancel_task: asyncio.Task[None] | None = None
+        self._background_groups: set[int] = set()
+        self._background_readers: set[asyncio.Task[None]] = set()
+
+    @property
+    def running(self) -> bool:
+        """True while a command runs."""
+        return self._running
+
+    def exported(self) -> dict[str, str]:
+        """Variables the learner set or changed relative to the base environment, e.g. ``{"NODE_PORT": "31234"}``.
+
+        Variables bash manages itself (PWD, OLDPWD, SHLVL, _), exported functions (``BASH_FUNC_*``) and pinned
+        variables are left out; variables the learner unset do not show (a dict of values cannot say "unset").
+        """
+        hidden = _SHELL_MANAGED | set(self._pinned)
+        return {name: value for name, value in self.env.items()
+                if name not in hidden and not name.startswith("BASH_FUNC_") and self._base.get(name) != value}
+
+    async def run(self, line: str, on_output: Callable[[str], None]) -> int:
+        """Run one line in bash, streaming its output.
+
+        Standard input is /dev/null; stdout and stderr share one pipe, so they arrive merged in order, as
+        text chunks (UTF-8, undecodable bytes replaced) delivered as soon as they are written, partial lines
+        included. The command runs in its own process group, so :meth:`cancel` reaches every process of a
+        pipeline. Output a background job (``cmd &``) writes after the line ends still goes to ``on_output``,
+        like a terminal; :meth:`close` ends such jobs.
+
+        Afterwards :attr:`env` and :attr:`cwd` reflect the command's end state (``export``, ``unset``, ``cd``);
+        pinned variables are put back to their base values, with one line to ``on_output`` for each one the
+        command changed. A line refused by :func:`check_command` does not run: ``on_output`` gets the refusal
+        and a newline.
+
+        Args:
+            line: the shell line as typed; passed to bash through the environment, never interpolated.
+            on_output: called with each chunk of output.
+
+        Returns:
+            The exit status: bash's (1 for ``false``, 127 for a missing command, 128 + N after signal N),
+            2 for a refused line, 130 after :meth:`cancel`, 0 for a blank line.
+
+        Raises:
+            RuntimeError: a command is already running in this session.
+            ShellError: bash itself cannot be started.
+        """
+        if self._running:
+            raise RuntimeError("a command is already running in this session")
+        if not line.strip():
+            return 0
+        self.history.append(line)
+        refusal = check_command(line)
+        if refusal is not None:
+            on_output(refusal + "\n")
+            return 2
+        self._running = True
+        self._loop = asyncio.get_running_loop()
+        self._cancel_requested = False
+        self._cancel_task = None
+        descriptor, state_name = tempfile.mkstemp(prefix="kube-tutor-state-")
+        os.close(descriptor)
+        state_path = Path(state_name)
+        try:
+            return await self._run(line, on_output, state_path)
+        finally:
+            self._running = False
+            self._process = None
+            self._cancel_task = None
+            state_path.unlink(missing_ok=True)
+
+    async def _run(self, line: str, on_output: Callable[[str], None], state_path: Path) -> int:
+        cwd = self._usable_cwd(on_output)
+        child_env = {name: value for name, value in self.env.items() if name != "BASH_ENV"}
+        if "BASH_ENV" in self.env:
+            child_env["KUBE_TUTOR_BASH_ENV"] = self.env["BASH_ENV"]
+        child_env["KUBE_TUTOR_LINE"] = line.replace("\0", "")  # bash cannot hold a NUL character anyway
+        child_env["KUBE_TUTOR_STATE"] = str(state_path)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self._bash, "--noprofile", "--norc", "-c", _WRAPPER, "bash", stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=child_env, cwd=cwd, start_new_session=True)
+        except FileNotFoundError as error:
+            raise ShellError(f"{self._bash}: command not found") from error
+        self._process = process
+        pgid = process.pid
+        if self._cancel_requested:
+            self._start_cancel()
+        assert process.stdout is not None
+        reader = asyncio.create_task(_pump(process.stdout, on_output))
+        waiter = asyncio.create_task(_wait_exit(process))
+        try:
+            await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if reader.done() and reader.exception() is not None:
+                _signal_group(pgid, signal.SIGKILL)
+                await waiter
+                reader.result()  # re-raise what on_output raised
+            returncode = await waiter
+            if self._cancel_task is not None:
+                await self._cancel_task
+            done, _ = await asyncio.wait({reader}, timeout=_LEFTOVER_GRACE)
+        except BaseException:
+            _signal_group(pgid, signal.SIGKILL)
+            reader.cancel()
+            waiter.cancel()
+            raise
+        if not done:
+            self._background_readers.add(reader)  # a background job still holds the pipe: keep forwarding
+            reader.add_done_callback(self._background_readers.discard)
+        else:
+            reader.result()
+        if self._cancel_requested:
+            return 130
+        if _group_exists(pgid):
+            self._background_groups.add(pgid)
+        self._apply_state(state_path, on_output)
+        return _exit_status(returncode)
+
+    def _usable_cwd(self, on_output: Callable[[str], None]) -> Path:
+        if self.cwd.is_dir():
+            return self.cwd
+        fallback = next((path for path in (self._base_cwd, Path.home(), Path("/")) if path.is_dir()), Path("/"))
+        on_output(f"kube-tutor: the directory {self.cwd} no longer exists; running in {fallback}\n")
+        self.cwd = fallback
+        if "PWD" in self.env:
+            self.env["PWD"] = str(fallback)
+        return fallback
+
+    def _apply_state(self, state_path: Path, on_output: Callable[[str], None]) -> None:
+        """Take over the environment and directory the command ended with, then restore pinned variables."""
+        try:
+            data = state_path.read_bytes()
+        except OSError:
+            return
+        head, separator, body = data.partition(b"\0")
+        if not separator:
+            return  # the EXIT trap did not run (exec, replaced trap): keep the previous state
+        new_env: dict[str, str] = {}
+        for entry in body.split(b"\0"):
+            name, equals, value = entry.partition(b"=")
+            if equals and name:
+                new_env[os.fsdecode(name)] = os.fsdecode(value)
+        for name in ("_", "SHLVL"):
+            new_env.pop(name, None)
+            if name in self.env:
+                new_env[name] = self.env[name]
+        directory = Path(os.fsdecode(head.removesuffix(b"\n")))
+        if directory.is_absolute() and directory.is_dir():
+            self.cwd = directory
+        if "PWD" in new_env:
+            new_env["PWD"] = str(self.cwd)
+        for name in self._pinned:
+            base = self._base.get(name)
+            if new_env.get(name) == base:
+                continue
+            if base is None:
+                new_env.pop(name, None)
+            else:
+                new_env[name] = base
+            reason = _PINNED_REASONS.get(name, "kube-tutor keeps it fixed during the lesson")
+            on_output(f"kube-tutor: restored {name}, which your command changed: {reason}.\n")
+        self.env = new_env
+
+    def cancel(self) -> None:
+        """Interrupt the running command, like Ctrl+C in a terminal.
+
+        SIGINT goes to the command's process group; if the group is still there after 0.5 s, SIGTERM; after
+        another 2 s, SIGKILL. :meth:`run` then returns 130 once the group is gone. No-op when nothing runs.
+        Safe to call from another thread.
+        """
+        loop = self._loop
+        if loop is None or not self._running:
+            return
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if current is loop:
+            self._request_cancel()
+        else:
+            loop.call_soon_threadsafe(self._request_cancel)
+
+    def _request_cancel(self) -> None:
+        if not self._running:
+            return
+        self._cancel_requested = True
+        if self._process is not None:
+            self._start_cancel()
+
+    def _start_cancel(self) -> None:
+        if self._cancel_task is None and self._process is not None:
+            self._cancel_task = asyncio.get_running_loop().create_task(
+                _end_group(self._process.pid, _INTERRUPT_STEPS))
+
+    async def close(self) -> None:
+        """End the session: cancel a running command and end background jobs left by earlier lines.
+
+        Background process groups get SIGHUP (as when a terminal closes), then SIGTERM and SIGKILL.
+        """
+        self.cancel()
+        groups, self._background_groups = self._background_groups, set()
+        await asyncio.gather(*(_end_group(pgid, _HANGUP_STEPS) for pgid in groups))
+        readers = set(self._background_readers)
+        if readers:
+            _, pending = await asyncio.wait(readers, timeout=1.0)
+            for reader in pending:
+                reader.cancel()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Async helpers for kube-tutor's own commands
+
+_LINE_LIMIT = 16 * 1024 * 1024
+
+
+async def stream_lines(argv: Sequence[str | os.PathLike[str]], env: Mapping[str, str]) -> AsyncIterator[str]:
+    """Run a long-lived command and yield its stdout lines as they arrive.
+
+    The command runs in its own process group with stdin from /dev/null. Closing the iterator (``aclose()``,
+    breaking out of ``async for`` once the generator is finalised, or cancelling the task that iterates)
+    terminates the group: SIGTERM, then SIGKILL after 2 s; the process is always reaped.
+
+    Args:
+        argv: the program and its arguments (no shell), e.g. ``kubectl get pods -w -o json``.
+        env: the complete environment.
+
+    Yields:
+        Each line of stdout without its line ending (UTF-8, undecodable bytes replaced); a last line without
+        a newline is yielded too.
+
+    Raises:
+        ShellError: the program is missing, a line is longer than 16 MiB, or the program exited non-zero
+            (the message is the last non-blank line it wrote to stderr, else its exit status).
+    """
+    args = [os.fspath(a) for a in argv]
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env),
+            start_new_session=True, limit=_LINE_LIMIT)
+    except FileNotFoundError as error:
+        raise ShellError(f"{args[0]}: command not found") from error
+    assert process.stdout is not None and process.stderr is not None
+    stderr_lines: deque[str] = deque(maxlen=20)
+
+    def keep(raw: bytes) -> None:
+        text = raw.decode("utf-8", errors="replace").strip()
+        if text:
+            stderr_lines.append(text)
+
+    async def keep_stderr(stream: asyncio.StreamReader) -> None:
+        pending = b""
+        while chunk := await stream.read(_READ_SIZE):
+            *complete, pending = (pending + chunk).split(b"\n")
+            for raw in complete:
+                keep(raw)
+            pending = pending[-_READ_SIZE:]
+        keep(pending)
+
+    stderr_task = asyncio.create_task(keep_stderr(process.stderr))
+    finished = False
+    try:
+        while True:
+            try:
+                raw = await process.stdout.readline()
+            except ValueError as error:  # asyncio reports an overlong line as ValueError
+                raise ShellError(f"{args[0]}: output line longer than {_LINE_LIMIT} bytes") from error
+            if not raw:
+                break
+            text = raw.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
+            yield text
+        returncode = await _wait_exit(process)
+        finished = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(stderr_task), 1.0)
+        if returncode != 0:
+            raise ShellError(stderr_lines[-1] if stderr_lines
+                             else f"{args[0]} exited with status {_exit_status(returncode)}")
+    finally:
+        if not finished:
+            try:
+                await _end_group(process.pid, _TERMINATE_STEPS)
+                await _wait_exit(process)
+            except BaseException:
+                _signal_group(process.pid, signal.SIGKILL)
+                raise
+        stderr_task.cancel()
+
+
+async def run_async(argv: Sequence[str | os.PathLike[str]], env: Mapping[str, str] | None = None, *,
+                    timeout: float | None = 60, input_text: str | None = None) -> Result:
+    """Run a command to completion and capture its output: the awaitable twin of :func:`run`.
+
+    The command runs in its own process group, so a timeout (or cancelling the awaiting task) kills the
+    whole group, children included. Output is decoded as UTF-8 (undecodable bytes replaced) with universal
+    newlines.
+
+    Args:
+        argv: the program and its arguments (no shell).
+        env: the complete environment (None: inherit).
+        timeout: seconds before the command is killed (None: no limit).
+        input_text: text for standard input (None: /dev/null).
+
+    Returns:
+        The exit code and both outputs as text.
+
+    Raises:
+        ShellError: the program is missing or timed out.
+    """
+    args = [os.fspath(a) for a in argv]
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *args, stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env) if env is not None else None,
+            start_new_session=True)
+    except FileNotFoundError as error:
+        raise ShellError(f"{args[0]}: command not found") from error
+    data = input_text.encode("utf-8") if input_text is not None else None
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(data), timeout)
+    except TimeoutError as error:
+        _signal_group(process.pid, signal.SIGKILL)
+        await _wait_exit(process)
+        raise ShellError(f"{' '.join(args)}: no answer after {timeout:g} s") from error
+    except BaseException:
+        _signal_group(process.pid, signal.SIGKILL)
+        raise
+    assert process.returncode is not None
+    return Result(tuple(args), process.returncode, _text(stdout), _text(stderr))

@@ -148,9 +148,6 @@ def test_health_endpoints_need_no_token(api: Api) -> None:
         assert (reply.status, reply.body) == (200, b"ok")
 
 
-@pytest.mark.xfail(strict=True, reason="the auth scheme is matched case-sensitively (`Bearer `); the apiserver's "
-                                       "bearertoken.go compares strings.ToLower(parts[0]) != \"bearer\", so "
-                                       "`Authorization: bearer <token>` is accepted")
 def test_the_bearer_scheme_is_case_insensitive(api: Api) -> None:
     assert api.get("/api/v1/namespaces/default/services", token=f"bearer {api.token}").status == 200
 
@@ -312,17 +309,11 @@ def test_unknown_paths_are_404(api: Api) -> None:
     assert (plain.content_type.split(";")[0], plain.body) == ("text/plain", b"404 page not found\n")
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown resource under a served group-version (/api/v1/...) answers "
-                                       "a text/plain 404; the apiserver's go-restful container answers it through "
-                                       "serviceErrorHandler with a Status (reason NotFound, message `the server "
-                                       "could not find the requested resource`)")
 def test_an_unknown_resource_of_a_served_group_version_gets_a_status(api: Api) -> None:
     assert_status(api.get("/api/v1/namespaces/default/widgets"), 404, "NotFound",
                   "the server could not find the requested resource")
 
 
-@pytest.mark.xfail(strict=True, reason="DELETE /version answers 404 text; /version is a go-restful web service "
-                                       "with only a GET route, so the apiserver answers 405 MethodNotAllowed Status")
 def test_unsupported_method_on_version(api: Api) -> None:
     assert_status(api.request("DELETE", "/version"), 405, "MethodNotAllowed",
                   "the server does not allow this method on the requested resource")
@@ -382,10 +373,6 @@ BAD_PARAMETERS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="non-numeric integer query parameters are ignored (`timeoutSeconds=abc` "
-                                       "opens a watch that never ends, `limit=abc` lists); the apiserver's "
-                                       "ListOptions conversion fails with 400 `strconv.ParseInt: parsing \"abc\": "
-                                       "invalid syntax`")
 @pytest.mark.parametrize("bad", BAD_PARAMETERS, ids=[b.id for b in BAD_PARAMETERS])
 def test_non_numeric_integer_parameters_are_rejected(api: Api, objects: str, bad: Bad) -> None:
     conn = api.connect(timeout=10)
@@ -399,10 +386,6 @@ def test_non_numeric_integer_parameters_are_rejected(api: Api, objects: str, bad
     assert_status(reply, bad.code, bad.reason, bad.message)
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown propagationPolicy answers 400 BadRequest; the apiserver runs "
-                                       "ValidateDeleteOptions and answers 422 Invalid `DeleteOptions.meta.k8s.io "
-                                       "\"\" is invalid: propagationPolicy: Unsupported value: \"Sideways\": "
-                                       "supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"`")
 def test_unknown_propagation_policy_is_invalid(api: Api, objects: str) -> None:
     reply = api.request("DELETE", CM.format(ns=objects) + "/cm", body({"propagationPolicy": "Sideways"}),
                         headers={"Content-Type": JSON})

@@ -276,10 +276,6 @@ def test_logs_of_a_deployment_use_one_of_its_pods(bootcamp: Kube) -> None:
     assert re.fullmatch(banner(found.group(1)) + r"\n+", result.stdout)
 
 
-@pytest.mark.xfail(strict=True, reason="bootcamp app log lines differ from server.js: `Log Time:` is printed as "
-                                       "`Thu Nov 26 2026 06:06:03 GMT+0000 (UTC)` instead of Node's "
-                                       "console.log(Date) ISO form `2026-11-26T06:06:03.123Z`, and the banner is "
-                                       "not followed by the empty line its trailing \"\\n\" argument produces")
 def test_logs_match_what_server_js_prints(bootcamp: Kube) -> None:
     kube = bootcamp
     answered = answering_pod(curl(node_port(kube)))
@@ -386,10 +382,6 @@ def test_apply_rejects_a_selector_that_does_not_match_the_template(kube: Kube, t
     assert kube.run("get", "deployment", "bad").returncode == 1
 
 
-@pytest.mark.xfail(strict=True, reason="field errors render values the pre-1.34 Go way "
-                                       "(`map[string]string{\"app\":\"other\"}`); apimachinery since PR #132314 "
-                                       "(field/errors.go ErrorBody) renders composite values as JSON: "
-                                       "`Invalid value: {\"app\":\"other\"}`")
 def test_invalid_values_are_rendered_as_json_like_a_1_37_server(kube: Kube, tmp_path: Path) -> None:
     doc = web_deployment(name="bad")
     doc["spec"]["template"]["metadata"]["labels"] = {"app": "other"}
@@ -598,10 +590,6 @@ def test_endpoints_and_endpointslices(bootcamp: Kube) -> None:
     assert sorted(e["addresses"][0] for e in eps["endpoints"]) == pod_ips
 
 
-@pytest.mark.xfail(strict=True, reason="no deprecation warning for v1 Endpoints: a v1.33+ apiserver answers reads "
-                                       "of /api/v1/.../endpoints with the header `Warning: 299 - \"v1 Endpoints is "
-                                       "deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice\"`, which "
-                                       "kubectl prints on stderr")
 def test_get_endpoints_warns_about_the_deprecation(bootcamp: Kube) -> None:
     result = bootcamp.run("get", "endpoints")
     assert result.stderr == "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice\n"

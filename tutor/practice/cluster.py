@@ -325,7 +325,7 @@ class PracticeCluster:
                 ip = spec.get("clusterIP")
                 if ip and ip in used:
                     raise errors.invalid("Service", "", obj["metadata"].get("name", ""), [
-                        ("spec.clusterIPs", f"Invalid value: []string{{\"{ip}\"}}: failed to allocate IP {ip}: "
+                        ("spec.clusterIPs", f'Invalid value: ["{ip}"]: failed to allocate IP {ip}: '
                                             "provided IP is already allocated")])
                 while not ip or ip in used:
                     ip = f"10.96.{random.randint(0, 255)}.{random.randint(2, 254)}"
@@ -341,7 +341,7 @@ class PracticeCluster:
             old_spec = current["spec"]
             if spec.get("clusterIP") and spec.get("clusterIP") != old_spec.get("clusterIP"):
                 raise errors.invalid("Service", "", current["metadata"]["name"], [
-                    ("spec.clusterIPs[0]", f'Invalid value: []string{{"{spec["clusterIP"]}"}}: may not change once set')])
+                    ("spec.clusterIPs[0]", f'Invalid value: ["{spec["clusterIP"]}"]: may not change once set')])
             if old_spec.get("clusterIP"):
                 spec["clusterIP"] = old_spec["clusterIP"]
                 spec["clusterIPs"] = old_spec.get("clusterIPs", [old_spec["clusterIP"]])

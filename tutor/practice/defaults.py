@@ -268,4 +268,7 @@ def validate(plural: str, obj: Obj) -> None:
 
 
 def _go_map(labels: dict[str, str]) -> str:
-    return "map[string]string{" + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items())) + "}"
+    """A composite value in a field error, rendered as JSON (apimachinery field/errors.go, 1.34+)."""
+    import json
+
+    return json.dumps(dict(sorted(labels.items())), separators=(",", ":"))

@@ -44,8 +44,8 @@ def go_duration(seconds: float) -> str:
 
 
 def js_date(when: datetime) -> str:
-    """``Date.toString()`` of the bootcamp app's Node.js: ``Thu Nov 26 2026 01:07:46 GMT+0000 (UTC)``."""
-    return when.strftime("%a %b %d %Y %H:%M:%S GMT+0000 (UTC)")
+    """How Node's ``console.log`` prints a ``Date``: ``2026-11-26T01:07:46.123Z``."""
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 class Kubelet:
@@ -324,8 +324,10 @@ class Kubelet:
             "state": {"running": {"startedAt": self.clock.timestamp(now)}}, "lastState": {},
         }
         if found is not None:
-            ms = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+            ms = js_date(now)
+            # server.js: console.log("Kubernetes Bootcamp App Started At:", startTime, "| Running On: ", host, "\n")
             self._append_log(uid, f"Kubernetes Bootcamp App Started At: {ms} | Running On:  {name} ")
+            self._append_log(uid, "")
         self._write_status(namespace, name, uid, state)
 
     async def _pull(self, image: str) -> bool:
@@ -366,10 +368,11 @@ class Kubelet:
                 for s in running:
                     self._event(pod, "Normal", "Killing", f"Stopping container {s['name']}", s["name"])
                 # The bootcamp app ignores SIGTERM: it runs until SIGKILL at the end of the grace period.
-                remaining = 0.0
+                grace = float(pod["metadata"].get("deletionGracePeriodSeconds", 30))
+                remaining = grace
                 if deadline is not None:
-                    remaining = (deadline - self.clock.now()).total_seconds() * self.clock.time_scale
-                grace = pod["metadata"].get("deletionGracePeriodSeconds", 30)
+                    # deletionTimestamp is cut to whole seconds: it may end up to 1 s early.
+                    remaining = ((deadline - self.clock.now()).total_seconds() + 1) * self.clock.time_scale
                 await self.clock.sleep(max(0.0, min(remaining, grace)))
             else:
                 await self.clock.sleep(0.1)
@@ -418,7 +421,8 @@ class Kubelet:
             started = parse_time(statuses[c["name"]]["state"]["running"].get("startedAt"))
             uptime = (self.clock.now() - started).total_seconds() if started else 0.0
             name = pod["metadata"]["name"]
-            self._append_log(uid, f"Running On: {name} | Total Requests: {count} | App Uptime: {uptime:.3f} "
+            # console.log("Running On:", host, "| Total Requests:", n, "| App Uptime:", s, "seconds", "| Log Time:", new Date())
+            self._append_log(uid, f"Running On: {name} | Total Requests: {count} | App Uptime: {round(uptime, 3)!r} "
                                   f"seconds | Log Time: {js_date(self.clock.now())}")
             return f"Hello Kubernetes bootcamp! | Running on: {name} | v={found.app_version}\n"
         return None

@@ -53,6 +53,16 @@ class RequestInfo:
         self.res, self.namespace, self.name, self.sub = res, namespace, name, sub
 
 
+def _served_group_version(path: str) -> bool:
+    """True for a path below ``/api/v1`` or a served ``/apis/<group>/<version>``."""
+    from tutor.practice.resources import group_versions
+
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 3 and parts[:2] == ["api", "v1"]:
+        return True
+    return len(parts) >= 4 and parts[0] == "apis" and parts[2] in group_versions().get(parts[1], [])
+
+
 def parse_resource_path(path: str) -> RequestInfo | None:
     parts = [p for p in path.split("/") if p]
     if len(parts) >= 2 and parts[0] == "api":
@@ -97,8 +107,8 @@ class ApiServer:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         if request.path not in ("/healthz", "/livez", "/readyz"):
-            auth = request.headers.get("Authorization", "")
-            if not (auth.startswith("Bearer ") and hmac.compare_digest(auth[7:].strip(), self.token)):
+            scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+            if not (scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.token.encode())):
                 return status_response(errors.Unauthorized("Unauthorized"))
         try:
             return await handler(request)
@@ -115,6 +125,8 @@ class ApiServer:
         accept = request.headers.get("Accept", "")
         if path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok", content_type="text/plain")
+        if path == "/version" and request.method != "GET":
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         if request.method == "GET":
             if path == "/version":
                 return json_response(discovery.version_info())
@@ -151,14 +163,24 @@ class ApiServer:
                     return json_response(doc)
         info = parse_resource_path(path)
         if info is None:
+            if _served_group_version(path):
+                raise errors.NotFound("the server could not find the requested resource")
             return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
         query = {k: v[-1] for k, v in parse_qs(request.query_string, keep_blank_values=True).items()}
+        for name in ("timeoutSeconds", "limit", "gracePeriodSeconds"):
+            value = query.get(name)
+            if value is not None and value != "" and not value.lstrip("-").isdigit():
+                raise errors.BadRequest(f'strconv.ParseInt: parsing "{value}": invalid syntax')
         handler = {
             "GET": self._get, "POST": self._post, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete,
         }.get(request.method)
         if handler is None:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
-        return await handler(request, info, query)
+        response = await handler(request, info, query)
+        if info.res.plural == "endpoints" and not response.prepared:
+            response.headers["Warning"] = ('299 - "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 '
+                                           'EndpointSlice"')
+        return response
 
     async def _body(self, request: web.Request, info: RequestInfo | None = None) -> Obj:
         raw = await request.read()
@@ -450,8 +472,12 @@ class ApiServer:
             except ValueError as error:
                 raise errors.BadRequest("invalid gracePeriodSeconds") from error
         if propagation not in (None, "Background", "Foreground", "Orphan"):
-            raise errors.BadRequest(f'propagationPolicy: Unsupported value: "{propagation}": supported values: '
-                                    '"Background", "Foreground", "Orphan"')
+            detail = (f'Unsupported value: "{propagation}": supported values: "Foreground", "Background", '
+                      '"Orphan", "nil"')
+            raise errors.Invalid(f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: {detail}',
+                                 details={"group": "meta.k8s.io", "kind": "DeleteOptions", "causes": [
+                                     {"reason": "FieldValueNotSupported", "field": "propagationPolicy",
+                                      "message": detail}]})
         dry_run = query.get("dryRun") == "All" or options.get("dryRun") == ["All"]
         if info.name is None:
             if not res.stored:
