@@ -356,10 +356,6 @@ def test_apply_server_side(kube: Kube, tmp_path: Path) -> None:
     wait_for(deployment_settled(kube, 2, "ssa"), message="ssa 2/2")
 
 
-@pytest.mark.xfail(strict=True, reason="unknown fields are accepted and stored: apply (fieldValidation=Strict, "
-                                       "advertised in /openapi/v3) of a Deployment with `spec.foo` creates it with "
-                                       "spec.foo=bar instead of failing with 400 `strict decoding error: unknown "
-                                       "field \"spec.foo\"`")
 def test_apply_rejects_unknown_fields(kube: Kube, tmp_path: Path) -> None:
     doc = web_deployment(name="typo")
     doc["spec"]["foo"] = "bar"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hmac
 import json
 import logging
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs
 import yaml
 from aiohttp import web
 
-from tutor.practice import defaults, discovery, errors, protobuf, tables
+from tutor.practice import defaults, discovery, errors, protobuf, schema, tables
 from tutor.practice.patch import apply_patch
 from tutor.practice.resources import Resource, lookup
 from tutor.practice.selectors import FieldSelector, LabelSelector
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
+_WARNINGS: contextvars.ContextVar[list[str]] = contextvars.ContextVar("warnings")
+"""``Warning`` headers of the request being handled."""
 _ANNOTATION_INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
 
@@ -176,10 +179,15 @@ class ApiServer:
         }.get(request.method)
         if handler is None:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+        warnings: list[str] = []
+        _WARNINGS.set(warnings)  # each request runs in its own task, so its own context
         response = await handler(request, info, query)
-        if info.res.plural == "endpoints" and not response.prepared:
-            response.headers["Warning"] = ('299 - "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 '
-                                           'EndpointSlice"')
+        if info.res.plural == "endpoints":
+            warnings.append("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice")
+        if not response.prepared:
+            for warning in warnings:
+                escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
+                response.headers.add("Warning", f'299 - "{escaped}"')
         return response
 
     async def _body(self, request: web.Request, info: RequestInfo | None = None) -> Obj:
@@ -345,6 +353,13 @@ class ApiServer:
                     "the namespace of the provided object does not match the namespace sent on the request")
             meta["namespace"] = info.namespace
 
+    def _decode_check(self, info: RequestInfo, obj: Obj, query: dict[str, str]) -> None:
+        """Types and unknown fields, as decoding into the Go struct does (see ``schema``)."""
+        warnings = schema.check_body(obj, info.res.kind, query.get("fieldValidation"))
+        if warnings:
+            schema.drop_unknown(obj, info.res.kind)
+            _WARNINGS.get().extend(warnings)
+
     def _check_kind(self, info: RequestInfo, obj: Obj) -> None:
         res = info.res
         kind, api_version = obj.get("kind"), obj.get("apiVersion")
@@ -361,10 +376,10 @@ class ApiServer:
         if not res.stored:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         self._check_kind(info, obj)
+        self._decode_check(info, obj, query)
         self._check_namespace(info, obj)
-        if info.namespace is None and res.plural != "namespaces":
-            pass
-        obj.pop("status", None) if res.plural not in ("pods", "services", "namespaces") else None
+        if res.plural not in ("pods", "services", "namespaces"):
+            obj.pop("status", None)
         _strip_server_fields(obj)
         defaults.apply_defaults(res.plural, obj)
         defaults.validate(res.plural, obj)
@@ -403,6 +418,7 @@ class ApiServer:
                 return self._scale(new)
             return self._scale(self.store.update(res.plural, new, expect_rv=rv or None))
         self._check_kind(info, obj)
+        self._decode_check(info, obj, query)
         self._check_namespace(info, obj)
         meta = obj["metadata"]
         if meta.get("name") and meta["name"] != info.name:
@@ -447,6 +463,13 @@ class ApiServer:
             raise errors.not_found(res.plural, res.group, info.name)
         base = self._scale(current) if info.sub == "scale" else current
         patched = apply_patch(deep_copy(base), content_type, raw, kind="Scale" if info.sub == "scale" else res.kind)
+        if info.sub != "scale":
+            try:
+                self._decode_check(info, patched, query)
+            except errors.BadRequest as error:
+                if "strict decoding error" in error.message:
+                    raise
+                raise errors.Invalid(error.message) from error
         rv = (patched.get("metadata") or {}).get("resourceVersion")
         expect = rv if rv and rv != base["metadata"].get("resourceVersion") else None
         if expect is not None and content_type != "application/json-patch+json":
