@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shlex
 import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tutor import __version__, paths, shell
 from tutor.backends.base import BackendError
 from tutor.backends.practice import PracticeBackend
+from tutor.lesson import Lesson, LessonError, lint_main, load_lesson
+from tutor.progress import Progress
+from tutor.runtime import backend_env
+from tutor.verify import reset, verify
 
 START_DEPLOYMENT = ["create", "deployment", "kubernetes-bootcamp",
                     "--image=gcr.io/google-samples/kubernetes-bootcamp:v1", "--replicas=4"]
@@ -40,6 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     csub.add_parser("status", parents=[common], help="say whether the cluster runs (exit 3 if not)")
     down = csub.add_parser("down", parents=[common], help="stop the cluster (objects are kept)")
     down.add_argument("--delete-state", action="store_true", help="also forget every object of the cluster")
+    lint = sub.add_parser("lint", help="check lesson files; one line per problem")
+    lint.add_argument("files", nargs="+", metavar="FILE")
+    lang = argparse.ArgumentParser(add_help=False)
+    lang.add_argument("--lang", choices=["ja", "en"], default=None, help="language (default: from the locale)")
+    lang.add_argument("--backend", choices=["practice"], default=None,
+                      help="the cluster to use (default: $KUBE_TUTOR_BACKEND, else practice)")
+    verify = sub.add_parser("verify", parents=[common, lang],
+                            help="play a lesson headless: each step must fail first, then pass with its solution")
+    verify.add_argument("lesson", metavar="LESSON", help="a lesson file or id (rolling-update)")
+    verify.add_argument("-v", "--verbose", action="store_true", help="show commands, output and check errors")
+    reset = sub.add_parser("reset", parents=[common, lang],
+                           help="restore a lesson's start state and forget its progress")
+    reset.add_argument("lesson", metavar="LESSON", nargs="?", default=None)
     return parser
 
 
@@ -146,9 +165,61 @@ Stop the cluster with `kube-tutor cluster down` (your objects are kept).""")
     return 0
 
 
+def default_lang() -> str:
+    """``ja`` when the locale is Japanese, else ``en``."""
+    for key in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = os.environ.get(key, "")
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
+def _load(name: str | None) -> Lesson | int:
+    try:
+        return load_lesson(paths.find_lesson(name))
+    except FileNotFoundError as error:
+        return _err(str(error))
+    except LessonError as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+def cmd_verify(state: Path, args: argparse.Namespace) -> int:
+    lesson = _load(args.lesson)
+    if isinstance(lesson, int):
+        return lesson
+    backend = PracticeBackend(state)
+    try:
+        backend.up()
+    except BackendError as error:
+        return _err(str(error))
+    return asyncio.run(verify(lesson, backend_env(backend.env()), backend.namespace, backend=backend.name,
+                              out=sys.stdout, lang=args.lang or default_lang(), verbose=args.verbose))
+
+
+def cmd_reset(state: Path, args: argparse.Namespace) -> int:
+    lesson = _load(args.lesson)
+    if isinstance(lesson, int):
+        return lesson
+    backend = PracticeBackend(state)
+    try:
+        backend.up()
+    except BackendError as error:
+        return _err(str(error))
+    Progress.load(state, lesson.id, backend.name).reset()
+    return asyncio.run(reset(lesson, backend_env(backend.env()), backend.namespace, out=sys.stdout,
+                             lang=args.lang or default_lang()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     state = paths.state_dir(args.state_dir)
+    if args.command == "lint":
+        return lint_main(args.files)
+    if args.command == "verify":
+        return cmd_verify(state, args)
+    if args.command == "reset":
+        return cmd_reset(state, args)
     if args.command == "cluster":
         backend = PracticeBackend(state, time_scale=getattr(args, "time_scale", None))
         if args.action == "up":

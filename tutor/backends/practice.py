@@ -24,6 +24,7 @@ class PracticeBackend:
     """The practice cluster as a background process owning ``<state>/practice``."""
 
     name = "practice"
+    namespace = "default"
 
     def __init__(self, state: Path, *, time_scale: float | None = None) -> None:
         self.state = state
