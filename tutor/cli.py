@@ -11,17 +11,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tutor import __version__, paths, shell
+from tutor import __version__, paths
 from tutor.backends.base import BackendError
 from tutor.backends.practice import PracticeBackend
 from tutor.lesson import Lesson, LessonError, lint_main, load_lesson
 from tutor.progress import Progress
 from tutor.runtime import backend_env
 from tutor.verify import reset, verify
-
-START_DEPLOYMENT = ["create", "deployment", "kubernetes-bootcamp",
-                    "--image=gcr.io/google-samples/kubernetes-bootcamp:v1", "--replicas=4"]
-START_SERVICE = ["expose", "deployment/kubernetes-bootcamp", "--type=NodePort", "--port", "8080"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                             help="play a lesson headless: each step must fail first, then pass with its solution")
     verify.add_argument("lesson", metavar="LESSON", help="a lesson file or id (rolling-update)")
     verify.add_argument("-v", "--verbose", action="store_true", help="show commands, output and check errors")
+    start = sub.add_parser("start", parents=[common, lang], help="open a lesson in the TUI (the default command)")
+    start.add_argument("lesson", metavar="LESSON", nargs="?", default=None)
     reset = sub.add_parser("reset", parents=[common, lang],
                            help="restore a lesson's start state and forget its progress")
     reset.add_argument("lesson", metavar="LESSON", nargs="?", default=None)
@@ -65,13 +63,6 @@ def _parser() -> argparse.ArgumentParser:
 def _err(message: str) -> int:
     print(f"kube-tutor: {message}", file=sys.stderr)
     return 1
-
-
-def _kubectl_env(backend: PracticeBackend) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(backend.env())
-    env["PATH"] = f"{paths.bin_dir()}{os.pathsep}{env.get('PATH', '')}"
-    return env
 
 
 def cmd_up(backend: PracticeBackend) -> int:
@@ -112,56 +103,6 @@ def cmd_down(backend: PracticeBackend, delete_state: bool) -> int:
     if delete_state:
         shutil.rmtree(backend.directory, ignore_errors=True)
         print(f"deleted {backend.directory}")
-    return 0
-
-
-def _self_command(state_flag: str | None) -> str:
-    """How the learner runs kube-tutor again: the bare name when it is on PATH."""
-    name = "kube-tutor"
-    found = shutil.which(name)
-    if found is None or os.path.realpath(found) != os.path.realpath(sys.argv[0]):
-        name = shlex.quote(os.path.abspath(sys.argv[0])) if sys.argv[0].endswith(name) else name
-    return name + (f" --state-dir {shlex.quote(state_flag)}" if state_flag else "")
-
-
-def cmd_start(backend: PracticeBackend, state_flag: str | None = None) -> int:
-    """Until the TUI exists: start the cluster, create the lesson's start state, say how to go on."""
-    try:
-        status = backend.up()
-    except BackendError as error:
-        return _err(str(error))
-    env = _kubectl_env(backend)
-    kubectl = str(paths.kubectl())
-    try:
-        probe = shell.run([kubectl, "get", "deployment", "kubernetes-bootcamp", "-o", "name"], env=env)
-        if probe.returncode != 0:
-            for args in (START_DEPLOYMENT, START_SERVICE):
-                done = shell.run([kubectl, *args], env=env)
-                if done.returncode != 0:
-                    return _err(done.stderr.strip() or f"kubectl {' '.join(args)} failed")
-            done = shell.run([kubectl, "rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s"],
-                             env=env, timeout=90)
-            if done.returncode != 0:
-                return _err(done.stderr.strip())
-    except shell.ShellError as error:
-        return _err(str(error))
-    print(f"""The practice cluster is running ({status.server}).
-Start state: deployment kubernetes-bootcamp (4 replicas, v1) and a NodePort service on 8080.
-
-Open a terminal for the lesson and point kubectl at the practice cluster:
-
-    eval "$({_self_command(state_flag).replace(" --state-dir", " cluster env --state-dir", 1)
-             if state_flag else _self_command(None) + " cluster env"})"
-
-Then follow "Updating your app" (https://kubernetes.io/docs/tutorials/kubernetes-basics/update/):
-
-    kubectl get deployments
-    kubectl get pods
-    kubectl set image deployments/kubernetes-bootcamp kubernetes-bootcamp=jocatalin/kubernetes-bootcamp:v2
-    kubectl rollout status deployments/kubernetes-bootcamp
-
-NodePorts answer on localhost:  curl localhost:$NODE_PORT
-Stop the cluster with `kube-tutor cluster down` (your objects are kept).""")
     return 0
 
 
@@ -211,9 +152,22 @@ def cmd_reset(state: Path, args: argparse.Namespace) -> int:
                              lang=args.lang or default_lang()))
 
 
+def cmd_tui(state: Path, lesson_name: str | None, lang: str | None) -> int:
+    """Open the lesson in the TUI (imports textual only here: the other commands stay light)."""
+    lesson = _load(lesson_name)
+    if isinstance(lesson, int):
+        return lesson
+    from tutor.app import TutorApp
+
+    TutorApp(lesson, PracticeBackend(state), state, lang=lang or default_lang(), cwd=Path.cwd()).run()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     state = paths.state_dir(args.state_dir)
+    if args.command in (None, "start"):
+        return cmd_tui(state, getattr(args, "lesson", None), getattr(args, "lang", None))
     if args.command == "lint":
         return lint_main(args.files)
     if args.command == "verify":
@@ -230,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_status(backend)
         if args.action == "down":
             return cmd_down(backend, args.delete_state)
-    return cmd_start(PracticeBackend(state), args.state_dir)
+    return 2
 
 
 if __name__ == "__main__":

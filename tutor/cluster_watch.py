@@ -41,6 +41,7 @@ class ClusterWatch:
         self._synced: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self.changed = asyncio.Event()
+        self._subscribers: list[asyncio.Event] = []
         self.error: str | None = None
         """The last error reaching the cluster, None while it answers."""
 
@@ -78,8 +79,20 @@ class ClusterWatch:
                 await task
         self._tasks.clear()
 
+    def subscribe(self) -> asyncio.Event:
+        """An event of one's own, set after every change (each consumer clears its own)."""
+        event = asyncio.Event()
+        self._subscribers.append(event)
+        return event
+
+    def unsubscribe(self, event: asyncio.Event) -> None:
+        with contextlib.suppress(ValueError):
+            self._subscribers.remove(event)
+
     def _notify(self) -> None:
         self.changed.set()
+        for event in self._subscribers:
+            event.set()
 
     async def _informer(self, kind: str) -> None:
         path = KINDS[kind].format(ns=self.namespace)

@@ -747,3 +747,16 @@ async def run_async(argv: Sequence[str | os.PathLike[str]], env: Mapping[str, st
         raise
     assert process.returncode is not None
     return Result(tuple(args), process.returncode, _text(stdout), _text(stderr))
+
+
+def interactive(argv: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str] | None = None,
+                cwd: str | os.PathLike[str] | None = None) -> int:
+    """Run a program attached to this terminal (the learner's ``$SHELL`` while the TUI is suspended).
+
+    Returns:
+        Its exit code; 127 when it cannot be started.
+    """
+    try:
+        return subprocess.call([os.fspath(a) for a in argv], env=dict(env) if env is not None else None, cwd=cwd)
+    except OSError:
+        return 127

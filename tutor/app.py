@@ -1,0 +1,72 @@
+"""Provides TutorApp: the kube-tutor TUI (a backend and a lesson are injected; the app never picks them)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Protocol
+
+from textual.app import App
+from textual.binding import Binding
+
+from tutor.lesson import Lesson
+from tutor.progress import Progress
+from tutor.runtime import LessonRuntime, backend_env
+from tutor.screens.lesson import LessonScreen
+from tutor.screens.start import StartScreen
+
+
+class Backend(Protocol):
+    """What the app needs of a cluster backend."""
+
+    name: str
+    namespace: str
+
+    def up(self) -> Any: ...
+
+    def env(self) -> dict[str, str]: ...
+
+
+class TutorApp(App[None]):
+    """Starts the backend (StartScreen), then runs the lesson (LessonScreen)."""
+
+    CSS_PATH = "tutor.tcss"
+    TITLE = "kube-tutor"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(self, lesson: Lesson, backend: Backend, state: Path, *, lang: str = "en",
+                 cwd: Path | None = None) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.backend = backend
+        self.state = state
+        self.lang = lang
+        self.cwd = cwd
+        self.runtime: LessonRuntime | None = None
+        self.starting = False
+
+    def on_mount(self) -> None:
+        self.push_screen(StartScreen())
+
+    async def open_lesson(self) -> None:
+        """Called by StartScreen once the backend is up."""
+        self.runtime = LessonRuntime(self.lesson, backend_env(self.backend.env()), self.backend.namespace,
+                                     cwd=self.cwd)
+        await self.runtime.start()
+        progress = Progress.load(self.state, self.lesson.id, self.backend.name)
+        await self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend.name,
+                                              lang=self.lang))
+
+    async def action_quit(self) -> None:
+        await self.shutdown()
+        self.exit()
+
+    async def shutdown(self) -> None:
+        """Stop the watch and the console's processes; progress is saved as it changes."""
+        if self.runtime is not None:
+            runtime, self.runtime = self.runtime, None
+            with contextlib.suppress(Exception):
+                await runtime.stop()
+
+    async def on_unmount(self) -> None:
+        await self.shutdown()
