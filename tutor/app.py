@@ -35,27 +35,42 @@ class TutorApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, lesson: Lesson, backend: Backend, state: Path, *, lang: str = "en",
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, runtime: LessonRuntime | None = None) -> None:
+        """Args:
+            runtime: an already built runtime (tests inject a fake); by default one is made for the backend.
+        """
         super().__init__()
         self.lesson = lesson
         self.backend = backend
         self.state = state
         self.lang = lang
         self.cwd = cwd
-        self.runtime: LessonRuntime | None = None
+        self.runtime: LessonRuntime | None = runtime
         self.starting = False
 
     def on_mount(self) -> None:
         self.push_screen(StartScreen())
 
-    async def open_lesson(self) -> None:
-        """Called by StartScreen once the backend is up."""
-        self.runtime = LessonRuntime(self.lesson, backend_env(self.backend.env()), self.backend.namespace,
-                                     cwd=self.cwd)
+    async def open_lesson(self, say: Any = None) -> str | None:
+        """Called by StartScreen once the backend is up; returns an error to show, or None."""
+        if self.runtime is None:
+            self.runtime = LessonRuntime(self.lesson, backend_env(self.backend.env()), self.backend.namespace,
+                                         cwd=self.cwd)
         await self.runtime.start()
         progress = Progress.load(self.state, self.lesson.id, self.backend.name)
+        if progress.current is None:
+            # A first visit: put the cluster in the lesson's start state.
+            if say is not None:
+                say(self.lesson.setup.text.get(self.lang))
+            ok, failure = await self.runtime.run_setup()
+            if ok:
+                ready = await self.runtime.wait_for("setup", self.lesson.setup.ready, self.lesson.setup.timeout)
+                ok, failure = ready.passed, "" if ready.passed else "the start state did not come up"
+            if not ok:
+                return failure
         await self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend.name,
                                               lang=self.lang))
+        return None
 
     async def action_quit(self) -> None:
         await self.shutdown()

@@ -353,7 +353,7 @@ class LessonScreen(Screen[None]):
         panel = self.query_one(ClusterPanel)
         try:
             while True:
-                panel.update_snapshot(watch.snapshot())
+                panel.update_snapshot(watch.snapshot() if watch.synced else {})
                 if watch.error != self._cluster_error:
                     if watch.error and not self._cluster_error:
                         self.console.notice(t("cluster_down", self.lang, error=watch.error), severity="error")

@@ -51,7 +51,9 @@ class StartScreen(Screen[None]):
                 self._say(f"[b red]{t('start_failed', app.lang)}[/]\n\n{status}\n\n{t('retry', app.lang)}")
                 return
             self._say(t("connecting", app.lang))
-            await app.open_lesson()
+            failure = await app.open_lesson(self._say)
+            if failure:
+                self._say(f"[b red]{t('start_failed', app.lang)}[/]\n\n{failure}\n\n{t('retry', app.lang)}")
         finally:
             app.starting = False
 

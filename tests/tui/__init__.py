@@ -1,0 +1,1 @@
+"""Tests of the Textual UI (Pilot and snapshot tests)."""
