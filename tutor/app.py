@@ -68,9 +68,14 @@ class TutorApp(App[None]):
                 ok, failure = ready.passed, "" if ready.passed else "the start state did not come up"
             if not ok:
                 return failure
-        await self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend.name,
-                                              lang=self.lang))
+        # Switch from the app, not from StartScreen's worker (the switch removes that screen and its workers).
+        self.call_later(self.show_lesson, progress)
         return None
+
+    def show_lesson(self, progress: Progress) -> None:
+        assert self.runtime is not None
+        self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend.name,
+                                        lang=self.lang))
 
     async def action_quit(self) -> None:
         await self.shutdown()

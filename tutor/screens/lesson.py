@@ -142,7 +142,7 @@ class LessonScreen(Screen[None]):
             passed = self.progress.step(step.id).passed
             mark = "✓" if passed else ("▶" if i == self.index else "·")
             style = "bold" if i == self.index else ("green" if passed else "dim")
-            outline.append(f"{mark} {i + 1}. {step.title.get(self.lang)}\n", style=style)
+            outline.append(f"{mark} {step.title.get(self.lang)}\n", style=style)
         self.query_one("#outline", Static).update(outline)
 
     @work(exclusive=True, group="checks", exit_on_error=False)
