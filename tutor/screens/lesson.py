@@ -114,7 +114,8 @@ class LessonScreen(Screen[None]):
         step = self.step
         self._cancel_advance()
         self.verdict = None
-        await self.query_one(StepPanel).show(step.title.get(self.lang), step.text.get(self.lang), step.commands)
+        await self.query_one(StepPanel).show(step.title.get(self.lang), step.text.get(self.lang), step.commands,
+                                             lang=self.lang)
         self.query_one(Checklist).show(None, expect_failure=step.expect == "failure")
         self.query_one("#banner").display = False
         self._hint_shown = self._solution_shown = False
@@ -134,9 +135,10 @@ class LessonScreen(Screen[None]):
         healthy = self._cluster_error is None
         dot = "[green]●[/]" if healthy else "[red]●[/]"
         health = t("connected", self.lang) if healthy else t("unreachable", self.lang)
+        # Most important first: a narrow terminal cuts the end (the lesson title), never the step.
         self.query_one("#status", Static).update(
-            f"[b]kube-tutor[/b] · {self.lesson.title.get(self.lang)} · {self.backend_name} {dot} {health} · "
-            f"[b]{t('step_of', self.lang, n=n, total=total)}[/b]")
+            f"[b]{t('step_of', self.lang, n=n, total=total)}[/b] · {self.backend_name} {dot} {health} · "
+            f"kube-tutor · {self.lesson.title.get(self.lang)}")
         outline = Text(t("outline", self.lang) + "\n", style="bold")
         for i, step in enumerate(self.lesson.steps):
             passed = self.progress.step(step.id).passed

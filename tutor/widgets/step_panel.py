@@ -28,6 +28,14 @@ def split_markdown(text: str) -> list[tuple[str, str]]:
     return [(kind, body) for kind, body in parts if body.strip()]
 
 
+_CJK_BREAK = re.compile(r"(?<=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef])\n(?=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef`*])")
+
+
+def join_cjk_lines(text: str) -> str:
+    """Join a paragraph's lines between Japanese characters: Markdown would put a space there."""
+    return _CJK_BREAK.sub("", text)
+
+
 class CommandBlock(Static, can_focus=True):
     """A suggested command: Enter runs it in the console, ``c`` copies it."""
 
@@ -70,14 +78,14 @@ class StepPanel(Vertical):
         yield self._title
         yield self._body
 
-    async def show(self, title: str, text: str, commands: tuple[str, ...]) -> None:
+    async def show(self, title: str, text: str, commands: tuple[str, ...], *, lang: str = "en") -> None:
         """Replace the content with a step (its suggested commands are the code blocks' lines)."""
         self._title.update(title)
         await self._body.remove_children()
         widgets = []
         for kind, body in split_markdown(text):
             if kind == "md":
-                widgets.append(Markdown(body.strip()))
+                widgets.append(Markdown(join_cjk_lines(body.strip()) if lang == "ja" else body.strip()))
             else:
                 for line in body.strip().splitlines():
                     if line.strip():
