@@ -104,4 +104,6 @@ def backend_env(extra: Mapping[str, str]) -> dict[str, str]:
     env.update(extra)
     env["PATH"] = f"{paths.bin_dir()}{os.pathsep}{env.get('PATH', '')}"
     env["KUBERC"] = "off"
+    # Commands run without a terminal: keep curl from printing its progress meter (tutor/data/curl/.curlrc).
+    env.setdefault("CURL_HOME", str(Path(__file__).parent / "data" / "curl"))
     return env

@@ -1,0 +1,180 @@
+"""Snapshot tests of the whole TUI: the lesson screen in each step's state, in ja and en, at 80x24 and 120x40.
+
+The app runs on the fakes of ``tests.tui.fakes`` (a fixed cluster state, canned command output), so every
+screen is the same on every run: fixed pod names, no ages, no clock, the cursor does not blink, and the
+passed step's 5 s countdown never ticks. Besides the snapshots, a few Pilot checks say in words what must
+stay visible on a small (80x24) terminal.
+
+Update the snapshots with ``pytest tests/tui/test_snapshots.py --snapshot-update`` only after looking at
+``snapshot_report.html``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Input
+
+from tests.tui.fakes import STATES, FakeRuntime, make_app
+from tutor.screens.help import HelpScreen
+from tutor.screens.lesson import LessonScreen
+from tutor.widgets.checklist import Checklist
+from tutor.widgets.cluster_panel import ClusterPanel
+
+DEADLINE = 10.0
+"""Seconds a condition may take before a test fails (the fakes answer at once: this is only a guard)."""
+
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+
+CASES = {
+    # name: (cluster state, what the learner typed in the console)
+    "step1-todo": ("start_state", ()),
+    "step2-in-progress": ("v2_done", ("kubectl get pods",)),
+    "step3-passed": ("v10_stall", ()),
+    "step4-lesson-done": ("rolled_back", ()),
+}
+"""One lesson-screen state per step: step 1 not done yet, step 2 half done (NODE_PORT not exported), the
+break step passed (the 5 s auto-advance frozen), the rollback passed (lesson complete)."""
+
+
+@pytest.fixture(autouse=True)
+def _frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing on screen may change with time: no cursor blink, no auto-advance countdown."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(LessonScreen, "_tick", lambda self: None)  # the banner keeps saying "in 5 s"
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until ``condition()`` holds; fail after DEADLINE seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DEADLINE
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause()
+
+
+def lesson_screen(pilot: Pilot[Any]) -> LessonScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, LessonScreen), screen
+    return screen
+
+
+async def open_lesson(pilot: Pilot[Any], step_id: str) -> LessonScreen:
+    """Wait for the lesson screen on ``step_id``, its checklist's first verdict and the cluster panel."""
+    app = pilot.app
+
+    def ready() -> bool:
+        screen = app.screen
+        return (isinstance(screen, LessonScreen) and screen.step.id == step_id and screen.verdict is not None
+                and screen.query_one(Checklist).verdict is not None
+                and screen.query_one(ClusterPanel).groups is not None)
+
+    await until(pilot, ready, f"the lesson screen on step {step_id!r} with a verdict")
+    screen = lesson_screen(pilot)
+    for field in screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+    return screen
+
+
+async def type_commands(pilot: Pilot[Any], commands: tuple[str, ...]) -> None:
+    """Type each command in the console and wait for its canned output."""
+    screen = lesson_screen(pilot)
+    session = screen.runtime.session
+    for number, command in enumerate(commands, start=1):
+        await pilot.press(*command, "enter")
+        await until(pilot, lambda n=number: len(session.history) == n and not screen.console.running,
+                    f"`{command}` to finish")
+    await pilot.pause()
+
+
+async def scroll_into_view(pilot: Pilot[Any], target: Widget) -> None:
+    """Scroll the lesson pane so ``target`` starts at its top (or shows whole, at the end of the pane)."""
+    pane = lesson_screen(pilot).query_one("#lesson")
+
+    def shown() -> bool:
+        region, view = target.region, pane.content_region
+        return region.y >= view.y and (region.y <= view.y + 1 or region.bottom <= view.bottom)
+
+    await pilot.pause()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DEADLINE
+    while not shown():
+        if loop.time() > deadline:
+            raise AssertionError(f"could not scroll {target} into view")
+        pane.scroll_to_widget(target, animate=False, top=True)
+        await pilot.pause()
+
+
+def verdict_view(step_id: str, commands: tuple[str, ...]) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """A ``run_before``: open the lesson on ``step_id``, run ``commands``, show the banner or the checklist."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        screen = await open_lesson(pilot, step_id)
+        await type_commands(pilot, commands)
+        banner = screen.query_one("#banner")
+        await scroll_into_view(pilot, banner if banner.display else screen.query_one(Checklist))
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("case", CASES)
+def test_lesson_screen(snap_compare: Any, tmp_path: Path, case: str, lang: str, size: str) -> None:
+    state, commands = CASES[case]
+    step_id = STATES[state][0]
+    app = make_app(state, lang, tmp_path)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=verdict_view(step_id, commands))
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_help_screen(snap_compare: Any, tmp_path: Path, lang: str) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_lesson(pilot, "update")
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "the help screen")
+        await pilot.pause()
+
+    assert snap_compare(make_app("start_state", lang, tmp_path), terminal_size=(80, 24), run_before=run_before)
+
+
+# ---- what must stay visible at 80x24, in words ----
+
+
+STATUS_START = {"ja": "ステップ {n}/4", "en": "Step {n}/4"}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("case", CASES)
+async def test_what_80x24_shows(tmp_path: Path, case: str, lang: str) -> None:
+    state, _ = CASES[case]
+    step_id = STATES[state][0]
+    app = make_app(state, lang, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_lesson(pilot, step_id)
+        n = screen.index + 1
+        status = str(screen.query_one("#status").render())
+        assert status.startswith(STATUS_START[lang].format(n=n)), status
+        pane = screen.query_one("#lesson")
+        title = screen.query_one("#step-title")
+        assert pane.scroll_y == 0 and pane.content_region.contains_region(title.region)
+        assert str(title.render()) == screen.step.title.get(lang)
+        prompt = screen.console.query_one(Input)
+        assert prompt.region.height == 1 and screen.region.contains_region(prompt.region)
+        panel = screen.query_one(ClusterPanel)
+        assert isinstance(screen.runtime, FakeRuntime)
+        pods = screen.runtime.watch.snapshot()["pods"]
+        shown = panel.plain_text.splitlines()
+        assert sum(1 for line in shown if "●" in line) == len(pods)
+        assert panel.region.height >= len(shown)  # every pod line fits without scrolling the panel
+        checklist = screen.query_one(Checklist)
+        await scroll_into_view(pilot, checklist)
+        assert pane.content_region.overlaps(checklist.region)
