@@ -620,6 +620,66 @@ def bench_memory(settle: float, keep: bool) -> dict[str, Any]:
     return result
 
 
+# ---- item 5: TUI cold start; item 6: check verdict latency ---------------------------------------------------
+
+TARGET_TUI_S = 0.8
+TARGET_VERDICT_S = 0.5
+CHILD = Path(__file__).with_name("tui_child.py")
+
+
+def bench_tui(runs: int, keep: bool) -> dict[str, Any]:
+    say(f"[5] cold start of `kube-tutor` to an interactive lesson screen (console focused), "
+        f"cluster already up; median of {runs} runs")
+    with Cluster("tui", keep) as cluster:
+        cluster.up()
+        start_state(cluster.kubectl())
+        from tutor.progress import Progress
+
+        Progress.load(cluster.backend.state, "rolling-update", "practice").start("update")  # resume: no setup
+        times, imports, verdicts = [], [], []
+        for _ in range(runs):
+            done = subprocess.run([sys.executable, str(CHILD), "tui", str(cluster.backend.state), repr(time.time())],
+                                  capture_output=True, text=True, timeout=60, check=False,
+                                  env={**os.environ, "HOME": str(cluster.backend.state), "TERM": "xterm-256color"})
+            numbers = done.stdout.strip().split()
+            if done.returncode != 0 or len(numbers) != 3:
+                raise BenchError(f"the TUI child failed: {done.stderr.strip()[-400:]}")
+            times.append(float(numbers[0]))
+            imports.append(float(numbers[1]))
+            verdicts.append(float(numbers[2]))
+    measured = median(times)
+    ratio = measured / TARGET_TUI_S
+    say(f"    runs: {', '.join(f'{t:.3f}' for t in times)} s (python start to our first line: "
+        f"{median(imports):.3f} s; to the first check verdict: {median(verdicts):.3f} s)")
+    say(f"    measured {measured:.3f} s   target <= {TARGET_TUI_S:g} s   ratio {ratio:.2f}")
+    result = {"runs": times, "measured": measured, "unit": "s", "target": TARGET_TUI_S, "ratio": ratio,
+              "verdict": verdict(ratio)}
+    say(f"    verdict: {result['verdict']}")
+    return result
+
+
+def bench_verdict(runs: int, keep: bool) -> dict[str, Any]:
+    say(f"[6] a cluster change reaching a check verdict: `kubectl set image` returns -> the check flips "
+        f"({runs} runs)")
+    with Cluster("verdict", keep) as cluster:
+        cluster.up()
+        start_state(cluster.kubectl())
+        done = subprocess.run([sys.executable, str(CHILD), "verdict", str(cluster.backend.state), str(runs)],
+                              capture_output=True, text=True, timeout=120, check=False,
+                              env={**os.environ, "HOME": str(cluster.backend.state)})
+        if done.returncode != 0:
+            raise BenchError(f"the verdict child failed: {done.stderr.strip()[-400:]}")
+    times = [float(x) for x in done.stdout.split()]
+    measured = median(times)
+    ratio = measured / TARGET_VERDICT_S
+    say(f"    median {ms(measured)}, p90 {ms(p90(times))}, max {ms(max(times))}")
+    say(f"    measured {measured:.3f} s   target <= {TARGET_VERDICT_S:g} s   ratio {ratio:.2f}")
+    result = {"runs": times, "measured": measured, "unit": "s", "target": TARGET_VERDICT_S, "ratio": ratio,
+              "verdict": verdict(ratio)}
+    say(f"    verdict: {result['verdict']}")
+    return result
+
+
 # ---- main --------------------------------------------------------------------------------------------------
 
 
@@ -653,12 +713,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer runs, 200 replicas (about a minute)")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write every number as JSON")
     parser.add_argument("--keep-state", action="store_true", help="keep the temporary state dirs (and logs)")
+    parser.add_argument("--only", metavar="ITEMS", default="start,get_pods,rollout,memory,tui,verdict",
+                        help="comma-separated items to run (start,get_pods,rollout,memory,tui,verdict)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
 
     start_runs, get_runs, cold_runs, floor_runs = (2, 15, 3, 10) if args.quick else (5, 30, 5, 20)
     replicas = 200 if args.quick else 1000
     settle = 1.5 if args.quick else 3.0
+    only = set(args.only.split(","))
     began = time.perf_counter()
     results: dict[str, Any] = {"quick": args.quick, "time_scale": TIME_SCALE}
     try:
@@ -672,14 +735,24 @@ def main(argv: list[str] | None = None) -> int:
         say(f"kubectl floor (`kubectl version --client`, {floor_runs} runs): median {ms(info['kubectl_floor_median_s'])}"
             f", p90 {ms(info['kubectl_floor_p90_s'])} -- no kubectl command can be faster than this")
         say()
-        with section(results, "start") as store:
-            store(bench_start(start_runs, args.keep_state))
-        with section(results, "get_pods") as store:
-            store(bench_get_pods(get_runs, cold_runs, args.keep_state))
-        with section(results, "rollout") as store:
-            store(bench_rollout(replicas, args.quick, args.keep_state))
-        with section(results, "memory") as store:
-            store(bench_memory(settle, args.keep_state))
+        if "start" in only:
+            with section(results, "start") as store:
+                store(bench_start(start_runs, args.keep_state))
+        if "get_pods" in only:
+            with section(results, "get_pods") as store:
+                store(bench_get_pods(get_runs, cold_runs, args.keep_state))
+        if "rollout" in only:
+            with section(results, "rollout") as store:
+                store(bench_rollout(replicas, args.quick, args.keep_state))
+        if "memory" in only:
+            with section(results, "memory") as store:
+                store(bench_memory(settle, args.keep_state))
+        if "tui" in only:
+            with section(results, "tui") as store:
+                store(bench_tui(3 if args.quick else 5, args.keep_state))
+        if "verdict" in only:
+            with section(results, "verdict") as store:
+                store(bench_verdict(6 if args.quick else 20, args.keep_state))
     except KeyboardInterrupt:
         say("\ninterrupted: stopping the practice clusters this benchmark started")
         stop_all()
@@ -693,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
 
     say("summary")
     names = {"start": "1 start -> start state", "get_pods": "2 get pods / floor", "rollout": f"3 {replicas}-replica rollout",
-             "memory": "4 RSS at 4 replicas"}
+             "memory": "4 RSS at 4 replicas", "tui": "5 TUI cold start", "verdict": "6 change -> verdict"}
     for key, name in names.items():
         item = results.get(key, {})
         if "measured" in item:

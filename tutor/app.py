@@ -30,7 +30,7 @@ class Backend(Protocol):
 class TutorApp(App[None]):
     """Starts the backend (StartScreen), then runs the lesson (LessonScreen)."""
 
-    CSS_PATH = "tutor.tcss"
+    CSS_PATH = Path(__file__).parent / "tutor.tcss"
     TITLE = "kube-tutor"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
@@ -56,9 +56,10 @@ class TutorApp(App[None]):
         if self.runtime is None:
             self.runtime = LessonRuntime(self.lesson, backend_env(self.backend.env()), self.backend.namespace,
                                          cwd=self.cwd)
-        await self.runtime.start()
         progress = Progress.load(self.state, self.lesson.id, self.backend.name)
+        # Resuming needs no wait: the screen shows first and starts the watch (LessonScreen.on_mount).
         if progress.current is None:
+            await self.runtime.start()
             # A first visit: put the cluster in the lesson's start state.
             if say is not None:
                 say(self.lesson.setup.text.get(self.lang))

@@ -55,6 +55,9 @@ class ClusterWatch:
         return {kind: [objs[name] for name in sorted(objs)] for kind, objs in self._objects.items()}
 
     async def start(self) -> None:
+        """Start the informers (once; a second call does nothing)."""
+        if self._tasks:
+            return
         for kind in KINDS:
             self._tasks.append(asyncio.get_running_loop().create_task(self._informer(kind)))
 

@@ -105,9 +105,10 @@ class LessonScreen(Screen[None]):
         self.query_one("#hint").display = False
         self.query_one("#solution").display = False
         self.console.notice(t("welcome", self.lang))
-        await self.show_step()
-        self.watch_cluster()
         self.console.focus_input()
+        await self.show_step()
+        # Start watching once the screen has been drawn: six kubectl processes compete for the CPU.
+        self.call_after_refresh(self.watch_cluster)
 
     # ---- steps ---------------------------------------------------------------------------------
     async def show_step(self) -> None:
@@ -150,6 +151,7 @@ class LessonScreen(Screen[None]):
     @work(exclusive=True, group="checks", exit_on_error=False)
     async def monitor_step(self) -> None:
         step = self.step
+        await self.runtime.watch.wait_synced(15)
         event = self.runtime.watch.subscribe()
         self.monitor = StepMonitor(step.id, step.checks, event, self.runtime.context, self.apply_verdict,
                                    run_probe=self.runtime.run_probe)
@@ -351,6 +353,7 @@ class LessonScreen(Screen[None]):
     @work(exclusive=True, group="cluster", exit_on_error=False)
     async def watch_cluster(self) -> None:
         watch = self.runtime.watch
+        await self.runtime.start(sync_timeout=0)  # after the screen is up: kubectl competes for the CPU
         event = watch.subscribe()
         panel = self.query_one(ClusterPanel)
         try:
