@@ -42,10 +42,10 @@ def test_verify_plays_the_whole_lesson(state: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == "verify rolling-update on practice (namespace default)"
     assert lines[1].startswith("✓ setup  (")
-    assert lines[2].startswith("✓ 1/4 update: Step 1: Update the app to v2  (")
-    assert lines[3].startswith("✓ 2/4 verify: Step 2: Verify the update  (")
-    assert lines[4].startswith("✓ 3/4 break: Step 3: An update that fails on purpose (failed as intended)  (")
-    assert lines[5].startswith("✓ 4/4 rollback: Step 3 (continued): Roll back  (")
+    assert lines[2].startswith("✓ 1/4 update: Update the app to v2  (")
+    assert lines[3].startswith("✓ 2/4 verify: Verify the update  (")
+    assert lines[4].startswith("✓ 3/4 break: An update that fails on purpose (failed as intended)  (")
+    assert lines[5].startswith("✓ 4/4 rollback: Roll back  (")
     assert lines[6].startswith("4 of 4 steps passed in ")
     # The cluster really went through the lesson: v10 was tried and superseded.
     history = kubectl(state, "rollout", "history", "deployments/kubernetes-bootcamp")
@@ -55,7 +55,7 @@ def test_verify_plays_the_whole_lesson(state: Path) -> None:
 def test_verify_in_japanese_by_id(state: Path) -> None:
     done = cli(state, "verify", "rolling-update", "--lang", "ja")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "✓ 1/4 update: ステップ 1: アプリを v2 に更新する  (" in done.stdout
+    assert "✓ 1/4 update: アプリを v2 に更新する  (" in done.stdout
 
 
 def test_reset_restores_the_start_state_and_forgets_progress(state: Path) -> None:

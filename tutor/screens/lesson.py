@@ -74,9 +74,10 @@ class LessonScreen(Screen[None]):
         with Horizontal(id="main"):
             yield Static("", id="outline")
             with VerticalScroll(id="lesson"):
-                yield StepPanel(id="step")
+                # What is still missing comes first; the explanation follows.
                 yield Static("", id="banner")
                 yield Checklist(self.lang, id="checklist")
+                yield StepPanel(id="step")
                 yield Markdown("", id="hint")
                 yield Vertical(id="solution")
             yield ClusterPanel(lang=self.lang, id="cluster")
@@ -115,8 +116,8 @@ class LessonScreen(Screen[None]):
         step = self.step
         self._cancel_advance()
         self.verdict = None
-        await self.query_one(StepPanel).show(step.title.get(self.lang), step.text.get(self.lang), step.commands,
-                                             lang=self.lang)
+        title = f"{self.index + 1}. {step.title.get(self.lang)}"
+        await self.query_one(StepPanel).show(title, step.text.get(self.lang), step.commands, lang=self.lang)
         self.query_one(Checklist).show(None, expect_failure=step.expect == "failure")
         self.query_one("#banner").display = False
         self._hint_shown = self._solution_shown = False
@@ -145,7 +146,7 @@ class LessonScreen(Screen[None]):
             passed = self.progress.step(step.id).passed
             mark = "✓" if passed else ("▶" if i == self.index else "·")
             style = "bold" if i == self.index else ("green" if passed else "dim")
-            outline.append(f"{mark} {step.title.get(self.lang)}\n", style=style)
+            outline.append(f"{mark} {i + 1}. {step.title.get(self.lang)}\n", style=style)
         self.query_one("#outline", Static).update(outline)
 
     @work(exclusive=True, group="checks", exit_on_error=False)
@@ -177,6 +178,7 @@ class LessonScreen(Screen[None]):
         said = step.passed.get(self.lang) if step.passed else ""
         last = self.index == len(self.lesson.steps) - 1
         self.console.notice(t("passed", self.lang) + (f" {said}" if said else ""))
+        self.query_one("#lesson", VerticalScroll).scroll_home(animate=False)
         if last:
             banner.update(f"[b]{t('passed', self.lang)}[/b] {said}\n{t('lesson_done', self.lang)}")
             banner.display = True

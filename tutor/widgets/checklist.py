@@ -8,6 +8,14 @@ from textual.widgets import Static
 from tutor.checks import StepVerdict
 
 
+def inline_code(message: str) -> Text:
+    """Markdown's `code` spans as bold text without the backticks."""
+    text = Text()
+    for index, part in enumerate(message.split("`")):
+        text.append(part, style="bold" if index % 2 else "")
+    return text
+
+
 class Checklist(Static):
     """One line per condition: ✓ what holds, ○ what is still missing (with its observed value)."""
 
@@ -22,16 +30,15 @@ class Checklist(Static):
         if expect_failure:
             heading += {"ja": "（この失敗は意図したものです）", "en": " (this failure is intended)"}[self.lang]
         text = Text(heading + "\n", style="bold")
+        text.append("")
         if verdict is None:
             text.append({"ja": "クラスターを確認しています…", "en": "Looking at the cluster…"}[self.lang], style="dim")
         else:
-            for result in verdict.results:
-                if result.passed:
-                    text.append("✓ ", style="bold green")
-                    text.append(result.message(self.lang) + "\n")
-                else:
-                    text.append("○ ", style="bold yellow")
-                    text.append(result.message(self.lang) + "\n", style="")
+            for index, result in enumerate(verdict.results):
+                if index:
+                    text.append("\n")
+                text.append("✓ " if result.passed else "○ ", style="bold green" if result.passed else "bold yellow")
+                text.append_text(inline_code(result.message(self.lang)))
         self.update(text)
         self.set_class(verdict is not None and verdict.passed, "-passed")
 
