@@ -13,7 +13,8 @@ import tutor
 
 PACKAGE = Path(tutor.__file__).parent
 CORE = ["tutor.cli", "tutor.paths", "tutor.shell", "tutor.backends.practice", "tutor.practice.cluster",
-        "tutor.practice.server"]
+        "tutor.practice.server", "tutor.lesson", "tutor.checks", "tutor.runtime", "tutor.cluster_watch",
+        "tutor.verify", "tutor.progress", "tutor.podstatus"]
 SPAWNING = {"subprocess", "multiprocessing", "pty", "sh", "pexpect"}
 SPAWNING_CALLS = {("os", "system"), ("os", "popen"), ("os", "fork"), ("os", "execv"), ("os", "execvp"),
                   ("os", "spawnv"), ("os", "posix_spawn"), ("asyncio", "create_subprocess_exec"),

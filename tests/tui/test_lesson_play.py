@@ -185,3 +185,45 @@ async def test_suspending_is_refused_headless_and_the_app_keeps_running(backend:
         await until(pilot, lambda: "Cannot switch to a shell here" in console_text(app), message="the notice")
         assert isinstance(app.screen, LessonScreen)
         await pilot.press("ctrl+q")
+
+
+async def test_a_cluster_that_dies_mid_lesson_is_reported_and_the_app_recovers(lesson: Lesson,
+                                                                               tmp_path: Path) -> None:
+    backend = PracticeBackend(tmp_path / "dying", time_scale=20)
+    app = TutorApp(lesson, backend, tmp_path / "dying", lang="en", cwd=tmp_path)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await lesson_ready(pilot, app)
+            await pilot.pause()
+            backend.down()
+            await until(pilot, lambda: "The cluster is not answering" in console_text(app), message="the notice")
+            assert "kube-tutor cluster up" in console_text(app)
+            assert "not answering" in str(screen.query_one("#status").content)
+            assert isinstance(app.screen, LessonScreen)
+            await type_command(pilot, "kubectl get pods")  # kubectl's own error, the app keeps going
+            await until(pilot, lambda: "exit status 1" in console_text(app), message="kubectl's error")
+            assert "The connection to the server 127.0.0.1:" in console_text(app)
+            backend.up()
+            await until(pilot, lambda: "Reconnected to the cluster." in console_text(app), message="reconnected")
+            assert "connected" in str(screen.query_one("#status").content)
+            await pilot.press("ctrl+q")
+    finally:
+        backend.down()
+
+
+async def test_hint_solution_and_reset_step(backend: PracticeBackend, lesson: Lesson, tmp_path: Path) -> None:
+    Progress.load(tmp_path, "rolling-update", "practice").start("verify")
+    app = TutorApp(lesson, backend, tmp_path, lang="en", cwd=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await lesson_ready(pilot, app)
+        await pilot.press("f2")
+        await until(pilot, lambda: screen.query_one("#hint").display, message="the hint")
+        await pilot.press("f3")
+        await until(pilot, lambda: len(screen.query_one("#solution").query("CommandBlock")) == 3, message="solution")
+        await pilot.press("f5")
+        await until(pilot, lambda: "The cluster is back at the start of this step." in console_text(app),
+                    timeout=60, message="the reset")
+        # Back at the start of step 2: v2 rolled out by step 1's solution.
+        deployment = screen.runtime.context()["deployment"]["kubernetes-bootcamp"]
+        assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "jocatalin/kubernetes-bootcamp:v2"
+        await pilot.press("ctrl+q")
