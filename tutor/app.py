@@ -35,11 +35,14 @@ class TutorApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, lesson: Lesson, backend: Backend, state: Path, *, lang: str = "en",
-                 cwd: Path | None = None, runtime: LessonRuntime | None = None) -> None:
+                 cwd: Path | None = None, runtime: LessonRuntime | None = None,
+                 choices: list[Lesson] | None = None) -> None:
         """Args:
             runtime: an already built runtime (tests inject a fake); by default one is made for the backend.
+            choices: several lessons: a picker opens first (``lesson`` is then only the default).
         """
         super().__init__()
+        self.choices = choices or []
         self.lesson = lesson
         self.backend = backend
         self.state = state
@@ -49,7 +52,17 @@ class TutorApp(App[None]):
         self.starting = False
 
     def on_mount(self) -> None:
-        self.push_screen(StartScreen())
+        if len(self.choices) > 1:
+            from tutor.screens.picker import LessonPicker
+
+            self.push_screen(LessonPicker(self.choices, self.lang), self._picked)
+        else:
+            self.push_screen(StartScreen())
+
+    def _picked(self, lesson: Lesson | None) -> None:
+        if lesson is not None:
+            self.lesson = lesson
+            self.push_screen(StartScreen())
 
     async def open_lesson(self, say: Any = None) -> str | None:
         """Called by StartScreen once the backend is up; returns an error to show, or None."""

@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="kube-tutor",
         description="Learn Kubernetes rolling updates from your terminal, with the real kubectl.")
     parser.add_argument("--state-dir", metavar="DIR", default=None, help=state_help)
+    parser.add_argument("--lang", choices=["ja", "en"], default=None, help="language (default: from the locale)")
+    parser.add_argument("--backend", choices=["practice"], default=None, help="the cluster to use (default: practice)")
     parser.add_argument("--version", action="version", version=f"kube-tutor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cluster = sub.add_parser("cluster", parents=[common], help="start, inspect or stop the lesson's cluster")
@@ -45,9 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     lint = sub.add_parser("lint", help="check lesson files; one line per problem")
     lint.add_argument("files", nargs="+", metavar="FILE")
     lang = argparse.ArgumentParser(add_help=False)
-    lang.add_argument("--lang", choices=["ja", "en"], default=None, help="language (default: from the locale)")
-    lang.add_argument("--backend", choices=["practice"], default=None,
-                      help="the cluster to use (default: $KUBE_TUTOR_BACKEND, else practice)")
+    lang.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS,
+                      help="language (default: from the locale)")
+    lang.add_argument("--backend", choices=["practice"], default=argparse.SUPPRESS,
+                      help="the cluster to use (default: practice)")
     verify = sub.add_parser("verify", parents=[common, lang],
                             help="play a lesson headless: each step must fail first, then pass with its solution")
     verify.add_argument("lesson", metavar="LESSON", help="a lesson file or id (rolling-update)")
@@ -157,9 +160,17 @@ def cmd_tui(state: Path, lesson_name: str | None, lang: str | None) -> int:
     lesson = _load(lesson_name)
     if isinstance(lesson, int):
         return lesson
+    choices: list[Lesson] = []
+    if lesson_name is None:  # several installed lessons: let the learner pick (broken files are skipped)
+        for path in sorted(paths.lessons_dir().glob("*.yaml")):
+            try:
+                choices.append(load_lesson(path))
+            except LessonError as error:
+                print(error, file=sys.stderr)
     from tutor.app import TutorApp
 
-    TutorApp(lesson, PracticeBackend(state), state, lang=lang or default_lang(), cwd=Path.cwd()).run()
+    TutorApp(lesson, PracticeBackend(state), state, lang=lang or default_lang(), cwd=Path.cwd(),
+             choices=choices).run()
     return 0
 
 

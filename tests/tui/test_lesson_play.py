@@ -227,3 +227,22 @@ async def test_hint_solution_and_reset_step(backend: PracticeBackend, lesson: Le
         deployment = screen.runtime.context()["deployment"]["kubernetes-bootcamp"]
         assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "jocatalin/kubernetes-bootcamp:v2"
         await pilot.press("ctrl+q")
+
+
+async def test_a_lesson_picker_when_several_lessons_exist(lesson: Lesson, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from tests.tui.fakes import FakeBackend
+    from tutor.lesson import Text
+    from tutor.screens.picker import LessonPicker
+    from tutor.screens.start import StartScreen
+
+    other = replace(lesson, id="other", title=Text(ja="別のレッスン", en="Another lesson"))
+    app = TutorApp(lesson, FakeBackend(), tmp_path, lang="en", choices=[lesson, other])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LessonPicker), message="the picker")
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: isinstance(app.screen, StartScreen) or app.lesson.id == "other",
+                    message="the choice")
+        assert app.lesson.id == "other"
+        await pilot.press("ctrl+q")
