@@ -52,7 +52,7 @@ def group_exists(pgid: int) -> bool:
 async def wait_group_gone(pgid: int, timeout: float = DEADLINE) -> None:
     async def until() -> None:
         while group_exists(pgid):
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.02)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
 
     await asyncio.wait_for(until(), timeout)
 

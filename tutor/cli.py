@@ -128,8 +128,9 @@ def _load(name: str | None) -> Lesson | int:
         return 1
 
 
-def cmd_verify(state: Path, args: argparse.Namespace) -> int:
-    lesson = _load(args.lesson)
+def _lesson_and_backend(state: Path, name: str | None) -> tuple[Lesson, PracticeBackend] | int:
+    """The lesson and a running backend, or the exit code after a one-line error."""
+    lesson = _load(name)
     if isinstance(lesson, int):
         return lesson
     backend = PracticeBackend(state)
@@ -137,19 +138,23 @@ def cmd_verify(state: Path, args: argparse.Namespace) -> int:
         backend.up()
     except BackendError as error:
         return _err(str(error))
+    return lesson, backend
+
+
+def cmd_verify(state: Path, args: argparse.Namespace) -> int:
+    found = _lesson_and_backend(state, args.lesson)
+    if isinstance(found, int):
+        return found
+    lesson, backend = found
     return asyncio.run(verify(lesson, backend_env(backend.env()), backend.namespace, backend=backend.name,
                               out=sys.stdout, lang=args.lang or default_lang(), verbose=args.verbose))
 
 
 def cmd_reset(state: Path, args: argparse.Namespace) -> int:
-    lesson = _load(args.lesson)
-    if isinstance(lesson, int):
-        return lesson
-    backend = PracticeBackend(state)
-    try:
-        backend.up()
-    except BackendError as error:
-        return _err(str(error))
+    found = _lesson_and_backend(state, args.lesson)
+    if isinstance(found, int):
+        return found
+    lesson, backend = found
     Progress.load(state, lesson.id, backend.name).reset()
     return asyncio.run(reset(lesson, backend_env(backend.env()), backend.namespace, out=sys.stdout,
                              lang=args.lang or default_lang()))

@@ -242,7 +242,7 @@ class FakeSession:
         self.history.append(line)
         self._running = True
         try:
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # yield to the loop like a real command would (noqa: sleep-ok)
             return self._answer(" ".join(line.split()), on_output)
         finally:
             self._running = False
