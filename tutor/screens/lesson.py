@@ -97,7 +97,7 @@ class LessonScreen(Screen[None]):
 
     def _fit(self) -> None:
         """Small terminals (80x24) hide the outline and shrink the side panes."""
-        self.set_class(self.size.width < 100, "-narrow")
+        self.set_class(self.size.width < 110, "-narrow")
         self.set_class(self.size.height < 30, "-short")
 
     async def on_mount(self) -> None:
