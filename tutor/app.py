@@ -14,6 +14,7 @@ from tutor.progress import Progress
 from tutor.runtime import LessonRuntime, backend_env
 from tutor.screens.lesson import LessonScreen
 from tutor.screens.start import StartScreen
+from tutor.ui_text import localize_bindings
 
 
 class Backend(Protocol):
@@ -42,6 +43,7 @@ class TutorApp(App[None]):
             choices: several lessons: a picker opens first (``lesson`` is then only the default).
         """
         super().__init__()
+        localize_bindings(self, lang)
         self.choices = choices or []
         self.lesson = lesson
         self.backend = backend

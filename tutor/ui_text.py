@@ -45,3 +45,24 @@ def t(key: str, lang: str, **values: object) -> str:
     """The text ``key`` in ``lang``, with ``{placeholders}`` filled."""
     text = TEXTS[key][lang]
     return text.format(**values) if values else text
+
+
+KEY_LABELS_JA = {
+    "next_step": "次へ", "previous_step": "前へ", "hint": "ヒント", "solution": "解答", "reset_step": "やり直す",
+    "help": "ヘルプ", "quit": "終了", "run": "実行", "copy": "コピー", "dismiss": "閉じる",
+}
+"""Footer labels in Japanese, by binding action."""
+
+
+def localize_bindings(node: object, lang: str) -> None:
+    """Give a widget's or screen's key bindings footer labels in ``lang`` (English is the default)."""
+    import dataclasses
+
+    if lang != "ja":
+        return
+    bindings = getattr(getattr(node, "_bindings", None), "key_to_bindings", None)  # Textual's BindingsMap
+    if not isinstance(bindings, dict):
+        return
+    for key, entries in bindings.items():
+        bindings[key] = [dataclasses.replace(b, description=KEY_LABELS_JA.get(b.action, b.description))
+                         for b in entries]

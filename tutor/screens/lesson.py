@@ -19,7 +19,7 @@ from textual.widgets import Footer, Markdown, Static
 from tutor import shell
 from tutor.checks import StepMonitor, StepVerdict
 from tutor.screens.help import HelpScreen
-from tutor.ui_text import t
+from tutor.ui_text import localize_bindings, t
 from tutor.widgets.checklist import Checklist
 from tutor.widgets.cluster_panel import ClusterPanel
 from tutor.widgets.console import Console
@@ -51,6 +51,7 @@ class LessonScreen(Screen[None]):
     def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: str,
                  lang: str) -> None:
         super().__init__()
+        localize_bindings(self, lang)
         self.lesson = lesson
         self.runtime = runtime
         self.progress = progress
