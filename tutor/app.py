@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 from typing import Any, Protocol
@@ -9,6 +10,7 @@ from typing import Any, Protocol
 from textual.app import App
 from textual.binding import Binding
 
+from tutor.backends.base import BackendError
 from tutor.lesson import Lesson
 from tutor.progress import Progress
 from tutor.runtime import LessonRuntime, backend_env
@@ -26,6 +28,8 @@ class Backend(Protocol):
     def up(self) -> Any: ...
 
     def env(self) -> dict[str, str]: ...
+
+    def after_setup(self) -> None: ...
 
 
 class TutorApp(App[None]):
@@ -84,6 +88,11 @@ class TutorApp(App[None]):
                 ok, failure = ready.passed, "" if ready.passed else "the start state did not come up"
             if not ok:
                 return failure
+        # kind maps the NodePort, existing forwards it; idempotent, so also on a resume.
+        try:
+            await asyncio.to_thread(self.backend.after_setup)
+        except BackendError as error:
+            return str(error)
         # Switch from the app, not from StartScreen's worker (the switch removes that screen and its workers).
         self.call_later(self.show_lesson, progress)
         return None

@@ -12,12 +12,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tutor import __version__, paths
+from tutor.backends import BACKENDS, Backend, choose, make_backend
 from tutor.backends.base import BackendError
-from tutor.backends.practice import PracticeBackend
 from tutor.lesson import Lesson, LessonError, lint_main, load_lesson
 from tutor.progress import Progress
 from tutor.runtime import backend_env
 from tutor.verify import reset, verify
+
+
+def _backend_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--backend", choices=list(BACKENDS), default=default,
+                        help="practice, kind or existing (default: $KUBE_TUTOR_BACKEND, else kind when Docker "
+                             "runs and kind is installed, else practice)")
+    parser.add_argument("--kubeconfig", type=Path, default=default, help="existing: the kubeconfig to copy from")
+    parser.add_argument("--context", default=default, help="existing: its context (default: its current one)")
+    parser.add_argument("--namespace", default=default, help="existing: the namespace for the lesson")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,26 +40,29 @@ def _parser() -> argparse.ArgumentParser:
         description="Learn Kubernetes rolling updates from your terminal, with the real kubectl.")
     parser.add_argument("--state-dir", metavar="DIR", default=None, help=state_help)
     parser.add_argument("--lang", choices=["ja", "en"], default=None, help="language (default: from the locale)")
-    parser.add_argument("--backend", choices=["practice"], default=None, help="the cluster to use (default: practice)")
+    _backend_options(parser, None)
     parser.add_argument("--version", action="version", version=f"kube-tutor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cluster = sub.add_parser("cluster", parents=[common], help="start, inspect or stop the lesson's cluster")
     csub = cluster.add_subparsers(dest="action", metavar="ACTION", required=True)
-    up = csub.add_parser("up", parents=[common], help="start the cluster (reuses a running one)")
-    up.add_argument("--backend", choices=["practice"], default="practice")
+    backend_parent = argparse.ArgumentParser(add_help=False)
+    _backend_options(backend_parent, argparse.SUPPRESS)
+    up = csub.add_parser("up", parents=[common, backend_parent], help="start the cluster (reuses a running one)")
     up.add_argument("--time-scale", type=float, default=None,
                     help="run the practice cluster's clock faster (demos, tests); default 1")
-    csub.add_parser("env", parents=[common], help="print shell lines that point kubectl at the cluster")
-    csub.add_parser("status", parents=[common], help="say whether the cluster runs (exit 3 if not)")
-    down = csub.add_parser("down", parents=[common], help="stop the cluster (objects are kept)")
+    csub.add_parser("env", parents=[common, backend_parent],
+                    help="print shell lines that point kubectl at the cluster")
+    csub.add_parser("status", parents=[common, backend_parent], help="say whether the cluster runs (exit 3 if not)")
+    down = csub.add_parser("down", parents=[common, backend_parent],
+                           help="stop the cluster (practice: objects are kept; kind: deleted)")
     down.add_argument("--delete-state", action="store_true", help="also forget every object of the cluster")
+    sub.add_parser("doctor", parents=[common], help="check this machine: Python, kubectl, Docker, kind, disk, memory")
     lint = sub.add_parser("lint", help="check lesson files; one line per problem")
     lint.add_argument("files", nargs="+", metavar="FILE")
     lang = argparse.ArgumentParser(add_help=False)
     lang.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS,
                       help="language (default: from the locale)")
-    lang.add_argument("--backend", choices=["practice"], default=argparse.SUPPRESS,
-                      help="the cluster to use (default: practice)")
+    _backend_options(lang, argparse.SUPPRESS)
     verify = sub.add_parser("verify", parents=[common, lang],
                             help="play a lesson headless: each step must fail first, then pass with its solution")
     verify.add_argument("lesson", metavar="LESSON", help="a lesson file or id (rolling-update)")
@@ -68,45 +80,60 @@ def _err(message: str) -> int:
     return 1
 
 
-def cmd_up(backend: PracticeBackend) -> int:
+def cmd_up(backend: Backend) -> int:
     try:
-        status = backend.up()
+        status = backend.up(on_status=lambda line: print(f"kube-tutor: {line}", file=sys.stderr))
     except BackendError as error:
         return _err(str(error))
     print(status.kubeconfig)
     return 0
 
 
-def cmd_env(backend: PracticeBackend) -> int:
+def cmd_env(backend: Backend) -> int:
     bin_dir = str(paths.bin_dir())
-    print("# Point this shell's kubectl at kube-tutor's practice cluster:")
+    print(f"# Point this shell's kubectl at kube-tutor's {backend.name} cluster:")
     print('#   eval "$(kube-tutor cluster env)"')
     for key, value in backend.env().items():
         print(f"export {key}={shlex.quote(value)}")
     print(f"export PATH={shlex.quote(bin_dir)}:\"$PATH\"")
     if not backend.status().running:
-        print("# The practice cluster is not running: start it with `kube-tutor cluster up`.")
+        print(f"# The {backend.name} cluster is not running: start it with `kube-tutor cluster up`.")
     return 0
 
 
-def cmd_status(backend: PracticeBackend) -> int:
+def cmd_status(backend: Backend) -> int:
     status = backend.status()
     if status.running:
-        print(f"practice cluster: running (pid {status.pid}, {status.server}, {status.detail})")
+        pid = f"pid {status.pid}, " if status.pid else ""
+        print(f"{backend.name} cluster: running ({pid}{status.server}{', ' + status.detail if status.detail else ''})")
         print(f"kubeconfig: {status.kubeconfig}")
         return 0
-    print(f"practice cluster: {status.detail}")
+    print(f"{backend.name} cluster: {status.detail or 'not running'}")
     print("start it with: kube-tutor cluster up")
     return 3
 
 
-def cmd_down(backend: PracticeBackend, delete_state: bool) -> int:
+def cmd_down(backend: Backend, state: Path, delete_state: bool) -> int:
     stopped = backend.down()
-    print("practice cluster stopped" if stopped else "practice cluster was not running")
+    print(f"{backend.name} cluster stopped" if stopped else f"{backend.name} cluster was not running")
     if delete_state:
-        shutil.rmtree(backend.directory, ignore_errors=True)
-        print(f"deleted {backend.directory}")
+        directory = getattr(backend, "directory", state / backend.name)
+        shutil.rmtree(directory, ignore_errors=True)
+        print(f"deleted {directory}")
     return 0
+
+
+def _backend(state: Path, args: argparse.Namespace, *, time_scale: float | None = None) -> Backend:
+    """The backend the options name (or the detected one), announced on stderr with the reason.
+
+    Raises:
+        BackendError: an unknown or incomplete choice.
+    """
+    name, reason = choose(getattr(args, "backend", None))
+    print(f"kube-tutor: using the {name} backend ({reason})", file=sys.stderr)
+    return make_backend(name, state, kubeconfig=getattr(args, "kubeconfig", None),
+                        context=getattr(args, "context", None), namespace=getattr(args, "namespace", None),
+                        time_scale=time_scale)
 
 
 def default_lang() -> str:
@@ -128,43 +155,49 @@ def _load(name: str | None) -> Lesson | int:
         return 1
 
 
-def _lesson_and_backend(state: Path, name: str | None) -> tuple[Lesson, PracticeBackend] | int:
+def _lesson_and_backend(state: Path, args: argparse.Namespace) -> tuple[Lesson, Backend] | int:
     """The lesson and a running backend, or the exit code after a one-line error."""
-    lesson = _load(name)
+    lesson = _load(args.lesson)
     if isinstance(lesson, int):
         return lesson
-    backend = PracticeBackend(state)
     try:
-        backend.up()
+        backend = _backend(state, args)
+        backend.up(on_status=lambda line: print(f"kube-tutor: {line}", file=sys.stderr))
     except BackendError as error:
         return _err(str(error))
     return lesson, backend
 
 
 def cmd_verify(state: Path, args: argparse.Namespace) -> int:
-    found = _lesson_and_backend(state, args.lesson)
+    found = _lesson_and_backend(state, args)
     if isinstance(found, int):
         return found
     lesson, backend = found
     return asyncio.run(verify(lesson, backend_env(backend.env()), backend.namespace, backend=backend.name,
-                              out=sys.stdout, lang=args.lang or default_lang(), verbose=args.verbose))
+                              out=sys.stdout, lang=args.lang or default_lang(), verbose=args.verbose,
+                              after_setup=backend.after_setup))
 
 
 def cmd_reset(state: Path, args: argparse.Namespace) -> int:
-    found = _lesson_and_backend(state, args.lesson)
+    found = _lesson_and_backend(state, args)
     if isinstance(found, int):
         return found
     lesson, backend = found
     Progress.load(state, lesson.id, backend.name).reset()
     return asyncio.run(reset(lesson, backend_env(backend.env()), backend.namespace, out=sys.stdout,
-                             lang=args.lang or default_lang()))
+                             lang=args.lang or default_lang(), after_setup=backend.after_setup))
 
 
-def cmd_tui(state: Path, lesson_name: str | None, lang: str | None) -> int:
+def cmd_tui(state: Path, args: argparse.Namespace) -> int:
     """Open the lesson in the TUI (imports textual only here: the other commands stay light)."""
+    lesson_name, lang = getattr(args, "lesson", None), getattr(args, "lang", None)
     lesson = _load(lesson_name)
     if isinstance(lesson, int):
         return lesson
+    try:
+        backend = _backend(state, args)
+    except BackendError as error:
+        return _err(str(error))
     choices: list[Lesson] = []
     if lesson_name is None:  # several installed lessons: let the learner pick (broken files are skipped)
         for path in sorted(paths.lessons_dir().glob("*.yaml")):
@@ -174,8 +207,7 @@ def cmd_tui(state: Path, lesson_name: str | None, lang: str | None) -> int:
                 print(error, file=sys.stderr)
     from tutor.app import TutorApp
 
-    TutorApp(lesson, PracticeBackend(state), state, lang=lang or default_lang(), cwd=Path.cwd(),
-             choices=choices).run()
+    TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices).run()
     return 0
 
 
@@ -183,7 +215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     state = paths.state_dir(args.state_dir)
     if args.command in (None, "start"):
-        return cmd_tui(state, getattr(args, "lesson", None), getattr(args, "lang", None))
+        return cmd_tui(state, args)
+    if args.command == "doctor":
+        from tutor.doctor import main as doctor
+
+        return doctor(state, sys.stdout)
     if args.command == "lint":
         return lint_main(args.files)
     if args.command == "verify":
@@ -191,7 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "reset":
         return cmd_reset(state, args)
     if args.command == "cluster":
-        backend = PracticeBackend(state, time_scale=getattr(args, "time_scale", None))
+        try:
+            backend = _backend(state, args, time_scale=getattr(args, "time_scale", None))
+        except BackendError as error:
+            return _err(str(error))
         if args.action == "up":
             return cmd_up(backend)
         if args.action == "env":
@@ -199,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.action == "status":
             return cmd_status(backend)
         if args.action == "down":
-            return cmd_down(backend, args.delete_state)
+            return cmd_down(backend, state, args.delete_state)
     return 2
 
 

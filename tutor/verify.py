@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from tutor.checks import StepVerdict
@@ -26,7 +27,7 @@ def _missing(verdict: StepVerdict, lang: str, verbose: bool) -> list[str]:
 
 
 async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, backend: str, out: TextIO,
-                 lang: str = "en", verbose: bool = False) -> int:
+                 lang: str = "en", verbose: bool = False, after_setup: Callable[[], None] | None = None) -> int:
     """Set up the start state, then for each step: its checks must fail, the solution must make them pass.
 
     Prints one line per step with a mark and its time; returns 0 only if every step passed.
@@ -49,6 +50,8 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
             out.write(f"{FAIL} setup: the start state did not come up in {lesson.setup.timeout:g} s\n")
             out.write("\n".join(_missing(ready, lang, verbose)) + "\n")
             return 1
+        if after_setup is not None:
+            await asyncio.to_thread(after_setup)
         out.write(f"{OK} setup  ({time.monotonic() - t0:.1f} s)\n")
         failed = 0
         for number, step in enumerate(lesson.steps, 1):
@@ -90,7 +93,8 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
         await runtime.stop()
 
 
-async def reset(lesson: Lesson, env: Mapping[str, str], namespace: str, *, out: TextIO, lang: str = "en") -> int:
+async def reset(lesson: Lesson, env: Mapping[str, str], namespace: str, *, out: TextIO, lang: str = "en",
+                after_setup: Callable[[], None] | None = None) -> int:
     """Restore the lesson's start state; returns 0 once it is there."""
     runtime = LessonRuntime(lesson, env, namespace)
     try:
@@ -106,6 +110,8 @@ async def reset(lesson: Lesson, env: Mapping[str, str], namespace: str, *, out: 
             out.write(f"{FAIL} reset: the start state did not come up\n" + "\n".join(_missing(ready, lang, False))
                       + "\n")
             return 1
+        if after_setup is not None:
+            await asyncio.to_thread(after_setup)
         out.write(f"{OK} {lesson.title.get(lang)}: back at the start. {lesson.setup.text.get(lang)}\n")
         return 0
     finally:

@@ -149,7 +149,10 @@ class FakeBackend:
     name = "practice"
     namespace = NAMESPACE
 
-    def up(self) -> None:
+    def up(self, on_status: object = None) -> None:
+        return None
+
+    def after_setup(self) -> None:
         return None
 
     def env(self) -> dict[str, str]:

@@ -1,5 +1,75 @@
-"""Provides the cluster backends kube-tutor can run a lesson on (practice now; kind and existing later)."""
+"""Provides the cluster backends (practice, kind, existing) and how kube-tutor chooses one."""
 
-from tutor.backends.base import BackendError, ClusterStatus
+from __future__ import annotations
 
-__all__ = ["BackendError", "ClusterStatus"]
+import os
+import shutil
+from pathlib import Path
+
+from tutor import shell
+from tutor.backends.base import Backend, BackendError, ClusterStatus
+
+__all__ = ["BACKENDS", "Backend", "BackendError", "ClusterStatus", "choose", "detect", "make_backend"]
+
+BACKENDS = ("practice", "kind", "existing")
+ENV_BACKEND = "KUBE_TUTOR_BACKEND"
+
+
+def detect() -> tuple[str, str]:
+    """kind when the Docker daemon answers (`docker info`, not `docker -v`) and kind is on PATH, else practice.
+
+    Returns:
+        (backend name, the reason in one sentence).
+    """
+    docker = shutil.which("docker")
+    if docker is None:
+        return "practice", "Docker is not installed, so the practice cluster is used"
+    try:
+        answer = shell.run([docker, "info", "--format", "{{.ServerVersion}}"], timeout=10)
+    except shell.ShellError as error:
+        return "practice", f"`docker info` did not answer ({error}), so the practice cluster is used"
+    if answer.returncode != 0:
+        return "practice", "the Docker daemon is not running (`docker info` failed), so the practice cluster is used"
+    if shutil.which("kind") is None:
+        return "practice", "Docker runs but kind is not installed, so the practice cluster is used"
+    return "kind", "Docker runs and kind is installed, so a kind cluster is used"
+
+
+def choose(requested: str | None) -> tuple[str, str]:
+    """``--backend`` wins, then ``$KUBE_TUTOR_BACKEND``, then :func:`detect`.
+
+    Raises:
+        BackendError: an unknown name in the environment variable.
+    """
+    if requested:
+        return requested, f"--backend {requested}"
+    env = os.environ.get(ENV_BACKEND, "").strip()
+    if env:
+        if env not in BACKENDS:
+            raise BackendError(f"{ENV_BACKEND}={env!r} is not a backend; use one of: {', '.join(BACKENDS)}")
+        return env, f"{ENV_BACKEND}={env}"
+    return detect()
+
+
+def make_backend(name: str, state: Path, *, kubeconfig: Path | None = None, context: str | None = None,
+                 namespace: str | None = None, time_scale: float | None = None) -> Backend:
+    """Build a backend by name (kind and existing are imported only when used).
+
+    Raises:
+        BackendError: missing options (existing needs --namespace).
+    """
+    if name == "practice":
+        from tutor.backends.practice import PracticeBackend
+
+        return PracticeBackend(state, time_scale=time_scale)
+    if name == "kind":
+        from tutor.backends.kind import KindBackend
+
+        return KindBackend(state)
+    if name == "existing":
+        from tutor.backends.existing import ExistingBackend
+
+        if not namespace:
+            raise BackendError("the existing backend needs --namespace NS (a namespace of your own for the lesson)")
+        return ExistingBackend(state, source=kubeconfig, context=context, namespace=namespace)
+    raise BackendError(f"unknown backend {name!r}; use one of: {', '.join(BACKENDS)}")

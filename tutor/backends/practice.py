@@ -9,6 +9,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,10 @@ class PracticeBackend:
             detail = f"process {info['pid']} is not answering (see {self.log_path})"
         return ClusterStatus(self.name, False, self.kubeconfig, detail=detail)
 
-    def up(self) -> ClusterStatus:
+    def after_setup(self) -> None:
+        """Nothing to do: NodePorts already listen on 127.0.0.1."""
+
+    def up(self, on_status: Callable[[str], None] | None = None) -> ClusterStatus:
         """Start the practice cluster, or reuse the running one; return once it answers.
 
         Raises:
@@ -77,6 +81,8 @@ class PracticeBackend:
         current = self.status()
         if current.running:
             return current
+        if on_status is not None:
+            on_status("starting the practice cluster")
         info = self._server_info()
         if info and shell.pid_alive(int(info.get("pid", 0))):
             self._terminate(int(info["pid"]))
