@@ -67,9 +67,9 @@ def make_backend(name: str, state: Path, *, kubeconfig: Path | None = None, cont
 
         return KindBackend(state)
     if name == "existing":
-        from tutor.backends.existing import ExistingBackend
-
         if not namespace:
             raise BackendError("the existing backend needs --namespace NS (a namespace of your own for the lesson)")
+        from tutor.backends.existing import ExistingBackend
+
         return ExistingBackend(state, source=kubeconfig, context=context, namespace=namespace)
     raise BackendError(f"unknown backend {name!r}; use one of: {', '.join(BACKENDS)}")
