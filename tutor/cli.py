@@ -114,7 +114,10 @@ def cmd_status(backend: Backend) -> int:
 
 
 def cmd_down(backend: Backend, state: Path, delete_state: bool) -> int:
-    stopped = backend.down()
+    try:
+        stopped = backend.down()
+    except BackendError as error:
+        return _err(str(error))
     print(f"{backend.name} cluster stopped" if stopped else f"{backend.name} cluster was not running")
     if delete_state:
         directory = getattr(backend, "directory", state / backend.name)
