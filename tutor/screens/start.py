@@ -62,8 +62,12 @@ class StartScreen(Screen[None]):
 
         from tutor.backends.base import BackendError
 
+        def phase(line: str) -> None:  # each phase of the start (kind: docker, create, images...)
+            self.app.call_from_thread(self._say, f"{t('starting', self.tutor.lang, backend=self.tutor.backend.name)}"
+                                                 f"\n{line}")
+
         try:
-            await asyncio.to_thread(self.tutor.backend.up)
+            await asyncio.to_thread(self.tutor.backend.up, phase)
         except BackendError as error:
             return str(error)
         return None
