@@ -110,8 +110,8 @@ class TutorApp(App[None]):
         """Stop the watch and the console's processes; progress is saved as it changes."""
         if self.runtime is not None:
             runtime, self.runtime = self.runtime, None
-            with contextlib.suppress(Exception):
-                await runtime.stop()
+            with contextlib.suppress(Exception):  # quitting must never hang on a cluster that went away
+                await asyncio.wait_for(runtime.stop(), 5)
 
     async def on_unmount(self) -> None:
         await self.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -195,7 +196,7 @@ async def test_a_cluster_that_dies_mid_lesson_is_reported_and_the_app_recovers(l
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await lesson_ready(pilot, app)
             await pilot.pause()
-            backend.down()
+            await asyncio.to_thread(backend.down)  # never block the app's loop from the test
             await until(pilot, lambda: "The cluster is not answering" in console_text(app), message="the notice")
             assert "kube-tutor cluster up" in console_text(app)
             assert "not answering" in str(screen.query_one("#status").content)
@@ -203,10 +204,9 @@ async def test_a_cluster_that_dies_mid_lesson_is_reported_and_the_app_recovers(l
             await type_command(pilot, "kubectl get pods")  # kubectl's own error, the app keeps going
             await until(pilot, lambda: "exit status 1" in console_text(app), message="kubectl's error")
             assert "The connection to the server 127.0.0.1:" in console_text(app)
-            backend.up()
+            await asyncio.to_thread(backend.up)
             await until(pilot, lambda: "Reconnected to the cluster." in console_text(app), message="reconnected")
             assert "connected" in str(screen.query_one("#status").content)
-            await pilot.press("ctrl+q")
     finally:
         backend.down()
 
