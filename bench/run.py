@@ -633,7 +633,7 @@ def bench_tui(runs: int, keep: bool) -> dict[str, Any]:
     with Cluster("tui", keep) as cluster:
         cluster.up()
         start_state(cluster.kubectl())
-        from tutor.progress import Progress
+        from tutor.lesson.progress import Progress
 
         Progress.load(cluster.backend.state, "rolling-update", "practice").start("update")  # resume: no setup
         times, imports, verdicts = [], [], []

@@ -15,11 +15,11 @@ def tui_start(state: str, spawned_at: float) -> None:
     from textual.widgets import Input
 
     from tutor import paths
-    from tutor.app import TutorApp
     from tutor.backends.practice import PracticeBackend
     from tutor.lesson import load_lesson
-    from tutor.screens.lesson import LessonScreen
-    from tutor.widgets.checklist import Checklist
+    from tutor.tui.app import TutorApp
+    from tutor.tui.screens.lesson import LessonScreen
+    from tutor.tui.widgets.checklist import Checklist
 
     class Timed(TutorApp):
         def on_mount(self) -> None:  # Textual also runs TutorApp.on_mount (handlers run along the MRO)
@@ -49,7 +49,7 @@ async def verdict_latency(state: str, runs: int) -> None:
     from tutor import paths
     from tutor.backends.practice import PracticeBackend
     from tutor.lesson import load_lesson
-    from tutor.runtime import LessonRuntime, backend_env
+    from tutor.lesson.runtime import LessonRuntime, backend_env
 
     backend = PracticeBackend(Path(state))
     lesson = load_lesson(paths.find_lesson("rolling-update"))

@@ -15,9 +15,9 @@ from tutor import __version__, paths
 from tutor.backends import BACKENDS, Backend, choose, make_backend
 from tutor.backends.base import BackendError
 from tutor.lesson import Lesson, LessonError, lint_main, load_lesson
-from tutor.progress import Progress
-from tutor.runtime import backend_env
-from tutor.verify import reset, verify
+from tutor.lesson.progress import Progress
+from tutor.lesson.runtime import backend_env
+from tutor.lesson.verify import reset, verify
 
 
 def _backend_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -208,7 +208,7 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
                 choices.append(load_lesson(path))
             except LessonError as error:
                 print(error, file=sys.stderr)
-    from tutor.app import TutorApp
+    from tutor.tui.app import TutorApp
 
     TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices).run()
     return 0

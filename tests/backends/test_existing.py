@@ -29,8 +29,8 @@ from tutor.backends.base import BackendError
 from tutor.backends.existing import ExistingBackend
 from tutor.backends.practice import PracticeBackend
 from tutor.lesson import load_lesson
-from tutor.runtime import backend_env
-from tutor.verify import verify
+from tutor.lesson.runtime import backend_env
+from tutor.lesson.verify import verify
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTEXT = "remote-practice"

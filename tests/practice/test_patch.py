@@ -1,4 +1,4 @@
-"""Tests the PATCH semantics of the practice cluster (tutor.practice.patch)."""
+"""Tests the PATCH semantics of the practice cluster (tutor.practice.apiserver.patch)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tutor.practice.errors import ApiError, BadRequest, Invalid, UnsupportedMediaType
-from tutor.practice.patch import (
+from tutor.practice.apiserver.errors import ApiError, BadRequest, Invalid, UnsupportedMediaType
+from tutor.practice.apiserver.patch import (
     APPLY_PATCH,
     JSON_PATCH,
     MERGE_PATCH,

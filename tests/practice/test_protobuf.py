@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tutor.practice.errors import BadRequest
-from tutor.practice.protobuf import CONTENT_TYPE, MAGIC, SUPPORTED_KINDS, decode, is_protobuf
+from tutor.practice.apiserver.errors import BadRequest
+from tutor.practice.apiserver.protobuf import CONTENT_TYPE, MAGIC, SUPPORTED_KINDS, decode, is_protobuf
 
 FIXTURES = Path(__file__).parent / "data" / "protobuf"
 MANIFEST: dict[str, Any] = json.loads((FIXTURES / "manifest.json").read_text())
@@ -612,7 +612,7 @@ def test_supported_kinds() -> None:
 
 
 def test_schema_is_consistent() -> None:
-    from tutor.practice.protobuf import _MAP_ENTRIES, _SCALAR_WIRE, _SCHEMA, KEEP, PTR, REPEATED
+    from tutor.practice.apiserver.protobuf import _MAP_ENTRIES, _SCALAR_WIRE, _SCHEMA, KEEP, PTR, REPEATED
 
     well_known = {"time", "intstr", "quantity", "fieldsv1"}
     for message, fields in _SCHEMA.items():

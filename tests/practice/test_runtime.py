@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.practice.conftest import Kube
 from tutor import paths
 from tutor.lesson import load_lesson
-from tutor.runtime import LessonRuntime, backend_env
+from tutor.lesson.runtime import LessonRuntime, backend_env
 
 
 async def test_the_learners_variables_and_commands_reach_the_checks(bootcamp: Kube, tmp_path: Path) -> None:

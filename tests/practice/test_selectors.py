@@ -1,4 +1,4 @@
-"""Tests label and field selectors (tutor.practice.selectors)."""
+"""Tests label and field selectors (tutor.practice.apiserver.selectors)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tutor.practice.errors import BadRequest
-from tutor.practice.selectors import (
+from tutor.practice.apiserver.errors import BadRequest
+from tutor.practice.apiserver.selectors import (
     FieldSelector,
     LabelSelector,
     format_label_selector,

@@ -1,4 +1,4 @@
-"""Provides tests of the server-side Tables (``tutor.practice.tables``) and ages (``durations``)."""
+"""Provides tests of the server-side Tables (``tutor.practice.apiserver.tables``) and ages (``durations``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tutor.practice import errors
-from tutor.practice.durations import age, human_duration
-from tutor.practice.tables import PRINTERS, label_selector_string, table
+from tutor.kube.duration import age, human_duration
+from tutor.practice.apiserver import errors
+from tutor.practice.apiserver.tables import PRINTERS, label_selector_string, table
 
 NOW = datetime(2026, 11, 26, 3, 42, 11, tzinfo=UTC)
 IMAGE_V1 = "gcr.io/google-samples/kubernetes-bootcamp:v1"

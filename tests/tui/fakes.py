@@ -1,7 +1,7 @@
 """Provides fakes for driving the whole TUI without a cluster: backend, cluster watch, shell session, runtime.
 
 Everything is deterministic: pod names are fixed, nothing shows an age, no process is started. The cluster
-states are the hand-built ones of ``tests.test_checks`` (which the lesson's checks are tested against), turned
+states are the hand-built ones of ``tests.lesson.test_checks`` (which the lesson's checks are tested against), turned
 into objects a cluster would really return (:func:`realize`): ReplicaSets named by their pod-template-hash
 and owned by the Deployment, pods named after their ReplicaSet and owned by it, ready counts filled in. So
 the checklist and the cluster panel read the same objects.
@@ -16,13 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.test_checks import rolled_back, start_state, v2_done, v10_stall
+from tests.lesson.test_checks import rolled_back, start_state, v2_done, v10_stall
 from tutor import paths
-from tutor.app import TutorApp
-from tutor.checks import StepVerdict, build_context, evaluate_checks
 from tutor.lesson import Check, Lesson, Step, load_lesson
-from tutor.podstatus import image_tag, pod_ready, pod_status
-from tutor.progress import Progress
+from tutor.lesson.checks import StepVerdict, build_context, evaluate_checks
+from tutor.lesson.progress import Progress
+from tutor.tui.app import TutorApp
+from tutor.tui.rollout import image_tag, pod_ready, pod_status
 
 Obj = dict[str, Any]
 Snapshot = dict[str, list[Obj]]
@@ -32,7 +32,7 @@ NAMESPACE = "default"
 CREATED = "2026-01-05T10:00:00Z"
 """Every timestamp is this one: nothing shown depends on the clock."""
 NODE_PORT = 31234
-"""The Service's NodePort in every state (``tests.test_checks.service``)."""
+"""The Service's NodePort in every state (``tests.lesson.test_checks.service``)."""
 
 POD_TEMPLATE_HASH = {"v1": "5c69669756", "v2": "7c6644499c", "v10": "6d4fb9c5dk"}
 """The fixed pod-template-hash of each version's ReplicaSet."""
@@ -67,7 +67,7 @@ def _ready(pod: Mapping[str, Any]) -> bool:
 
 
 def realize(snapshot: Mapping[str, Sequence[Obj]]) -> Snapshot:
-    """A hand-built state of ``tests.test_checks`` completed into what the API server would return.
+    """A hand-built state of ``tests.lesson.test_checks`` completed into what the API server would return.
 
     Adds names, uids, labels and owner references (Deployment → ReplicaSet → pod), the container
     statuses' ``ready``/``image`` fields and the ReplicaSets' ready counts. Nothing a check reads is
@@ -292,7 +292,7 @@ class FakeSession:
 
 
 class FakeRuntime:
-    """What LessonScreen and TutorApp use of ``tutor.runtime.LessonRuntime``, over a FakeWatch and FakeSession."""
+    """What LessonScreen and TutorApp use of ``tutor.lesson.runtime.LessonRuntime``, over a FakeWatch and FakeSession."""
 
     def __init__(self, lesson: Lesson, snapshot: Snapshot, *, namespace: str = NAMESPACE,
                  cwd: Path | None = None) -> None:

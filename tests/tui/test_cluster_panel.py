@@ -1,4 +1,4 @@
-"""Tests of tutor.podstatus (kubectl's STATUS words, rollout groups) and the ClusterPanel widget."""
+"""Tests of tutor.tui.rollout (kubectl's STATUS words, rollout groups) and the ClusterPanel widget."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 
-from tutor.podstatus import (
+from tutor.tui.rollout import (
     OTHER_PODS,
     Group,
     PodRow,
@@ -20,8 +20,8 @@ from tutor.podstatus import (
     rollout_groups,
     status_severity,
 )
-from tutor.widgets import ClusterPanel
-from tutor.widgets.cluster_panel import line_count, render_lines, short_pod_name
+from tutor.tui.widgets import ClusterPanel
+from tutor.tui.widgets.cluster_panel import line_count, render_lines, short_pod_name
 
 DEPLOY = "kubernetes-bootcamp"
 IMAGE = "jocatalin/kubernetes-bootcamp"
@@ -405,7 +405,7 @@ def test_line_count_matches_the_rendered_lines(groups: list[Group] | None, has_d
 
 
 def test_podstatus_does_not_import_textual() -> None:
-    code = "import sys, tutor.podstatus; print(any(m.split('.')[0] == 'textual' for m in sys.modules))"
+    code = "import sys, tutor.tui.rollout; print(any(m.split('.')[0] == 'textual' for m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, RichLog
 
-from tutor.widgets import Console
-from tutor.widgets.console import OUTPUT_LIMIT
+from tutor.tui.widgets import Console
+from tutor.tui.widgets.console import OUTPUT_LIMIT
 
 SET_IMAGE = "kubectl set image deployment/web web=nginx:1.27"
 

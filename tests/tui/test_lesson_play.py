@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from tutor import paths
-from tutor.app import TutorApp
 from tutor.backends.practice import PracticeBackend
 from tutor.lesson import Lesson, load_lesson
-from tutor.progress import Progress
-from tutor.screens.lesson import LessonScreen
-from tutor.widgets.checklist import Checklist
-from tutor.widgets.cluster_panel import ClusterPanel
-from tutor.widgets.console import Console
+from tutor.lesson.progress import Progress
+from tutor.tui.app import TutorApp
+from tutor.tui.screens.lesson import LessonScreen
+from tutor.tui.widgets.checklist import Checklist
+from tutor.tui.widgets.cluster_panel import ClusterPanel
+from tutor.tui.widgets.console import Console
 
 
 @pytest.fixture(scope="module")
@@ -234,8 +234,8 @@ async def test_a_lesson_picker_when_several_lessons_exist(lesson: Lesson, tmp_pa
 
     from tests.tui.fakes import FakeBackend
     from tutor.lesson import Text
-    from tutor.screens.picker import LessonPicker
-    from tutor.screens.start import StartScreen
+    from tutor.tui.screens.picker import LessonPicker
+    from tutor.tui.screens.start import StartScreen
 
     other = replace(lesson, id="other", title=Text(ja="別のレッスン", en="Another lesson"))
     app = TutorApp(lesson, FakeBackend(), tmp_path, lang="en", choices=[lesson, other])

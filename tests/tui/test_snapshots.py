@@ -22,10 +22,10 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from tests.tui.fakes import STATES, FakeRuntime, make_app
-from tutor.screens.help import HelpScreen
-from tutor.screens.lesson import LessonScreen
-from tutor.widgets.checklist import Checklist
-from tutor.widgets.cluster_panel import ClusterPanel
+from tutor.tui.screens.help import HelpScreen
+from tutor.tui.screens.lesson import LessonScreen
+from tutor.tui.widgets.checklist import Checklist
+from tutor.tui.widgets.cluster_panel import ClusterPanel
 
 DEADLINE = 10.0
 """Seconds a condition may take before a test fails (the fakes answer at once: this is only a guard)."""

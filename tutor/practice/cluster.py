@@ -14,22 +14,20 @@ from typing import Any
 
 from aiohttp import web
 
-from tutor.practice import errors
+from tutor.practice.apiserver import errors
+from tutor.practice.apiserver.server import ApiServer
+from tutor.practice.apiserver.store import Obj, Store, deep_copy
+from tutor.practice.apiserver.tls import Credentials, ensure_credentials
 from tutor.practice.clock import Clock, parse_time
-from tutor.practice.controllers import (
-    EndpointsController,
-    GarbageCollector,
-    NamespaceController,
-    ReplicaSetController,
-    Scheduler,
-)
-from tutor.practice.deployment import DeploymentController
+from tutor.practice.controllers.deployment import DeploymentController
+from tutor.practice.controllers.endpoints import EndpointsController
+from tutor.practice.controllers.garbagecollector import GarbageCollector
+from tutor.practice.controllers.namespace import NamespaceController
+from tutor.practice.controllers.replicaset import ReplicaSetController
+from tutor.practice.controllers.scheduler import Scheduler
 from tutor.practice.events import NODE_NAME, EventRecorder
-from tutor.practice.kubelet import NODE_IP, Kubelet
-from tutor.practice.nodeports import NodePortProxy, port_is_free
-from tutor.practice.server import ApiServer
-from tutor.practice.store import Obj, Store, deep_copy
-from tutor.practice.tls import Credentials, ensure_credentials
+from tutor.practice.node.kubelet import NODE_IP, Kubelet
+from tutor.practice.node.nodeports import NodePortProxy, port_is_free
 
 log = logging.getLogger(__name__)
 

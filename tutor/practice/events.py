@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tutor.practice.store import Obj, Store, deep_copy
+from tutor.practice.apiserver.store import Obj, Store, deep_copy
 
 NODE_NAME = "kube-tutor-control-plane"
 

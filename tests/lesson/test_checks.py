@@ -1,0 +1,177 @@
+"""The lesson's checks on hand-built API objects: pass, fail, and the text of what is missing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from tutor import paths
+from tutor.lesson import Lesson, load_lesson
+from tutor.lesson.checks import build_context, evaluate, evaluate_checks
+
+V1 = "gcr.io/google-samples/kubernetes-bootcamp:v1"
+V2 = "jocatalin/kubernetes-bootcamp:v2"
+V10 = "jocatalin/kubernetes-bootcamp:v10"
+
+
+@pytest.fixture(scope="module")
+def lesson() -> Lesson:
+    return load_lesson(paths.find_lesson("rolling-update"))
+
+
+def deployment(image: str, *, generation: int = 2, observed: int = 2, updated: int = 4, ready: int = 4,
+               available: int = 4, revision: str = "2") -> dict[str, Any]:
+    return {"metadata": {"name": "kubernetes-bootcamp", "generation": generation,
+                         "annotations": {"deployment.kubernetes.io/revision": revision}},
+            "spec": {"replicas": 4, "template": {"spec": {"containers": [{"name": "kubernetes-bootcamp",
+                                                                          "image": image}]}}},
+            "status": {"observedGeneration": observed, "updatedReplicas": updated, "readyReplicas": ready,
+                       "availableReplicas": available, "replicas": 4}}
+
+
+def replicaset(image: str, replicas: int, revision: str) -> dict[str, Any]:
+    return {"metadata": {"name": f"kubernetes-bootcamp-{revision}", "annotations": {
+                "deployment.kubernetes.io/revision": revision},
+                         "ownerReferences": [{"kind": "Deployment", "name": "kubernetes-bootcamp"}]},
+            "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"image": image}]}}}}
+
+
+def pod(name: str, image: str, *, waiting: str | None = None, deleting: bool = False) -> dict[str, Any]:
+    state = {"waiting": {"reason": waiting}} if waiting else {"running": {"startedAt": "2026-11-26T00:00:00Z"}}
+    meta: dict[str, Any] = {"name": name}
+    if deleting:
+        meta["deletionTimestamp"] = "2026-11-26T00:00:30Z"
+    return {"metadata": meta, "spec": {"containers": [{"image": image}]},
+            "status": {"phase": "Pending" if waiting else "Running",
+                       "conditions": [{"type": "Ready", "status": "False" if waiting else "True"}],
+                       "containerStatuses": [{"state": state}]}}
+
+
+def service(node_port: int = 31234) -> dict[str, Any]:
+    return {"metadata": {"name": "kubernetes-bootcamp"},
+            "spec": {"type": "NodePort", "ports": [{"port": 8080, "nodePort": node_port}]}}
+
+
+def results(lesson: Lesson, step: str, snapshot: dict[str, list[dict[str, Any]]], *, variables=None, history=(),
+            probe: tuple[int, str] = (-1, "")) -> dict[str, Any]:
+    context = build_context(snapshot, variables=variables, history=history)
+
+    async def run_probe(command: str) -> tuple[int, str]:
+        assert "$NODE_PORT" in command
+        return probe
+
+    verdict = asyncio.run(evaluate_checks(step, lesson.step(step).checks, context, run_probe))
+    return {r.id: r for r in verdict.results}
+
+
+def start_state() -> dict[str, list[dict[str, Any]]]:
+    return {"deployments": [deployment(V1, generation=1, observed=1, revision="1")],
+            "replicasets": [replicaset(V1, 4, "1")],
+            "pods": [pod(f"v1-{i}", V1) for i in range(4)], "services": [service()]}
+
+
+def v2_done() -> dict[str, list[dict[str, Any]]]:
+    return {"deployments": [deployment(V2)],
+            "replicasets": [replicaset(V1, 0, "1"), replicaset(V2, 4, "2")],
+            "pods": [pod(f"v2-{i}", V2) for i in range(4)] + [pod("v1-0", V1, deleting=True)],
+            "services": [service()]}
+
+
+def v10_stall() -> dict[str, list[dict[str, Any]]]:
+    return {"deployments": [deployment(V10, generation=3, observed=3, updated=2, ready=3, available=3, revision="3")],
+            "replicasets": [replicaset(V1, 0, "1"), replicaset(V2, 3, "2"), replicaset(V10, 2, "3")],
+            "pods": [pod(f"v2-{i}", V2) for i in range(3)]
+            + [pod("v10-0", V10, waiting="ErrImagePull"), pod("v10-1", V10, waiting="ImagePullBackOff")],
+            "services": [service()],
+            "events": [{"reason": "Failed", "message": f'Failed to pull image "{V10}": rpc error: code = NotFound'}]}
+
+
+def rolled_back() -> dict[str, list[dict[str, Any]]]:
+    return {"deployments": [deployment(V2, generation=4, observed=4, revision="4")],
+            "replicasets": [replicaset(V1, 0, "1"), replicaset(V2, 4, "4"), replicaset(V10, 0, "3")],
+            "pods": [pod(f"v2-{i}", V2) for i in range(4)], "services": [service()]}
+
+
+def test_step_one_fails_on_v1_and_says_which_image_runs(lesson: Lesson) -> None:
+    got = results(lesson, "update", start_state())
+    assert not got["image-v2"].passed
+    assert got["image-v2"].message("en") == (
+        f"The Deployment still runs `{V1}`: change it to v2 with `kubectl set image`")
+    assert got["image-v2"].message("ja") == (
+        f"Deployment のイメージはまだ `{V1}` です。`kubectl set image` で v2 にしましょう")
+    assert not got["new-replicaset"].passed
+
+
+def test_step_one_passes_once_the_template_and_new_replicaset_are_v2(lesson: Lesson) -> None:
+    got = results(lesson, "update", v2_done())
+    assert all(r.passed for r in got.values())
+    assert got["image-v2"].message("en") == "The Deployment's image is `jocatalin/kubernetes-bootcamp:v2`"
+
+
+def test_step_two_needs_the_learners_own_actions(lesson: Lesson) -> None:
+    got = results(lesson, "verify", v2_done())
+    assert got["rollout-complete"].passed and got["all-v2"].passed
+    assert not got["node-port"].passed
+    assert not got["curl-v2"].passed
+    assert not got["rollout-status"].passed
+    done = results(lesson, "verify", v2_done(), variables={"NODE_PORT": "31234"},
+                   history=["kubectl rollout status deployments/kubernetes-bootcamp"],
+                   probe=(0, "Hello Kubernetes bootcamp! | Running on: x | v=2\n"))
+    assert all(r.passed for r in done.values())
+
+
+def test_step_two_reports_a_half_done_rollout(lesson: Lesson) -> None:
+    snapshot = v2_done()
+    snapshot["deployments"] = [deployment(V2, updated=3, available=3, ready=3)]
+    snapshot["pods"] = [pod(f"v2-{i}", V2) for i in range(3)] + [pod("v1-0", V1)]
+    got = results(lesson, "verify", snapshot, variables={"NODE_PORT": "99999"}, probe=(0, "... | v=1\n"))
+    assert got["rollout-complete"].message("en") == "The rollout is still running (3 of 4 new pods so far)"
+    assert got["all-v2"].message("en") == "v2 pods so far: 3 / 4"
+    assert not got["node-port"].passed  # the variable holds another port
+    assert not got["curl-v2"].passed
+
+
+def test_the_break_step_passes_only_when_it_fails_for_the_right_reason(lesson: Lesson) -> None:
+    assert not any(r.passed for r in results(lesson, "break", v2_done()).values() if r.id != "old-pods-serving")
+    got = results(lesson, "break", v10_stall())
+    assert all(r.passed for r in got.values()), {k: (r.passed, r.error) for k, r in got.items()}
+    typo = v10_stall()
+    typo["deployments"] = [deployment("jocatalin/kubernetes-bootcamp:v1O", generation=3, observed=3, updated=2,
+                                      ready=3, available=3)]
+    got = results(lesson, "break", typo)
+    assert not got["image-v10"].passed
+    assert got["image-v10"].message("en") == "The Deployment runs `jocatalin/kubernetes-bootcamp:v1O`: set it to v10"
+
+
+def test_the_break_step_waits_for_the_pull_failure(lesson: Lesson) -> None:
+    early = v10_stall()
+    early["pods"][3] = pod("v10-0", V10, waiting="ContainerCreating")
+    early["events"] = []
+    got = results(lesson, "break", early)
+    assert not got["new-pods-cannot-pull"].passed
+    assert not got["pull-not-found"].passed
+
+
+def test_rollback_needs_v10_superseded_and_four_v2_pods(lesson: Lesson) -> None:
+    got = results(lesson, "rollback", v10_stall())
+    assert not got["image-v2-again"].passed
+    assert not got["no-failing-pods"].passed
+    assert got["no-failing-pods"].message("en") == "2 v10 pods are still around"
+    got = results(lesson, "rollback", rolled_back())
+    assert all(r.passed for r in got.values()), {k: (r.passed, r.error) for k, r in got.items()}
+
+
+def test_a_missing_object_is_a_failed_check_with_its_error_kept(lesson: Lesson) -> None:
+    context = build_context({})
+    result = evaluate(lesson.step("update").checks[0], context)
+    assert not result.passed
+    assert result.error is not None and "kubernetes-bootcamp" in result.error
+    assert result.message("en").startswith("The Deployment still runs `?`")
+
+
+def test_setup_ready_checks(lesson: Lesson) -> None:
+    context = build_context(start_state())
+    assert all(evaluate(c, context).passed for c in lesson.setup.ready)
+    assert not all(evaluate(c, build_context(v2_done())).passed for c in lesson.setup.ready)

@@ -1,0 +1,402 @@
+"""Tests for tutor.lesson: the lesson model, the strict loader and ``kube-tutor lint``."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tutor
+from tutor.lesson import (
+    Check,
+    Lesson,
+    LessonError,
+    Problem,
+    Setup,
+    Step,
+    Text,
+    lint,
+    lint_main,
+    load_lesson,
+)
+
+MINIMAL = Path(__file__).parent.parent / "data" / "lessons" / "minimal.yaml"
+
+# A small valid lesson; the variants below change one spot of it. Line numbers, for reference:
+#  1 id   2 title   3 description   4 setup   5 setup.text   6 setup.commands   7 steps
+#  8 steps[0].id   9 title   10 text   11 commands   12 checks   13 checks[0].id   14 cel   15 text
+# 16 hint   17 solution
+BASE = """\
+id: tiny
+title: {ja: 小さい, en: Tiny}
+description: {ja: 説明, en: About}
+setup:
+  text: {ja: 始め, en: Start}
+  commands: [kubectl get pods]
+steps:
+  - id: first
+    title: {ja: 一, en: One}
+    text: {ja: 本文, en: Body}
+    commands: [kubectl get pods]
+    checks:
+      - id: some-pods
+        cel: size(pods) > 0
+        text: {ja: Pod がある, en: Pods exist}
+    hint: {ja: ヒント, en: Hint}
+    solution: [kubectl get pods]
+"""
+
+CHECK_BLOCK = """\
+      - id: some-pods
+        cel: size(pods) > 0
+        text: {ja: Pod がある, en: Pods exist}
+"""
+
+STEP_BLOCK = BASE[BASE.index("  - id: first"):]
+
+SUMMARY_ERROR = "unknown key 'summary' in the lesson; allowed keys: id, title, description, setup, steps"
+STEP_KEYS = "id, title, text, commands, checks, hint, solution, expect, passed, timeout"
+
+# (case id, text to replace in BASE, replacement, line, path, message, whole: the message is exact)
+VARIANTS = [
+    ("unknown-top-level-key", "id: tiny\n", "id: tiny\nsummary: {ja: a, en: b}\n", 2, "summary",
+     SUMMARY_ERROR, True),
+    ("unknown-setup-key", "  commands: [kubectl get pods]\nsteps:", "  commands: [kubectl get pods]\n  wait: 3\nsteps:",
+     7, "setup.wait", "unknown key 'wait' in setup; allowed keys: text, commands, ready, timeout", True),
+    ("unknown-check-key-with-suggestion", "Pods exist}\n", "Pods exist}\n        mising: {ja: a, en: b}\n", 16,
+     "steps[0].checks[0].mising",
+     "unknown key 'mising' in a check (did you mean 'missing'?); allowed keys: id, cel, text, missing, observed, probe",
+     True),
+    ("missing-required-step-key", "    hint: {ja: ヒント, en: Hint}\n", "", 8, "steps[0].hint",
+     "required key 'hint' is missing from a step", True),
+    ("missing-required-setup-key", "Start}\n  commands: [kubectl get pods]\n", "Start}\n", 5, "setup.commands",
+     "required key 'commands' is missing from setup", True),
+    ("missing-required-check-key", "        cel: size(pods) > 0\n", "", 13, "steps[0].checks[0].cel",
+     "required key 'cel' is missing from a check", True),
+    ("commands-is-a-string", "    commands: [kubectl get pods]", "    commands: kubectl get pods", 11,
+     "steps[0].commands", "expected a list of strings, got a string", True),
+    ("title-is-a-string", "title: {ja: 小さい, en: Tiny}", "title: Tiny", 2, "title",
+     "expected a text (a map with ja and en), got a string", True),
+    ("id-is-a-number", "id: tiny", "id: 42", 1, "id",
+     "expected an id (a string), got an integer ('42'; put it in quotes to make it a string)", True),
+    ("steps-is-a-map", "  - id: first\n", "  first:\n    id: first\n", 8, "steps",
+     "expected a list of steps, got a map", True),
+    ("command-read-as-a-map", "    solution: [kubectl get pods]", "    solution:\n      - echo a: b", 18,
+     "steps[0].solution[0]",
+     "expected a command (a string), got a map (YAML reads ': ' inside a command as a map; "
+     "put the whole command in quotes)", True),
+    ("text-missing-en", "title: {ja: 小さい, en: Tiny}", "title: {ja: 小さい}", 2, "title.en",
+     "the English text is missing; a text needs both ja and en", True),
+    ("text-whitespace-only", "hint: {ja: ヒント, en: Hint}", 'hint: {ja: "  ", en: Hint}', 16, "steps[0].hint.ja",
+     "the Japanese text is empty", True),
+    ("text-extra-language", "description: {ja: 説明, en: About}", "description: {ja: 説明, en: About, de: Über}",
+     3, "description.de", "unknown language 'de'; a text has exactly ja and en", True),
+    ("text-value-is-a-boolean", "title: {ja: 小さい, en: Tiny}", "title: {ja: 小さい, en: yes}", 2, "title.en",
+     "expected the English text as a string, got a boolean ('yes'; put it in quotes to make it a string)", True),
+    ("bad-step-id", "  - id: first", "  - id: First_Step", 8, "steps[0].id",
+     "'First_Step' is not a valid id; use lowercase letters, digits and '-' (not first or last), like 'scale-up'",
+     True),
+    ("id-ends-with-dash", "id: tiny", "id: tiny-", 1, "id",
+     "'tiny-' is not a valid id; use lowercase letters, digits and '-' (not first or last), like 'scale-up'", True),
+    ("duplicate-step-id", STEP_BLOCK, STEP_BLOCK + STEP_BLOCK, 18, "steps[1].id",
+     "duplicate step id 'first' (already used by steps[0] on line 8)", True),
+    ("duplicate-check-id", CHECK_BLOCK, CHECK_BLOCK + CHECK_BLOCK, 16, "steps[0].checks[1].id",
+     "duplicate check id 'some-pods' (already used by steps[0].checks[0] on line 13)", True),
+    ("duplicate-mapping-key", "id: tiny\n", "id: tiny\nid: other\n", 2, "id",
+     "duplicate key 'id' (first on line 1); YAML would keep only the last", True),
+    ("steps-empty", STEP_BLOCK, "", 7, "steps", "expected a list of steps, got an empty value", True),
+    ("steps-empty-list", "steps:\n" + STEP_BLOCK, "steps: []\n", 7, "steps",
+     "is an empty list; give at least one step", True),
+    ("step-without-checks", "    checks:\n" + CHECK_BLOCK, "    checks: []\n", 12, "steps[0].checks",
+     "is an empty list; give at least one check", True),
+    ("empty-commands-list", "    commands: [kubectl get pods]", "    commands: []", 11, "steps[0].commands",
+     "is an empty list; give at least one command", True),
+    ("empty-solution-list", "    solution: [kubectl get pods]", "    solution: []", 17, "steps[0].solution",
+     "is an empty list; give at least one command", True),
+    ("empty-command-string", "    solution: [kubectl get pods]", '    solution: [kubectl get pods, "  "]', 17,
+     "steps[0].solution[1]", "the command is empty", True),
+    ("expect-unknown", "    solution: [kubectl get pods]\n", "    solution: [kubectl get pods]\n    expect: fail\n",
+     18, "steps[0].expect", "expected 'success' or 'failure', got 'fail'", True),
+    ("timeout-boolean", "    solution: [kubectl get pods]\n", "    solution: [kubectl get pods]\n    timeout: true\n",
+     18, "steps[0].timeout", "expected a positive number of seconds, got a boolean", True),
+    ("timeout-zero", "Start}\n  commands: [kubectl get pods]\n", "Start}\n  commands: [kubectl get pods]\n  timeout: 0\n", 7,
+     "setup.timeout", "expected a positive number of seconds, got 0", True),
+    ("timeout-negative", "    solution: [kubectl get pods]\n", "    solution: [kubectl get pods]\n    timeout: -1.5\n",
+     18, "steps[0].timeout", "expected a positive number of seconds, got -1.5", True),
+    ("timeout-with-unit", "    solution: [kubectl get pods]\n", "    solution: [kubectl get pods]\n    timeout: 30s\n",
+     18, "steps[0].timeout", "expected a positive number of seconds, got a string '30s'", True),
+    ("cel-does-not-compile", "cel: size(pods) > 0", "cel: size(pods) >", 14, "steps[0].checks[0].cel",
+     "does not compile: Syntax error: mismatched input '<EOF>'", False),
+    ("observed-does-not-compile", "Pods exist}\n", "Pods exist}\n        observed: pods[\n", 16,
+     "steps[0].checks[0].observed", "does not compile: Syntax error: ", False),
+    ("cel-empty", "cel: size(pods) > 0", 'cel: ""', 14, "steps[0].checks[0].cel",
+     "the expression is empty; write a CEL expression", True),
+    ("cel-unknown-name", "cel: size(pods) > 0", "cel: size(podz) > 0", 14, "steps[0].checks[0].cel",
+     "uses unknown name 'podz' (did you mean 'pods'?); an expression can use active_pods, ", False),
+    ("cel-probe-without-probe", "cel: size(pods) > 0", "cel: probe.exit == 0", 14, "steps[0].checks[0].cel",
+     "uses 'probe' but the check has no probe command", True),
+    ("missing-unknown-placeholder", "Pods exist}\n",
+     'Pods exist}\n        observed: string(size(pods))\n        missing: {ja: "{count} 個", en: "{observed} pods"}\n',
+     17, "steps[0].checks[0].missing.ja", "unknown placeholder '{count}'; only {observed} is replaced", True),
+    ("missing-observed-without-expression", "Pods exist}\n",
+     'Pods exist}\n        missing: {ja: "{observed} 個", en: "none yet"}\n', 16, "steps[0].checks[0].missing.ja",
+     "uses {observed} but the check has no 'observed' expression", True),
+    ("merge-key", "setup:\n", "setup:\n  <<: {}\n", 5, "setup",
+     "YAML merge keys ('<<') are not supported; write the keys out", True),
+    ("yaml-syntax-error", "title: {ja: 小さい, en: Tiny}", "title: {ja: 小さい, en: Tiny", 3, "(file)",
+     "not valid YAML: ", False),
+]
+
+# (case id, file content, line, path, message, whole)
+WHOLE_FILES = [
+    ("empty-file", b"", 1, "(file)",
+     "the file is empty; a lesson is a map with id, title, description, setup and steps", True),
+    ("only-comments", b"# nothing yet\n\n", 1, "(file)",
+     "the file is empty; a lesson is a map with id, title, description, setup and steps", True),
+    ("top-level-list", b"- id: tiny\n", 1, "(top level)",
+     "expected a map with id, title, description, setup and steps at the top level, got a list", True),
+    ("not-utf8", "id: tiny\ntitle: {ja: caf\xe9, en: cafe}\n".encode("latin-1"), 2, "(file)",
+     "not UTF-8 text (byte 0xe9); save the file as UTF-8", True),
+    ("two-documents", BASE.encode() + b"---\nid: other\n", 18, "(file)",
+     "a lesson file holds one YAML document, but found a second one ('---')", True),
+    ("control-character", b"id: tiny\ntitle: \x07\n", 2, "(file)",
+     "not valid YAML: character #x0007 is not allowed (control characters are not allowed)", True),
+    ("tab-indentation", b"id: tiny\n\ttitle: x\n", 2, "(file)", "not valid YAML: ", False),
+]
+
+
+def _matches(problem: Problem, line: int, path: str, message: str, whole: bool) -> bool:
+    if (problem.line, problem.path) != (line, path):
+        return False
+    return problem.message == message if whole else message in problem.message
+
+
+def _check_reported(file: str, line: int, path: str, message: str, whole: bool) -> None:
+    """The file fails to load with that problem, and lint_main prints it and returns 1."""
+    with pytest.raises(LessonError) as caught:
+        load_lesson(file)
+    problems = caught.value.problems
+    assert any(_matches(p, line, path, message, whole) for p in problems), "\n".join(map(str, problems))
+    assert all(p.file == Path(file) for p in problems)
+    out = io.StringIO()
+    assert lint_main([file], out) == 1
+    printed = out.getvalue().splitlines()
+    prefix = f"{file}:{line}: {path}: "
+    if whole:
+        assert prefix + message in printed
+    else:
+        assert any(row.startswith(prefix) and message in row for row in printed), printed
+    assert printed == [str(p) for p in problems]
+    assert "Traceback" not in out.getvalue()
+
+
+@pytest.fixture
+def lessons_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``lessons/`` folder in a temporary working directory, so files are named relatively."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    return folder
+
+
+def _write(lessons_dir: Path, content: str | bytes, name: str = "broken.yaml") -> str:
+    target = lessons_dir / name
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        target.write_text(content, encoding="utf-8")
+    return f"lessons/{name}"
+
+
+# ---- the good lesson ------------------------------------------------------------------------------
+
+
+def test_minimal_fixture_loads_into_the_dataclasses() -> None:
+    lesson = load_lesson(MINIMAL)
+    assert isinstance(lesson, Lesson)
+    assert lesson.id == "minimal"
+    assert lesson.path == MINIMAL
+    assert lesson.title == Text(ja="最小のレッスン", en="A minimal lesson")
+    assert lesson.description.get("en") == "Create one Deployment and scale it."
+
+    assert isinstance(lesson.setup, Setup)
+    assert lesson.setup.commands == ("kubectl delete deployment web --ignore-not-found",)
+    assert lesson.setup.timeout == 30.0
+    assert [check.id for check in lesson.setup.ready] == ["no-web"]
+
+    assert [step.id for step in lesson.steps] == ["create", "scale-up"]
+    create, scale = lesson.steps
+    assert isinstance(create, Step)
+    assert create.text.en == "Use `kubectl create deployment`.\n"
+    assert create.commands == ("kubectl create deployment web --image=nginx",)
+    assert create.solution == ("kubectl create deployment web --image=nginx",)
+    assert create.hint == Text(ja="`create` です。", en="It is `create`.")
+    assert (create.expect, create.passed, create.timeout) == ("success", None, 60.0)
+
+    assert scale.commands == ("kubectl scale deployment web --replicas=3", "kubectl get pods")
+    assert (scale.expect, scale.timeout) == ("failure", 2.5)
+    assert scale.passed == Text(ja="予定どおりです。", en="As planned.")
+    three, probed = scale.checks
+    assert isinstance(three, Check)
+    assert three.cel == "size(active_pods) == 3"
+    assert three.observed == "string(size(active_pods))"
+    assert three.missing == Text(ja="今は {observed} 個", en="{observed} pods so far")
+    assert three.probe is None
+    assert probed.probe == "kubectl get deployment web"
+    assert (probed.missing, probed.observed, probed.observed_program) == (None, None, None)
+
+
+def test_expressions_are_compiled_when_the_lesson_loads() -> None:
+    lesson = load_lesson(str(MINIMAL))
+    three, probed = lesson.step("scale-up").checks
+    assert three.program.execute({"active_pods": [{}, {}, {}]}) is True
+    assert three.program.execute({"active_pods": [{}]}) is False
+    assert three.observed_program.execute({"active_pods": [{}]}) == "1"
+    assert probed.program.execute({"probe": {"exit": 0, "output": ""}}) is True
+    assert lesson.setup.ready[0].program.execute({"deployment": {}}) is True
+
+
+def test_step_lookup_and_text_languages() -> None:
+    lesson = load_lesson(MINIMAL)
+    assert lesson.index("scale-up") == 1
+    assert lesson.step("create") is lesson.steps[0]
+    with pytest.raises(KeyError):
+        lesson.step("nope")
+    with pytest.raises(KeyError):
+        lesson.index("nope")
+    assert lesson.title.get("ja") == "最小のレッスン"
+    with pytest.raises(KeyError):
+        lesson.title.get("fr")
+
+
+def test_loading_twice_gives_equal_lessons() -> None:
+    assert load_lesson(MINIMAL) == load_lesson(MINIMAL)
+
+
+def test_the_base_of_the_variants_is_valid(lessons_dir: Path) -> None:
+    lesson = load_lesson(_write(lessons_dir, BASE, "tiny.yaml"))
+    assert lesson.setup.ready == ()
+    assert lesson.setup.timeout == 120.0
+    assert lesson.steps[0].checks[0].missing is None
+
+
+def test_lint_main_on_a_good_file_says_ok() -> None:
+    out = io.StringIO()
+    assert lint_main([str(MINIMAL)], out) == 0
+    assert out.getvalue() == f"{MINIMAL}: ok (2 steps)\n"
+    assert lint([MINIMAL]) == []
+
+
+def test_lint_main_names_files_as_given(lessons_dir: Path) -> None:
+    _write(lessons_dir, BASE, "tiny.yaml")
+    out = io.StringIO()
+    assert lint_main(["lessons/tiny.yaml"], out) == 0
+    assert out.getvalue() == "lessons/tiny.yaml: ok (1 step)\n"
+
+
+# ---- broken lessons -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("old", "new", "line", "path", "message", "whole"),
+                         [case[1:] for case in VARIANTS], ids=[case[0] for case in VARIANTS])
+def test_broken_variant_is_reported(lessons_dir: Path, old: str, new: str, line: int, path: str, message: str,
+                                    whole: bool) -> None:
+    assert BASE.count(old) == 1
+    file = _write(lessons_dir, BASE.replace(old, new))
+    _check_reported(file, line, path, message, whole)
+    assert len(lint([file])) == 1, "the variant has exactly one problem"
+
+
+@pytest.mark.parametrize(("content", "line", "path", "message", "whole"),
+                         [case[1:] for case in WHOLE_FILES], ids=[case[0] for case in WHOLE_FILES])
+def test_broken_file_is_one_problem(lessons_dir: Path, content: bytes, line: int, path: str, message: str,
+                                    whole: bool) -> None:
+    file = _write(lessons_dir, content)
+    _check_reported(file, line, path, message, whole)
+    assert len(lint([file])) == 1
+
+
+def test_cel_compile_error_is_one_line_with_its_position(lessons_dir: Path) -> None:
+    file = _write(lessons_dir, BASE.replace("cel: size(pods) > 0", "cel: size(pods) >"))
+    (problem,) = lint([file])
+    assert "\n" not in problem.message
+    assert problem.message.endswith("(at 1:13 of the expression)")
+
+
+def test_comprehension_variables_are_not_unknown_names(lessons_dir: Path) -> None:
+    cel = 'cel: pods.all(p, p.status.phase == "Running") && deployments.exists(d, d.spec.replicas > 0)'
+    file = _write(lessons_dir, BASE.replace("cel: size(pods) > 0", cel))
+    assert lint([file]) == []
+
+
+def test_missing_file_and_directory_are_problems(lessons_dir: Path) -> None:
+    out = io.StringIO()
+    assert lint_main(["lessons/nope.yaml", "lessons"], out) == 1
+    assert out.getvalue().splitlines() == [
+        "lessons/nope.yaml:1: (file): cannot read the file: no such file",
+        "lessons:1: (file): cannot read the file: it is a directory",
+    ]
+    with pytest.raises(LessonError, match="no such file"):
+        load_lesson("lessons/nope.yaml")
+
+
+def test_all_problems_of_a_file_are_reported(lessons_dir: Path) -> None:
+    broken = (BASE.replace("id: tiny", "id: Tiny")
+              .replace("description: {ja: 説明, en: About}", "description: {ja: 説明}")
+              .replace("    commands: [kubectl get pods]", "    commands: []")
+              .replace("cel: size(pods) > 0", "cel: size(pods) >")
+              .replace("    hint: {ja: ヒント, en: Hint}\n", "")
+              + "extra: 1\n")
+    file = _write(lessons_dir, broken)
+    with pytest.raises(LessonError) as caught:
+        load_lesson(file)
+    found = [(p.line, p.path) for p in caught.value.problems]
+    assert found == [
+        (1, "id"),
+        (3, "description.en"),
+        (8, "steps[0].hint"),
+        (11, "steps[0].commands"),
+        (14, "steps[0].checks[0].cel"),
+        (17, "extra"),
+    ]
+    assert str(caught.value) == "\n".join(str(p) for p in caught.value.problems)
+    out = io.StringIO()
+    assert lint_main([file], out) == 1
+    assert len(out.getvalue().splitlines()) == 6
+
+
+def test_lint_main_reports_every_file_and_fails_if_one_is_bad(lessons_dir: Path) -> None:
+    bad = _write(lessons_dir, BASE.replace("id: tiny", "id: 42"))
+    out = io.StringIO()
+    assert lint_main([str(MINIMAL), bad], out) == 1
+    assert out.getvalue().splitlines() == [
+        f"{MINIMAL}: ok (2 steps)",
+        f"{bad}:1: id: expected an id (a string), got an integer ('42'; put it in quotes to make it a string)",
+    ]
+
+
+def test_lint_main_without_files_fails() -> None:
+    out = io.StringIO()
+    assert lint_main([], out) == 1
+    assert "no lesson files" in out.getvalue()
+
+
+def test_problem_and_error_formatting() -> None:
+    problem = Problem(Path("lessons/x.yaml"), 42, "steps[1].checks[0].cel", "does not compile: oops")
+    assert str(problem) == "lessons/x.yaml:42: steps[1].checks[0].cel: does not compile: oops"
+    error = LessonError([problem, Problem(Path("lessons/x.yaml"), 50, "id", "bad")])
+    assert str(error) == "lessons/x.yaml:42: steps[1].checks[0].cel: does not compile: oops\nlessons/x.yaml:50: id: bad"
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.problems == error.problems
+
+
+def test_importing_the_lesson_module_does_not_import_textual() -> None:
+    code = ("import sys, tutor.lesson; "
+            "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(tutor.__file__).parent.parent)
+    assert done.stdout.strip() == "False"

@@ -1,0 +1,113 @@
+"""The rolling-update lesson: every seed command is there, and the texts are complete in ja and en."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+import tutor
+from tutor import paths
+from tutor.lesson import load_lesson
+
+ROOT = Path(__file__).parents[2]
+LESSON = ROOT / "lessons" / "rolling-update.yaml"
+
+# The seed lesson's commands, step by step (../shared/seeds/), with `curl host01:$NODE_PORT` adapted to
+# where the NodePort answers here (localhost).
+SEED = {
+    "update": ["kubectl get deployments", "kubectl get pods", "kubectl describe pods",
+               "kubectl set image deployments/kubernetes-bootcamp kubernetes-bootcamp=jocatalin/kubernetes-bootcamp:v2",
+               "kubectl get pods"],
+    "verify": ["kubectl describe services/kubernetes-bootcamp",
+               "export NODE_PORT=$(kubectl get services/kubernetes-bootcamp -o go-template="
+               "'{{(index .spec.ports 0).nodePort}}')",
+               "echo NODE_PORT=$NODE_PORT", "curl localhost:$NODE_PORT",
+               "kubectl rollout status deployments/kubernetes-bootcamp", "kubectl describe pods"],
+    "break": ["kubectl set image deployments/kubernetes-bootcamp kubernetes-bootcamp=jocatalin/kubernetes-bootcamp:v10",
+              "kubectl get deployments", "kubectl describe pods"],
+    "rollback": ["kubectl rollout undo deployments/kubernetes-bootcamp", "kubectl get pods", "kubectl describe pods"],
+}
+
+
+def test_every_seed_command_is_suggested_in_order() -> None:
+    lesson = load_lesson(LESSON)
+    assert [s.id for s in lesson.steps] == list(SEED)
+    for step in lesson.steps:
+        remaining = iter(step.commands)  # the seed's commands, in the seed's order (others may be added)
+        assert all(command in remaining for command in SEED[step.id]), step.id
+        for command in SEED[step.id]:
+            assert command in step.text.en and command in step.text.ja, (step.id, command)
+
+
+def texts(node: object, path: str = "") -> dict[str, dict[str, str]]:
+    """Every {ja, en} map in the raw YAML, by path."""
+    found: dict[str, dict[str, str]] = {}
+    if isinstance(node, dict):
+        if set(node) & {"ja", "en"}:
+            found[path] = node
+        for key, value in node.items():
+            found.update(texts(value, f"{path}.{key}" if path else str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.update(texts(value, f"{path}[{index}]"))
+    return found
+
+
+def test_japanese_and_english_are_complete() -> None:
+    raw = yaml.safe_load(LESSON.read_text(encoding="utf-8"))
+    found = texts(raw)
+    assert len(found) > 40
+    for path, text in found.items():
+        assert set(text) == {"ja", "en"}, path
+        assert text["ja"].strip() and text["en"].strip(), path
+        # The Japanese text is Japanese, the English text is not.
+        assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text["ja"]), path
+        assert not any("\u3040" <= ch <= "\u30ff" for ch in text["en"]), path
+        # Both mention the same commands.
+        if "`kubectl" in text["en"]:
+            assert text["en"].count("```") == text["ja"].count("```"), path
+
+
+def test_the_failure_step_says_the_failure_is_intended() -> None:
+    step = load_lesson(LESSON).step("break")
+    assert step.expect == "failure"
+    assert "on purpose" in step.text.en and "わざと" in step.text.ja
+    assert step.passed is not None and "intended" in step.passed.en and "狙いどおり" in step.passed.ja
+
+
+def test_installed_lessons_are_found() -> None:
+    assert paths.find_lesson(None).name == "rolling-update.yaml"
+    assert paths.find_lesson("rolling-update").read_bytes() == LESSON.read_bytes()
+
+
+STDLIB = set(sys.stdlib_module_names)
+DISTRIBUTIONS = {"aiohttp": "aiohttp", "cryptography": "cryptography", "jsonpatch": "jsonpatch", "yaml": "pyyaml",
+                 "cel": "common-expression-language", "textual": "textual", "sh": "sh", "rich": "rich"}
+
+
+def test_every_imported_package_is_declared() -> None:
+    declared = {d.split(">")[0].split("=")[0].split("<")[0].split("[")[0].strip().lower()
+                for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    imported: set[str] = set()
+    for path in Path(tutor.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m not in STDLIB and m != "tutor"}
+    unknown = third_party - set(DISTRIBUTIONS)
+    assert not unknown, f"map these imports to their distribution: {unknown}"
+    missing = {DISTRIBUTIONS[m] for m in third_party} - declared
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_every_step_has_hint_and_solution(lang: str) -> None:
+    for step in load_lesson(LESSON).steps:
+        assert step.hint.get(lang) and step.solution and step.checks

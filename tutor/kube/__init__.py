@@ -1,0 +1,6 @@
+"""Provides what both halves of kube-tutor share: pure ports of upstream functions, each with one home.
+
+A leaf package: it imports only the standard library, so the practice cluster (``tutor.practice``) and the
+tutor side (backends, the TUI and the rest) can both use it without knowing each other. Each module names the
+upstream file it ports; a function that exists upstream once exists here once.
+"""

@@ -1,0 +1,641 @@
+"""Provides the strict YAML lesson loader and ``kube-tutor lint``.
+
+A lesson file (see ``docs/lesson-format.md``) is composed into a YAML node tree with the safe
+loader and walked by hand, so every problem names the line of the offending key or value. All
+problems of a file are collected before :class:`LessonError` is raised; none of them is a Python
+traceback. Every CEL expression is compiled when the lesson loads.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+if "cel" not in sys.modules:
+    # The cel package imports its command-line tool on import (typer, rich, prompt_toolkit: ~100 ms of a
+    # cold start); only the evaluator is needed, so that submodule is stubbed before the first import.
+    import types
+
+    sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
+import cel  # noqa: E402
+import yaml
+
+from tutor.lesson.model import (
+    CEL_NAMES,
+    DEFAULT_SETUP_TIMEOUT,
+    DEFAULT_STEP_TIMEOUT,
+    LANGUAGES,
+    Check,
+    Lesson,
+    LessonError,
+    Problem,
+    Setup,
+    Step,
+    Text,
+)
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_ID_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_PLACEHOLDER_RE = re.compile(r"\{\s*([A-Za-z_][\w.-]*)\s*\}")
+_CEL_ERROR_RE = re.compile(r"ERROR: <input>:(\d+):(\d+): ([^\n]*)")
+_CEL_OTHER_ERROR_RE = re.compile(r'OtherError\(.*\bmsg: "([^"]*)"')
+# Names bound by comprehension macros (``pods.all(p, ...)``); CEL reports them as variables.
+_CEL_BINDER_RE = re.compile(
+    r"\.\s*(?:all|exists|exists_one|existsOne|map|filter|transformList|transformMap|transformMapEntry)"
+    r"\s*\(\s*([A-Za-z_]\w*)\s*,(?:\s*([A-Za-z_]\w*)\s*,)?")
+
+FILE_PATH = "(file)"
+"""The path named by problems that concern the whole file (unreadable, not YAML, empty)."""
+
+TOP_PATH = "(top level)"
+"""The path named by problems with the top-level map itself."""
+
+_LANGUAGE_NAMES = {"ja": "Japanese", "en": "English"}
+_TAG = "tag:yaml.org,2002:"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the node tree
+
+
+def _join(parent: str, key: str) -> str:
+    return f"{parent}.{key}" if parent else key
+
+
+def _label(path: str) -> str:
+    return path or TOP_PATH
+
+
+def _describe(node: yaml.Node) -> str:
+    """Say what a node is, for ``expected X, got Y`` messages."""
+    if isinstance(node, yaml.MappingNode):
+        return "a map"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    kinds = {
+        _TAG + "str": "a string",
+        _TAG + "int": "an integer",
+        _TAG + "float": "a number",
+        _TAG + "bool": "a boolean",
+        _TAG + "null": "an empty value",
+        _TAG + "timestamp": "a date",
+        _TAG + "binary": "binary data",
+    }
+    return kinds.get(node.tag, f"a value tagged {node.tag!r}")
+
+
+def _is_str(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "str"
+
+
+def _quote_hint(node: yaml.Node) -> str:
+    """Advice for a scalar YAML did not read as a string."""
+    if isinstance(node, yaml.ScalarNode) and node.tag in {_TAG + t for t in ("int", "float", "bool", "timestamp")}:
+        return f" ({_short(node.value)}; put it in quotes to make it a string)"
+    return ""
+
+
+def _cut(value: str, limit: int = 40) -> str:
+    """A value for a message, cut short if long."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _short(value: str) -> str:
+    """A string value for a message: quoted, and cut short if long."""
+    return repr(_cut(value))
+
+
+def _fmt_list(names: Sequence[str]) -> str:
+    return ", ".join(names)
+
+
+def _close(word: str, choices: Sequence[str]) -> str:
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {found[0]!r}?)" if found else ""
+
+
+class _Reader:
+    """Walks a composed lesson node tree, collecting problems and building the dataclasses."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self._constructor = yaml.constructor.SafeConstructor()
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def report(self, where: yaml.Node | int, path: str, message: str) -> None:
+        line = where if isinstance(where, int) else where.start_mark.line + 1
+        self.problems.append(Problem(self.file, line, _label(path), message))
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        """Build the Python value of a scalar with the safe constructor."""
+        return self._constructor.construct_object(node, deep=True)
+
+    # -- maps ------------------------------------------------------------------------------------
+
+    def mapping(
+        self,
+        node: yaml.Node,
+        path: str,
+        what: str,
+        required: Sequence[str],
+        optional: Sequence[str] = (),
+        *,
+        expected: str | None = None,
+    ) -> dict[str, yaml.Node] | None:
+        """Check a map's keys; return key -> value node for the allowed keys, or ``None``.
+
+        Reports a value that is not a map, keys that are not strings, duplicate keys, unknown keys
+        (naming the allowed ones) and missing required keys.
+        """
+        allowed = [*required, *optional]
+        if not isinstance(node, yaml.MappingNode):
+            wanted = expected or f"{what} (a map with {_fmt_list(allowed)})"
+            self.report(node, path, f"expected {wanted}, got {_describe(node)}")
+            return None
+        values: dict[str, yaml.Node] = {}
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _TAG + "merge":
+                self.report(key_node, path, "YAML merge keys ('<<') are not supported; write the keys out")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.report(key_node, path, f"keys must be plain strings, got {_describe(key_node)} as a key")
+                continue
+            key = key_node.value
+            key_path = _join(path, key)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                self.report(key_node, key_path,
+                            f"duplicate key {key!r} (first on line {seen[key]}); YAML would keep only the last")
+                continue
+            seen[key] = line
+            if key_node.tag != _TAG + "str" or key not in allowed:
+                self.report(key_node, key_path,
+                            f"unknown key {key!r} in {what}{_close(key, allowed)}; allowed keys: "
+                            f"{_fmt_list(allowed)}")
+                continue
+            values[key] = value_node
+        for key in required:
+            if key not in values and key not in seen:
+                self.report(node, _join(path, key), f"required key {key!r} is missing from {what}")
+        return values
+
+    # -- scalars ---------------------------------------------------------------------------------
+
+    def string(self, node: yaml.Node, path: str, what: str, *, empty: str) -> str | None:
+        """A non-empty string value; reports a wrong type, or ``empty`` for an empty string."""
+        if not _is_str(node):
+            hint = _quote_hint(node)
+            if isinstance(node, yaml.MappingNode) and "command" in what:
+                hint = " (YAML reads ': ' inside a command as a map; put the whole command in quotes)"
+            self.report(node, path, f"expected {what}, got {_describe(node)}{hint}")
+            return None
+        value = node.value
+        if not value.strip():
+            self.report(node, path, empty)
+            return None
+        return value
+
+    def ident(self, node: yaml.Node, path: str) -> str | None:
+        """An id: lowercase letters, digits and '-', not starting or ending with '-'."""
+        value = self.string(node, path, "an id (a string)", empty="the id is empty")
+        if value is None:
+            return None
+        if not _ID_RE.fullmatch(value):
+            self.report(node, path,
+                        f"{_short(value)} is not a valid id; use lowercase letters, digits and '-' "
+                        "(not first or last), like 'scale-up'")
+            return None
+        return value
+
+    def timeout(self, node: yaml.Node | None, path: str, default: float) -> float | None:
+        """A positive, finite number of seconds (booleans are not numbers)."""
+        if node is None:
+            return default
+        if isinstance(node, yaml.ScalarNode) and node.tag in (_TAG + "int", _TAG + "float"):
+            try:
+                seconds = float(self._scalar(node))
+            except (OverflowError, ValueError, yaml.YAMLError):  # e.g. "!!int abc", a huge integer
+                seconds = math.nan
+            if math.isfinite(seconds) and seconds > 0:
+                return seconds
+            self.report(node, path, f"expected a positive number of seconds, got {_cut(node.value)}")
+            return None
+        got = _describe(node)
+        if _is_str(node):
+            got += f" {_short(node.value)}"
+        self.report(node, path, f"expected a positive number of seconds, got {got}")
+        return None
+
+    # -- texts and lists -------------------------------------------------------------------------
+
+    def text(self, node: yaml.Node, path: str) -> Text | None:
+        """A text map with exactly ``ja`` and ``en``, each a non-empty string."""
+        if not isinstance(node, yaml.MappingNode):
+            self.report(node, path, f"expected a text (a map with ja and en), got {_describe(node)}")
+            return None
+        values: dict[str, yaml.Node] = {}
+        seen: dict[str, int] = {}
+        ok = True
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                self.report(key_node, path, f"keys must be language codes, got {_describe(key_node)} as a key")
+                ok = False
+                continue
+            key_path = _join(path, key)
+            if key in seen:
+                self.report(key_node, key_path,
+                            f"duplicate key {key!r} (first on line {seen[key]}); YAML would keep only the last")
+                ok = False
+                continue
+            seen[key] = key_node.start_mark.line + 1
+            if key not in LANGUAGES:
+                self.report(key_node, key_path,
+                            f"unknown language {key!r}{_close(key, LANGUAGES)}; a text has exactly ja and en")
+                ok = False
+                continue
+            values[key] = value_node
+        strings: dict[str, str] = {}
+        for lang in LANGUAGES:
+            if lang not in values:
+                if lang not in seen:
+                    self.report(node, _join(path, lang),
+                                f"the {_LANGUAGE_NAMES[lang]} text is missing; a text needs both ja and en")
+                ok = False
+                continue
+            name = _LANGUAGE_NAMES[lang]
+            value = self.string(values[lang], _join(path, lang), f"the {name} text as a string",
+                                empty=f"the {name} text is empty")
+            if value is None:
+                ok = False
+            else:
+                strings[lang] = value
+        return Text(ja=strings["ja"], en=strings["en"]) if ok else None
+
+    def string_list(self, node: yaml.Node, path: str, noun: str) -> tuple[str, ...] | None:
+        """A non-empty list of non-empty strings (commands)."""
+        if not isinstance(node, yaml.SequenceNode):
+            self.report(node, path, f"expected a list of strings, got {_describe(node)}")
+            return None
+        if not node.value:
+            self.report(node, path, f"is an empty list; give at least one {noun}")
+            return None
+        items = [self.string(item, f"{path}[{index}]", f"a {noun} (a string)", empty=f"the {noun} is empty")
+                 for index, item in enumerate(node.value)]
+        if any(item is None for item in items):
+            return None
+        return tuple(item for item in items if item is not None)
+
+    def items(self, node: yaml.Node, path: str, noun: str, *, required: bool) -> list[yaml.Node] | None:
+        """The items of a list of maps (steps, checks)."""
+        if not isinstance(node, yaml.SequenceNode):
+            self.report(node, path, f"expected a list of {noun}s, got {_describe(node)}")
+            return None
+        if required and not node.value:
+            self.report(node, path, f"is an empty list; give at least one {noun}")
+            return None
+        return list(node.value)
+
+    def unique_ids(self, entries: Sequence[tuple[yaml.Node, str, str | None]], noun: str) -> bool:
+        """Report ids used twice; ``entries`` are (id node, item path, id)."""
+        first: dict[str, tuple[str, int]] = {}
+        ok = True
+        for node, item_path, value in entries:
+            if value is None:
+                continue
+            line = node.start_mark.line + 1
+            if value in first:
+                other_path, other_line = first[value]
+                self.report(node, _join(item_path, "id"),
+                            f"duplicate {noun} id {value!r} (already used by {other_path} on line {other_line})")
+                ok = False
+            else:
+                first[value] = (item_path, line)
+        return ok
+
+    # -- CEL ---------------------------------------------------------------------------------------
+
+    def expression(self, node: yaml.Node, path: str, *, has_probe: bool) -> tuple[str, Any] | None:
+        """A CEL expression that compiles and uses only the names a check can see."""
+        source = self.string(node, path, "a CEL expression (a string)",
+                             empty="the expression is empty; write a CEL expression")
+        if source is None:
+            return None
+        try:
+            program = cel.compile(source)
+        except ValueError as error:
+            self.report(node, path, f"does not compile: {_cel_message(str(error))}")
+            return None
+        bound: set[str] = set()
+        for match in _CEL_BINDER_RE.finditer(source):
+            bound.update(name for name in match.groups() if name)
+        ok = True
+        for name in program.variables():
+            if name in bound:
+                continue
+            if name == "probe" and not has_probe:
+                self.report(node, path, "uses 'probe' but the check has no probe command")
+                ok = False
+            elif name not in CEL_NAMES:
+                self.report(node, path,
+                            f"uses unknown name {name!r}{_close(name, sorted(CEL_NAMES))}; an expression can "
+                            f"use {_fmt_list(sorted(CEL_NAMES))}")
+                ok = False
+        return (source, program) if ok else None
+
+    # -- the schema --------------------------------------------------------------------------------
+
+    def check(self, node: yaml.Node, path: str) -> Check | None:
+        values = self.mapping(node, path, "a check", ("id", "cel", "text"), ("missing", "observed", "probe"))
+        if values is None:
+            return None
+        has_probe = "probe" in values
+        has_observed = "observed" in values
+        ok = all(key in values for key in ("id", "cel", "text"))
+
+        def read(key: str, reader: Callable[[yaml.Node, str], Any]) -> Any:
+            nonlocal ok
+            if key not in values:
+                return None
+            value = reader(values[key], _join(path, key))
+            if value is None:
+                ok = False
+            return value
+
+        check_id = read("id", self.ident)
+        text = read("text", self.text)
+        probe = read("probe", lambda n, p: self.string(n, p, "a shell command (a string)",
+                                                       empty="the probe command is empty"))
+        compiled = read("cel", lambda n, p: self.expression(n, p, has_probe=has_probe))
+        observed = read("observed", lambda n, p: self.expression(n, p, has_probe=has_probe))
+        missing = read("missing", self.text)
+        if missing is not None and not self.placeholders(values["missing"], _join(path, "missing"),
+                                                         has_observed=has_observed):
+            ok = False
+        if not ok:
+            return None
+        observed_source, observed_program = observed if observed is not None else (None, None)
+        return Check(id=check_id, cel=compiled[0], text=text, missing=missing, observed=observed_source,
+                     probe=probe, program=compiled[1], observed_program=observed_program)
+
+    def placeholders(self, node: yaml.Node, path: str, *, has_observed: bool) -> bool:
+        """Check the ``{...}`` placeholders of a valid ``missing`` text map."""
+        ok = True
+        for key_node, value_node in node.value:
+            lang_path = _join(path, key_node.value)
+            for match in _PLACEHOLDER_RE.finditer(value_node.value):
+                if match.group(0) != "{observed}":
+                    self.report(value_node, lang_path,
+                                f"unknown placeholder {match.group(0)!r}; only {{observed}} is replaced")
+                    ok = False
+                elif not has_observed:
+                    self.report(value_node, lang_path,
+                                "uses {observed} but the check has no 'observed' expression")
+                    ok = False
+        return ok
+
+    def checks(self, node: yaml.Node, path: str, *, required: bool) -> tuple[Check, ...] | None:
+        items = self.items(node, path, "check", required=required)
+        if items is None:
+            return None
+        built = [self.check(item, f"{path}[{index}]") for index, item in enumerate(items)]
+        ok = self.unique_ids([_id_entry(item, f"{path}[{index}]") for index, item in enumerate(items)], "check")
+        if not ok or any(check is None for check in built):
+            return None
+        return tuple(check for check in built if check is not None)
+
+    def setup(self, node: yaml.Node, path: str) -> Setup | None:
+        values = self.mapping(node, path, "setup", ("text", "commands"), ("ready", "timeout"))
+        if values is None:
+            return None
+        text = self.text(values["text"], _join(path, "text")) if "text" in values else None
+        commands = (self.string_list(values["commands"], _join(path, "commands"), "command")
+                    if "commands" in values else None)
+        ready = self.checks(values["ready"], _join(path, "ready"), required=False) if "ready" in values else ()
+        timeout = self.timeout(values.get("timeout"), _join(path, "timeout"), DEFAULT_SETUP_TIMEOUT)
+        if text is None or commands is None or ready is None or timeout is None:
+            return None
+        return Setup(text=text, commands=commands, ready=ready, timeout=timeout)
+
+    def step(self, node: yaml.Node, path: str) -> Step | None:
+        values = self.mapping(node, path, "a step", ("id", "title", "text", "commands", "checks", "hint", "solution"),
+                              ("expect", "passed", "timeout"))
+        if values is None:
+            return None
+        ok = True
+
+        def read(key: str, reader: Callable[[yaml.Node, str], Any]) -> Any:
+            nonlocal ok
+            if key not in values:
+                ok = False
+                return None
+            value = reader(values[key], _join(path, key))
+            if value is None:
+                ok = False
+            return value
+
+        step_id = read("id", self.ident)
+        title = read("title", self.text)
+        text = read("text", self.text)
+        commands = read("commands", lambda n, p: self.string_list(n, p, "command"))
+        checks = read("checks", lambda n, p: self.checks(n, p, required=True))
+        hint = read("hint", self.text)
+        solution = read("solution", lambda n, p: self.string_list(n, p, "command"))
+        expect = "success"
+        if "expect" in values:
+            expect = read("expect", self.expect)
+        passed = read("passed", self.text) if "passed" in values else None
+        timeout = self.timeout(values.get("timeout"), _join(path, "timeout"), DEFAULT_STEP_TIMEOUT)
+        if not ok or timeout is None:
+            return None
+        return Step(id=step_id, title=title, text=text, commands=commands, checks=checks, hint=hint,
+                    solution=solution, expect=expect, passed=passed, timeout=timeout)
+
+    def expect(self, node: yaml.Node, path: str) -> str | None:
+        if _is_str(node) and node.value in ("success", "failure"):
+            return node.value
+        got = _short(node.value) if _is_str(node) else _describe(node)
+        self.report(node, path, f"expected 'success' or 'failure', got {got}")
+        return None
+
+    def lesson(self, node: yaml.Node, path: Path) -> Lesson | None:
+        values = self.mapping(node, "", "the lesson", ("id", "title", "description", "setup", "steps"),
+                              expected="a map with id, title, description, setup and steps at the top level")
+        if values is None:
+            return None
+        lesson_id = self.ident(values["id"], "id") if "id" in values else None
+        title = self.text(values["title"], "title") if "title" in values else None
+        description = self.text(values["description"], "description") if "description" in values else None
+        setup = self.setup(values["setup"], "setup") if "setup" in values else None
+        steps: tuple[Step, ...] | None = None
+        if "steps" in values:
+            items = self.items(values["steps"], "steps", "step", required=True)
+            if items is not None:
+                built = [self.step(item, f"steps[{index}]") for index, item in enumerate(items)]
+                unique = self.unique_ids([_id_entry(item, f"steps[{index}]") for index, item in enumerate(items)],
+                                         "step")
+                if unique and all(step is not None for step in built):
+                    steps = tuple(step for step in built if step is not None)
+        if lesson_id is None or title is None or description is None or setup is None or steps is None:
+            return None
+        return Lesson(id=lesson_id, title=title, description=description, setup=setup, steps=steps, path=path)
+
+
+def _id_entry(item: yaml.Node, item_path: str) -> tuple[yaml.Node, str, str | None]:
+    """The (id node, item path, id) of a list item, for duplicate detection."""
+    if isinstance(item, yaml.MappingNode):
+        for key_node, value_node in item.value:
+            if _is_str(key_node) and key_node.value == "id" and _is_str(value_node):
+                return (value_node, item_path, value_node.value)
+    return (item, item_path, None)
+
+
+def _cel_message(raw: str) -> str:
+    """The first error of a CEL compiler message, on one line, with its position."""
+    errors = _CEL_ERROR_RE.findall(raw)
+    if not errors:
+        return " ".join(raw.split())[:300]
+    # The parser's "Incomplete `IndexContext`!" notes say less than the syntax error after them.
+    line, column, message = next((error for error in errors if not error[2].startswith("Incomplete `")), errors[0])
+    other = _CEL_OTHER_ERROR_RE.search(message)
+    if other is not None:
+        message = f"Syntax error: {other.group(1)}"
+    return f"{message.strip()} (at {line}:{column} of the expression)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def _yaml_problem(file: Path, text: str, error: yaml.YAMLError) -> Problem:
+    """One problem for a YAML syntax error, at the line the parser names."""
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, error.position) + 1
+        code = ord(error.character) if isinstance(error.character, str) else error.character
+        return Problem(file, line, FILE_PATH,
+                       f"not valid YAML: character #x{code:04x} is not allowed ({error.reason})")
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    problem = getattr(error, "problem", None)
+    context = getattr(error, "context", None)
+    if isinstance(error, yaml.composer.ComposerError) and problem == "but found another document":
+        return Problem(file, line, FILE_PATH, "a lesson file holds one YAML document, but found a second one ('---')")
+    message = problem or " ".join(str(error).split())
+    context_mark = getattr(error, "context_mark", None)
+    if context:
+        where = ""
+        if context_mark is not None and context_mark.line + 1 != line:
+            where = f" on line {context_mark.line + 1}"
+        message = f"{message} ({context}{where})"
+    return Problem(file, line, FILE_PATH, f"not valid YAML: {message}")
+
+
+def _read(file: Path) -> tuple[Lesson | None, list[Problem]]:
+    """Load a lesson file; return the lesson (``None`` if broken) and its problems, sorted by line."""
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        return None, [Problem(file, 1, FILE_PATH, "cannot read the file: no such file")]
+    except IsADirectoryError:
+        return None, [Problem(file, 1, FILE_PATH, "cannot read the file: it is a directory")]
+    except OSError as error:
+        return None, [Problem(file, 1, FILE_PATH, f"cannot read the file: {error.strerror or error}")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return None, [Problem(file, line, FILE_PATH,
+                              f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8")]
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as error:
+        return None, [_yaml_problem(file, text, error)]
+    except RecursionError:
+        return None, [Problem(file, 1, FILE_PATH, "not valid YAML: nested too deeply")]
+    if root is None:
+        return None, [Problem(file, 1, FILE_PATH,
+                              "the file is empty; a lesson is a map with id, title, description, setup and steps")]
+    reader = _Reader(file)
+    lesson = reader.lesson(root, file)
+    problems = sorted(reader.problems, key=lambda problem: problem.line)
+    return (lesson if not problems else None), problems
+
+
+def load_lesson(path: str | Path) -> Lesson:
+    """Load and validate one lesson file.
+
+    Args:
+        path: the YAML file; problems name it as given (e.g. ``lessons/rolling-update.yaml``).
+
+    Returns:
+        The lesson, with every CEL expression compiled.
+
+    Raises:
+        LessonError: the file cannot be read or is not a valid lesson; ``problems`` lists every
+            problem found, each with the line of the offending key or value.
+    """
+    file = Path(path)
+    lesson, problems = _read(file)
+    if problems or lesson is None:
+        raise LessonError(problems)
+    return lesson
+
+
+def _check_file(file: Path) -> tuple[Lesson | None, list[Problem]]:
+    """:func:`_read`, turning an unexpected failure into a problem instead of a traceback."""
+    try:
+        return _read(file)
+    except Exception as error:  # lint must never raise: a loader bug is still reported, as a problem
+        return None, [Problem(file, 1, FILE_PATH, f"internal error while checking the file: "
+                              f"{type(error).__name__}: {error}")]
+
+
+def lint(paths: Sequence[str | Path]) -> list[Problem]:
+    """Check lesson files.
+
+    Args:
+        paths: the lesson files.
+
+    Returns:
+        Every problem of every file, file by file; empty when all files are good lessons.
+    """
+    problems: list[Problem] = []
+    for path in paths:
+        problems.extend(_check_file(Path(path))[1])
+    return problems
+
+
+def lint_main(paths: Sequence[str], out: TextIO = sys.stdout) -> int:
+    """Run ``kube-tutor lint``: print one line per problem, or ``FILE: ok (N steps)`` for a good file.
+
+    Args:
+        paths: the lesson files, as the user named them.
+        out: where to print.
+
+    Returns:
+        0 if every file is a good lesson, else 1 (also when no file is given).
+    """
+    if not paths:
+        print("kube-tutor lint: no lesson files given", file=out)
+        return 1
+    status = 0
+    for path in paths:
+        file = Path(path)
+        lesson, problems = _check_file(file)
+        if problems or lesson is None:
+            status = 1
+            for problem in problems:
+                print(problem, file=out)
+        else:
+            count = len(lesson.steps)
+            print(f"{file}: ok ({count} step{'' if count == 1 else 's'})", file=out)
+    return status

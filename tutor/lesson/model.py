@@ -1,0 +1,209 @@
+"""Provides the lesson model: a lesson, its setup, steps, checks and bilingual texts.
+
+Plain frozen dataclasses; :mod:`tutor.lesson.loader` builds them from a lesson file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CEL_NAMES",
+    "LANGUAGES",
+    "Check",
+    "Lesson",
+    "LessonError",
+    "Problem",
+    "Setup",
+    "Step",
+    "Text",
+]
+
+LANGUAGES = ("ja", "en")
+"""The languages every text is written in, in the order they are listed."""
+
+CEL_NAMES = frozenset({
+    "deployments", "replicasets", "pods", "services", "endpoints", "events",
+    "deployment", "replicaset", "service", "active_pods", "vars", "history", "probe",
+})
+"""The names a check's expressions may use (``probe`` only in a check that has a ``probe`` command)."""
+
+DEFAULT_SETUP_TIMEOUT = 120.0
+"""Seconds ``setup.ready`` may take when the lesson does not say."""
+
+DEFAULT_STEP_TIMEOUT = 60.0
+"""Seconds ``verify`` waits for a step's checks when the step does not say."""
+
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a lesson file, printed as ``file:line: path: message``."""
+
+    file: Path
+    """The lesson file, as the caller named it (e.g. the relative ``lessons/x.yaml``)."""
+    line: int
+    """The 1-based line of the offending key or value."""
+    path: str
+    """Where in the lesson, e.g. ``steps[1].checks[0].cel``; ``(file)`` for the whole file."""
+    message: str
+    """What is wrong, in the author's words."""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+
+
+class LessonError(Exception):
+    """A lesson file is malformed; ``problems`` lists every problem found, one line each."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        """Every problem found in the file, in the order of their lines."""
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.problems,))
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text a learner reads, in Japanese and in English (Markdown where the format says so)."""
+
+    ja: str
+    """The Japanese text."""
+    en: str
+    """The English text."""
+
+    def get(self, lang: str) -> str:
+        """The text in one language.
+
+        Args:
+            lang: ``"ja"`` or ``"en"``.
+
+        Returns:
+            The text in that language.
+
+        Raises:
+            KeyError: ``lang`` is not one of :data:`LANGUAGES`.
+        """
+        if lang == "ja":
+            return self.ja
+        if lang == "en":
+            return self.en
+        raise KeyError(lang)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One condition, a CEL expression over the live objects of the lesson namespace."""
+
+    id: str
+    """Unique within its step (or within ``setup.ready``)."""
+    cel: str
+    """The CEL source; ``true`` when the condition holds."""
+    text: Text
+    """What the condition requires, in the learner's words."""
+    missing: Text | None
+    """Shown while the condition does not hold; ``{observed}`` is replaced by the observed value."""
+    observed: str | None
+    """CEL source whose value explains the current state, or ``None``."""
+    probe: str | None
+    """A shell command run before evaluating; its result is the CEL variable ``probe``."""
+    program: Any = field(compare=False, repr=False)
+    """The compiled ``cel`` program of :attr:`cel`."""
+    observed_program: Any | None = field(compare=False, repr=False)
+    """The compiled ``cel`` program of :attr:`observed`, or ``None``."""
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The start state a lesson begins from."""
+
+    text: Text
+    """What the start state is, in words."""
+    commands: tuple[str, ...]
+    """Shell commands that create the start state, run in order (idempotent)."""
+    ready: tuple[Check, ...]
+    """Conditions that hold once the start state is there (may be empty)."""
+    timeout: float
+    """Seconds ``ready`` may take."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a lesson."""
+
+    id: str
+    """Unique within the lesson."""
+    title: Text
+    """The step's title."""
+    text: Text
+    """The step's explanation (Markdown)."""
+    commands: tuple[str, ...]
+    """The suggested commands, in the order the text uses them."""
+    checks: tuple[Check, ...]
+    """What must hold for the step to pass (at least one)."""
+    hint: Text
+    """A nudge, revealed on request."""
+    solution: tuple[str, ...]
+    """Commands that make the checks pass (played by ``verify``)."""
+    expect: str
+    """``"success"``, or ``"failure"`` for a deliberate failure."""
+    passed: Text | None
+    """Said when the step passes, or ``None``."""
+    timeout: float
+    """Seconds ``verify`` waits for the checks after the solution."""
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A whole lesson, as loaded from one YAML file."""
+
+    id: str
+    """The lesson's id (progress is saved under it)."""
+    title: Text
+    """Shown in the outline and the lesson picker."""
+    description: Text
+    """One paragraph: what the learner will do."""
+    setup: Setup
+    """The start state."""
+    steps: tuple[Step, ...]
+    """The steps, in order (at least one)."""
+    path: Path
+    """The file the lesson was loaded from."""
+
+    def step(self, step_id: str) -> Step:
+        """The step with an id.
+
+        Args:
+            step_id: the step's id.
+
+        Returns:
+            The step.
+
+        Raises:
+            KeyError: no step has that id.
+        """
+        return self.steps[self.index(step_id)]
+
+    def index(self, step_id: str) -> int:
+        """The position of a step in :attr:`steps`.
+
+        Args:
+            step_id: the step's id.
+
+        Returns:
+            The 0-based index of the step.
+
+        Raises:
+            KeyError: no step has that id.
+        """
+        for position, step in enumerate(self.steps):
+            if step.id == step_id:
+                return position
+        raise KeyError(step_id)
+
+

@@ -1,0 +1,109 @@
+"""Provides LessonRuntime: one learner's lesson on one backend: shell session, live cluster view, checks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tutor import paths, shell
+from tutor.backends.watch import ClusterWatch
+from tutor.lesson.checks import StepVerdict, build_context, evaluate_checks
+
+if TYPE_CHECKING:
+    from tutor.lesson.model import Check, Lesson, Step
+
+PROBE_TIMEOUT = 10.0
+PROBE_INTERVAL = 1.0
+
+
+class LessonRuntime:
+    """Everything a lesson needs at run time, the same on every backend.
+
+    Args:
+        lesson: the loaded lesson.
+        env: the environment for kubectl (kube-tutor's KUBECONFIG, KUBERC=off, the bundled kubectl first).
+        namespace: where the lesson's objects live.
+        cwd: the learner's working directory for the console.
+    """
+
+    def __init__(self, lesson: Lesson, env: Mapping[str, str], namespace: str, *, cwd: Path | None = None) -> None:
+        self.lesson = lesson
+        self.env = dict(env)
+        self.namespace = namespace
+        self.kubectl = str(paths.kubectl())
+        self.session = shell.Session(self.env, cwd or Path.cwd())
+        self.watch = ClusterWatch(self.kubectl, self.env, namespace)
+
+    async def start(self, sync_timeout: float = 15.0) -> bool:
+        """Start watching the cluster; True once every kind was listed."""
+        await self.watch.start()
+        return await self.watch.wait_synced(sync_timeout)
+
+    async def stop(self) -> None:
+        await self.watch.stop()
+        await self.session.close()
+
+    def context(self) -> dict[str, Any]:
+        return build_context(self.watch.snapshot(), variables=self.session.exported(), history=self.session.history)
+
+    async def run_probe(self, command: str) -> tuple[int, str]:
+        """Run a check's probe in the learner's environment (not recorded in their history)."""
+        try:
+            done = await shell.run_async(["bash", "--noprofile", "--norc", "-c", command], self.session.env,
+                                         timeout=PROBE_TIMEOUT)
+        except shell.ShellError as error:
+            return -1, str(error)
+        return done.returncode, done.stdout + done.stderr
+
+    async def evaluate(self, step_id: str, checks: Sequence[Check]) -> StepVerdict:
+        return await evaluate_checks(step_id, checks, self.context(), self.run_probe)
+
+    async def verdict(self, step: Step) -> StepVerdict:
+        return await self.evaluate(step.id, step.checks)
+
+    async def wait_for(self, step_id: str, checks: Sequence[Check], timeout: float,
+                       on_verdict: Callable[[StepVerdict], None] | None = None) -> StepVerdict:
+        """Re-evaluate on every cluster change (and every second for probes) until all hold or the deadline."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        has_probe = any(c.probe for c in checks)
+        while True:
+            self.watch.changed.clear()
+            verdict = await self.evaluate(step_id, checks)
+            if on_verdict is not None:
+                on_verdict(verdict)
+            remaining = deadline - loop.time()
+            if verdict.passed or remaining <= 0:
+                return verdict
+            wait = min(remaining, PROBE_INTERVAL) if has_probe else remaining
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.watch.changed.wait(), wait)
+
+    async def run_setup(self, on_output: Callable[[str], None] | None = None) -> tuple[bool, str]:
+        """Run the lesson's setup commands (not in the learner's history); (ok, output of a failure)."""
+        for command in self.lesson.setup.commands:
+            try:
+                done = await shell.run_async(["bash", "--noprofile", "--norc", "-c", command], self.env,
+                                             timeout=self.lesson.setup.timeout + 30)
+            except shell.ShellError as error:
+                return False, str(error)
+            if on_output is not None:
+                on_output(f"$ {command}\n{done.stdout}{done.stderr}")
+            if done.returncode != 0:
+                return False, f"$ {command}\n{done.stdout}{done.stderr}".strip()
+        return True, ""
+
+
+def backend_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """The process environment plus a backend's variables, with the bundled kubectl first on PATH."""
+    env = dict(os.environ)
+    env.update(extra)
+    env["PATH"] = f"{paths.bin_dir()}{os.pathsep}{env.get('PATH', '')}"
+    env["KUBERC"] = "off"
+    # Commands run without a terminal: keep curl from printing its progress meter (tutor/data/curl/.curlrc).
+    env.setdefault("CURL_HOME", str(Path(__file__).parent.parent / "data" / "curl"))
+    return env

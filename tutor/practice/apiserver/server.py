@@ -1,0 +1,543 @@
+"""Provides the HTTPS API server: routing, authentication, verbs, watches, Tables and subresources."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+import yaml
+from aiohttp import web
+
+from tutor.practice.apiserver import defaults, discovery, errors, protobuf, schema, tables
+from tutor.practice.apiserver.patch import apply_patch
+from tutor.practice.apiserver.resources import Resource, lookup
+from tutor.practice.apiserver.selectors import FieldSelector, LabelSelector
+from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
+
+if TYPE_CHECKING:
+    from tutor.practice.cluster import PracticeCluster
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+_WARNINGS: contextvars.ContextVar[list[str]] = contextvars.ContextVar("warnings")
+"""``Warning`` headers of the request being handled."""
+_ANNOTATION_INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
+def dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_response(obj: Any, status: int = 200, content_type: str = JSON) -> web.Response:
+    return web.Response(body=dumps(obj), status=status, headers={"Content-Type": content_type})
+
+
+def status_response(error: errors.ApiError) -> web.Response:
+    return json_response(error.status(), status=error.code)
+
+
+def success_status(res: Resource, obj: Obj) -> dict[str, Any]:
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": {"name": obj["metadata"]["name"], "group": res.group, "kind": res.plural,
+                        "uid": obj["metadata"].get("uid", "")}}
+
+
+class RequestInfo:
+    """What a resource URL names: resource, namespace, name and subresource."""
+
+    def __init__(self, res: Resource, namespace: str | None, name: str | None, sub: str | None) -> None:
+        self.res, self.namespace, self.name, self.sub = res, namespace, name, sub
+
+
+def _served_group_version(path: str) -> bool:
+    """True for a path below ``/api/v1`` or a served ``/apis/<group>/<version>``."""
+    from tutor.practice.apiserver.resources import group_versions
+
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 3 and parts[:2] == ["api", "v1"]:
+        return True
+    return len(parts) >= 4 and parts[0] == "apis" and parts[2] in group_versions().get(parts[1], [])
+
+
+def parse_resource_path(path: str) -> RequestInfo | None:
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "api":
+        group, version, rest = "", parts[1], parts[2:]
+    elif len(parts) >= 3 and parts[0] == "apis":
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    if not rest:
+        return None
+    namespace = None
+    if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] not in ("status", "finalize"):
+        namespace, rest = rest[1], rest[2:]
+    res = lookup(group, version, rest[0])
+    if res is None:
+        return None
+    name = rest[1] if len(rest) > 1 else None
+    sub = rest[2] if len(rest) > 2 else None
+    if len(rest) > 3:
+        return None
+    if res.namespaced and namespace is None and name is not None:
+        return None
+    if not res.namespaced and namespace is not None:
+        return None
+    if sub is not None and sub not in res.subresources:
+        return None
+    return RequestInfo(res, namespace, name, sub)
+
+
+class ApiServer:
+    """The aiohttp application of one practice cluster."""
+
+    def __init__(self, cluster: PracticeCluster, token: str) -> None:
+        self.cluster = cluster
+        self.store = cluster.store
+        self.token = token
+        self.address = "127.0.0.1"
+        self.app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
+        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+
+    # ---- plumbing ------------------------------------------------------------------------------
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        if request.path not in ("/healthz", "/livez", "/readyz"):
+            scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+            if not (scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.token.encode())):
+                return status_response(errors.Unauthorized("Unauthorized"))
+        try:
+            return await handler(request)
+        except errors.ApiError as error:
+            return status_response(error)
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise
+        except Exception as error:  # noqa: BLE001 - the server must stay up and answer a Status
+            log.exception("internal error on %s %s", request.method, request.path_qs)
+            return status_response(errors.ApiError(f"Internal error occurred: {error}"))
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path.rstrip("/") or "/"
+        accept = request.headers.get("Accept", "")
+        if path in ("/healthz", "/livez", "/readyz"):
+            return web.Response(text="ok", content_type="text/plain")
+        if path == "/version" and request.method != "GET":
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+        if request.method == "GET":
+            if path == "/version":
+                return json_response(discovery.version_info())
+            if path in ("/api", "/apis"):
+                if "as=APIGroupDiscoveryList" in accept:
+                    return json_response(discovery.aggregated(core=path == "/api"),
+                                         content_type=discovery.AGGREGATED_CONTENT_TYPE)
+                if path == "/api":
+                    return json_response(discovery.legacy_api_versions(f"{self.address}:{self.cluster.port}"))
+                return json_response(discovery.legacy_group_list())
+            if path == "/openapi/v3":
+                return json_response(discovery.openapi_index())
+            if path.startswith("/openapi/v3/"):
+                gv = path[len("/openapi/v3/"):].split("/")
+                doc = None
+                if gv[0] == "api" and len(gv) == 2:
+                    doc = discovery.openapi_gv_document("", gv[1])
+                elif gv[0] == "apis" and len(gv) == 3:
+                    doc = discovery.openapi_gv_document(gv[1], gv[2])
+                if doc is not None:
+                    return json_response(doc)
+            parts = [p for p in path.split("/") if p]
+            if len(parts) == 2 and parts[0] == "api":
+                doc = discovery.legacy_resource_list("", parts[1])
+                if doc:
+                    return json_response(doc)
+            if len(parts) == 2 and parts[0] == "apis":
+                doc = discovery.legacy_group(parts[1])
+                if doc:
+                    return json_response(doc)
+            if len(parts) == 3 and parts[0] == "apis":
+                doc = discovery.legacy_resource_list(parts[1], parts[2])
+                if doc:
+                    return json_response(doc)
+        info = parse_resource_path(path)
+        if info is None:
+            if _served_group_version(path):
+                raise errors.NotFound("the server could not find the requested resource")
+            return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
+        query = {k: v[-1] for k, v in parse_qs(request.query_string, keep_blank_values=True).items()}
+        for name in ("timeoutSeconds", "limit", "gracePeriodSeconds"):
+            value = query.get(name)
+            if value is not None and value != "" and not value.lstrip("-").isdigit():
+                raise errors.BadRequest(f'strconv.ParseInt: parsing "{value}": invalid syntax')
+        handler = {
+            "GET": self._get, "POST": self._post, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete,
+        }.get(request.method)
+        if handler is None:
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+        warnings: list[str] = []
+        _WARNINGS.set(warnings)  # each request runs in its own task, so its own context
+        response = await handler(request, info, query)
+        if info.res.plural == "endpoints":
+            warnings.append("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice")
+        if not response.prepared:
+            for warning in warnings:
+                escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
+                response.headers.add("Warning", f'299 - "{escaped}"')
+        return response
+
+    async def _body(self, request: web.Request, info: RequestInfo | None = None) -> Obj:
+        raw = await request.read()
+        content_type = request.headers.get("Content-Type", JSON).split(";")[0].strip()
+        if protobuf.is_protobuf(content_type):
+            return protobuf.decode(raw, expected_kind=info.res.kind if info and not info.sub else None)
+        if content_type in ("application/yaml", "application/apply-patch+yaml"):
+            try:
+                data = yaml.safe_load(raw.decode("utf-8"))
+            except (yaml.YAMLError, UnicodeDecodeError) as error:
+                raise errors.BadRequest(f"error decoding YAML: {error}") from error
+        else:
+            try:
+                data = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                raise errors.BadRequest(
+                    f"Object 'Kind' is missing in '{raw[:200].decode('utf-8', 'replace')}'"
+                    if not raw.strip().startswith(b"{") else f"couldn't get version/kind; json parse error: {error}"
+                ) from error
+        if not isinstance(data, dict):
+            raise errors.BadRequest(f"Object 'Kind' is missing in '{raw[:200].decode('utf-8', 'replace')}'")
+        return data
+
+    def _wants_table(self, request: web.Request) -> bool:
+        accept = request.headers.get("Accept", "")
+        return "as=Table" in accept and "g=meta.k8s.io" in accept
+
+    def _selectors(self, info: RequestInfo, query: dict[str, str]) -> Callable[[Obj], bool]:
+        labels = LabelSelector.parse(query.get("labelSelector", ""))
+        fields = FieldSelector.parse(query.get("fieldSelector", ""), kind=info.res.kind)
+
+        def matches(obj: Obj) -> bool:
+            return labels.matches(obj["metadata"].get("labels") or {}) and fields.matches(obj)
+
+        return matches
+
+    # ---- reads ---------------------------------------------------------------------------------
+    async def _get(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
+        res = info.res
+        if info.name is None:
+            if query.get("watch") in ("true", "1"):
+                return await self._watch(request, info, query)
+            return self._list(request, info, query)
+        if info.sub == "log":
+            return await self.cluster.kubelet.log_response(request, info.namespace or "", info.name, query)
+        obj = self._get_object(info)
+        if info.sub == "scale":
+            return json_response(self._scale(obj))
+        if self._wants_table(request) and not info.sub:
+            return json_response(tables.table(res.kind, [obj], now=self.store.clock.now(),
+                                              resource_version=str(self.store.rv),
+                                              include_object=query.get("includeObject", "Metadata")))
+        return json_response(obj)
+
+    def _get_object(self, info: RequestInfo) -> Obj:
+        if not info.res.stored:
+            raise errors.not_found(info.res.plural, info.res.group, info.name or "")
+        return self.store.must_get(info.res.plural, info.namespace or "", info.name or "")
+
+    def _list(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.Response:
+        res = info.res
+        matches = self._selectors(info, query)
+        items = [o for o in self.store.list(res.plural, info.namespace) if matches(o)] if res.stored else []
+        rv = str(self.store.rv)
+        if self._wants_table(request):
+            return json_response(tables.table(res.kind, items, now=self.store.clock.now(), resource_version=rv,
+                                              include_object=query.get("includeObject", "Metadata")))
+        return json_response({"kind": res.kind_list, "apiVersion": res.api_version,
+                              "metadata": {"resourceVersion": rv}, "items": items})
+
+    async def _watch(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
+        res = info.res
+        matches = self._selectors(info, query)
+        as_table = self._wants_table(request)
+        include_object = query.get("includeObject", "Metadata")
+        rv_text = query.get("resourceVersion", "")
+        send_initial = query.get("sendInitialEvents") == "true"
+        if send_initial and query.get("allowWatchBookmarks") != "true":
+            raise errors.Invalid("sendInitialEvents is forbidden for watch unless allowWatchBookmarks is set")
+        since: int | None = None
+        if rv_text not in ("", "0") and not send_initial:
+            try:
+                since = int(rv_text)
+            except ValueError as error:
+                raise errors.BadRequest(f'invalid resource version "{rv_text}"') from error
+        watcher = self.store.watch(res, info.namespace, matches, since)
+        initial = []
+        if since is None:
+            initial = [o for o in self.store.list(res.plural, info.namespace) if matches(o)] if res.stored else []
+        start_rv = self.store.rv
+        timeout = None
+        if query.get("timeoutSeconds", "").isdigit():
+            timeout = int(query["timeoutSeconds"])
+        response = web.StreamResponse(headers={"Content-Type": JSON, "Cache-Control": "no-cache, private"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        first = [True]
+
+        def encode(kind: str, obj: Obj) -> bytes:
+            if as_table and kind != "BOOKMARK":
+                obj = tables.table(res.kind, [obj], now=self.store.clock.now(),
+                                   resource_version=obj["metadata"].get("resourceVersion", ""),
+                                   include_object=include_object, with_columns=first[0])
+                first[0] = False
+            return dumps({"type": kind, "object": obj}) + b"\n"
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        self.cluster.watch_count += 1
+        try:
+            chunk = b"".join(encode("ADDED", o) for o in initial)
+            if send_initial:
+                bookmark = {"kind": res.kind, "apiVersion": res.api_version,
+                            "metadata": {"resourceVersion": str(start_rv),
+                                         "annotations": {_ANNOTATION_INITIAL_EVENTS_END: "true"}}}
+                chunk += dumps({"type": "BOOKMARK", "object": bookmark}) + b"\n"
+            if chunk:
+                await response.write(chunk)
+            while True:
+                remaining = None if deadline is None else deadline - loop.time()
+                if remaining is not None and remaining <= 0:
+                    break
+                try:
+                    event = await asyncio.wait_for(watcher.queue.get(), remaining)
+                except TimeoutError:
+                    break
+                if event is None:
+                    break
+                batch = [event]
+                while not watcher.queue.empty():
+                    nxt = watcher.queue.get_nowait()
+                    if nxt is None:
+                        batch.append(None)  # type: ignore[arg-type]
+                        break
+                    batch.append(nxt)
+                stop = batch[-1] is None
+                events: list[WatchEvent] = [e for e in batch if e is not None]
+                if events:
+                    await response.write(b"".join(encode(e.type, e.obj) for e in events))
+                if stop:
+                    break
+        except (ConnectionResetError, ConnectionError):
+            pass
+        finally:
+            self.cluster.watch_count -= 1
+            self.store.unwatch(watcher)
+        try:
+            await response.write_eof()
+        except (ConnectionResetError, ConnectionError):
+            pass
+        return response
+
+    # ---- writes --------------------------------------------------------------------------------
+    def _check_namespace(self, info: RequestInfo, obj: Obj) -> None:
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise errors.BadRequest("metadata must be an object")
+        if info.res.namespaced:
+            body_ns = meta.get("namespace")
+            if body_ns and body_ns != info.namespace:
+                raise errors.BadRequest(
+                    "the namespace of the provided object does not match the namespace sent on the request")
+            meta["namespace"] = info.namespace
+
+    def _decode_check(self, info: RequestInfo, obj: Obj, query: dict[str, str]) -> None:
+        """Types and unknown fields, as decoding into the Go struct does (see ``schema``)."""
+        warnings = schema.check_body(obj, info.res.kind, query.get("fieldValidation"))
+        if warnings:
+            schema.drop_unknown(obj, info.res.kind)
+            _WARNINGS.get().extend(warnings)
+
+    def _check_kind(self, info: RequestInfo, obj: Obj) -> None:
+        res = info.res
+        kind, api_version = obj.get("kind"), obj.get("apiVersion")
+        if kind and kind != res.kind or api_version and api_version != res.api_version:
+            raise errors.BadRequest(
+                f"the API version in the data ({api_version}) does not match the expected API version "
+                f"({res.api_version})" if api_version != res.api_version else
+                f"{kind} in version \"{res.version}\" cannot be handled as a {res.kind}: no kind \"{kind}\" "
+                f"is registered for version \"{res.api_version}\" in scheme")
+        obj["kind"], obj["apiVersion"] = res.kind, res.api_version
+
+    def _create(self, info: RequestInfo, obj: Obj, query: dict[str, str]) -> Obj:
+        res = info.res
+        if not res.stored:
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+        self._check_kind(info, obj)
+        self._decode_check(info, obj, query)
+        self._check_namespace(info, obj)
+        if res.plural not in ("pods", "services", "namespaces"):
+            obj.pop("status", None)
+        _strip_server_fields(obj)
+        defaults.apply_defaults(res.plural, obj)
+        defaults.validate(res.plural, obj)
+        self.cluster.admit_create(res.plural, obj)
+        if query.get("dryRun") == "All":
+            obj["metadata"].setdefault("creationTimestamp", self.store.clock.timestamp())
+            return obj
+        return self.store.create(res.plural, obj)
+
+    async def _post(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
+        if info.sub == "binding":
+            body = await self._body(request)
+            pod = deep_copy(self._get_object(info))
+            pod["spec"]["nodeName"] = (body.get("target") or {}).get("name")
+            self.store.update("pods", pod)
+            return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                  "code": 201}, status=201)
+        if info.name is not None:
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+        obj = await self._body(request, info)
+        created = self._create(info, obj, query)
+        return json_response(created, status=201)
+
+    def _update(self, info: RequestInfo, obj: Obj, query: dict[str, str], *, expect_rv: str | None) -> Obj:
+        res = info.res
+        current = self._get_object(info)
+        if info.sub == "scale":
+            replicas = (obj.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise errors.invalid("Scale", "autoscaling", info.name or "",
+                                     [("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0")])
+            rv = (obj.get("metadata") or {}).get("resourceVersion")
+            new = deep_copy(current)
+            new["spec"]["replicas"] = replicas
+            if query.get("dryRun") == "All":
+                return self._scale(new)
+            return self._scale(self.store.update(res.plural, new, expect_rv=rv or None))
+        self._check_kind(info, obj)
+        self._decode_check(info, obj, query)
+        self._check_namespace(info, obj)
+        meta = obj["metadata"]
+        if meta.get("name") and meta["name"] != info.name:
+            raise errors.BadRequest(f"the name of the object ({meta['name']}) does not match the name on the "
+                                    f"URL ({info.name})")
+        meta["name"] = info.name
+        if info.sub == "status":
+            if query.get("dryRun") == "All":
+                return obj
+            return self.store.update(res.plural, obj, expect_rv=expect_rv, status_only=True)
+        defaults.apply_defaults(res.plural, obj)
+        defaults.validate(res.plural, obj)
+        self.cluster.admit_update(res.plural, current, obj)
+        if query.get("dryRun") == "All":
+            return obj
+        updated = self.store.update(res.plural, obj, expect_rv=expect_rv)
+        self.cluster.after_update(res.plural, updated)
+        return updated
+
+    async def _put(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
+        if info.name is None:
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+        obj = await self._body(request, info)
+        rv = (obj.get("metadata") or {}).get("resourceVersion")
+        if not rv and info.sub != "scale":
+            raise errors.invalid(info.res.kind, info.res.group, info.name,
+                                 [("metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")])
+        return json_response(self._update(info, obj, query, expect_rv=rv))
+
+    async def _patch(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
+        if info.name is None:
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+        content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
+        raw = await request.read()
+        res = info.res
+        current = self.store.get(res.plural, info.namespace or "", info.name) if res.stored else None
+        if current is None:
+            if content_type == "application/apply-patch+yaml" and not info.sub:
+                obj = apply_patch({}, content_type, raw, kind=res.kind)
+                obj.setdefault("metadata", {})["name"] = info.name
+                return json_response(self._create(info, obj, query), status=201)
+            raise errors.not_found(res.plural, res.group, info.name)
+        base = self._scale(current) if info.sub == "scale" else current
+        patched = apply_patch(deep_copy(base), content_type, raw, kind="Scale" if info.sub == "scale" else res.kind)
+        if info.sub != "scale":
+            try:
+                self._decode_check(info, patched, query)
+            except errors.BadRequest as error:
+                if "strict decoding error" in error.message:
+                    raise
+                raise errors.Invalid(error.message) from error
+        rv = (patched.get("metadata") or {}).get("resourceVersion")
+        expect = rv if rv and rv != base["metadata"].get("resourceVersion") else None
+        if expect is not None and content_type != "application/json-patch+json":
+            raise errors.conflict(res.plural, res.group, info.name)
+        return json_response(self._update(info, patched, query, expect_rv=None))
+
+    async def _delete(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
+        res = info.res
+        options: Obj = {}
+        raw = await request.read()
+        if raw.strip():
+            try:
+                options = json.loads(raw)
+            except json.JSONDecodeError as error:
+                raise errors.BadRequest(f"couldn't get version/kind; json parse error: {error}") from error
+            if not isinstance(options, dict):
+                raise errors.BadRequest("DeleteOptions must be an object")
+        propagation = query.get("propagationPolicy") or options.get("propagationPolicy")
+        grace = options.get("gracePeriodSeconds")
+        if "gracePeriodSeconds" in query:
+            try:
+                grace = int(query["gracePeriodSeconds"])
+            except ValueError as error:
+                raise errors.BadRequest("invalid gracePeriodSeconds") from error
+        if propagation not in (None, "Background", "Foreground", "Orphan"):
+            detail = (f'Unsupported value: "{propagation}": supported values: "Foreground", "Background", '
+                      '"Orphan", "nil"')
+            raise errors.Invalid(f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: {detail}',
+                                 details={"group": "meta.k8s.io", "kind": "DeleteOptions", "causes": [
+                                     {"reason": "FieldValueNotSupported", "field": "propagationPolicy",
+                                      "message": detail}]})
+        dry_run = query.get("dryRun") == "All" or options.get("dryRun") == ["All"]
+        if info.name is None:
+            if not res.stored:
+                return json_response({"kind": res.kind_list, "apiVersion": res.api_version,
+                                      "metadata": {"resourceVersion": str(self.store.rv)}, "items": []})
+            matches = self._selectors(info, query)
+            deleted = []
+            for obj in [o for o in self.store.list(res.plural, info.namespace) if matches(o)]:
+                if not dry_run:
+                    self.cluster.delete(res.plural, obj, propagation, grace)
+                deleted.append(obj)
+            return json_response({"kind": res.kind_list, "apiVersion": res.api_version,
+                                  "metadata": {"resourceVersion": str(self.store.rv)}, "items": deleted})
+        obj = self._get_object(info)
+        uid = ((options.get("preconditions") or {}).get("uid"))
+        if uid and uid != obj["metadata"].get("uid"):
+            raise errors.conflict(res.plural, res.group, info.name or "")
+        if dry_run:
+            return json_response(obj)
+        remaining = self.cluster.delete(res.plural, obj, propagation, grace)
+        if remaining is None:
+            return json_response(success_status(res, obj))
+        return json_response(remaining)
+
+    def _scale(self, obj: Obj) -> Obj:
+        meta = obj["metadata"]
+        spec = obj.get("spec") or {}
+        selector = LabelSelector.from_dict(spec.get("selector"))
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                             if k in meta},
+                "spec": {"replicas": spec.get("replicas", 0)},
+                "status": {"replicas": (obj.get("status") or {}).get("replicas", 0), "selector": str(selector)}}
+
+
+def _strip_server_fields(obj: Obj) -> None:
+    meta = obj["metadata"]
+    for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                "generation", "selfLink", "managedFields"):
+        meta.pop(key, None)

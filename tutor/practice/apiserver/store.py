@@ -1,0 +1,355 @@
+"""Provides the object store: one global resourceVersion, watch fan-out with replay, and owner indexes."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tutor.practice.apiserver import errors
+from tutor.practice.apiserver.resources import RESOURCES, Resource
+from tutor.practice.clock import Clock
+
+Obj = dict[str, Any]
+Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
+
+EVENT_LOG_SIZE = 200_000
+
+
+def deep_copy(obj: Obj) -> Obj:
+    return copy.deepcopy(obj)
+
+
+@dataclass
+class WatchEvent:
+    rv: int
+    resource: Resource
+    type: str  # ADDED, MODIFIED, DELETED
+    obj: Obj
+    old: Obj | None = None
+
+
+@dataclass(eq=False)
+class Watcher:
+    """A live watch: the API handler drains ``queue``; the store pushes matching events into it."""
+
+    resource: Resource
+    namespace: str | None
+    matches: Callable[[Obj], bool]
+    queue: asyncio.Queue[WatchEvent | None] = field(default_factory=asyncio.Queue)
+
+    def offer(self, event: WatchEvent) -> None:
+        """Translate a store event for this watcher (selector-aware, like the apiserver's cacher)."""
+        obj = event.obj
+        if self.namespace is not None and obj["metadata"].get("namespace", "") != self.namespace:
+            return
+        now_matches = self.matches(obj)
+        old_matched = event.old is not None and self.matches(event.old)
+        kind = event.type
+        if kind == "DELETED":
+            if not now_matches and not old_matched:
+                return
+        elif kind == "ADDED":
+            if not now_matches:
+                return
+        else:  # MODIFIED
+            if now_matches and not old_matched:
+                kind = "ADDED"
+            elif old_matched and not now_matches:
+                kind = "DELETED"
+            elif not now_matches:
+                return
+        self.queue.put_nowait(WatchEvent(event.rv, event.resource, kind, obj, event.old))
+
+
+Listener = Callable[[WatchEvent], None]
+
+
+class Store:
+    """All objects of the practice cluster, in memory.
+
+    Objects held by the store are never mutated in place: every write stores a new dict, so a
+    reference taken from the store (or a watch event) is a stable snapshot. Callers that want to
+    change an object copy it first (``deep_copy``).
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.rv = 0
+        self._objects: dict[str, dict[Key, Obj]] = {r.plural: {} for r in RESOURCES if r.stored}
+        self._resources = {r.plural: r for r in RESOURCES}
+        self._owned: dict[str, set[tuple[str, Key]]] = {}
+        self._log: deque[WatchEvent] = deque(maxlen=EVENT_LOG_SIZE)
+        self._watchers: dict[str, set[Watcher]] = {r.plural: set() for r in RESOURCES}
+        self._listeners: list[Listener] = []
+        self.changed = asyncio.Event() if _has_loop() else None
+        self.dirty = False
+
+    # ---- reading -------------------------------------------------------------------------
+    def resource(self, plural: str) -> Resource:
+        return self._resources[plural]
+
+    def resource_for(self, obj: Obj) -> str:
+        """The plural of a stored object, from its kind."""
+        from tutor.practice.apiserver.resources import by_kind
+
+        return by_kind(obj["kind"]).plural
+
+    def get(self, plural: str, namespace: str, name: str) -> Obj | None:
+        return self._objects.get(plural, {}).get((namespace, name))
+
+    def must_get(self, plural: str, namespace: str, name: str) -> Obj:
+        obj = self.get(plural, namespace, name)
+        if obj is None:
+            res = self._resources[plural]
+            raise errors.not_found(plural, res.group, name)
+        return obj
+
+    def list(self, plural: str, namespace: str | None = None) -> list[Obj]:
+        """Objects of a type, in name order (namespace, then name), as etcd returns them."""
+        bucket = self._objects.get(plural, {})
+        if namespace is None:
+            keys = sorted(bucket)
+        else:
+            keys = sorted(k for k in bucket if k[0] == namespace)
+        return [bucket[k] for k in keys]
+
+    def iter(self, plural: str) -> Iterator[Obj]:
+        return iter(list(self._objects.get(plural, {}).values()))
+
+    def owned_by(self, uid: str, plural: str | None = None) -> list[Obj]:
+        """Objects whose ownerReferences name ``uid`` (optionally of one type)."""
+        out = []
+        for p, key in sorted(self._owned.get(uid, ())):
+            if plural is not None and p != plural:
+                continue
+            obj = self._objects[p].get(key)
+            if obj is not None:
+                out.append(obj)
+        return out
+
+    def count(self) -> int:
+        return sum(len(b) for b in self._objects.values())
+
+    # ---- writing -------------------------------------------------------------------------
+    def _next_rv(self) -> str:
+        self.rv += 1
+        return str(self.rv)
+
+    def create(self, plural: str, obj: Obj) -> Obj:
+        """Store a new object (already defaulted and validated); fills uid, rv, timestamps, name."""
+        res = self._resources[plural]
+        obj = deep_copy(obj)
+        meta = obj.setdefault("metadata", {})
+        namespace = meta.get("namespace", "") if res.namespaced else ""
+        if res.namespaced:
+            if self.get("namespaces", "", namespace) is None:
+                raise errors.NotFound(f'namespaces "{namespace}" not found',
+                                      details={"name": namespace, "kind": "namespaces"})
+            ns_obj = self.get("namespaces", "", namespace)
+            if ns_obj and ns_obj["metadata"].get("deletionTimestamp"):
+                raise errors.ApiError(
+                    f'{res.ref} "{meta.get("name") or meta.get("generateName", "")}" is forbidden: '
+                    f"unable to create new content in namespace {namespace} because it is being terminated")
+        else:
+            meta.pop("namespace", None)
+        name = meta.get("name")
+        if not name:
+            from tutor.practice.apiserver.names import generate_name  # local import: tiny module
+
+            prefix = meta.get("generateName")
+            for _ in range(20):
+                candidate = generate_name(prefix)
+                if (namespace, candidate) not in self._objects[plural]:
+                    name = candidate
+                    break
+            meta["name"] = name
+        if (namespace, name) in self._objects[plural]:
+            raise errors.already_exists(plural, res.group, name)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = self.clock.timestamp()
+        if "spec" in obj or plural in ("deployments", "replicasets", "pods"):
+            meta["generation"] = 1
+        meta.pop("deletionTimestamp", None)
+        meta.pop("deletionGracePeriodSeconds", None)
+        obj["apiVersion"] = res.api_version
+        obj["kind"] = res.kind
+        meta["resourceVersion"] = self._next_rv()
+        self._objects[plural][(namespace, name)] = obj
+        self._index(plural, (namespace, name), None, obj)
+        self._emit(WatchEvent(self.rv, res, "ADDED", obj))
+        return obj
+
+    def update(self, plural: str, obj: Obj, *, expect_rv: str | None = None, status_only: bool = False,
+               bump_generation: bool = True) -> Obj:
+        """Replace an object. ``expect_rv`` enforces optimistic concurrency (409 Conflict).
+
+        The store keeps a copy: the caller's dict is never aliased by the store.
+        """
+        res = self._resources[plural]
+        obj = deep_copy(obj)
+        meta = obj["metadata"]
+        namespace = meta.get("namespace", "") if res.namespaced else ""
+        key = (namespace, meta["name"])
+        old = self._objects[plural].get(key)
+        if old is None:
+            raise errors.not_found(plural, res.group, meta["name"])
+        if expect_rv and expect_rv != old["metadata"]["resourceVersion"]:
+            raise errors.conflict(plural, res.group, meta["name"])
+        # Immutable, server-owned metadata.
+        for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            if k in old["metadata"]:
+                meta[k] = old["metadata"][k]
+            elif k in meta and k in ("uid", "creationTimestamp"):
+                meta.pop(k)
+        if status_only:
+            obj["spec"] = old.get("spec")
+            if obj["spec"] is None:
+                obj.pop("spec")
+            meta["generation"] = old["metadata"].get("generation")
+            meta["labels"] = old["metadata"].get("labels")
+            if meta["generation"] is None:
+                meta.pop("generation")
+            if meta["labels"] is None:
+                meta.pop("labels")
+        else:
+            # Status is written only through the status subresource (or by controllers).
+            if "status" in old and plural in ("deployments", "replicasets", "pods", "namespaces", "nodes"):
+                obj["status"] = old["status"]
+            gen = old["metadata"].get("generation")
+            if gen is not None:
+                meta["generation"] = gen + (1 if bump_generation and obj.get("spec") != old.get("spec") else 0)
+        obj["apiVersion"] = res.api_version
+        obj["kind"] = res.kind
+        if _same(old, obj):
+            return old
+        meta["resourceVersion"] = self._next_rv()
+        self._objects[plural][key] = obj
+        self._index(plural, key, old, obj)
+        self._emit(WatchEvent(self.rv, res, "MODIFIED", obj, old))
+        return obj
+
+    def set_deletion(self, plural: str, obj: Obj, deletion_timestamp: str, grace: int | None) -> Obj:
+        """Mark an object as being deleted (only the store may set deletionTimestamp)."""
+        res = self._resources[plural]
+        obj = deep_copy(obj)
+        meta = obj["metadata"]
+        namespace = meta.get("namespace", "") if res.namespaced else ""
+        key = (namespace, meta["name"])
+        old = self._objects[plural][key]
+        meta["deletionTimestamp"] = deletion_timestamp
+        if grace is not None:
+            meta["deletionGracePeriodSeconds"] = grace
+        if "generation" in meta:
+            meta["generation"] = old["metadata"].get("generation", 1) + 1
+        meta["resourceVersion"] = self._next_rv()
+        self._objects[plural][key] = obj
+        self._index(plural, key, old, obj)
+        self._emit(WatchEvent(self.rv, res, "MODIFIED", obj, old))
+        return obj
+
+    def remove(self, plural: str, namespace: str, name: str) -> Obj | None:
+        """Remove an object for good (the final step of a deletion); emits DELETED."""
+        res = self._resources[plural]
+        key = (namespace if res.namespaced else "", name)
+        old = self._objects[plural].pop(key, None)
+        if old is None:
+            return None
+        gone = dict(old)
+        gone["metadata"] = dict(old["metadata"], resourceVersion=self._next_rv())
+        self._index(plural, key, old, None)
+        self._emit(WatchEvent(self.rv, res, "DELETED", gone, old))
+        return gone
+
+    # ---- indexes, listeners, watches ---------------------------------------------------------
+    def _index(self, plural: str, key: Key, old: Obj | None, new: Obj | None) -> None:
+        for ref in (old or {}).get("metadata", {}).get("ownerReferences") or ():
+            owned = self._owned.get(ref.get("uid", ""))
+            if owned is not None:
+                owned.discard((plural, key))
+                if not owned:
+                    del self._owned[ref.get("uid", "")]
+        for ref in (new or {}).get("metadata", {}).get("ownerReferences") or ():
+            self._owned.setdefault(ref.get("uid", ""), set()).add((plural, key))
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, event: WatchEvent) -> None:
+        self.dirty = True
+        self._log.append(event)
+        for watcher in list(self._watchers[event.resource.plural]):
+            watcher.offer(event)
+        for listener in self._listeners:
+            listener(event)
+        if self.changed is not None:
+            self.changed.set()
+
+    def watch(self, resource: Resource, namespace: str | None, matches: Callable[[Obj], bool],
+              since: int | None) -> Watcher:
+        """Register a watcher; with ``since``, replay the events after that resourceVersion.
+
+        Raises:
+            errors.Gone: ``since`` is older than the kept history (the client relists).
+        """
+        watcher = Watcher(resource, namespace, matches)
+        if since is not None and since < self.rv:
+            oldest = self._log[0].rv if self._log else self.rv + 1
+            if since < oldest - 1:
+                raise errors.Gone(f"too old resource version: {since} ({oldest - 1})")
+            for event in self._log:
+                if event.rv > since and event.resource.plural == resource.plural:
+                    watcher.offer(event)
+        self._watchers[resource.plural].add(watcher)
+        return watcher
+
+    def unwatch(self, watcher: Watcher) -> None:
+        self._watchers[watcher.resource.plural].discard(watcher)
+
+    def close_watches(self) -> None:
+        for watchers in self._watchers.values():
+            for watcher in watchers:
+                watcher.queue.put_nowait(None)
+
+    # ---- persistence ---------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "resourceVersion": self.rv,
+            "objects": {p: list(b.values()) for p, b in self._objects.items() if b},
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.rv = int(data.get("resourceVersion", 0))
+        for plural, items in data.get("objects", {}).items():
+            if plural not in self._objects:
+                continue
+            res = self._resources[plural]
+            for obj in items:
+                meta = obj["metadata"]
+                key = (meta.get("namespace", "") if res.namespaced else "", meta["name"])
+                self._objects[plural][key] = obj
+                self._index(plural, key, None, obj)
+
+    def all_objects(self) -> Iterable[tuple[str, Obj]]:
+        for plural, bucket in self._objects.items():
+            for obj in bucket.values():
+                yield plural, obj
+
+
+def _same(old: Obj, new: Obj) -> bool:
+    """True when an update changes nothing but the resourceVersion (no new event, like etcd)."""
+    a = dict(old, metadata={k: v for k, v in old["metadata"].items() if k != "resourceVersion"})
+    b = dict(new, metadata={k: v for k, v in new["metadata"].items() if k != "resourceVersion"})
+    return a == b
+
+
+def _has_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

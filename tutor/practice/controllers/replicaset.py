@@ -1,0 +1,166 @@
+"""Provides the ReplicaSet controller: keeps ``spec.replicas`` pods per ReplicaSet (replica_set.go)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tutor.practice.apiserver import defaults, errors
+from tutor.practice.apiserver.selectors import LabelSelector
+from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
+from tutor.practice.clock import parse_time
+from tutor.practice.controllers.pods import controller_ref, pod_active, pod_ready, pod_ready_since
+from tutor.practice.controllers.workqueue import Controller
+
+if TYPE_CHECKING:
+    from tutor.practice.cluster import PracticeCluster
+
+
+def _neg(text: str) -> tuple[int, ...]:
+    """Sort key that orders strings descending (newer timestamps first)."""
+    return tuple(-ord(c) for c in text)
+
+
+class ReplicaSetController(Controller):
+    """Keeps ``spec.replicas`` pods per ReplicaSet; deletes not-ready pods first on scale-down."""
+
+    name = "replicaset"
+    cluster: PracticeCluster
+
+    def priority(self, key: tuple[str, str]) -> int:
+        """Scale-downs first: a rolling update never has more live pods than replicas + maxSurge."""
+        rs = self.store.get("replicasets", *key)
+        if rs is None:
+            return 0
+        active = sum(1 for p in self._pods(rs) if pod_active(p))
+        return 0 if active > int(rs["spec"].get("replicas", 0)) else 1
+
+    def on_event(self, event: WatchEvent) -> None:
+        plural = event.resource.plural
+        if plural == "replicasets":
+            if event.type != "DELETED":
+                self.queue.add((event.obj["metadata"]["namespace"], event.obj["metadata"]["name"]))
+        elif plural == "pods":
+            ref = controller_ref(event.obj)
+            if ref and ref.get("kind") == "ReplicaSet":
+                self.queue.add((event.obj["metadata"]["namespace"], ref["name"]))
+
+    def _pods(self, rs: Obj) -> list[Obj]:
+        uid = rs["metadata"]["uid"]
+        return [p for p in self.store.owned_by(uid, "pods") if (controller_ref(p) or {}).get("uid") == uid]
+
+    def sync(self, key: tuple[str, str]) -> None:
+        rs = self.store.get("replicasets", *key)
+        if rs is None:
+            return
+        all_pods = self._pods(rs)
+        active = [p for p in all_pods if pod_active(p)]
+        if not rs["metadata"].get("deletionTimestamp"):
+            diff = len(active) - int(rs["spec"].get("replicas", 0))
+            if diff < 0:
+                for _ in range(min(-diff, 500)):
+                    active.append(self._create_pod(rs))
+                if -diff > 500:
+                    self.queue.add(key)
+            elif diff > 0:
+                for pod in self._pods_to_delete(active, diff):
+                    self.cluster.delete("pods", pod, "Background", None)
+                    self.cluster.recorder.record(rs, "Normal", "SuccessfulDelete",
+                                                 f"Deleted pod: {pod['metadata']['name']}",
+                                                 component="replicaset-controller")
+                active = [p for p in self._pods(rs) if pod_active(p)]
+        self._update_status(rs, active)
+
+    def _create_pod(self, rs: Obj) -> Obj:
+        template = rs["spec"]["template"]
+        tmeta = template.get("metadata") or {}
+        pod: Obj = {
+            "metadata": {
+                "generateName": f"{rs['metadata']['name']}-",
+                "namespace": rs["metadata"]["namespace"],
+                "labels": dict(tmeta.get("labels") or {}),
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs["metadata"]["name"],
+                                     "uid": rs["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}],
+            },
+            "spec": deep_copy(template.get("spec") or {}),
+        }
+        if tmeta.get("annotations"):
+            pod["metadata"]["annotations"] = dict(tmeta["annotations"])
+        defaults.default_pod(pod)
+        try:
+            created = self.store.create("pods", pod)
+        except errors.ApiError as error:
+            self.cluster.recorder.record(rs, "Warning", "FailedCreate", f"Error creating: {error.message}",
+                                         component="replicaset-controller")
+            raise
+        self.cluster.recorder.record(rs, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
+                                     component="replicaset-controller")
+        return created
+
+    @staticmethod
+    def _pods_to_delete(pods: list[Obj], count: int) -> list[Obj]:
+        """controller.ActivePodsWithRanks ordering: the first ``count`` pods are deleted."""
+        phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}
+
+        def key(pod: Obj) -> tuple:
+            status = pod.get("status") or {}
+            ready = pod_ready(pod)
+            cost = (pod["metadata"].get("annotations") or {}).get("controller.kubernetes.io/pod-deletion-cost", "0")
+            try:
+                cost_value = int(cost)
+            except ValueError:
+                cost_value = 0
+            restarts = sum(c.get("restartCount", 0) for c in status.get("containerStatuses") or [])
+            created = pod["metadata"].get("creationTimestamp", "")
+            since = pod_ready_since(pod) if ready else ""
+            return (
+                bool(pod["spec"].get("nodeName")),
+                phase_rank.get(status.get("phase", "Pending"), 0),
+                ready,
+                cost_value,
+                _neg(since),
+                -restarts,
+                _neg(created),
+            )
+
+        return sorted(pods, key=key)[:count]
+
+    def _update_status(self, rs: Obj, active: list[Obj]) -> None:
+        ready = [p for p in active if pod_ready(p)]
+        min_ready = int(rs["spec"].get("minReadySeconds", 0) or 0)
+        available = 0
+        wait = None
+        clock = self.store.clock
+        selector = LabelSelector.from_dict(rs["spec"].get("selector"))
+        for pod in ready:
+            if min_ready == 0:
+                available += 1
+                continue
+            since = parse_time(pod_ready_since(pod))
+            elapsed = (clock.now() - since).total_seconds() * clock.time_scale if since else 0
+            if elapsed >= min_ready:
+                available += 1
+            else:
+                remaining = min_ready - elapsed
+                wait = remaining if wait is None else min(wait, remaining)
+        if wait is not None:
+            self.queue.add_after((rs["metadata"]["namespace"], rs["metadata"]["name"]), clock.real(wait + 0.1))
+        status: Obj = {
+            "replicas": len(active),
+            "fullyLabeledReplicas": sum(1 for p in active if selector.matches(p["metadata"].get("labels") or {})),
+            "readyReplicas": len(ready),
+            "availableReplicas": available,
+            "observedGeneration": rs["metadata"].get("generation", 1),
+        }
+        terminating = sum(1 for p in self._pods(rs) if p["metadata"].get("deletionTimestamp"))
+        if terminating:
+            status["terminatingReplicas"] = terminating
+        for k in ("fullyLabeledReplicas", "readyReplicas", "availableReplicas"):
+            if status[k] == 0:
+                del status[k]
+        if rs.get("status") == status:
+            return
+        new = deep_copy(rs)
+        new["status"] = status
+        self.store.update("replicasets", new, status_only=True)
+
+

@@ -1,0 +1,486 @@
+"""Provides the kubelet simulator: sandboxes, image pulls with back-off, containers, logs, termination."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from tutor.practice.apiserver import errors
+from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
+from tutor.practice.clock import parse_time
+from tutor.practice.events import NODE_NAME
+from tutor.practice.node import registry
+
+if TYPE_CHECKING:
+    from tutor.practice.cluster import PracticeCluster
+
+log = logging.getLogger(__name__)
+
+NODE_IP = "127.0.0.1"
+MAX_LOG_LINES = 2000
+COMPONENT = "kubelet"
+
+# Simulated seconds (divided by the time scale).
+NOTICE_DELAY = 0.05
+SANDBOX_DELAY = 0.25
+CONTAINER_START_DELAY = 0.3
+FAILED_PULL_DELAY = 0.7
+RESYNC_AFTER_FAILURE = (1.0, 2.0)
+RESYNC_PERIOD = (10.0, 15.0)
+BACKOFF_INITIAL = 10.0
+BACKOFF_MAX = 300.0
+
+
+def go_duration(seconds: float) -> str:
+    """Roughly Go's ``time.Duration.String()``: ``412ms``, ``2.013s``."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    return f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
+
+
+def js_date(when: datetime) -> str:
+    """How Node's ``console.log`` prints a ``Date``: ``2026-11-26T01:07:46.123Z``."""
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+class Kubelet:
+    """One node's kubelet: drives every bound pod through its lifecycle and serves logs."""
+
+    def __init__(self, cluster: PracticeCluster) -> None:
+        self.cluster = cluster
+        self.store = cluster.store
+        self.clock = cluster.store.clock
+        self.images: set[str] = set(registry.PRELOADED)
+        self.logs: dict[str, list[str]] = {}
+        self.requests: dict[str, int] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._terminating: dict[str, asyncio.Task[None]] = {}
+        self._pulls: dict[str, asyncio.Future[None]] = {}
+        self._log_waiters: dict[str, asyncio.Event] = {}
+        self._ips: set[str] = set()
+        self._next_ip = 2
+        self.store.add_listener(self._on_event)
+
+    # ---- state kept across restarts --------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """Copies taken on the event loop: the saver encodes them in a thread."""
+        return {"images": sorted(self.images), "logs": {uid: list(lines) for uid, lines in self.logs.items()},
+                "requests": dict(self.requests)}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.images = set(data.get("images", registry.PRELOADED))
+        self.logs = {k: list(v) for k, v in (data.get("logs") or {}).items()}
+        self.requests = dict(data.get("requests") or {})
+
+    def resume(self) -> None:
+        """After a restart: pick every bound pod up where it was."""
+        for pod in self.store.list("pods"):
+            ip = (pod.get("status") or {}).get("podIP")
+            if ip:
+                self._ips.add(ip)
+        for pod in self.store.list("pods"):
+            if pod["spec"].get("nodeName") != NODE_NAME:
+                continue
+            if pod["metadata"].get("deletionTimestamp"):
+                self._start_termination(pod)
+            elif not self._all_running(pod):
+                self._start(pod)
+
+    # ---- events --------------------------------------------------------------------------------
+    def _on_event(self, event: WatchEvent) -> None:
+        if event.resource.plural != "pods":
+            return
+        pod = event.obj
+        uid = pod["metadata"]["uid"]
+        if event.type == "DELETED":
+            for tasks in (self._tasks, self._terminating):
+                task = tasks.pop(uid, None)
+                if task is not None:
+                    task.cancel()
+            self.logs.pop(uid, None)
+            self.requests.pop(uid, None)
+            self._ips.discard((pod.get("status") or {}).get("podIP", ""))
+            waiter = self._log_waiters.pop(uid, None)
+            if waiter:
+                waiter.set()
+            return
+        if pod["spec"].get("nodeName") != NODE_NAME:
+            return
+        if pod["metadata"].get("deletionTimestamp"):
+            shortened = event.old is not None and uid in self._terminating and (
+                event.old["metadata"].get("deletionTimestamp") != pod["metadata"]["deletionTimestamp"])
+            if shortened:
+                self._terminating.pop(uid).cancel()
+            if uid not in self._terminating:
+                self._start_termination(pod)
+        elif uid not in self._tasks and not (pod.get("status") or {}).get("containerStatuses"):
+            self._start(pod)
+
+    def _start(self, pod: Obj) -> None:
+        uid = pod["metadata"]["uid"]
+        self._tasks[uid] = asyncio.get_running_loop().create_task(self._run(pod["metadata"]["namespace"],
+                                                                            pod["metadata"]["name"], uid))
+
+    def _start_termination(self, pod: Obj) -> None:
+        uid = pod["metadata"]["uid"]
+        task = self._tasks.pop(uid, None)
+        if task is not None:
+            task.cancel()
+        self._terminating[uid] = asyncio.get_running_loop().create_task(
+            self._terminate(pod["metadata"]["namespace"], pod["metadata"]["name"], uid))
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def _pod(self, namespace: str, name: str, uid: str) -> Obj | None:
+        pod = self.store.get("pods", namespace, name)
+        if pod is None or pod["metadata"]["uid"] != uid:
+            return None
+        return pod
+
+    def _event(self, pod: Obj, type_: str, reason: str, message: str, container: str | None = None) -> None:
+        field_path = f"spec.containers{{{container}}}" if container else ""
+        self.cluster.recorder.record(pod, type_, reason, message, component=COMPONENT, field_path=field_path,
+                                     host=NODE_NAME)
+
+    def _allocate_ip(self) -> str:
+        for _ in range(65_000):
+            n = self._next_ip
+            self._next_ip = 2 if self._next_ip >= 64_000 else self._next_ip + 1
+            ip = f"10.244.{n // 250}.{n % 250 + 2}"
+            if ip not in self._ips:
+                self._ips.add(ip)
+                return ip
+        raise RuntimeError("pod IP range exhausted")
+
+    @staticmethod
+    def _all_running(pod: Obj) -> bool:
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        return bool(statuses) and all("running" in (s.get("state") or {}) for s in statuses)
+
+    def _write_status(self, namespace: str, name: str, uid: str, state: dict[str, Obj], *,
+                      pod_ip: str | None = None, sandbox_ready: bool | None = None) -> Obj | None:
+        pod = self._pod(namespace, name, uid)
+        if pod is None:
+            return None
+        new = deep_copy(pod)
+        status = new.setdefault("status", {})
+        now = self.clock.timestamp()
+        containers = pod["spec"].get("containers") or []
+        statuses = []
+        for c in containers:
+            cs = state.get(c["name"])
+            if cs is None:
+                continue
+            statuses.append(cs)
+        if statuses:
+            status["containerStatuses"] = statuses
+        if pod_ip:
+            status["podIP"] = pod_ip
+            status["podIPs"] = [{"ip": pod_ip}]
+        status["hostIP"] = NODE_IP
+        status["hostIPs"] = [{"ip": NODE_IP}]
+        status.setdefault("startTime", now)
+        status.setdefault("qosClass", "BestEffort")
+        all_ready = bool(statuses) and len(statuses) == len(containers) and all(s.get("ready") for s in statuses)
+        all_running = bool(statuses) and len(statuses) == len(containers) and all(
+            "running" in s.get("state", {}) for s in statuses)
+        if not status.get("phase") or status.get("phase") == "Pending" or status.get("phase") == "Running":
+            status["phase"] = "Running" if all_running else "Pending"
+        not_ready = [s["name"] for s in statuses if not s.get("ready")] or [c["name"] for c in containers]
+        conds = {c["type"]: c for c in status.get("conditions") or []}
+
+        def cond(type_: str, ok: bool, reason: str | None = None, message: str | None = None) -> None:
+            old = conds.get(type_)
+            value = "True" if ok else "False"
+            entry: Obj = {"type": type_, "status": value, "lastProbeTime": None,
+                          "lastTransitionTime": old["lastTransitionTime"] if old and old["status"] == value else now}
+            if reason and not ok:
+                entry["reason"] = reason
+            if message and not ok:
+                entry["message"] = message
+            conds[type_] = entry
+
+        if sandbox_ready is not None or "PodReadyToStartContainers" not in conds:
+            cond("PodReadyToStartContainers", bool(sandbox_ready) or pod_ip is not None or bool(
+                (pod.get("status") or {}).get("podIP")))
+        cond("Initialized", True)
+        missing = f"containers with unready status: [{' '.join(not_ready)}]"
+        cond("Ready", all_ready, "ContainersNotReady", missing)
+        cond("ContainersReady", all_ready, "ContainersNotReady", missing)
+        if "PodScheduled" not in conds:
+            cond("PodScheduled", True)
+        order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
+        status["conditions"] = [conds[t] for t in order if t in conds]
+        return self.store.update("pods", new, status_only=True)
+
+    @staticmethod
+    def _waiting(c: Obj, reason: str, message: str | None = None) -> Obj:
+        waiting: Obj = {"reason": reason}
+        if message:
+            waiting["message"] = message
+        return {"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": False, "restartCount": 0,
+                "started": False, "state": {"waiting": waiting}, "lastState": {}}
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    async def _run(self, namespace: str, name: str, uid: str) -> None:
+        try:
+            await self._lifecycle(namespace, name, uid)
+        except asyncio.CancelledError:
+            raise
+        except errors.ApiError:
+            pass  # the pod went away underneath us
+        except Exception:  # noqa: BLE001
+            log.exception("kubelet: pod %s/%s failed", namespace, name)
+        finally:
+            if self._tasks.get(uid) is asyncio.current_task():
+                del self._tasks[uid]
+
+    async def _lifecycle(self, namespace: str, name: str, uid: str) -> None:
+        await self.clock.sleep(NOTICE_DELAY)
+        pod = self._pod(namespace, name, uid)
+        if pod is None:
+            return
+        containers = pod["spec"].get("containers") or []
+        state = {c["name"]: self._waiting(c, "ContainerCreating") for c in containers}
+        pod_ip = (pod.get("status") or {}).get("podIP")
+        self._write_status(namespace, name, uid, state, sandbox_ready=False)
+        await self.clock.sleep(SANDBOX_DELAY)
+        pod_ip = pod_ip or self._allocate_ip()
+        if self._write_status(namespace, name, uid, state, pod_ip=pod_ip, sandbox_ready=True) is None:
+            return
+        await asyncio.gather(*(self._container(namespace, name, uid, c, state) for c in containers))
+
+    async def _container(self, namespace: str, name: str, uid: str, c: Obj, state: dict[str, Obj]) -> None:
+        image = c.get("image", "")
+        backoff = 0.0
+        last_attempt: float | None = None
+        loop = asyncio.get_running_loop()
+        last_error = ""
+        while True:
+            pod = self._pod(namespace, name, uid)
+            if pod is None:
+                return
+            policy = c.get("imagePullPolicy", "IfNotPresent")
+            ref = registry.normalize(image)
+            present = ref in self.images
+            if present and policy != "Always":
+                self._event(pod, "Normal", "Pulled", f'Container image "{image}" already present on machine',
+                            c["name"])
+                break
+            if policy == "Never":
+                message = f'Container image "{image}" is not present with pull policy of Never'
+                self._event(pod, "Warning", "ErrImageNeverPull", message, c["name"])
+                state[c["name"]] = self._waiting(c, "ErrImageNeverPull", message)
+                self._write_status(namespace, name, uid, state)
+                return
+            in_backoff = last_attempt is not None and loop.time() - last_attempt < self.clock.real(backoff)
+            if in_backoff:
+                self._event(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', c["name"])
+                self._event(pod, "Warning", "Failed", "Error: ImagePullBackOff", c["name"])
+                state[c["name"]] = self._waiting(
+                    c, "ImagePullBackOff", f'Back-off pulling image "{image}": ErrImagePull: {last_error}')
+                self._write_status(namespace, name, uid, state)
+                await self.clock.sleep(random.uniform(*RESYNC_PERIOD))
+                continue
+            self._event(pod, "Normal", "Pulling", f'Pulling image "{image}"', c["name"])
+            started = loop.time()
+            ok = await self._pull(image)
+            pod = self._pod(namespace, name, uid)
+            if pod is None:
+                return
+            if ok:
+                took = (loop.time() - started) * self.clock.time_scale
+                size = registry.lookup(image).size if registry.lookup(image) else 0
+                self._event(pod, "Normal", "Pulled",
+                            f'Successfully pulled image "{image}" in {go_duration(took)} '
+                            f"({go_duration(took)} including waiting). Image size: {size} bytes.", c["name"])
+                break
+            last_error = registry.pull_error(image)
+            last_attempt = loop.time()
+            backoff = BACKOFF_INITIAL if backoff == 0 else min(backoff * 2, BACKOFF_MAX)
+            self._event(pod, "Warning", "Failed", f'Failed to pull image "{image}": {last_error}', c["name"])
+            self._event(pod, "Warning", "Failed", "Error: ErrImagePull", c["name"])
+            state[c["name"]] = self._waiting(c, "ErrImagePull", last_error)
+            self._write_status(namespace, name, uid, state)
+            await self.clock.sleep(random.uniform(*RESYNC_AFTER_FAILURE))
+        # Image present: create and start the container.
+        await self.clock.sleep(CONTAINER_START_DELAY)
+        pod = self._pod(namespace, name, uid)
+        if pod is None:
+            return
+        self._event(pod, "Normal", "Created", f"Created container: {c['name']}", c["name"])
+        self._event(pod, "Normal", "Started", f"Started container {c['name']}", c["name"])
+        found = registry.lookup(image)
+        now = self.clock.now()
+        state[c["name"]] = {
+            "name": c["name"], "image": image,
+            "imageID": f"{found.repository}@{found.digest}" if found else "",
+            "containerID": "containerd://" + secrets.token_hex(32),
+            "ready": True, "restartCount": 0, "started": True,
+            "state": {"running": {"startedAt": self.clock.timestamp(now)}}, "lastState": {},
+        }
+        if found is not None:
+            ms = js_date(now)
+            # server.js: console.log("Kubernetes Bootcamp App Started At:", startTime, "| Running On: ", host, "\n")
+            self._append_log(uid, f"Kubernetes Bootcamp App Started At: {ms} | Running On:  {name} ")
+            self._append_log(uid, "")
+        self._write_status(namespace, name, uid, state)
+
+    async def _pull(self, image: str) -> bool:
+        """Pull one image; concurrent pulls of the same image share one download (serialised pulls)."""
+        found = registry.lookup(image)
+        ref = registry.normalize(image)
+        if found is None:
+            await self.clock.sleep(FAILED_PULL_DELAY * random.uniform(0.8, 1.2))
+            return False
+        if ref in self.images:
+            await self.clock.sleep(0.3)
+            return True
+        pending = self._pulls.get(ref)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            self._pulls[ref] = pending
+
+            async def download() -> None:
+                await self.clock.sleep(found.pull_seconds)
+                self.images.add(ref)
+                self._pulls.pop(ref, None)
+                if not pending.done():
+                    pending.set_result(None)
+
+            asyncio.get_running_loop().create_task(download())
+        await asyncio.shield(pending)
+        return True
+
+    async def _terminate(self, namespace: str, name: str, uid: str) -> None:
+        try:
+            pod = self._pod(namespace, name, uid)
+            if pod is None:
+                return
+            statuses = (pod.get("status") or {}).get("containerStatuses") or []
+            running = [s for s in statuses if "running" in (s.get("state") or {})]
+            deadline = parse_time(pod["metadata"].get("deletionTimestamp"))
+            if running:
+                for s in running:
+                    self._event(pod, "Normal", "Killing", f"Stopping container {s['name']}", s["name"])
+                # The bootcamp app ignores SIGTERM: it runs until SIGKILL at the end of the grace period.
+                grace = float(pod["metadata"].get("deletionGracePeriodSeconds", 30))
+                remaining = grace
+                if deadline is not None:
+                    # deletionTimestamp is cut to whole seconds: it may end up to 1 s early.
+                    remaining = ((deadline - self.clock.now()).total_seconds() + 1) * self.clock.time_scale
+                await self.clock.sleep(max(0.0, min(remaining, grace)))
+            else:
+                await self.clock.sleep(0.1)
+            pod = self._pod(namespace, name, uid)
+            if pod is None:
+                return
+            if pod["metadata"].get("finalizers"):
+                new = deep_copy(pod)
+                status = new.setdefault("status", {})
+                status["phase"] = "Failed" if running else "Succeeded"
+                for s in status.get("containerStatuses") or []:
+                    if "running" in s.get("state", {}):
+                        s["state"] = {"terminated": {"exitCode": 137, "reason": "Error",
+                                                     "startedAt": s["state"]["running"].get("startedAt"),
+                                                     "finishedAt": self.clock.timestamp()}}
+                        s["ready"] = False
+                self.store.update("pods", new, status_only=True)
+                return
+            self.store.remove("pods", namespace, name)
+        finally:
+            if self._terminating.get(uid) is asyncio.current_task():
+                del self._terminating[uid]
+
+    # ---- logs and the app ----------------------------------------------------------------------
+    def _append_log(self, uid: str, line: str) -> None:
+        lines = self.logs.setdefault(uid, [])
+        lines.append(f"{self.clock.micro_timestamp()} {line}")
+        if len(lines) > MAX_LOG_LINES:
+            del lines[: len(lines) - MAX_LOG_LINES]
+        waiter = self._log_waiters.pop(uid, None)
+        if waiter:
+            waiter.set()
+        self.store.dirty = True
+
+    def serve_app(self, pod: Obj) -> str | None:
+        """Answer one HTTP request as the bootcamp app in ``pod``; None if the pod runs no bootcamp app."""
+        containers = pod["spec"].get("containers") or []
+        statuses = {s["name"]: s for s in (pod.get("status") or {}).get("containerStatuses") or []}
+        for c in containers:
+            found = registry.lookup(c.get("image", ""))
+            if found is None or "running" not in (statuses.get(c["name"], {}).get("state") or {}):
+                continue
+            uid = pod["metadata"]["uid"]
+            count = self.requests.get(uid, 0) + 1
+            self.requests[uid] = count
+            started = parse_time(statuses[c["name"]]["state"]["running"].get("startedAt"))
+            uptime = (self.clock.now() - started).total_seconds() if started else 0.0
+            name = pod["metadata"]["name"]
+            # console.log("Running On:", host, "| Total Requests:", n, "| App Uptime:", s, "seconds", "| Log Time:", new Date())
+            self._append_log(uid, f"Running On: {name} | Total Requests: {count} | App Uptime: {round(uptime, 3)!r} "
+                                  f"seconds | Log Time: {js_date(self.clock.now())}")
+            return f"Hello Kubernetes bootcamp! | Running on: {name} | v={found.app_version}\n"
+        return None
+
+    async def log_response(self, request: web.Request, namespace: str, name: str,
+                           query: dict[str, str]) -> web.StreamResponse:
+        pod = self.store.must_get("pods", namespace, name)
+        containers = [c["name"] for c in pod["spec"].get("containers") or []]
+        container = query.get("container")
+        if not container:
+            if len(containers) != 1:
+                raise errors.BadRequest(f"a container name must be specified for pod {name}, choose one of: "
+                                        f"[{' '.join(containers)}]")
+            container = containers[0]
+        if container not in containers:
+            raise errors.BadRequest(f"container {container} is not valid for pod {name}")
+        statuses = {s["name"]: s for s in (pod.get("status") or {}).get("containerStatuses") or []}
+        cstate = (statuses.get(container) or {}).get("state") or {}
+        if "waiting" in cstate or not cstate:
+            reason = (cstate.get("waiting") or {}).get("reason", "ContainerCreating")
+            detail = "trying and failing to pull image" if reason in ("ImagePullBackOff", "ErrImagePull") else reason
+            raise errors.BadRequest(f'container "{container}" in pod "{name}" is waiting to start: {detail}')
+        uid = pod["metadata"]["uid"]
+        lines = list(self.logs.get(uid, []))
+        timestamps = query.get("timestamps") == "true"
+        tail = query.get("tailLines")
+        if tail and tail.lstrip("-").isdigit() and int(tail) >= 0:
+            lines = lines[-int(tail):] if int(tail) else []
+
+        def fmt(entry: str) -> str:
+            stamp, _, text = entry.partition(" ")
+            return f"{stamp} {text}\n" if timestamps else f"{text}\n"
+
+        if query.get("follow") != "true":
+            return web.Response(text="".join(fmt(line) for line in lines), content_type="text/plain")
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        sent = len(self.logs.get(uid, []))
+        await response.write("".join(fmt(line) for line in lines).encode())
+        try:
+            while self._pod(namespace, name, uid) is not None:
+                waiter = self._log_waiters.setdefault(uid, asyncio.Event())
+                await waiter.wait()
+                current = self.logs.get(uid, [])
+                new_lines = current[sent:] if len(current) >= sent else current
+                sent = len(current)
+                if new_lines:
+                    await response.write("".join(fmt(line) for line in new_lines).encode())
+        except (ConnectionResetError, ConnectionError):
+            pass
+        return response
+
+    def close(self) -> None:
+        for task in [*self._tasks.values(), *self._terminating.values()]:
+            task.cancel()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,117 @@
+"""Provides TutorApp: the kube-tutor TUI (a backend and a lesson are injected; the app never picks them)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any, Protocol
+
+from textual.app import App
+from textual.binding import Binding
+
+from tutor.backends.base import BackendError
+from tutor.lesson import Lesson
+from tutor.lesson.progress import Progress
+from tutor.lesson.runtime import LessonRuntime, backend_env
+from tutor.tui.screens.lesson import LessonScreen
+from tutor.tui.screens.start import StartScreen
+from tutor.tui.text import localize_bindings
+
+
+class Backend(Protocol):
+    """What the app needs of a cluster backend."""
+
+    name: str
+    namespace: str
+
+    def up(self) -> Any: ...
+
+    def env(self) -> dict[str, str]: ...
+
+    def after_setup(self) -> None: ...
+
+
+class TutorApp(App[None]):
+    """Starts the backend (StartScreen), then runs the lesson (LessonScreen)."""
+
+    CSS_PATH = Path(__file__).parent / "tutor.tcss"
+    TITLE = "kube-tutor"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(self, lesson: Lesson, backend: Backend, state: Path, *, lang: str = "en",
+                 cwd: Path | None = None, runtime: LessonRuntime | None = None,
+                 choices: list[Lesson] | None = None) -> None:
+        """Args:
+            runtime: an already built runtime (tests inject a fake); by default one is made for the backend.
+            choices: several lessons: a picker opens first (``lesson`` is then only the default).
+        """
+        super().__init__()
+        localize_bindings(self, lang)
+        self.choices = choices or []
+        self.lesson = lesson
+        self.backend = backend
+        self.state = state
+        self.lang = lang
+        self.cwd = cwd
+        self.runtime: LessonRuntime | None = runtime
+        self.starting = False
+
+    def on_mount(self) -> None:
+        if len(self.choices) > 1:
+            from tutor.tui.screens.picker import LessonPicker
+
+            self.push_screen(LessonPicker(self.choices, self.lang), self._picked)
+        else:
+            self.push_screen(StartScreen())
+
+    def _picked(self, lesson: Lesson | None) -> None:
+        if lesson is not None:
+            self.lesson = lesson
+            self.push_screen(StartScreen())
+
+    async def open_lesson(self, say: Any = None) -> str | None:
+        """Called by StartScreen once the backend is up; returns an error to show, or None."""
+        if self.runtime is None:
+            self.runtime = LessonRuntime(self.lesson, backend_env(self.backend.env()), self.backend.namespace,
+                                         cwd=self.cwd)
+        progress = Progress.load(self.state, self.lesson.id, self.backend.name)
+        # Resuming needs no wait: the screen shows first and starts the watch (LessonScreen.on_mount).
+        if progress.current is None:
+            await self.runtime.start()
+            # A first visit: put the cluster in the lesson's start state.
+            if say is not None:
+                say(self.lesson.setup.text.get(self.lang))
+            ok, failure = await self.runtime.run_setup()
+            if ok:
+                ready = await self.runtime.wait_for("setup", self.lesson.setup.ready, self.lesson.setup.timeout)
+                ok, failure = ready.passed, "" if ready.passed else "the start state did not come up"
+            if not ok:
+                return failure
+        # kind maps the NodePort, existing forwards it; idempotent, so also on a resume.
+        try:
+            await asyncio.to_thread(self.backend.after_setup)
+        except BackendError as error:
+            return str(error)
+        # Switch from the app, not from StartScreen's worker (the switch removes that screen and its workers).
+        self.call_later(self.show_lesson, progress)
+        return None
+
+    def show_lesson(self, progress: Progress) -> None:
+        assert self.runtime is not None
+        self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend.name,
+                                        lang=self.lang))
+
+    async def action_quit(self) -> None:
+        await self.shutdown()
+        self.exit()
+
+    async def shutdown(self) -> None:
+        """Stop the watch and the console's processes; progress is saved as it changes."""
+        if self.runtime is not None:
+            runtime, self.runtime = self.runtime, None
+            with contextlib.suppress(Exception):  # quitting must never hang on a cluster that went away
+                await asyncio.wait_for(runtime.stop(), 5)
+
+    async def on_unmount(self) -> None:
+        await self.shutdown()

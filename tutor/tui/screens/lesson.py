@@ -1,0 +1,377 @@
+"""Provides LessonScreen: step text, console, live checklist and cluster panel (the coordinator)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Markdown, Static
+
+from tutor import shell
+from tutor.lesson.checks import StepMonitor, StepVerdict
+from tutor.tui.screens.help import HelpScreen
+from tutor.tui.text import localize_bindings, t
+from tutor.tui.widgets.checklist import Checklist
+from tutor.tui.widgets.cluster_panel import ClusterPanel
+from tutor.tui.widgets.console import Console
+from tutor.tui.widgets.step_panel import CommandBlock, StepPanel
+
+if TYPE_CHECKING:
+    from tutor.lesson import Lesson, Step
+    from tutor.lesson.progress import Progress
+    from tutor.lesson.runtime import LessonRuntime
+
+ADVANCE_SECONDS = 5
+
+
+class LessonScreen(Screen[None]):
+    """Coordinates the lesson: widgets post messages up, this screen runs workers and sets attributes down."""
+
+    BINDINGS = [
+        Binding("ctrl+n", "next_step", "Next"),
+        Binding("ctrl+b", "previous_step", "Back"),
+        Binding("f2", "hint", "Hint"),
+        Binding("f3", "solution", "Solution"),
+        Binding("f5", "reset_step", "Reset step"),
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("exclamation_mark", "shell", "Shell", show=False),
+        Binding("escape", "stay", "Stay", show=False),
+    ]
+
+    def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: str,
+                 lang: str) -> None:
+        super().__init__()
+        localize_bindings(self, lang)
+        self.lesson = lesson
+        self.runtime = runtime
+        self.progress = progress
+        self.backend_name = backend
+        self.lang = lang
+        self.index = 0
+        if progress.current:
+            with contextlib.suppress(KeyError):
+                self.index = lesson.index(progress.current)
+        self.verdict: StepVerdict | None = None
+        self.monitor: StepMonitor | None = None
+        self._advance: Timer | None = None
+        self._countdown = 0
+        self._cluster_error: str | None = None
+        self._hint_shown = False
+        self._solution_shown = False
+
+    # ---- layout --------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("", id="status")
+        with Horizontal(id="main"):
+            yield Static("", id="outline")
+            with VerticalScroll(id="lesson"):
+                # What is still missing comes first; the explanation follows.
+                yield Static("", id="banner")
+                yield Checklist(self.lang, id="checklist")
+                yield StepPanel(id="step")
+                yield Markdown("", id="hint")
+                yield Vertical(id="solution")
+            yield ClusterPanel(lang=self.lang, id="cluster")
+        yield Console(lang=self.lang, id="console")
+        yield Footer()
+
+    @property
+    def step(self) -> Step:
+        return self.lesson.steps[self.index]
+
+    @property
+    def console(self) -> Console:
+        return self.query_one(Console)
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Small terminals (80x24) hide the outline and shrink the side panes."""
+        self.set_class(self.size.width < 110, "-narrow")
+        self.set_class(self.size.height < 30, "-short")
+
+    async def on_mount(self) -> None:
+        self._fit()
+        self.query_one("#banner").display = False
+        self.query_one("#hint").display = False
+        self.query_one("#solution").display = False
+        self.console.notice(t("welcome", self.lang))
+        self.console.focus_input()
+        await self.show_step()
+        # Start watching once the screen has been drawn: six kubectl processes compete for the CPU.
+        self.call_after_refresh(self.watch_cluster)
+
+    # ---- steps ---------------------------------------------------------------------------------
+    async def show_step(self) -> None:
+        step = self.step
+        self._cancel_advance()
+        self.verdict = None
+        title = f"{self.index + 1}. {step.title.get(self.lang)}"
+        await self.query_one(StepPanel).show(title, step.text.get(self.lang), step.commands, lang=self.lang)
+        self.query_one(Checklist).show(None, expect_failure=step.expect == "failure")
+        self.query_one("#banner").display = False
+        self._hint_shown = self._solution_shown = False
+        self.query_one("#hint").display = False
+        solution = self.query_one("#solution", Vertical)
+        await solution.remove_children()
+        solution.display = False
+        self.console.set_suggestions(list(dict.fromkeys([*step.commands, *step.solution])))
+        self.query_one("#lesson", VerticalScroll).scroll_home(animate=False)
+        self.progress.start(step.id)
+        self.refresh_chrome()
+        self.monitor_step()
+
+    def refresh_chrome(self) -> None:
+        """The status bar and the outline."""
+        n, total = self.index + 1, len(self.lesson.steps)
+        healthy = self._cluster_error is None
+        dot = "[green]●[/]" if healthy else "[red]●[/]"
+        health = t("connected", self.lang) if healthy else t("unreachable", self.lang)
+        # Most important first: a narrow terminal cuts the end (the lesson title), never the step.
+        self.query_one("#status", Static).update(
+            f"[b]{t('step_of', self.lang, n=n, total=total)}[/b] · {self.backend_name} {dot} {health} · "
+            f"kube-tutor · {self.lesson.title.get(self.lang)}")
+        outline = Text(t("outline", self.lang) + "\n", style="bold")
+        for i, step in enumerate(self.lesson.steps):
+            passed = self.progress.step(step.id).passed
+            mark = "✓" if passed else ("▶" if i == self.index else "·")
+            style = "bold" if i == self.index else ("green" if passed else "dim")
+            outline.append(f"{mark} {i + 1}. {step.title.get(self.lang)}\n", style=style)
+        self.query_one("#outline", Static).update(outline)
+
+    @work(exclusive=True, group="checks", exit_on_error=False)
+    async def monitor_step(self) -> None:
+        step = self.step
+        await self.runtime.watch.wait_synced(15)
+        event = self.runtime.watch.subscribe()
+        self.monitor = StepMonitor(step.id, step.checks, event, self.runtime.context, self.apply_verdict,
+                                   run_probe=self.runtime.run_probe)
+        try:
+            await self.monitor.run()
+        finally:
+            self.runtime.watch.unsubscribe(event)
+
+    def apply_verdict(self, verdict: StepVerdict) -> None:
+        if verdict.step_id != self.step.id:
+            return
+        first_pass = verdict.passed and not self.progress.step(verdict.step_id).passed
+        self.verdict = verdict
+        self.query_one(Checklist).show(verdict, expect_failure=self.step.expect == "failure")
+        self.progress.record(verdict.step_id, verdict.passed_ids, verdict.passed)
+        if first_pass:
+            self.step_passed()
+        self.refresh_chrome()
+
+    def step_passed(self) -> None:
+        step = self.step
+        banner = self.query_one("#banner", Static)
+        said = step.passed.get(self.lang) if step.passed else ""
+        last = self.index == len(self.lesson.steps) - 1
+        self.console.notice(t("passed", self.lang) + (f" {said}" if said else ""))
+        self.query_one("#lesson", VerticalScroll).scroll_home(animate=False)
+        if last:
+            banner.update(f"[b]{t('passed', self.lang)}[/b] {said}\n{t('lesson_done', self.lang)}")
+            banner.display = True
+            return
+        self._countdown = ADVANCE_SECONDS
+        banner.update(f"[b]{t('passed', self.lang)}[/b] {said}\n{t('next_in', self.lang, seconds=self._countdown)}")
+        banner.display = True
+        self._advance = self.set_interval(1, self._tick)
+
+    def _tick(self) -> None:
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._cancel_advance()
+            self.run_worker(self.go(self.index + 1), group="navigate", exclusive=True)
+            return
+        banner = self.query_one("#banner", Static)
+        said = self.step.passed.get(self.lang) if self.step.passed else ""
+        banner.update(f"[b]{t('passed', self.lang)}[/b] {said}\n{t('next_in', self.lang, seconds=self._countdown)}")
+
+    def _cancel_advance(self) -> None:
+        if self._advance is not None:
+            self._advance.stop()
+            self._advance = None
+
+    async def go(self, index: int) -> None:
+        if not 0 <= index < len(self.lesson.steps) or index == self.index:
+            return
+        self.index = index
+        await self.show_step()
+
+    # ---- actions ------------------------------------------------------------------------------
+    async def action_next_step(self) -> None:
+        if self.index >= len(self.lesson.steps) - 1:
+            self.notify(t("last_step", self.lang))
+            return
+        await self.go(self.index + 1)
+
+    async def action_previous_step(self) -> None:
+        if self.index == 0:
+            self.notify(t("first_step", self.lang))
+            return
+        await self.go(self.index - 1)
+
+    def action_stay(self) -> None:
+        if self._advance is not None:
+            self._cancel_advance()
+            banner = self.query_one("#banner", Static)
+            said = self.step.passed.get(self.lang) if self.step.passed else ""
+            banner.update(f"[b]{t('passed', self.lang)}[/b] {said}\n{t('stay', self.lang)}")
+
+    def action_hint(self) -> None:
+        hint = self.query_one("#hint", Markdown)
+        self._hint_shown = not self._hint_shown
+        if self._hint_shown:
+            hint.update(f"**{t('hint', self.lang)}**: {self.step.hint.get(self.lang)}")
+        hint.display = self._hint_shown
+        if self._hint_shown:
+            self.query_one("#lesson", VerticalScroll).scroll_to_widget(hint)
+
+    async def action_solution(self) -> None:
+        box = self.query_one("#solution", Vertical)
+        self._solution_shown = not self._solution_shown
+        await box.remove_children()
+        if self._solution_shown:
+            await box.mount_all([Static(f"[b]{t('solution', self.lang)}[/b]"),
+                                 *(CommandBlock(c) for c in self.step.solution)])
+        box.display = self._solution_shown
+        if self._solution_shown:
+            self.query_one("#lesson", VerticalScroll).scroll_to_widget(box)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.lang))
+
+    def action_shell(self) -> None:
+        self.open_shell()
+
+    def action_reset_step(self) -> None:
+        self.reset_step()
+
+    # ---- the console --------------------------------------------------------------------------
+    @on(Console.Submitted)
+    def on_console_submitted(self, event: Console.Submitted) -> None:
+        self.submit(event.line, echoed=True)
+
+    @on(CommandBlock.Run)
+    def on_command_run(self, event: CommandBlock.Run) -> None:
+        self.submit(event.command, echoed=False)
+        self.console.focus_input()
+
+    @on(CommandBlock.Copy)
+    def on_command_copy(self, event: CommandBlock.Copy) -> None:
+        self.app.copy_to_clipboard(event.command)
+        self.notify(t("copied", self.lang, command=event.command))
+
+    @on(Console.CancelRequested)
+    def on_console_cancel(self) -> None:
+        self.runtime.session.cancel()
+
+    def submit(self, line: str, *, echoed: bool) -> None:
+        if self.console.running:
+            self.console.notice(t("busy", self.lang), severity="error")
+            return
+        stripped = line.strip()
+        if stripped == "clear":
+            self.console.clear()
+            return
+        if stripped == "!":
+            self.open_shell()
+            return
+        if not echoed:
+            self.console.write(f"\x1b[1m$ {line}\x1b[0m\n")
+        self.run_command(line)
+
+    @work(group="shell", exit_on_error=False)
+    async def run_command(self, line: str) -> None:
+        console = self.console
+        console.running = True
+        code = 1
+        try:
+            code = await self.runtime.session.run(line, console.write)
+        finally:
+            console.finish(code)
+            console.running = False
+            if self.monitor is not None:
+                self.monitor.poke.set()
+
+    def open_shell(self) -> None:
+        env = dict(self.runtime.session.env)
+        env["PS1"] = "(kube-tutor) \\w $ "
+        try:
+            with self.app.suspend():
+                print("kube-tutor: your shell, with the lesson's KUBECONFIG and kubectl. `exit` returns.")
+                shell.interactive([os.environ.get("SHELL") or "/bin/bash"], env=env, cwd=self.runtime.session.cwd)
+        except SuspendNotSupported:
+            self.console.notice(t("no_suspend", self.lang), severity="error")
+            return
+        self.console.notice(t("back_from_shell", self.lang))
+        if self.monitor is not None:
+            self.monitor.poke.set()
+
+    @work(exclusive=True, group="reset", exit_on_error=False)
+    async def reset_step(self) -> None:
+        console = self.console
+        if console.running:
+            console.notice(t("busy", self.lang), severity="error")
+            return
+        console.running = True
+        console.notice(t("resetting", self.lang))
+        try:
+            ok, failure = await self.runtime.run_setup()
+            if ok:
+                ready = await self.runtime.wait_for("setup", self.lesson.setup.ready, self.lesson.setup.timeout)
+                ok, failure = ready.passed, "" if ready.passed else "the start state did not come up"
+            for step in self.lesson.steps[: self.index]:
+                if not ok:
+                    break
+                for command in step.solution:
+                    code = await self.runtime.session.run(command, lambda _text: None)
+                    if code != 0:
+                        ok, failure = False, f"`{command}` exited {code}"
+                        break
+                if ok:
+                    await self.runtime.wait_for(step.id, step.checks, step.timeout)
+            if ok:
+                console.notice(t("reset_done", self.lang))
+            else:
+                console.notice(t("reset_failed", self.lang, error=failure), severity="error")
+        finally:
+            console.running = False
+            if self.monitor is not None:
+                self.monitor.poke.set()
+
+    # ---- the cluster --------------------------------------------------------------------------
+    @work(exclusive=True, group="cluster", exit_on_error=False)
+    async def watch_cluster(self) -> None:
+        watch = self.runtime.watch
+        await self.runtime.start(sync_timeout=0)  # after the screen is up: kubectl competes for the CPU
+        event = watch.subscribe()
+        panel = self.query_one(ClusterPanel)
+        try:
+            while True:
+                panel.update_snapshot(watch.snapshot() if watch.synced else {})
+                if watch.error != self._cluster_error:
+                    if watch.error and not self._cluster_error:
+                        self.console.notice(t("cluster_down", self.lang, error=watch.error), severity="error")
+                    elif self._cluster_error and not watch.error:
+                        self.console.notice(t("cluster_back", self.lang))
+                    self._cluster_error = watch.error
+                    panel.set_error(watch.error)
+                    self.refresh_chrome()
+                await event.wait()
+                event.clear()
+                await asyncio.sleep(0.05)  # coalesce bursts of watch events into one repaint
+        finally:
+            watch.unsubscribe(event)
