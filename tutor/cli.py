@@ -176,9 +176,9 @@ def cmd_verify(state: Path, args: argparse.Namespace) -> int:
     if isinstance(found, int):
         return found
     lesson, backend = found
-    return asyncio.run(verify(lesson, backend_env(backend.env()), backend.namespace, backend=backend.name,
-                              out=sys.stdout, lang=args.lang or default_lang(), verbose=args.verbose,
-                              after_setup=backend.after_setup))
+    return asyncio.run(verify(lesson, backend_env(backend.env()), backend.namespace, backend=backend,
+                              name=backend.name, out=sys.stdout, lang=args.lang or default_lang(),
+                              verbose=args.verbose))
 
 
 def cmd_reset(state: Path, args: argparse.Namespace) -> int:
@@ -187,8 +187,8 @@ def cmd_reset(state: Path, args: argparse.Namespace) -> int:
         return found
     lesson, backend = found
     Progress.load(state, lesson.id, backend.name).reset()
-    return asyncio.run(reset(lesson, backend_env(backend.env()), backend.namespace, out=sys.stdout,
-                             lang=args.lang or default_lang(), after_setup=backend.after_setup))
+    return asyncio.run(reset(lesson, backend_env(backend.env()), backend.namespace, backend=backend,
+                             out=sys.stdout, lang=args.lang or default_lang()))
 
 
 def cmd_tui(state: Path, args: argparse.Namespace) -> int:

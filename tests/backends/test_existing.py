@@ -144,8 +144,8 @@ def test_verify_keeps_the_lesson_in_the_learners_namespace(tmp_path: Path, user_
     lesson = load_lesson(ROOT / "lessons" / "rolling-update.yaml")
     out = io.StringIO()
     try:
-        code = asyncio_run(verify(lesson, backend_env(backend.env()), backend.namespace, backend="existing",
-                                  out=out, lang="en", after_setup=backend.after_setup))
+        code = asyncio_run(verify(lesson, backend_env(backend.env()), backend.namespace, backend=backend,
+                                  name="existing", out=out, lang="en"))
         assert code == 0, out.getvalue()
         assert out.getvalue().startswith("verify rolling-update on existing (namespace learner-1)\n")
         everywhere = json.loads(kubectl(backend, "get", "deployments,replicasets,pods,services", "-A",

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -449,3 +449,46 @@ def test_verify_passes_end_to_end_on_the_fake_kind(fakes: Fakes) -> None:
     assert down.returncode == 0 and down.stdout.strip() == "kind cluster stopped"
     assert fakes.commands()[-1] == ["kind", "delete", "cluster", "--name", "kube-tutor", "--kubeconfig",
                                     str(fakes.kubeconfig)]
+
+
+# ---- the TUI on kind: F5 goes through the same start-state lifecycle ------------------------------------------
+
+
+async def test_f5_on_kind_keeps_the_mapped_node_port_and_curl_answers(fakes: Fakes, tmp_path: Path) -> None:
+    """F5 recreates the Service (random nodePort); the lifecycle's after_setup must map it back before replaying.
+
+    Before the one lifecycle (tutor/backends/lifecycle.py), the TUI's F5 ran the setup commands and replayed the
+    earlier steps but never called ``after_setup``: on kind the NodePort published on 127.0.0.1 was lost.
+    """
+    from tests.tui.test_lesson_play import console_text, lesson_ready, type_command, until
+    from tutor.lesson import load_lesson
+    from tutor.lesson.progress import Progress
+    from tutor.tui.app import TutorApp
+
+    backend = fakes.backend()
+    await asyncio_to_thread(backend.up)
+    Progress.load(fakes.state, "rolling-update", "kind").start("verify")  # resume on step 2: no setup ran yet
+    app = TutorApp(load_lesson(LESSON), backend, fakes.state, lang="en", cwd=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await lesson_ready(pilot, app)
+        await pilot.press("f5")
+        await until(pilot, lambda: "The cluster is back at the start of this step." in console_text(app),
+                    timeout=120, message="the reset")
+        service = json.loads(kubectl(fakes, "get", "service", "kubernetes-bootcamp", "-o", "json").stdout)
+        assert service["spec"]["ports"][0]["nodePort"] == fakes.node_port
+        # Step 1's solution was replayed after the port was mapped: v2 is rolling out behind the same port.
+        await type_command(pilot, "export NODE_PORT=$(kubectl get services/kubernetes-bootcamp "
+                                  "-o go-template='{{(index .spec.ports 0).nodePort}}')")
+        await until(pilot, lambda: screen.runtime.session.exported().get("NODE_PORT") == str(fakes.node_port),
+                    message="NODE_PORT exported")
+        await until(pilot, lambda: not screen.console.running, message="the export finished")
+        await type_command(pilot, "curl localhost:$NODE_PORT")
+        await until(pilot, lambda: "Hello Kubernetes bootcamp! | Running on: kubernetes-bootcamp-" in console_text(app),
+                    timeout=30, message="curl answered through the mapped NodePort")
+        await pilot.press("ctrl+q")
+
+
+async def asyncio_to_thread(function: Callable[[], object]) -> object:
+    import asyncio
+
+    return await asyncio.to_thread(function)

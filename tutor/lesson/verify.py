@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TextIO
 
+from tutor.backends import lifecycle
+from tutor.backends.lifecycle import AfterSetup, StartOutcome
 from tutor.lesson.checks import StepVerdict
 from tutor.lesson.model import Lesson
 from tutor.lesson.runtime import LessonRuntime
@@ -26,32 +27,38 @@ def _missing(verdict: StepVerdict, lang: str, verbose: bool) -> list[str]:
     return lines
 
 
-async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, backend: str, out: TextIO,
-                 lang: str = "en", verbose: bool = False, after_setup: Callable[[], None] | None = None) -> int:
+def _start_failure(what: str, outcome: StartOutcome, lang: str, verbose: bool) -> str:
+    """The lines that say which phase of the start state failed, and what is missing."""
+    indented = outcome.failure.replace("\n", "\n    ")
+    if outcome.phase == "setup":
+        return f"{FAIL} {what}: a command failed\n    {indented}\n"
+    if outcome.phase == "ready" and outcome.ready is not None:
+        return f"{FAIL} {what}: {outcome.failure}\n" + "\n".join(_missing(outcome.ready, lang, verbose)) + "\n"
+    return f"{FAIL} {what}: {indented}\n"
+
+
+async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, backend: AfterSetup, name: str,
+                 out: TextIO, lang: str = "en", verbose: bool = False) -> int:
     """Set up the start state, then for each step: its checks must fail, the solution must make them pass.
 
     Prints one line per step with a mark and its time; returns 0 only if every step passed.
     """
     started = time.monotonic()
-    out.write(f"verify {lesson.id} on {backend} (namespace {namespace})\n")
+    out.write(f"verify {lesson.id} on {name} (namespace {namespace})\n")
     runtime = LessonRuntime(lesson, env, namespace)
     try:
         if not await runtime.start():
             out.write(f"{FAIL} the cluster does not answer: {runtime.watch.error or 'no answer'}\n")
             return 1
         t0 = time.monotonic()
-        ok, failure = await runtime.run_setup(
-            (lambda text: out.write("    " + text.replace("\n", "\n    ") + "\n")) if verbose else None)
-        if not ok:
-            out.write(f"{FAIL} setup: a command failed\n    {failure.replace(chr(10), chr(10) + '    ')}\n")
+
+        def echo(text: str) -> None:
+            out.write("    " + text.replace("\n", "\n    ") + "\n")
+
+        outcome = await lifecycle.reach_start_state(runtime, backend, on_output=echo if verbose else None)
+        if not outcome.ok:
+            out.write(_start_failure("setup", outcome, lang, verbose))
             return 1
-        ready = await runtime.wait_for("setup", lesson.setup.ready, lesson.setup.timeout)
-        if not ready.passed:
-            out.write(f"{FAIL} setup: the start state did not come up in {lesson.setup.timeout:g} s\n")
-            out.write("\n".join(_missing(ready, lang, verbose)) + "\n")
-            return 1
-        if after_setup is not None:
-            await asyncio.to_thread(after_setup)
         out.write(f"{OK} setup  ({time.monotonic() - t0:.1f} s)\n")
         failed = 0
         for number, step in enumerate(lesson.steps, 1):
@@ -93,25 +100,18 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
         await runtime.stop()
 
 
-async def reset(lesson: Lesson, env: Mapping[str, str], namespace: str, *, out: TextIO, lang: str = "en",
-                after_setup: Callable[[], None] | None = None) -> int:
+async def reset(lesson: Lesson, env: Mapping[str, str], namespace: str, *, backend: AfterSetup, out: TextIO,
+                lang: str = "en") -> int:
     """Restore the lesson's start state; returns 0 once it is there."""
     runtime = LessonRuntime(lesson, env, namespace)
     try:
         if not await runtime.start():
             out.write(f"{FAIL} the cluster does not answer: {runtime.watch.error or 'no answer'}\n")
             return 1
-        ok, failure = await runtime.run_setup()
-        if not ok:
-            out.write(f"{FAIL} reset: a command failed\n    {failure}\n")
+        outcome = await lifecycle.reach_start_state(runtime, backend)
+        if not outcome.ok:
+            out.write(_start_failure("reset", outcome, lang, False))
             return 1
-        ready = await runtime.wait_for("setup", lesson.setup.ready, lesson.setup.timeout)
-        if not ready.passed:
-            out.write(f"{FAIL} reset: the start state did not come up\n" + "\n".join(_missing(ready, lang, False))
-                      + "\n")
-            return 1
-        if after_setup is not None:
-            await asyncio.to_thread(after_setup)
         out.write(f"{OK} {lesson.title.get(lang)}: back at the start. {lesson.setup.text.get(lang)}\n")
         return 0
     finally:

@@ -4,32 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
 
 from textual.app import App
 from textual.binding import Binding
 
-from tutor.backends.base import BackendError
+from tutor.backends import lifecycle
+from tutor.backends.base import Backend
 from tutor.lesson import Lesson
 from tutor.lesson.progress import Progress
 from tutor.lesson.runtime import LessonRuntime, backend_env
 from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.screens.start import StartScreen
 from tutor.tui.text import localize_bindings
-
-
-class Backend(Protocol):
-    """What the app needs of a cluster backend."""
-
-    name: str
-    namespace: str
-
-    def up(self) -> Any: ...
-
-    def env(self) -> dict[str, str]: ...
-
-    def after_setup(self) -> None: ...
 
 
 class TutorApp(App[None]):
@@ -70,36 +58,32 @@ class TutorApp(App[None]):
             self.lesson = lesson
             self.push_screen(StartScreen())
 
-    async def open_lesson(self, say: Any = None) -> str | None:
+    async def open_lesson(self, say: Callable[[str], object] | None = None) -> str | None:
         """Called by StartScreen once the backend is up; returns an error to show, or None."""
         if self.runtime is None:
             self.runtime = LessonRuntime(self.lesson, backend_env(self.backend.env()), self.backend.namespace,
                                          cwd=self.cwd)
         progress = Progress.load(self.state, self.lesson.id, self.backend.name)
-        # Resuming needs no wait: the screen shows first and starts the watch (LessonScreen.on_mount).
         if progress.current is None:
-            await self.runtime.start()
             # A first visit: put the cluster in the lesson's start state.
+            await self.runtime.start()
             if say is not None:
                 say(self.lesson.setup.text.get(self.lang))
-            ok, failure = await self.runtime.run_setup()
-            if ok:
-                ready = await self.runtime.wait_for("setup", self.lesson.setup.ready, self.lesson.setup.timeout)
-                ok, failure = ready.passed, "" if ready.passed else "the start state did not come up"
-            if not ok:
+            outcome = await lifecycle.reach_start_state(self.runtime, self.backend)
+            if not outcome.ok:
+                return outcome.failure
+        else:
+            # Resuming needs no wait: the screen shows first and starts the watch (LessonScreen.on_mount).
+            failure = await lifecycle.reattach(self.backend)
+            if failure is not None:
                 return failure
-        # kind maps the NodePort, existing forwards it; idempotent, so also on a resume.
-        try:
-            await asyncio.to_thread(self.backend.after_setup)
-        except BackendError as error:
-            return str(error)
         # Switch from the app, not from StartScreen's worker (the switch removes that screen and its workers).
         self.call_later(self.show_lesson, progress)
         return None
 
     def show_lesson(self, progress: Progress) -> None:
         assert self.runtime is not None
-        self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend.name,
+        self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend,
                                         lang=self.lang))
 
     async def action_quit(self) -> None:

@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Markdown, Static
 
 from tutor import shell
+from tutor.backends import lifecycle
 from tutor.lesson.checks import StepMonitor, StepVerdict
 from tutor.tui.screens.help import HelpScreen
 from tutor.tui.text import localize_bindings, t
@@ -26,6 +27,7 @@ from tutor.tui.widgets.console import Console
 from tutor.tui.widgets.step_panel import CommandBlock, StepPanel
 
 if TYPE_CHECKING:
+    from tutor.backends.base import Backend
     from tutor.lesson import Lesson, Step
     from tutor.lesson.progress import Progress
     from tutor.lesson.runtime import LessonRuntime
@@ -48,14 +50,14 @@ class LessonScreen(Screen[None]):
         Binding("escape", "stay", "Stay", show=False),
     ]
 
-    def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: str,
+    def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: Backend,
                  lang: str) -> None:
         super().__init__()
         localize_bindings(self, lang)
         self.lesson = lesson
         self.runtime = runtime
         self.progress = progress
-        self.backend_name = backend
+        self.backend = backend
         self.lang = lang
         self.index = 0
         if progress.current:
@@ -140,7 +142,7 @@ class LessonScreen(Screen[None]):
         health = t("connected", self.lang) if healthy else t("unreachable", self.lang)
         # Most important first: a narrow terminal cuts the end (the lesson title), never the step.
         self.query_one("#status", Static).update(
-            f"[b]{t('step_of', self.lang, n=n, total=total)}[/b] · {self.backend_name} {dot} {health} · "
+            f"[b]{t('step_of', self.lang, n=n, total=total)}[/b] · {self.backend.name} {dot} {health} · "
             f"kube-tutor · {self.lesson.title.get(self.lang)}")
         outline = Text(t("outline", self.lang) + "\n", style="bold")
         for i, step in enumerate(self.lesson.steps):
@@ -329,24 +331,12 @@ class LessonScreen(Screen[None]):
         console.running = True
         console.notice(t("resetting", self.lang))
         try:
-            ok, failure = await self.runtime.run_setup()
-            if ok:
-                ready = await self.runtime.wait_for("setup", self.lesson.setup.ready, self.lesson.setup.timeout)
-                ok, failure = ready.passed, "" if ready.passed else "the start state did not come up"
-            for step in self.lesson.steps[: self.index]:
-                if not ok:
-                    break
-                for command in step.solution:
-                    code = await self.runtime.session.run(command, lambda _text: None)
-                    if code != 0:
-                        ok, failure = False, f"`{command}` exited {code}"
-                        break
-                if ok:
-                    await self.runtime.wait_for(step.id, step.checks, step.timeout)
-            if ok:
+            outcome = await lifecycle.reach_start_state(self.runtime, self.backend,
+                                                        steps_before=self.lesson.steps[: self.index])
+            if outcome.ok:
                 console.notice(t("reset_done", self.lang))
             else:
-                console.notice(t("reset_failed", self.lang, error=failure), severity="error")
+                console.notice(t("reset_failed", self.lang, error=outcome.failure), severity="error")
         finally:
             console.running = False
             if self.monitor is not None:
