@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tutor import paths  # noqa: E402
+from tutor import paths, shell  # noqa: E402
 from tutor.backends.base import BackendError  # noqa: E402
 from tutor.backends.practice import PracticeBackend  # noqa: E402
 
@@ -275,15 +275,7 @@ class Cluster:
             except Exception as error:  # noqa: BLE001 - still kill the process below
                 say(f"    [bench] stopping the practice cluster failed: {error!r}")
             for pid in self._strays():
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                    deadline = time.monotonic() + 10
-                    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-                        time.sleep(0.05)
-                    if Path(f"/proc/{pid}").exists():
-                        os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                shell.stop_process(pid, grace=10)
             self.log_summary = self._scan_log()
             if self.keep:
                 say(f"    [bench] kept state: {self.root}")

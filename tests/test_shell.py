@@ -6,6 +6,7 @@ import asyncio
 import os
 import shlex
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -372,3 +373,55 @@ async def test_run_async_timeout_kills(tmp_path: Path) -> None:
     pid = int(pidfile.read_text())
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# run (through sh) and stop_process
+
+def test_run_reports_every_exit_status_and_never_reads_the_terminal(tmp_path: Path) -> None:
+    done = shell.run(["bash", "-c", "read line; echo got=${line:-nothing}; echo oops >&2; exit 7"])
+    assert (done.returncode, done.stdout, done.stderr) == (7, "got=nothing\n", "oops\n")  # stdin is /dev/null
+    killed = shell.run(["bash", "-c", "kill -KILL $$"])
+    assert killed.returncode == -9  # like subprocess: negative for death by a signal
+    crlf = shell.run(["printf", "a\\r\\nb\\xff\\n"])
+    assert crlf.stdout == "a\nb\ufffd\n"  # universal newlines; undecodable bytes replaced
+
+
+def test_run_uses_the_given_environment_and_its_path(tmp_path: Path) -> None:
+    tool = tmp_path / "bin" / "kt-tool"
+    tool.parent.mkdir()
+    tool.write_text("#!/bin/sh\necho \"tool sees $KT_VALUE\"\n", encoding="utf-8")
+    tool.chmod(0o755)
+    env = {"PATH": f"{tool.parent}{os.pathsep}/usr/bin{os.pathsep}/bin", "KT_VALUE": "42"}
+    assert shell.run(["kt-tool"], env=env).stdout == "tool sees 42\n"
+    with pytest.raises(ShellError, match="kt-tool: command not found"):
+        shell.run(["kt-tool"])  # not on this process's PATH
+
+
+def test_run_missing_program_and_timeout(tmp_path: Path) -> None:
+    with pytest.raises(ShellError, match="no-such-program-kt: command not found"):
+        shell.run(["no-such-program-kt"])
+    with pytest.raises(ShellError, match=r"sleep 30: no answer after 0.5 s"):
+        shell.run(["sleep", "30"], timeout=0.5)
+
+
+def test_stop_process_escalates_to_sigkill_and_ends_groups(tmp_path: Path) -> None:
+    # A process that ignores SIGTERM is killed after the grace period.
+    stubborn = shell.spawn_daemon(["bash", "-c", "trap '' TERM; while :; do sleep 0.05; done"],
+                                  log_path=tmp_path / "stubborn.log")
+    assert shell.stop_process(stubborn, grace=0.3) is True
+    assert not shell.pid_alive(stubborn)
+    assert shell.stop_process(stubborn) is False  # nothing left to stop
+    # A group: the leader and its child both go.
+    pidfile = tmp_path / "child"
+    leader = shell.spawn_daemon(["bash", "-c", f'sleep 30 & echo $! > "{pidfile}"; wait'],
+                                log_path=tmp_path / "group.log")
+    deadline = time.monotonic() + DEADLINE
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        assert time.monotonic() < deadline, "the child never started"
+        time.sleep(0.02)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
+    child = int(pidfile.read_text())
+    assert shell.stop_process(leader, group=True, grace=2) is True
+    assert not shell.pid_alive(leader)
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)

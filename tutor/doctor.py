@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TextIO
 
 from tutor import paths, shell
-from tutor.backends.base import BackendError
+from tutor.backends import decide, from_environment
+from tutor.backends.base import BackendError, DockerProbe, probe_docker
 
 OK, WARN, FAIL, NOTE = "✓", "!", "✗", "·"
 GB = 1024**3
@@ -73,23 +74,15 @@ def check_kubectl() -> Check:
     return Check(OK, f"{which} {version} ({kubectl})")
 
 
-def check_docker() -> tuple[Check, Check, bool]:
-    """The Docker client line, the daemon line, and whether the daemon answers."""
-    docker = shutil.which("docker")
-    if docker is None:
+def check_docker(docker: DockerProbe) -> tuple[Check, Check]:
+    """The Docker client line and the daemon line."""
+    if docker.client is None:
         return (Check(FAIL, f"Docker client: not installed — kind needs Docker; {PRACTICE_HINT}"),
-                Check(FAIL, f"Docker daemon: no client to ask — kind needs it; {PRACTICE_HINT}"), False)
-    client = Check(OK, f"Docker client: {docker}")
-    try:
-        done = shell.run([docker, "info", "--format", "{{.ServerVersion}}"], timeout=10)
-    except shell.ShellError as error:
-        return client, Check(FAIL, f"Docker daemon: not answering (`docker info`: {error}) — kind needs it; "
-                                   f"{PRACTICE_HINT}"), False
-    if done.returncode != 0:
-        detail = _first_line(done.stderr) or _first_line(done.stdout) or f"exit {done.returncode}"
-        return client, Check(FAIL, f"Docker daemon: not running (`docker info` failed: {detail}) — kind needs it; "
-                                   f"{PRACTICE_HINT}"), False
-    return client, Check(OK, f"Docker daemon: running (server {done.stdout.strip() or 'unknown version'})"), True
+                Check(FAIL, f"Docker daemon: no client to ask — kind needs it; {PRACTICE_HINT}"))
+    client = Check(OK, f"Docker client: {docker.client}")
+    if not docker.running:
+        return client, Check(FAIL, f"Docker daemon: not running ({docker.detail}) — kind needs it; {PRACTICE_HINT}")
+    return client, Check(OK, f"Docker daemon: running (server {docker.detail})")
 
 
 def check_kind() -> tuple[Check, bool]:
@@ -170,20 +163,6 @@ def check_practice(state: Path) -> Check:
     return Check(NOTE, f"practice cluster: {status.detail or 'not running'}: start it with kube-tutor cluster up")
 
 
-def choice(docker_running: bool, kind_found: bool, docker_found: bool) -> tuple[str, str]:
-    """The backend kube-tutor will use without --backend, and why (the same rule as ``tutor.backends.detect``)."""
-    requested = os.environ.get("KUBE_TUTOR_BACKEND", "").strip()
-    if requested:
-        return requested, f"KUBE_TUTOR_BACKEND={requested}"
-    if not docker_found:
-        return "practice", "Docker is not installed, so the practice cluster is used"
-    if not docker_running:
-        return "practice", "the Docker daemon is not running (`docker info` failed), so the practice cluster is used"
-    if not kind_found:
-        return "practice", "Docker runs but kind is not installed, so the practice cluster is used"
-    return "kind", "Docker runs and kind is installed, so a kind cluster is used"
-
-
 def main(state: Path, out: TextIO) -> int:
     """Print one line per check and which backend kube-tutor will use; 1 if a hard requirement fails."""
     checks: list[Check] = []
@@ -195,15 +174,19 @@ def main(state: Path, out: TextIO) -> int:
 
     emit(check_python())
     emit(check_kubectl())
-    client, daemon, docker_running = check_docker()
+    docker = probe_docker()
+    client, daemon = check_docker(docker)
     emit(client)
     emit(daemon)
-    kind_check, kind_found = check_kind()
+    kind_check, _ = check_kind()
     emit(kind_check)
     emit(check_disk(state))
     emit(check_memory())
     emit(check_inotify())
     emit(check_practice(state))
-    name, reason = choice(docker_running, kind_found, shutil.which("docker") is not None)
+    try:
+        name, reason = from_environment() or decide(docker, shutil.which("kind"))
+    except BackendError as error:
+        name, reason = "?", str(error)
     out.write(f"→ kube-tutor will use: {name} ({reason})\n")
     return 1 if any(check.hard and check.mark == FAIL for check in checks) else 0

@@ -1,11 +1,27 @@
 """Provides process spawning: the only module of kube-tutor that starts other programs.
 
-Synchronous helpers (:func:`run`, :func:`spawn_daemon`) serve the command line; the asyncio side serves the
-interactive tutorial: :class:`Session` runs the learner's shell lines (streaming their output, keeping exported
-variables and the working directory from one line to the next, refusing kubectl flags that would leave
-kube-tutor's practice cluster, see :func:`check_command`), :func:`stream_lines` follows a long-lived command
-such as ``kubectl get pods -w -o json``, and :func:`run_async` is the awaitable twin of :func:`run`.
-Standard library only; never imports textual.
+Two families, each on the tool that fits it:
+
+- Synchronous helpers for kube-tutor's own commands (the CLI, the backends and ``doctor`` running kubectl,
+  docker and kind): :func:`run` runs a program to completion through the ``sh`` package (a command is an
+  ``sh.Command`` called with ``_return_cmd=True``, output captured without a terminal, every exit status
+  accepted so the caller decides, ``_timeout`` killing a program that hangs). ``sh`` turns a missing program
+  into ``CommandNotFound`` and a hang into ``TimeoutException``; both become :class:`ShellError` here, so
+  callers catch one type. :func:`stop_process` ends a process (or its group) with the one escalation every
+  caller uses: SIGTERM, a grace period, then SIGKILL.
+- The asyncio side serves the interactive tutorial: :class:`Session` runs the learner's shell lines
+  (streaming their output, keeping exported variables and the working directory from one line to the next,
+  refusing kubectl flags that would leave kube-tutor's cluster, see :func:`check_command`), :func:`stream_lines`
+  follows a long-lived command such as ``kubectl get pods -w -o json``, and :func:`run_async` is the awaitable
+  twin of :func:`run`. These stay on ``asyncio.create_subprocess_exec``: ``sh``'s own async mode polls its
+  pipes every 10 ms from threads, which the TUI's event loop must not pay for on every line of output, and
+  the session needs process groups and signals that it manages step by step.
+
+Two synchronous helpers also stay on the standard library, because ``sh`` does not fit them:
+:func:`spawn_daemon` starts a background server that must outlive this process, detached in its own session
+(``sh``'s background mode keeps reader threads and a handle in this process), and :func:`interactive` hands
+the terminal to the learner's shell and needs its exit status (``sh``'s ``_fg`` returns none and changes this
+process's working directory while it runs). Never imports textual.
 """
 
 from __future__ import annotations
@@ -21,10 +37,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import sh
 
 
 @dataclass(frozen=True)
@@ -41,32 +61,88 @@ class ShellError(Exception):
     """A command could not be started or did not finish in time."""
 
 
+_ANY_EXIT = (*range(256), *(-signum for signum in range(1, 65)))
+"""Every exit status (and death by any signal): :func:`run` reports the status, it never raises for one."""
+
+
 def run(argv: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str] | None = None,
         timeout: float | None = 60, input_text: str | None = None) -> Result:
-    """Run a command to completion and capture its output.
+    """Run a command to completion and capture its output (through ``sh``).
 
     Args:
-        argv: the program and its arguments (no shell).
+        argv: the program and its arguments (no shell); a bare name is looked up on ``env``'s PATH.
         env: the complete environment (None: inherit).
-        timeout: seconds before the command is killed.
-        input_text: text for standard input.
+        timeout: seconds before the command is killed (SIGKILL).
+        input_text: text for standard input (None: /dev/null).
 
     Returns:
-        The exit code and both outputs as text.
+        The exit code (negative: killed by that signal) and both outputs as text (UTF-8, universal newlines).
 
     Raises:
         ShellError: the program is missing or timed out.
     """
     args = [os.fspath(a) for a in argv]
+    search_path = (env if env is not None else os.environ).get("PATH")
+    program = args[0] if os.sep in args[0] else shutil.which(args[0], path=search_path) or args[0]
     try:
-        done = subprocess.run(args, env=dict(env) if env is not None else None, capture_output=True, text=True,
-                              timeout=timeout, input=input_text, stdin=None if input_text is not None
-                              else subprocess.DEVNULL, check=False)
-    except FileNotFoundError as error:
+        command = sh.Command(program)
+    except sh.CommandNotFound as error:
         raise ShellError(f"{args[0]}: command not found") from error
-    except subprocess.TimeoutExpired as error:
+    options: dict[str, Any] = {"_return_cmd": True, "_tty_out": False, "_ok_code": _ANY_EXIT, "_timeout": timeout,
+                               "_decode_errors": "replace"}
+    if env is not None:
+        options["_env"] = dict(env)
+    try:
+        if input_text is None:
+            with open(os.devnull, "rb") as nothing:
+                done = command(*args[1:], _in=nothing, **options)
+        else:
+            done = command(*args[1:], _in=input_text, **options)
+    except sh.TimeoutException as error:
         raise ShellError(f"{' '.join(args)}: no answer after {timeout:g} s") from error
-    return Result(tuple(args), done.returncode, done.stdout, done.stderr)
+    except PermissionError as error:
+        raise ShellError(f"{args[0]}: cannot run it ({error.strerror})") from error
+    return Result(tuple(args), done.exit_code, _text(done.stdout), _text(done.stderr))
+
+
+def stop_process(pid: int, *, group: bool = False, grace: float = 15.0) -> bool:
+    """End a process, or its whole process group: SIGTERM, then SIGKILL after ``grace`` seconds.
+
+    The one stop escalation of kube-tutor's own background processes (the practice cluster's server,
+    ``kubectl port-forward`` loops); the learner's commands are stopped by :class:`Session`.
+
+    Args:
+        pid: the process id (with ``group``: the process group id, i.e. the leader's pid).
+        group: signal the whole group (``kill -- -PID``).
+        grace: seconds to wait for it to go after SIGTERM.
+
+    Returns:
+        False when there was nothing to stop; True once it is gone.
+    """
+    def alive() -> bool:
+        # pid_alive reaps the leader when it is our child, so a zombie leader does not keep the group "alive"
+        return pid_alive(pid) or (group and _group_exists(pid))
+
+    def send(signum: int) -> bool:
+        if group:
+            return _signal_group(pid, signum)
+        try:
+            os.kill(pid, signum)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
+    if pid <= 0 or not alive() or not send(signal.SIGTERM):
+        return False
+    deadline = time.monotonic() + grace
+    while alive() and time.monotonic() < deadline:
+        time.sleep(_GROUP_POLL)  # poll interval of a deadline-bounded wait
+    if alive():
+        send(signal.SIGKILL)
+        deadline = time.monotonic() + 5.0
+        while alive() and time.monotonic() < deadline:
+            time.sleep(_GROUP_POLL)
+    return True
 
 
 def spawn_daemon(argv: Sequence[str | os.PathLike[str]], *, log_path: Path,
@@ -92,7 +168,9 @@ def python_module(module: str, *args: str | os.PathLike[str]) -> list[str]:
 
 
 def pid_alive(pid: int) -> bool:
-    """True while a process with this pid exists (and is not a zombie of ours)."""
+    """True while a process with this pid exists (and is not a zombie of ours); False for pids <= 0."""
+    if pid <= 0:
+        return False  # os.kill(0, ...) would signal our own process group
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -558,13 +636,13 @@ class Session:
             return  # the EXIT trap did not run (exec, replaced trap): keep the previous state
         new_env: dict[str, str] = {}
         for entry in body.split(b"\0"):
-            name, equals, value = entry.partition(b"=")
-            if equals and name:
-                new_env[os.fsdecode(name)] = os.fsdecode(value)
-        for name in ("_", "SHLVL"):
-            new_env.pop(name, None)
-            if name in self.env:
-                new_env[name] = self.env[name]
+            raw_name, equals, raw_value = entry.partition(b"=")
+            if equals and raw_name:
+                new_env[os.fsdecode(raw_name)] = os.fsdecode(raw_value)
+        for managed in ("_", "SHLVL"):
+            new_env.pop(managed, None)
+            if managed in self.env:
+                new_env[managed] = self.env[managed]
         directory = Path(os.fsdecode(head.removesuffix(b"\n")))
         if directory.is_absolute() and directory.is_dir():
             self.cwd = directory

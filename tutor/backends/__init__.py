@@ -6,33 +6,51 @@ import os
 import shutil
 from pathlib import Path
 
-from tutor import shell
-from tutor.backends.base import Backend, BackendError, ClusterStatus
+from tutor.backends.base import Backend, BackendError, ClusterStatus, DockerProbe, probe_docker
 
-__all__ = ["BACKENDS", "Backend", "BackendError", "ClusterStatus", "choose", "detect", "make_backend"]
+__all__ = ["BACKENDS", "Backend", "BackendError", "ClusterStatus", "choose", "decide", "detect", "from_environment",
+           "make_backend"]
 
 BACKENDS = ("practice", "kind", "existing")
 ENV_BACKEND = "KUBE_TUTOR_BACKEND"
 
 
-def detect() -> tuple[str, str]:
-    """kind when the Docker daemon answers (`docker info`, not `docker -v`) and kind is on PATH, else practice.
+def decide(docker: DockerProbe, kind: str | None) -> tuple[str, str]:
+    """The rule: kind when the Docker daemon answers and kind is on PATH, else practice; with the reason.
+
+    Args:
+        docker: what :func:`~tutor.backends.base.probe_docker` found.
+        kind: the ``kind`` program on PATH, or None.
 
     Returns:
         (backend name, the reason in one sentence).
     """
-    docker = shutil.which("docker")
-    if docker is None:
+    if docker.client is None:
         return "practice", "Docker is not installed, so the practice cluster is used"
-    try:
-        answer = shell.run([docker, "info", "--format", "{{.ServerVersion}}"], timeout=10)
-    except shell.ShellError as error:
-        return "practice", f"`docker info` did not answer ({error}), so the practice cluster is used"
-    if answer.returncode != 0:
+    if not docker.running:
         return "practice", "the Docker daemon is not running (`docker info` failed), so the practice cluster is used"
-    if shutil.which("kind") is None:
+    if kind is None:
         return "practice", "Docker runs but kind is not installed, so the practice cluster is used"
     return "kind", "Docker runs and kind is installed, so a kind cluster is used"
+
+
+def detect() -> tuple[str, str]:
+    """:func:`decide` for this machine (asks Docker, looks for kind)."""
+    return decide(probe_docker(), shutil.which("kind"))
+
+
+def from_environment() -> tuple[str, str] | None:
+    """``$KUBE_TUTOR_BACKEND`` when set, with the reason; None when unset.
+
+    Raises:
+        BackendError: an unknown name in the environment variable.
+    """
+    env = os.environ.get(ENV_BACKEND, "").strip()
+    if not env:
+        return None
+    if env not in BACKENDS:
+        raise BackendError(f"{ENV_BACKEND}={env!r} is not a backend; use one of: {', '.join(BACKENDS)}")
+    return env, f"{ENV_BACKEND}={env}"
 
 
 def choose(requested: str | None) -> tuple[str, str]:
@@ -43,12 +61,7 @@ def choose(requested: str | None) -> tuple[str, str]:
     """
     if requested:
         return requested, f"--backend {requested}"
-    env = os.environ.get(ENV_BACKEND, "").strip()
-    if env:
-        if env not in BACKENDS:
-            raise BackendError(f"{ENV_BACKEND}={env!r} is not a backend; use one of: {', '.join(BACKENDS)}")
-        return env, f"{ENV_BACKEND}={env}"
-    return detect()
+    return from_environment() or detect()
 
 
 def make_backend(name: str, state: Path, *, kubeconfig: Path | None = None, context: str | None = None,

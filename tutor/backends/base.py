@@ -1,11 +1,15 @@
-"""Provides what every cluster backend shares: the Backend protocol, its status record and error type."""
+"""Provides what every cluster backend shares: the Backend protocol, its status record, error type, the
+kubectl environment every backend gives (:class:`OwnKubeconfig`) and the one Docker probe."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from tutor import paths, shell
 
 
 class BackendError(Exception):
@@ -56,3 +60,49 @@ class Backend(Protocol):
     def after_setup(self) -> None:
         """Called after the lesson's start state is created (kind maps the NodePort, existing forwards it)."""
         ...
+
+
+class OwnKubeconfig:
+    """The ``env()`` of every backend: kubectl reads kube-tutor's own kubeconfig and cache, never the user's."""
+
+    state: Path
+    """kube-tutor's state directory."""
+
+    @property
+    def kubeconfig(self) -> Path:
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str]:
+        """Variables that point kubectl at this backend's cluster and nowhere else."""
+        return {
+            "KUBECONFIG": str(self.kubeconfig),
+            "KUBECACHEDIR": str(paths.kube_cache_dir(self.state)),
+            "KUBERC": "off",
+        }
+
+
+@dataclass(frozen=True)
+class DockerProbe:
+    """What ``docker info`` says about this machine's Docker (kind needs the daemon, not only the client)."""
+
+    client: str | None
+    """The ``docker`` program on PATH, or None."""
+    running: bool
+    """True when the daemon answered."""
+    detail: str
+    """The server version when it runs; else why not, in one line (``docker info``'s own error)."""
+
+
+def probe_docker(timeout: float = 10.0) -> DockerProbe:
+    """Ask the Docker daemon for its version (``docker info``, not ``docker -v``, which only finds the client)."""
+    client = shutil.which("docker")
+    if client is None:
+        return DockerProbe(None, False, "Docker is not installed (no `docker` on PATH)")
+    try:
+        done = shell.run([client, "info", "--format", "{{.ServerVersion}}"], timeout=timeout)
+    except shell.ShellError as error:
+        return DockerProbe(client, False, f"`docker info` did not answer ({error})")
+    if done.returncode != 0:
+        lines = [line.strip() for text in (done.stderr, done.stdout) for line in text.splitlines() if line.strip()]
+        return DockerProbe(client, False, f"`docker info` failed: {lines[-1] if lines else f'exit {done.returncode}'}")
+    return DockerProbe(client, True, done.stdout.strip() or "unknown version")

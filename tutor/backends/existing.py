@@ -9,12 +9,10 @@ reachable on ``127.0.0.1:<nodePort>`` with ``kubectl port-forward`` when the nod
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shlex
-import signal
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +22,8 @@ from typing import Any
 import yaml
 
 from tutor import paths, shell
-from tutor.backends.base import BackendError, ClusterStatus
+from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig
+from tutor.kube.files import atomic_write
 
 PROTECTED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -72,7 +71,7 @@ def _absolute(value: Any, base: Path) -> Any:
     return expanded if os.path.isabs(expanded) else str(base / expanded)
 
 
-class ExistingBackend:
+class ExistingBackend(OwnKubeconfig):
     """A cluster the learner brings (``--kubeconfig PATH [--context NAME] --namespace NS``).
 
     Args:
@@ -116,14 +115,6 @@ class ExistingBackend:
 
     def forward_log(self, service: str) -> Path:
         return self.directory / f"port-forward-{service}.log"
-
-    def env(self) -> dict[str, str]:
-        """Variables that point kubectl at kube-tutor's copy of the context and nowhere else."""
-        return {
-            "KUBECONFIG": str(self.kubeconfig),
-            "KUBECACHEDIR": str(paths.kube_cache_dir(self.state)),
-            "KUBERC": "off",
-        }
 
     def _copy_context(self) -> None:
         """Write our kubeconfig from the chosen context of the user's file (which is only read).
@@ -181,7 +172,7 @@ class ExistingBackend:
                 user["user"]["exec"] = {**plugin, "command": _absolute(plugin["command"], base)}
             copied_users.append(user)
         context["namespace"] = self.namespace
-        ours = {
+        ours: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [cluster],
@@ -206,13 +197,7 @@ class ExistingBackend:
 
     def _write(self, config: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        temporary = self.kubeconfig.with_name(self.kubeconfig.name + ".tmp")
-        temporary.unlink(missing_ok=True)
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            yaml.safe_dump(config, handle, sort_keys=False)
-        os.replace(temporary, self.kubeconfig)
-        os.chmod(self.kubeconfig, 0o600)
+        atomic_write(self.kubeconfig, yaml.safe_dump(config, sort_keys=False).encode())
 
     def _server(self) -> str:
         try:
@@ -244,7 +229,7 @@ class ExistingBackend:
         return env
 
     def _kubectl(self, *args: str, timeout: float = KUBECTL_TIMEOUT) -> shell.Result:
-        argv = [self._kubectl_path(), f"--request-timeout={REQUEST_TIMEOUT}", *args]
+        argv: list[str | os.PathLike[str]] = [self._kubectl_path(), f"--request-timeout={REQUEST_TIMEOUT}", *args]
         try:
             return shell.run(argv, env=self._process_env(), timeout=timeout)
         except shell.ShellError as error:
@@ -355,8 +340,8 @@ class ExistingBackend:
                     continue
                 key = f"{name}:{node_port}"
                 record = forwards.get(key)
-                alive = bool(record) and shell.pid_alive(int(record.get("pid", 0))) \
-                    and _is_port_forward(int(record.get("pid", 0)))
+                pid = int(record.get("pid", 0)) if record else 0
+                alive = shell.pid_alive(pid) and _is_port_forward(pid)
                 if record and alive and record.get("port") == target:
                     self._wait_listening(key, record, name)
                     continue
@@ -383,9 +368,7 @@ class ExistingBackend:
 
     def _save_forwards(self, forwards: Mapping[str, dict[str, Any]]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        temporary = self.forwards_path.with_name(self.forwards_path.name + ".tmp")
-        temporary.write_text(json.dumps(dict(forwards), indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, self.forwards_path)
+        atomic_write(self.forwards_path, (json.dumps(dict(forwards), indent=2) + "\n").encode())
 
     def _start_forward(self, service: str, node_port: int, port: int) -> dict[str, Any]:
         kubectl = [os.fspath(self._kubectl_path()), "port-forward", "-n", self.namespace, f"service/{service}",
@@ -428,17 +411,9 @@ class ExistingBackend:
     @staticmethod
     def _stop(pid: int) -> bool:
         """End a port-forward's process group (the restart loop and its kubectl); False if it was gone."""
-        if pid <= 0 or not _group_alive(pid) or not _is_port_forward(pid):
+        if pid <= 0 or not _is_port_forward(pid):
             return False
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while time.monotonic() < deadline and _group_alive(pid):
-            time.sleep(POLL)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
-        if _group_alive(pid):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-        return True
+        return shell.stop_process(pid, group=True, grace=STOP_TIMEOUT)
 
 
 def _is_port_forward(pid: int) -> bool:
@@ -448,14 +423,3 @@ def _is_port_forward(pid: int) -> bool:
     except OSError:
         return True  # no /proc (macOS), or the leader is gone and only its group is left
     return not command or b"port-forward" in command
-
-
-def _group_alive(pgid: int) -> bool:
-    """True while the group's leader or any other member is left (the leader is reaped if it is our child)."""
-    if shell.pid_alive(pgid):
-        return True
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True

@@ -20,7 +20,8 @@ import yaml
 
 import tutor
 from tutor import paths, shell
-from tutor.backends.base import BackendError, ClusterStatus
+from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, probe_docker
+from tutor.kube.files import atomic_write
 
 PRACTICE_WAY_OUT = "use the practice cluster: kube-tutor --backend practice"
 DOWN_WAY_OUT = "`kube-tutor cluster down --backend kind` (or `kind delete cluster --name kube-tutor`)"
@@ -61,7 +62,7 @@ def _error_line(*texts: str) -> str:
     return _last_line(*texts)
 
 
-class KindBackend:
+class KindBackend(OwnKubeconfig):
     """A kind cluster named ``kube-tutor``, created from ``kind-config.yaml`` with kube-tutor's own kubeconfig.
 
     Args:
@@ -98,14 +99,6 @@ class KindBackend:
     @property
     def _images_marker(self) -> Path:
         return self.directory / "images-loaded.json"
-
-    def env(self) -> dict[str, str]:
-        """Variables that point kubectl at this cluster and nowhere else."""
-        return {
-            "KUBECONFIG": str(self.kubeconfig),
-            "KUBECACHEDIR": str(paths.kube_cache_dir(self.state)),
-            "KUBERC": "off",
-        }
 
     # ---- running commands -------------------------------------------------------------------------------
     def _run(self, argv: Sequence[str | os.PathLike[str]], timeout: float) -> shell.Result:
@@ -277,17 +270,12 @@ class KindBackend:
 
     # ---- the phases of up() -----------------------------------------------------------------------------
     def _check_docker(self) -> None:
-        docker = shutil.which("docker")
-        if docker is None:
+        docker = probe_docker(self.QUICK_TIMEOUT)
+        if docker.client is None:
             raise BackendError(f"Docker is not installed (no `docker` on PATH). Install Docker, or {PRACTICE_WAY_OUT}")
-        try:
-            done = self._run([docker, "info", "--format", "{{.ServerVersion}}"], self.QUICK_TIMEOUT)
-        except shell.ShellError as error:
-            raise BackendError(f"Docker is installed but its daemon does not answer (`docker info`: {error}). "
-                               f"Restart Docker, or {PRACTICE_WAY_OUT}") from error
-        if done.returncode != 0:
-            raise BackendError(f"Docker is installed but its daemon is not running (`docker info` failed: "
-                               f"{_last_line(done.stderr, done.stdout)}). Start Docker, or {PRACTICE_WAY_OUT}")
+        if not docker.running:
+            raise BackendError(f"Docker is installed but its daemon is not running ({docker.detail}). Start Docker, "
+                               f"or {PRACTICE_WAY_OUT}")
 
     def _check_port(self) -> None:
         port = self.node_port
@@ -311,7 +299,7 @@ class KindBackend:
             self.kubeconfig.unlink(missing_ok=True)
 
     def _create(self, kind: str) -> None:
-        argv = [kind, "create", "cluster", "--name", self.CLUSTER, "--config", self.config,
+        argv: list[str | os.PathLike[str]] = [kind, "create", "cluster", "--name", self.CLUSTER, "--config", self.config,
                 "--kubeconfig", self.kubeconfig, "--wait", f"{self.WAIT}s"]
         timed_out = (f"The kind cluster {self.CLUSTER} did not become ready in {self.WAIT} s. See why with "
                      f"`kind export logs --name {self.CLUSTER}`, delete it with {DOWN_WAY_OUT} and try again, or "
@@ -352,7 +340,7 @@ class KindBackend:
             if done.returncode != 0:
                 raise BackendError(f"`kind load docker-image {image} --name {self.CLUSTER}` failed: "
                                    f"{_error_line(done.stderr, done.stdout)}. Try again, or {PRACTICE_WAY_OUT}")
-        self._images_marker.write_text(json.dumps(list(IMAGES)), encoding="utf-8")
+        atomic_write(self._images_marker, json.dumps(list(IMAGES)).encode())
 
     def _pull(self, docker: str, image: str) -> None:
         try:

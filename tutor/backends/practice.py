@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import ssl
 import time
 import urllib.error
@@ -14,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from tutor import paths, shell
-from tutor.backends.base import BackendError, ClusterStatus
+from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
 POLL = 0.02
 
 
-class PracticeBackend:
+class PracticeBackend(OwnKubeconfig):
     """The practice cluster as a background process owning ``<state>/practice``."""
 
     name = "practice"
@@ -108,15 +107,7 @@ class PracticeBackend:
         return lines[-1] if lines else ""
 
     def _terminate(self, pid: int) -> None:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while time.monotonic() < deadline and shell.pid_alive(pid):
-            time.sleep(POLL)
-        if shell.pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
+        shell.stop_process(pid, grace=STOP_TIMEOUT)
 
     def down(self) -> bool:
         """Stop the practice cluster (its objects are kept for the next ``up``); False if none ran."""
@@ -127,11 +118,3 @@ class PracticeBackend:
         self._terminate(int(info["pid"]))
         (self.directory / "server.json").unlink(missing_ok=True)
         return True
-
-    def env(self) -> dict[str, str]:
-        """Variables that point kubectl at this cluster and nowhere else."""
-        return {
-            "KUBECONFIG": str(self.kubeconfig),
-            "KUBECACHEDIR": str(paths.kube_cache_dir(self.state)),
-            "KUBERC": "off",
-        }

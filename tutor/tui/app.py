@@ -43,7 +43,6 @@ class TutorApp(App[None]):
         self.lang = lang
         self.cwd = cwd
         self.runtime: LessonRuntime | None = runtime
-        self.starting = False
 
     def on_mount(self) -> None:
         if len(self.choices) > 1:
@@ -51,12 +50,12 @@ class TutorApp(App[None]):
 
             self.push_screen(LessonPicker(self.choices, self.lang), self._picked)
         else:
-            self.push_screen(StartScreen())
+            self.push_screen(StartScreen(self.backend, self.lang, self.open_lesson))
 
     def _picked(self, lesson: Lesson | None) -> None:
         if lesson is not None:
             self.lesson = lesson
-            self.push_screen(StartScreen())
+            self.push_screen(StartScreen(self.backend, self.lang, self.open_lesson))
 
     async def open_lesson(self, say: Callable[[str], object] | None = None) -> str | None:
         """Called by StartScreen once the backend is up; returns an error to show, or None."""

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
@@ -82,7 +83,7 @@ class StepPanel(Vertical):
         """Replace the content with a step (its suggested commands are the code blocks' lines)."""
         self._title.update(title)
         await self._body.remove_children()
-        widgets = []
+        widgets: list[Widget] = []
         for kind, body in split_markdown(text):
             if kind == "md":
                 widgets.append(Markdown(join_cjk_lines(body.strip()) if lang == "ja" else body.strip()))
