@@ -17,7 +17,7 @@ from tutor.lesson.progress import Progress
 from tutor.lesson.runtime import LessonRuntime, backend_env
 from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.screens.start import StartScreen
-from tutor.tui.text import localize_bindings
+from tutor.tui.text import localize_bindings, start_failure
 
 
 class TutorApp(App[None]):
@@ -70,7 +70,7 @@ class TutorApp(App[None]):
                 say(self.lesson.setup.text.get(self.lang))
             outcome = await lifecycle.reach_start_state(self.runtime, self.backend)
             if not outcome.ok:
-                return outcome.failure
+                return start_failure(outcome, self.lang)
         else:
             # Resuming needs no wait: the screen shows first and starts the watch (LessonScreen.on_mount).
             failure = await lifecycle.reattach(self.backend)

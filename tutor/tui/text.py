@@ -1,8 +1,19 @@
-"""Provides the TUI's own words in Japanese and English (lesson texts live in the lesson files)."""
+"""Provides every word the TUI itself shows, in Japanese and English, and the one way to look them up.
+
+Lesson texts live in the lesson files. Keys are ``area.name`` (``panel.title``, ``console.running``); a key
+without an area belongs to the lesson and start screens. :func:`t` fills ``{placeholders}``; an unknown
+language reads English. Footer labels of key bindings are ``binding.<action>``.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tutor.backends.lifecycle import StartOutcome
+
 TEXTS: dict[str, dict[str, str]] = {
+    # ---- start and lesson screens
     "starting": {"ja": "{backend} クラスターを起動しています…", "en": "Starting the {backend} cluster…"},
     "connecting": {"ja": "クラスターに接続しています…", "en": "Connecting to the cluster…"},
     "start_failed": {"ja": "クラスターを起動できませんでした", "en": "The cluster did not start"},
@@ -11,14 +22,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "connected": {"ja": "接続中", "en": "connected"},
     "unreachable": {"ja": "応答なし", "en": "not answering"},
     "cluster_down": {
-        "ja": "クラスターが応答しません（{error}）。`kube-tutor cluster up` で起動し直してください（オブジェクトは残っています）。"
-              "kube-tutor は再接続を続けます。",
-        "en": "The cluster is not answering ({error}). Start it again with `kube-tutor cluster up` (your objects "
-              "are kept); kube-tutor keeps trying to reconnect."},
+        "ja": "クラスターが応答しません（{error}）。`kube-tutor cluster up` で起動し直してください（オブジェクトは残っています）。kube-tutor は再接続を続けます。",
+        "en": "The cluster is not answering ({error}). Start it again with `kube-tutor cluster up` (your objects are kept); kube-tutor keeps trying to reconnect.",
+    },
     "cluster_back": {"ja": "クラスターに再接続しました。", "en": "Reconnected to the cluster."},
     "passed": {"ja": "✓ ステップ完了！", "en": "✓ Step passed!"},
-    "next_in": {"ja": "{seconds} 秒後に次のステップへ進みます（Esc でこのまま）",
-                "en": "Moving to the next step in {seconds} s (Esc to stay here)"},
+    "next_in": {
+        "ja": "{seconds} 秒後に次のステップへ進みます（Esc でこのまま）",
+        "en": "Moving to the next step in {seconds} s (Esc to stay here)",
+    },
     "stay": {"ja": "このステップに残ります。Ctrl+N で次へ進めます。", "en": "Staying here; Ctrl+N moves on."},
     "lesson_done": {"ja": "🎉 レッスン完了です。おつかれさまでした！", "en": "🎉 You finished the lesson. Well done!"},
     "hint": {"ja": "ヒント", "en": "Hint"},
@@ -28,41 +40,119 @@ TEXTS: dict[str, dict[str, str]] = {
     "resetting": {"ja": "このステップの始めの状態に戻しています…", "en": "Putting the cluster back to the start of this step…"},
     "reset_done": {"ja": "このステップの始めの状態に戻しました。", "en": "The cluster is back at the start of this step."},
     "reset_failed": {"ja": "戻せませんでした: {error}", "en": "Could not reset: {error}"},
+    # ---- phase: which phase of the start state failed (tutor.backends.lifecycle)
+    "phase.setup": {"ja": "準備のコマンドが失敗しました。", "en": "A setup command failed."},
+    "phase.ready": {"ja": "開始時の状態になりませんでした。まだ足りないもの:", "en": "The start state did not come up. Still missing:"},
+    "phase.after_setup": {
+        "ja": "アプリの NodePort を手元から使えるようにできませんでした。",
+        "en": "Could not make the app's NodePort reachable from this machine.",
+    },
+    "phase.replay": {
+        "ja": "前のステップの解答をもう一度実行できませんでした。",
+        "en": "Running an earlier step's solution again failed.",
+    },
     "no_suspend": {
         "ja": "ここではシェルに切り替えられません（ブラウザやテスト）。別の端末で `eval \"$(kube-tutor cluster env)\"` を実行してください。",
-        "en": "Cannot switch to a shell here (browser or test). In another terminal run "
-              "`eval \"$(kube-tutor cluster env)\"`."},
+        "en": "Cannot switch to a shell here (browser or test). In another terminal run `eval \"$(kube-tutor cluster env)\"`.",
+    },
     "back_from_shell": {"ja": "シェルから戻りました。チェックを更新します。", "en": "Back from your shell; checking the cluster again."},
     "first_step": {"ja": "最初のステップです。", "en": "This is the first step."},
     "last_step": {"ja": "最後のステップです。", "en": "This is the last step."},
     "outline": {"ja": "ステップ", "en": "Steps"},
-    "welcome": {"ja": "コマンドを入力するか、提案されたコマンドを選んで Enter を押してください。F1 でヘルプ。",
-                "en": "Type a command, or pick a suggested one and press Enter. F1 shows every key."},
+    "welcome": {
+        "ja": "コマンドを入力するか、提案されたコマンドを選んで Enter を押してください。F1 でヘルプ。",
+        "en": "Type a command, or pick a suggested one and press Enter. F1 shows every key.",
+    },
+    # ---- panel
+    "panel.title": {"ja": "クラスター · Deployment {deployment}", "en": "Cluster · deployment {deployment}"},
+    "panel.title_short": {"ja": "クラスター · {deployment}", "en": "Cluster · {deployment}"},
+    "panel.ready": {"ja": "準備完了", "en": "ready"},
+    "panel.scaled": {"ja": "0 にスケール済み", "en": "scaled to 0"},
+    "panel.no_pods": {"ja": "Pod なし", "en": "no pods"},
+    "panel.waiting": {"ja": "クラスターを待っています…", "en": "waiting for the cluster…"},
+    "panel.other": {"ja": "その他の Pod", "en": "other pods"},
+    "panel.no_deployment": {"ja": "Deployment はまだありません", "en": "no deployment yet"},
+    "panel.error": {"ja": "クラスターが応答しません: {message}", "en": "cluster not answering: {message}"},
+    # ---- console
+    "console.placeholder": {"ja": "コマンドを入力（例: kubectl get pods）", "en": "kubectl get pods"},
+    "console.running": {"ja": "実行中… Ctrl+C で中断", "en": "running… Ctrl+C cancels"},
+    "console.busy": {"ja": "コマンドがまだ実行中です（Ctrl+C で中断できます）", "en": "a command is still running (Ctrl+C cancels it)"},
+    "console.exit": {"ja": "終了ステータス {code}", "en": "exit status {code}"},
+    # ---- help
+    "help.title": {"ja": "キー操作", "en": "Keys"},
+    "help.close": {"ja": "Esc: 閉じる", "en": "Esc closes this help."},
+    "help.key00": {
+        "ja": "コマンドを実行（入力欄、またはコマンドの上で）",
+        "en": "run a command (in the console, or on a suggested command)",
+    },
+    "help.key01": {"ja": "入力の履歴", "en": "console history"},
+    "help.key02": {"ja": "提案されたコマンドを受け入れる", "en": "accept the suggested completion"},
+    "help.key03": {
+        "ja": "実行中のコマンドを中断（rollout status、get -w）",
+        "en": "cancel a running command (rollout status, get -w)",
+    },
+    "help.key04": {"ja": "出力を消す（コンソールで入力）", "en": "clear the output (type it in the console)"},
+    "help.key05": {"ja": "フォーカスを移動（コマンド、チェック、クラスター）", "en": "move focus (commands, checks, cluster)"},
+    "help.key06": {"ja": "フォーカスしたコマンドをコピー", "en": "copy the focused command"},
+    "help.key07": {"ja": "次 / 前のステップ", "en": "next / previous step"},
+    "help.key08": {"ja": "次のステップへ自動で進まない", "en": "stay on a passed step"},
+    "help.key09": {"ja": "ヒントを表示", "en": "show the hint"},
+    "help.key10": {"ja": "解答を表示", "en": "show the solution"},
+    "help.key11": {"ja": "このステップの始めの状態に戻す", "en": "reset the cluster to the start of this step"},
+    "help.key12": {"ja": "自分のシェルに切り替える（exit で戻る）", "en": "suspend into your own shell (exit returns)"},
+    "help.key13": {"ja": "このヘルプ", "en": "this help"},
+    "help.key14": {"ja": "終了（進み具合は保存されます）", "en": "quit (progress is saved)"},
+    # ---- checklist
+    "checklist.heading": {"ja": "チェック", "en": "Checks"},
+    "checklist.intended": {"ja": "（この失敗は意図したものです）", "en": " (this failure is intended)"},
+    "checklist.looking": {"ja": "クラスターを確認しています…", "en": "Looking at the cluster…"},
+    # ---- picker
+    "picker.title": {"ja": "レッスンを選んでください", "en": "Pick a lesson"},
+    # ---- binding
+    "binding.next_step": {"ja": "次へ", "en": "Next"},
+    "binding.previous_step": {"ja": "前へ", "en": "Back"},
+    "binding.hint": {"ja": "ヒント", "en": "Hint"},
+    "binding.solution": {"ja": "解答", "en": "Solution"},
+    "binding.reset_step": {"ja": "やり直す", "en": "Reset step"},
+    "binding.help": {"ja": "ヘルプ", "en": "Help"},
+    "binding.quit": {"ja": "終了", "en": "Quit"},
+    "binding.run": {"ja": "実行", "en": "Run"},
+    "binding.copy": {"ja": "コピー", "en": "Copy"},
+    "binding.dismiss": {"ja": "閉じる", "en": "Close"},
 }
+"""Every text, by key, then by language."""
 
 
 def t(key: str, lang: str, **values: object) -> str:
-    """The text ``key`` in ``lang``, with ``{placeholders}`` filled."""
-    text = TEXTS[key][lang]
+    """The text ``key`` in ``lang`` (English for an unknown language), with ``{placeholders}`` filled."""
+    entry = TEXTS[key]
+    text = entry.get(lang) or entry["en"]
     return text.format(**values) if values else text
 
 
-KEY_LABELS_JA = {
-    "next_step": "次へ", "previous_step": "前へ", "hint": "ヒント", "solution": "解答", "reset_step": "やり直す",
-    "help": "ヘルプ", "quit": "終了", "run": "実行", "copy": "コピー", "dismiss": "閉じる",
-}
-"""Footer labels in Japanese, by binding action."""
+def texts(area: str, lang: str) -> dict[str, str]:
+    """Every text of an area (``panel``) in ``lang``, by name without the area (``title``)."""
+    prefix = area + "."
+    return {key[len(prefix):]: t(key, lang) for key in TEXTS if key.startswith(prefix)}
 
 
 def localize_bindings(node: object, lang: str) -> None:
-    """Give a widget's or screen's key bindings footer labels in ``lang`` (English is the default)."""
+    """Give a widget's or screen's key bindings their footer labels in ``lang`` (``binding.<action>``)."""
     import dataclasses
 
-    if lang != "ja":
-        return
     bindings = getattr(getattr(node, "_bindings", None), "key_to_bindings", None)  # Textual's BindingsMap
     if not isinstance(bindings, dict):
         return
     for key, entries in bindings.items():
-        bindings[key] = [dataclasses.replace(b, description=KEY_LABELS_JA.get(b.action, b.description))
-                         for b in entries]
+        bindings[key] = [dataclasses.replace(b, description=TEXTS.get(f"binding.{b.action}", {}).get(lang)
+                                             or b.description) for b in entries]
+
+
+def start_failure(outcome: StartOutcome, lang: str) -> str:
+    """Which phase of the start state failed, in ``lang``, then its detail (a command's output, kubectl's error)."""
+    lines = [t(f"phase.{outcome.phase}", lang)]
+    if outcome.phase == "ready" and outcome.ready is not None:
+        lines += [f"  ○ {result.message(lang)}" for result in outcome.ready.results if not result.passed]
+    else:
+        lines.append(outcome.failure)
+    return "\n".join(lines)

@@ -8,23 +8,26 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tutor.tui.text import t
+
 KEYS = [
-    ("Enter", "コマンドを実行（入力欄、またはコマンドの上で）", "run a command (in the console, or on a suggested command)"),
-    ("↑ / ↓", "入力の履歴", "console history"),
-    ("→ / End", "提案されたコマンドを受け入れる", "accept the suggested completion"),
-    ("Ctrl+C", "実行中のコマンドを中断（rollout status、get -w）", "cancel a running command (rollout status, get -w)"),
-    ("clear", "出力を消す（コンソールで入力）", "clear the output (type it in the console)"),
-    ("Tab / Shift+Tab", "フォーカスを移動（コマンド、チェック、クラスター）", "move focus (commands, checks, cluster)"),
-    ("c", "フォーカスしたコマンドをコピー", "copy the focused command"),
-    ("Ctrl+N / Ctrl+B", "次 / 前のステップ", "next / previous step"),
-    ("Esc", "次のステップへ自動で進まない", "stay on a passed step"),
-    ("F2", "ヒントを表示", "show the hint"),
-    ("F3", "解答を表示", "show the solution"),
-    ("F5", "このステップの始めの状態に戻す", "reset the cluster to the start of this step"),
-    ("!", "自分のシェルに切り替える（exit で戻る）", "suspend into your own shell (exit returns)"),
-    ("F1 / ?", "このヘルプ", "this help"),
-    ("Ctrl+Q", "終了（進み具合は保存されます）", "quit (progress is saved)"),
+    ('Enter', 'help.key00'),
+    ('↑ / ↓', 'help.key01'),
+    ('→ / End', 'help.key02'),
+    ('Ctrl+C', 'help.key03'),
+    ('clear', 'help.key04'),
+    ('Tab / Shift+Tab', 'help.key05'),
+    ('c', 'help.key06'),
+    ('Ctrl+N / Ctrl+B', 'help.key07'),
+    ('Esc', 'help.key08'),
+    ('F2', 'help.key09'),
+    ('F3', 'help.key10'),
+    ('F5', 'help.key11'),
+    ('!', 'help.key12'),
+    ('F1 / ?', 'help.key13'),
+    ('Ctrl+Q', 'help.key14'),
 ]
+"""Each key and the text (in :mod:`tutor.tui.text`) that says what it does."""
 
 
 class HelpScreen(ModalScreen[None]):
@@ -42,10 +45,9 @@ class HelpScreen(ModalScreen[None]):
         self.lang = lang
 
     def compose(self) -> ComposeResult:
-        title = "キー操作" if self.lang == "ja" else "Keys"
-        lines = [f"[b]{title}[/b]", ""]
-        for key, ja, en in KEYS:
-            lines.append(f"[b]{key}[/b]  {ja if self.lang == 'ja' else en}")
-        lines += ["", "Esc: 閉じる" if self.lang == "ja" else "Esc closes this help."]
+        lines = [f"[b]{t('help.title', self.lang)}[/b]", ""]
+        for key, text in KEYS:
+            lines.append(f"[b]{key}[/b]  {t(text, self.lang)}")
+        lines += ["", t("help.close", self.lang)]
         with VerticalScroll():
             yield Static("\n".join(lines), id="help-text")

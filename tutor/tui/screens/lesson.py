@@ -20,7 +20,7 @@ from tutor import shell
 from tutor.backends import lifecycle
 from tutor.lesson.checks import StepMonitor, StepVerdict
 from tutor.tui.screens.help import HelpScreen
-from tutor.tui.text import localize_bindings, t
+from tutor.tui.text import localize_bindings, start_failure, t
 from tutor.tui.widgets.checklist import Checklist
 from tutor.tui.widgets.cluster_panel import ClusterPanel
 from tutor.tui.widgets.console import Console
@@ -336,7 +336,7 @@ class LessonScreen(Screen[None]):
             if outcome.ok:
                 console.notice(t("reset_done", self.lang))
             else:
-                console.notice(t("reset_failed", self.lang, error=outcome.failure), severity="error")
+                console.notice(t("reset_failed", self.lang, error=start_failure(outcome, self.lang)), severity="error")
         finally:
             console.running = False
             if self.monitor is not None:

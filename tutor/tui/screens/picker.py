@@ -9,6 +9,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.lesson import Lesson
+from tutor.tui.text import t
 
 
 class LessonPicker(Screen[Lesson]):
@@ -21,7 +22,7 @@ class LessonPicker(Screen[Lesson]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            yield Static("[b]kube-tutor[/b] · " + ("レッスンを選んでください" if self.lang == "ja" else "Pick a lesson"))
+            yield Static("[b]kube-tutor[/b] · " + t("picker.title", self.lang))
             yield OptionList(*(Option(f"[b]{lesson.title.get(self.lang)}[/b]\n{lesson.description.get(self.lang)}",
                                       id=lesson.id) for lesson in self.lessons))
         yield Footer()

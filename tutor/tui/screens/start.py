@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -53,7 +54,7 @@ class StartScreen(Screen[None]):
             self.start()
 
     def _failed(self, detail: str) -> None:
-        self._say(f"[b red]{t('start_failed', self.lang)}[/]\n\n{detail}\n\n{t('retry', self.lang)}")
+        self._say(f"[b red]{t('start_failed', self.lang)}[/]\n\n{escape(detail)}\n\n{t('retry', self.lang)}")
 
     @work(exclusive=True, group="start", exit_on_error=False)
     async def start(self) -> None:

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tutor.lesson.checks import StepVerdict
+from tutor.tui.text import t
 
 
 def inline_code(message: str) -> Text:
@@ -26,13 +27,13 @@ class Checklist(Static):
 
     def show(self, verdict: StepVerdict | None, *, expect_failure: bool = False) -> None:
         self.verdict = verdict
-        heading = {"ja": "チェック", "en": "Checks"}[self.lang]
+        heading = t("checklist.heading", self.lang)
         if expect_failure:
-            heading += {"ja": "（この失敗は意図したものです）", "en": " (this failure is intended)"}[self.lang]
+            heading += t("checklist.intended", self.lang)
         text = Text(heading + "\n", style="bold")
         text.append("")
         if verdict is None:
-            text.append({"ja": "クラスターを確認しています…", "en": "Looking at the cluster…"}[self.lang], style="dim")
+            text.append(t("checklist.looking", self.lang), style="dim")
         else:
             for index, result in enumerate(verdict.results):
                 if index:

@@ -21,34 +21,10 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tutor.tui.rollout import Group, PodRow, Severity, rollout_groups, status_severity
+from tutor.tui.text import t, texts
 
-__all__ = ["LABELS", "ClusterPanel", "line_count", "render_lines", "short_pod_name"]
+__all__ = ["ClusterPanel", "line_count", "render_lines", "short_pod_name"]
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Cluster · deployment {deployment}",
-        "title_short": "Cluster · {deployment}",
-        "ready": "ready",
-        "scaled": "scaled to 0",
-        "no_pods": "no pods",
-        "waiting": "waiting for the cluster…",
-        "other": "other pods",
-        "no_deployment": "no deployment yet",
-        "error": "cluster not answering: {message}",
-    },
-    "ja": {
-        "title": "クラスター · Deployment {deployment}",
-        "title_short": "クラスター · {deployment}",
-        "ready": "準備完了",
-        "scaled": "0 にスケール済み",
-        "no_pods": "Pod なし",
-        "waiting": "クラスターを待っています…",
-        "other": "その他の Pod",
-        "no_deployment": "Deployment はまだありません",
-        "error": "クラスターが応答しません: {message}",
-    },
-}
-"""The panel's few words, per language."""
 
 SEVERITY_STYLES: dict[Severity, str] = {
     "ok": "$text-success",
@@ -234,7 +210,7 @@ def render_lines(
     Returns:
         One Content per line, styled with theme variables.
     """
-    words = LABELS.get(lang, LABELS["en"])
+    words = texts("panel", lang)
     if groups is None:
         return [_fit(Content.styled(words["waiting"], MUTED), width)]
     lines = [_title(deployment, words, width)]
@@ -429,7 +405,7 @@ class ClusterPanel(Widget, can_focus=True):
             self._notice_text = ""
         else:
             text = " ".join(message.split())
-            self._notice_text = LABELS.get(self.lang, LABELS["en"])["error"].format(message=text)
+            self._notice_text = t("panel.error", self.lang, message=text)
         self._notice.update(self._notice_text)
         self._notice.tooltip = message
         self.set_class(message is not None, "-error")

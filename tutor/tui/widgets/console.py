@@ -26,24 +26,11 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label, RichLog
 
+from tutor.tui.text import t
+
 Severity = Literal["information", "error"]
 """How a :meth:`Console.notice` is styled."""
 
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "placeholder": "kubectl get pods",
-        "running": "running… Ctrl+C cancels",
-        "busy": "a command is still running (Ctrl+C cancels it)",
-        "exit": "exit status {code}",
-    },
-    "ja": {
-        "placeholder": "コマンドを入力（例: kubectl get pods）",
-        "running": "実行中… Ctrl+C で中断",
-        "busy": "コマンドがまだ実行中です（Ctrl+C で中断できます）",
-        "exit": "終了ステータス {code}",
-    },
-}
-"""The console's own texts, by language; unknown languages fall back to English."""
 
 HISTORY_LIMIT = 1000
 """How many submitted lines the history keeps."""
@@ -418,12 +405,12 @@ class Console(Widget):
         """One of the console's own texts in the current language.
 
         Args:
-            key: The key in :data:`STRINGS`.
+            key: The key after ``console.`` in :data:`tutor.tui.text.TEXTS`.
 
         Returns:
             The text.
         """
-        return STRINGS.get(self.lang, STRINGS["en"])[key]
+        return t(f"console.{key}", self.lang)
 
     # ---- what the owner calls (attributes down) ----
 
