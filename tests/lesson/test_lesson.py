@@ -58,7 +58,7 @@ CHECK_BLOCK = """\
 
 STEP_BLOCK = BASE[BASE.index("  - id: first"):]
 
-SUMMARY_ERROR = "unknown key 'summary' in the lesson; allowed keys: id, title, description, setup, steps"
+SUMMARY_ERROR = "unknown key 'summary' in the lesson; allowed keys: id, title, description, setup, steps, images"
 STEP_KEYS = "id, title, text, commands, checks, hint, solution, expect, passed, timeout"
 
 # (case id, text to replace in BASE, replacement, line, path, message, whole: the message is exact)
@@ -232,8 +232,8 @@ def test_minimal_fixture_loads_into_the_dataclasses() -> None:
     create, scale = lesson.steps
     assert isinstance(create, Step)
     assert create.text.en == "Use `kubectl create deployment`.\n"
-    assert create.commands == ("kubectl create deployment web --image=nginx",)
-    assert create.solution == ("kubectl create deployment web --image=nginx",)
+    assert create.commands == ("kubectl create deployment web --image=gcr.io/google-samples/kubernetes-bootcamp:v1",)
+    assert create.solution == ("kubectl create deployment web --image=gcr.io/google-samples/kubernetes-bootcamp:v1",)
     assert create.hint == Text(ja="`create` です。", en="It is `create`.")
     assert (create.expect, create.passed, create.timeout) == ("success", None, 60.0)
 

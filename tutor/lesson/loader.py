@@ -25,6 +25,7 @@ if "cel" not in sys.modules:
 import cel  # noqa: E402
 import yaml
 
+from tutor.lesson.images import code_lines, command_images
 from tutor.lesson.model import (
     CEL_NAMES,
     DEFAULT_SETUP_TIMEOUT,
@@ -38,6 +39,7 @@ from tutor.lesson.model import (
     Step,
     Text,
 )
+from tutor.practice.node import registry
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -468,13 +470,14 @@ class _Reader:
         return None
 
     def lesson(self, node: yaml.Node, path: Path) -> Lesson | None:
-        values = self.mapping(node, "", "the lesson", ("id", "title", "description", "setup", "steps"),
+        values = self.mapping(node, "", "the lesson", ("id", "title", "description", "setup", "steps"), ("images",),
                               expected="a map with id, title, description, setup and steps at the top level")
         if values is None:
             return None
         lesson_id = self.ident(values["id"], "id") if "id" in values else None
         title = self.text(values["title"], "title") if "title" in values else None
         description = self.text(values["description"], "description") if "description" in values else None
+        declared = self.images(values["images"], "images") if "images" in values else ((), ())
         setup = self.setup(values["setup"], "setup") if "setup" in values else None
         steps: tuple[Step, ...] | None = None
         if "steps" in values:
@@ -485,9 +488,121 @@ class _Reader:
                                          "step")
                 if unique and all(step is not None for step in built):
                     steps = tuple(step for step in built if step is not None)
-        if lesson_id is None or title is None or description is None or setup is None or steps is None:
+        if declared is not None:
+            self.images_used(node, [*declared[0], *declared[1]])
+        if (lesson_id is None or title is None or description is None or declared is None or setup is None
+                or steps is None):
             return None
-        return Lesson(id=lesson_id, title=title, description=description, setup=setup, steps=steps, path=path)
+        return Lesson(id=lesson_id, title=title, description=description, setup=setup, steps=steps, path=path,
+                      images=declared[0], absent_images=declared[1])
+
+    # -- images ------------------------------------------------------------------------------------
+
+    def images(self, node: yaml.Node, path: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """``images``: the images pulled (each in the practice cluster's catalogue) and the ones absent on purpose
+        (each really missing from it), none declared twice."""
+        values = self.mapping(node, path, "images", ("pull",), ("absent",))
+        if values is None:
+            return None
+        lists: dict[str, tuple[str, ...]] = {}
+        ok = "pull" in values
+        for key in ("pull", "absent"):
+            if key not in values:
+                continue
+            key_path = _join(path, key)
+            found = self.string_list(values[key], key_path, "image")
+            if found is None:
+                ok = False
+                continue
+            lists[key] = found
+            for index, (item, image) in enumerate(zip(values[key].value, found, strict=True)):
+                item_path = f"{key_path}[{index}]"
+                known = registry.lookup(image) is not None
+                if key == "pull" and not known:
+                    self.report(item, item_path,
+                                f"{image!r} is not available offline: the practice cluster has no "
+                                f"{registry.normalize(image)} (it has {_fmt_list(registry.available())}); "
+                                "an image that must fail to pull goes under images.absent")
+                    ok = False
+                elif key == "absent" and known:
+                    self.report(item, item_path,
+                                f"{image!r} is declared absent, but the practice cluster has "
+                                f"{registry.normalize(image)}: it would pull; put it under images.pull")
+                    ok = False
+        seen: dict[str, tuple[str, int]] = {}
+        for key, found in lists.items():
+            for index, (item, image) in enumerate(zip(values[key].value, found, strict=True)):
+                item_path = f"{_join(path, key)}[{index}]"
+                reference = registry.normalize(image)
+                if reference in seen:
+                    other_path, other_line = seen[reference]
+                    self.report(item, item_path,
+                                f"{image!r} is declared twice (already {other_path} on line {other_line})")
+                    ok = False
+                else:
+                    seen[reference] = (item_path, item.start_mark.line + 1)
+        if not ok:
+            return None
+        return lists["pull"], lists.get("absent", ())
+
+    def images_used(self, root: yaml.Node, declared: Sequence[str]) -> None:
+        """Report every image a command names that ``images`` does not declare: in the setup commands, the
+        steps' commands and solutions, and the code blocks of the steps' texts."""
+        known = {registry.normalize(image) for image in declared}
+        reported: set[tuple[int, str]] = set()
+        for path, node, markdown in _command_nodes(root):
+            if markdown:
+                uses = [(number, image) for number, line in code_lines(node.value)
+                        for _, image in command_images(line)]
+            else:
+                uses = command_images(node.value)
+            for number, image in uses:
+                line = _value_line(node, number)
+                if registry.normalize(image) in known or (line, image) in reported:
+                    continue
+                reported.add((line, image))
+                self.report(line, path, f"uses the image {image!r}, which images does not declare; add it to "
+                                        "images.pull (or to images.absent if its failure to pull is the point)")
+
+
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value of a key of a map node, or ``None`` (not a map, or no such key)."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if _is_str(key_node) and key_node.value == key:
+                return value_node
+    return None
+
+
+def _strings(node: yaml.Node | None) -> list[tuple[int, yaml.ScalarNode]]:
+    """The string items of a list node, with their index."""
+    if not isinstance(node, yaml.SequenceNode):
+        return []
+    return [(index, item) for index, item in enumerate(node.value) if _is_str(item)]
+
+
+def _command_nodes(root: yaml.Node) -> list[tuple[str, yaml.ScalarNode, bool]]:
+    """Every string that holds commands, as (path, node, is Markdown), wherever the tree has the expected shape."""
+    found: list[tuple[str, yaml.ScalarNode, bool]] = [
+        (f"setup.commands[{index}]", item, False) for index, item in _strings(_child(_child(root, "setup"), "commands"))]
+    steps = _child(root, "steps")
+    for number, step in enumerate(steps.value if isinstance(steps, yaml.SequenceNode) else []):
+        for key in ("commands", "solution"):
+            found += [(f"steps[{number}].{key}[{index}]", item, False) for index, item in _strings(_child(step, key))]
+        for lang in LANGUAGES:
+            text = _child(_child(step, "text"), lang)
+            if text is not None and _is_str(text):
+                assert isinstance(text, yaml.ScalarNode)
+                found.append((f"steps[{number}].text.{lang}", text, True))
+    return found
+
+
+def _value_line(node: yaml.ScalarNode, number: int) -> int:
+    """The file line of a string's line ``number`` (0-based): exact in a literal block (``|``), else the
+    line where the string starts."""
+    if node.style == "|":
+        return node.start_mark.line + 2 + number
+    return node.start_mark.line + 1
 
 
 def _id_entry(item: yaml.Node, item_path: str) -> tuple[yaml.Node, str, str | None]:
