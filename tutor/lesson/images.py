@@ -11,6 +11,7 @@ with the practice cluster's port of docker's normalization.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,9 +19,10 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from tutor.lesson.model import Check, Text
 from tutor.practice.node import registry
 
-__all__ = ["PULL_FAILURES", "code_lines", "command_images", "pods_that_cannot_run", "same_image"]
+__all__ = ["PULL_FAILURES", "code_lines", "command_images", "images_settled", "pods_that_cannot_run"]
 
 PULL_FAILURES = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
 """The waiting reasons of a container whose image the kubelet cannot get (upstream
@@ -38,11 +40,6 @@ _MANIFEST_IMAGE = re.compile(r"""(?<![\w-])["']?image["']?\s*:\s*["']?([^\s"',}\
 _NOT_LITERAL = re.compile(r"[$<>{}`]")
 _SEPARATORS = frozenset({";", "&&", "||", "|", "&", "(", ")", "((", "))"})
 _MARKDOWN = MarkdownIt("commonmark")
-
-
-def same_image(first: str, second: str) -> bool:
-    """Whether two references name the same image (``jocatalin/x:v2`` is ``docker.io/jocatalin/x:v2``)."""
-    return registry.normalize(first) == registry.normalize(second)
 
 
 def _words(line: str) -> list[str]:
@@ -151,3 +148,34 @@ def pods_that_cannot_run(pods: Iterable[Mapping[str, Any]], pull: Sequence[str],
                 problems.append(f"pod {name} can never start: its image {image!r} fails to pull ({reason}), "
                                 "but the lesson declares it under images.pull")
     return problems
+
+
+def _reasons(names: Iterable[str]) -> str:
+    return "[" + ", ".join(f'"{name}"' for name in sorted(names)) + "]"
+
+
+# A container still getting its image: no status yet, or waiting as ContainerCreating / PodInitializing.
+_GETTING = ('has(c.state.waiting) && (!has(c.state.waiting.reason) || c.state.waiting.reason in '
+            '["ContainerCreating", "PodInitializing"])')
+_FAILED = f"has(c.state.waiting) && has(c.state.waiting.reason) && c.state.waiting.reason in {_reasons(PULL_FAILURES)}"
+# A pod is done with its images when it is not on a node (nothing is pulled for it), when an init container
+# cannot get its image (the others wait for it forever), or when every container has a status past getting it.
+_DONE = ("(!has(p.spec.nodeName)"
+         f" || (has(p.status.initContainerStatuses) && p.status.initContainerStatuses.exists(c, {_FAILED}))"
+         " || (has(p.status.containerStatuses) && p.status.containerStatuses.size() >= p.spec.containers.size()"
+         f" && p.status.containerStatuses.all(c, !({_GETTING}))))")
+
+
+@functools.cache
+def images_settled() -> Check:
+    """A check kube-tutor adds to a start state's ``ready``: every active pod is done getting its images (it
+    pulled them, or failed to). Until then a pod that can never start looks like one about to."""
+    import cel  # imported by tutor.lesson.loader first, which keeps the cel package's command-line tool out
+
+    source = f"active_pods.all(p, {_DONE})"
+    observed = f"active_pods.filter(p, !{_DONE}).map(p, p.metadata.name)"
+    return Check(id="images-settled", cel=source,
+                 text=Text(ja="どの Pod もイメージの取得を終えている（取得できたか、失敗したか）",
+                           en="Every pod is done getting its images (pulled, or failed to)"),
+                 missing=Text(ja="イメージを取得中の Pod：{observed}", en="Pods still getting their images: {observed}"),
+                 observed=observed, probe=None, program=cel.compile(source), observed_program=cel.compile(observed))

@@ -714,8 +714,37 @@ def _check_file(file: Path) -> tuple[Lesson | None, list[Problem]]:
                               f"{type(error).__name__}: {error}")]
 
 
+def read_id(file: Path) -> tuple[str, int] | None:
+    """A lesson file's ``id`` and its line, read without loading the lesson; ``None`` if it has no readable id."""
+    try:
+        root = yaml.compose(file.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return None
+    node = _child(root, "id")
+    if node is None or not _is_str(node):
+        return None
+    return node.value, node.start_mark.line + 1
+
+
+def duplicate_ids(files: Sequence[Path]) -> list[Problem]:
+    """One problem for each file whose lesson id an earlier file already has (kube-tutor finds lessons by id)."""
+    first: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for file in files:
+        found = read_id(file)
+        if found is None:
+            continue
+        lesson_id, line = found
+        if lesson_id in first:
+            problems.append(Problem(file, line, "id", f"duplicate lesson id {lesson_id!r}: {first[lesson_id]} has "
+                                                      "it too; kube-tutor finds a lesson by its id"))
+        else:
+            first[lesson_id] = file
+    return problems
+
+
 def lint(paths: Sequence[str | Path]) -> list[Problem]:
-    """Check lesson files.
+    """Check lesson files, each on its own and their ids together (no two files may share one).
 
     Args:
         paths: the lesson files.
@@ -723,13 +752,37 @@ def lint(paths: Sequence[str | Path]) -> list[Problem]:
     Returns:
         Every problem of every file, file by file; empty when all files are good lessons.
     """
-    problems: list[Problem] = []
+    return [problem for _, _, problems in _results(paths) for problem in problems]
+
+
+def _results(paths: Sequence[str | Path]) -> list[tuple[Path, Lesson | None, list[Problem]]]:
+    """Each distinct file with its lesson (``None`` if it has problems) and its problems, in the order given."""
+    files = _distinct(paths)
+    duplicates: dict[Path, list[Problem]] = {}
+    for problem in duplicate_ids(files):
+        duplicates.setdefault(problem.file, []).append(problem)
+    results: list[tuple[Path, Lesson | None, list[Problem]]] = []
+    for file in files:
+        lesson, problems = _check_file(file)
+        problems = problems or duplicates.get(file, [])
+        results.append((file, None if problems else lesson, problems))
+    return results
+
+
+def _distinct(paths: Sequence[str | Path]) -> list[Path]:
+    """The files, each once (the same file named twice is not two lessons with one id)."""
+    files: list[Path] = []
+    seen: set[Path] = set()
     for path in paths:
-        problems.extend(_check_file(Path(path))[1])
-    return problems
+        file = Path(path)
+        key = file.resolve()
+        if key not in seen:
+            seen.add(key)
+            files.append(file)
+    return files
 
 
-def lint_main(paths: Sequence[str], out: TextIO = sys.stdout) -> int:
+def lint_main(paths: Sequence[str | Path], out: TextIO = sys.stdout) -> int:
     """Run ``kube-tutor lint``: print one line per problem, or ``FILE: ok (N steps)`` for a good file.
 
     Args:
@@ -737,15 +790,13 @@ def lint_main(paths: Sequence[str], out: TextIO = sys.stdout) -> int:
         out: where to print.
 
     Returns:
-        0 if every file is a good lesson, else 1 (also when no file is given).
+        0 if every file is a good lesson and no two share an id, else 1 (also when no file is given).
     """
     if not paths:
         print("kube-tutor lint: no lesson files given", file=out)
         return 1
     status = 0
-    for path in paths:
-        file = Path(path)
-        lesson, problems = _check_file(file)
+    for file, lesson, problems in _results(paths):
         if problems or lesson is None:
             status = 1
             for problem in problems:

@@ -8,10 +8,19 @@ from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from tutor.lesson.checks import StepVerdict
+from tutor.lesson.images import images_settled, pods_that_cannot_run
 from tutor.lesson.model import Lesson
 from tutor.lesson.runtime import LessonRuntime
 
 OK, FAIL = "✓", "✗"
+
+
+def _never_run(runtime: LessonRuntime) -> list[str]:
+    """Active pods that will never run as the lesson means them to: not a healthy state, whatever the checks say
+    (a check counting ``active_pods`` counts a pod stuck pulling an image just like a running one)."""
+    lesson = runtime.lesson
+    problems = pods_that_cannot_run(runtime.context()["active_pods"], lesson.images, lesson.absent_images)
+    return [f"      - {problem}" for problem in problems]
 
 
 def _missing(verdict: StepVerdict, lang: str, verbose: bool) -> list[str]:
@@ -45,10 +54,15 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
         if not ok:
             out.write(f"{FAIL} setup: a command failed\n    {failure.replace(chr(10), chr(10) + '    ')}\n")
             return 1
-        ready = await runtime.wait_for("setup", lesson.setup.ready, lesson.setup.timeout)
+        # Ready once the pods are done getting their images too: only then does a pod that can never start show.
+        ready = await runtime.wait_for("setup", (*lesson.setup.ready, images_settled()), lesson.setup.timeout)
+        never = _never_run(runtime)
         if not ready.passed:
             out.write(f"{FAIL} setup: the start state did not come up in {lesson.setup.timeout:g} s\n")
-            out.write("\n".join(_missing(ready, lang, verbose)) + "\n")
+            out.write("\n".join(_missing(ready, lang, verbose) + never) + "\n")
+            return 1
+        if never:
+            out.write(f"{FAIL} setup: the start state has pods that will never run:\n" + "\n".join(never) + "\n")
             return 1
         if after_setup is not None:
             await asyncio.to_thread(after_setup)
@@ -78,12 +92,17 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
                 continue
             verdict = await runtime.wait_for(step.id, step.checks, step.timeout)
             seconds = time.monotonic() - t0
-            if verdict.passed:
+            never = _never_run(runtime)
+            if verdict.passed and never:
+                out.write(f"{FAIL} {label}: its checks pass, but on pods that will never run:\n" + "\n".join(never)
+                          + "\n")
+                failed += 1
+            elif verdict.passed:
                 note = " (failed as intended)" if step.expect == "failure" else ""
                 out.write(f"{OK} {label}{note}  ({seconds:.1f} s)\n")
             else:
                 out.write(f"{FAIL} {label}: not passed after {step.timeout:g} s; still missing:\n")
-                out.write("\n".join(_missing(verdict, lang, verbose)) + "\n")
+                out.write("\n".join(_missing(verdict, lang, verbose) + never) + "\n")
                 failed += 1
         total = time.monotonic() - started
         passed = len(lesson.steps) - failed
