@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ LESSONS = lesson_files(ROOT / "lessons")
 """Every lesson the checkout ships."""
 LESSON = ROOT / "lessons" / "rolling-update.yaml"
 NGINX = ROOT / "tests" / "data" / "lessons" / "invalid" / "uses-nginx.yaml"
+SECOND = ROOT / "tests" / "data" / "lessons" / "scale-your-app.yaml"
 
 
 def cli(state: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -109,6 +111,29 @@ def test_reset_restores_the_start_state_and_forgets_progress(state: Path) -> Non
     assert deployment["status"]["availableReplicas"] == 4
     saved = json.loads(Progress.file_for(state, "rolling-update", "practice").read_text())
     assert saved["current"] is None and saved["steps"] == {}
+
+
+def test_a_second_lesson_is_data_only(tmp_path: Path) -> None:
+    """The second lesson, put next to the seed lesson, is verified and reset by its id; its progress is kept under
+    that id (its file is called something else)."""
+    lessons, state = tmp_path / "lessons", tmp_path / "state"
+    lessons.mkdir()
+    shutil.copy(LESSON, lessons)
+    shutil.copy(SECOND, lessons)
+    env = {paths.ENV_LESSONS_DIR: str(lessons)}
+    try:
+        assert_verified(cli(state, "verify", "scaling", "--backend", "practice", "--lang", "ja", env=env), SECOND, "ja")
+        progress = Progress.load(state, "scaling", "practice")
+        progress.start("scale-down")
+        done = cli(state, "reset", "scaling", "--backend", "practice", "--lang", "en", env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.startswith("✓ Scaling your app (changing the number of replicas): back at the start.")
+        saved = json.loads((state / "progress" / "scaling" / "practice.json").read_text())
+        assert saved["lesson"] == "scaling" and saved["current"] is None
+        deployment = json.loads(kubectl(state, "get", "deployment", "hello", "-o", "json"))
+        assert (deployment["spec"]["replicas"], deployment["status"]["availableReplicas"]) == (1, 1)
+    finally:
+        cli(state, "cluster", "down")
 
 
 def write_lesson(tmp_path: Path, step_check: str, solution: str) -> Path:
