@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lesson.test_verify import assert_verified, cli
+from tests.lesson.clusters import verify_file
 from tutor.lesson import lint_main, load_lesson
 from tutor.practice.node import registry
 
@@ -40,12 +40,8 @@ def test_the_documented_lesson_lints(documented: Path) -> None:
     assert lesson.id == "expose-app" and lesson.images == ("gcr.io/google-samples/kubernetes-bootcamp:v1",)
 
 
-def test_the_documented_lesson_is_verified(documented: Path, tmp_path: Path) -> None:
-    state = tmp_path / "state"
-    try:
-        assert_verified(cli(state, "verify", str(documented), "--backend", "practice", "--lang", "en"), documented)
-    finally:
-        cli(state, "cluster", "down")
+def test_the_documented_lesson_is_verified(documented: Path, own_state: Path) -> None:
+    verify_file(own_state, documented)
 
 
 def test_the_offline_images_are_the_catalogue() -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.lesson.clusters import assert_verified, cli, verify_file
 from tutor import paths
 from tutor.lesson import lesson_files, lint, lint_main, load_lesson
 from tutor.lesson.progress import Progress
@@ -27,12 +28,6 @@ LESSONS = lesson_files(ROOT / "lessons")
 LESSON = ROOT / "lessons" / "rolling-update.yaml"
 NGINX = ROOT / "tests" / "data" / "lessons" / "invalid" / "uses-nginx.yaml"
 SECOND = ROOT / "tests" / "data" / "lessons" / "scale-your-app.yaml"
-
-
-def cli(state: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KUBE_TUTOR_TIME_SCALE": "20", "LANG": "C.UTF-8", **(env or {})}
-    return subprocess.run([str(paths.bin_dir() / "kube-tutor"), "--state-dir", str(state), *args],
-                          capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL, check=False)
 
 
 def test_the_checkout_ships_lessons() -> None:
@@ -50,29 +45,9 @@ def test_no_two_lessons_share_an_id() -> None:
     assert lint(LESSONS) == []
 
 
-def assert_verified(done: subprocess.CompletedProcess[str], file: Path, lang: str = "en") -> None:
-    """verify printed a passing line for the setup and for every step of the lesson, in order."""
-    assert done.returncode == 0, done.stdout + done.stderr
-    lesson = load_lesson(file)
-    lines = done.stdout.splitlines()
-    count = len(lesson.steps)
-    assert lines[0] == f"verify {lesson.id} on practice (namespace default)"
-    assert lines[1].startswith("✓ setup  (")
-    for number, step in enumerate(lesson.steps, 1):
-        note = " (failed as intended)" if step.expect == "failure" else ""
-        assert lines[1 + number].startswith(f"✓ {number}/{count} {step.id}: {step.title.get(lang)}{note}  ("), lines
-    assert lines[2 + count].startswith(f"{count} of {count} steps passed in ")
-    assert len(lines) == 3 + count
-
-
 @pytest.mark.parametrize("file", LESSONS, ids=[file.name for file in LESSONS])
-def test_every_lesson_is_verified(file: Path, tmp_path: Path) -> None:
-    """Each lesson on a practice cluster of its own (lessons share the cluster's namespace: no leftovers)."""
-    state = tmp_path / "state"
-    try:
-        assert_verified(cli(state, "verify", str(file), "--backend", "practice", "--lang", "en"), file)
-    finally:
-        cli(state, "cluster", "down")
+def test_every_lesson_is_verified(file: Path, own_state: Path) -> None:
+    verify_file(own_state, file)
 
 
 @pytest.fixture(scope="module")
@@ -113,27 +88,24 @@ def test_reset_restores_the_start_state_and_forgets_progress(state: Path) -> Non
     assert saved["current"] is None and saved["steps"] == {}
 
 
-def test_a_second_lesson_is_data_only(tmp_path: Path) -> None:
+def test_a_second_lesson_is_data_only(tmp_path: Path, own_state: Path) -> None:
     """The second lesson, put next to the seed lesson, is verified and reset by its id; its progress is kept under
     that id (its file is called something else)."""
-    lessons, state = tmp_path / "lessons", tmp_path / "state"
+    lessons, state = tmp_path / "lessons", own_state
     lessons.mkdir()
     shutil.copy(LESSON, lessons)
     shutil.copy(SECOND, lessons)
     env = {paths.ENV_LESSONS_DIR: str(lessons)}
-    try:
-        assert_verified(cli(state, "verify", "scaling", "--backend", "practice", "--lang", "ja", env=env), SECOND, "ja")
-        progress = Progress.load(state, "scaling", "practice")
-        progress.start("scale-down")
-        done = cli(state, "reset", "scaling", "--backend", "practice", "--lang", "en", env=env)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert done.stdout.startswith("✓ Scaling your app (changing the number of replicas): back at the start.")
-        saved = json.loads((state / "progress" / "scaling" / "practice.json").read_text())
-        assert saved["lesson"] == "scaling" and saved["current"] is None
-        deployment = json.loads(kubectl(state, "get", "deployment", "hello", "-o", "json"))
-        assert (deployment["spec"]["replicas"], deployment["status"]["availableReplicas"]) == (1, 1)
-    finally:
-        cli(state, "cluster", "down")
+    assert_verified(cli(state, "verify", "scaling", "--backend", "practice", "--lang", "ja", env=env), SECOND, "ja")
+    progress = Progress.load(state, "scaling", "practice")
+    progress.start("scale-down")
+    done = cli(state, "reset", "scaling", "--backend", "practice", "--lang", "en", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("✓ Scaling your app (changing the number of replicas): back at the start.")
+    saved = json.loads((state / "progress" / "scaling" / "practice.json").read_text())
+    assert saved["lesson"] == "scaling" and saved["current"] is None
+    deployment = json.loads(kubectl(state, "get", "deployment", "hello", "-o", "json"))
+    assert (deployment["spec"]["replicas"], deployment["status"]["availableReplicas"]) == (1, 1)
 
 
 def write_lesson(tmp_path: Path, step_check: str, solution: str) -> Path:
@@ -250,24 +222,20 @@ def verify_bypassing_lint(state: Path, lesson: Path, *declared: str) -> subproce
 
 
 @pytest.mark.parametrize("declared", [(), ("nginx",)], ids=["undeclared", "declared"])
-def test_verify_refuses_a_start_state_whose_pods_can_never_start(declared: tuple[str, ...], tmp_path: Path) -> None:
+def test_verify_refuses_a_start_state_whose_pods_can_never_start(declared: tuple[str, ...], own_state: Path) -> None:
     """Lint bypassed, the start state's ready check (two pods) holds while the pods can never pull nginx: verify
     must not take that for a start state, whether or not the lesson declares the image."""
-    state = tmp_path / "state"
-    try:
-        done = verify_bypassing_lint(state, NGINX, *declared)
-        assert done.returncode == 1, done.stdout + done.stderr
-        lines = done.stdout.splitlines()
-        assert lines[0] == "verify uses-nginx on practice (namespace default)"
-        assert lines[1] == "✗ setup: the start state has pods that will never run:"
-        assert len(lines) == 4, lines
-        if declared:
-            reason = (r"can never start: its image 'nginx' fails to pull \((ErrImagePull|ImagePullBackOff)\), but the "
-                      r"lesson declares it under images.pull")
-        else:
-            reason = (r"runs the image 'nginx', which the lesson does not declare \(add it to images.pull, or to "
-                      r"images.absent if its failure to pull is the point\)")
-        for line in lines[2:]:
-            assert re.fullmatch(r"      - pod web-[a-z0-9]+-[a-z0-9]+ " + reason, line), line
-    finally:
-        cli(state, "cluster", "down")
+    done = verify_bypassing_lint(own_state, NGINX, *declared)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "verify uses-nginx on practice (namespace default)"
+    assert lines[1] == "✗ setup: the start state has pods that will never run:"
+    assert len(lines) == 4, lines
+    if declared:
+        reason = (r"can never start: its image 'nginx' fails to pull \((ErrImagePull|ImagePullBackOff)\), but the "
+                  r"lesson declares it under images.pull")
+    else:
+        reason = (r"runs the image 'nginx', which the lesson does not declare \(add it to images.pull, or to "
+                  r"images.absent if its failure to pull is the point\)")
+    for line in lines[2:]:
+        assert re.fullmatch(r"      - pod web-[a-z0-9]+-[a-z0-9]+ " + reason, line), line
