@@ -122,6 +122,25 @@ def _close(word: str, choices: Sequence[str]) -> str:
     return f" (did you mean {found[0]!r}?)" if found else ""
 
 
+class _Fields:
+    """Reads the values of a map's keys (each with its reader), remembering whether all of them were good."""
+
+    def __init__(self, values: dict[str, yaml.Node], path: str, required: Sequence[str]) -> None:
+        self.values = values
+        self.path = path
+        self.ok = all(key in values for key in required)
+        """False once a required key is missing or a value is bad (each already reported)."""
+
+    def __call__(self, key: str, reader: Callable[[yaml.Node, str], Any]) -> Any:
+        """The value of a key, or ``None`` when the key is absent or its value bad."""
+        if key not in self.values:
+            return None
+        value = reader(self.values[key], _join(self.path, key))
+        if value is None:
+            self.ok = False
+        return value
+
+
 class _Reader:
     """Walks a composed lesson node tree, collecting problems and building the dataclasses."""
 
@@ -362,17 +381,7 @@ class _Reader:
             return None
         has_probe = "probe" in values
         has_observed = "observed" in values
-        ok = all(key in values for key in ("id", "cel", "text"))
-
-        def read(key: str, reader: Callable[[yaml.Node, str], Any]) -> Any:
-            nonlocal ok
-            if key not in values:
-                return None
-            value = reader(values[key], _join(path, key))
-            if value is None:
-                ok = False
-            return value
-
+        read = _Fields(values, path, ("id", "cel", "text"))
         check_id = read("id", self.ident)
         text = read("text", self.text)
         probe = read("probe", lambda n, p: self.string(n, p, "a shell command (a string)",
@@ -382,8 +391,8 @@ class _Reader:
         missing = read("missing", self.text)
         if missing is not None and not self.placeholders(values["missing"], _join(path, "missing"),
                                                          has_observed=has_observed):
-            ok = False
-        if not ok:
+            read.ok = False
+        if not read.ok:
             return None
         observed_source, observed_program = observed if observed is not None else (None, None)
         return Check(id=check_id, cel=compiled[0], text=text, missing=missing, observed=observed_source,
@@ -433,18 +442,7 @@ class _Reader:
                               ("expect", "passed", "timeout"))
         if values is None:
             return None
-        ok = True
-
-        def read(key: str, reader: Callable[[yaml.Node, str], Any]) -> Any:
-            nonlocal ok
-            if key not in values:
-                ok = False
-                return None
-            value = reader(values[key], _join(path, key))
-            if value is None:
-                ok = False
-            return value
-
+        read = _Fields(values, path, ("id", "title", "text", "commands", "checks", "hint", "solution"))
         step_id = read("id", self.ident)
         title = read("title", self.text)
         text = read("text", self.text)
@@ -457,7 +455,7 @@ class _Reader:
             expect = read("expect", self.expect)
         passed = read("passed", self.text) if "passed" in values else None
         timeout = self.timeout(values.get("timeout"), _join(path, "timeout"), DEFAULT_STEP_TIMEOUT)
-        if not ok or timeout is None:
+        if not read.ok or timeout is None:
             return None
         return Step(id=step_id, title=title, text=text, commands=commands, checks=checks, hint=hint,
                     solution=solution, expect=expect, passed=passed, timeout=timeout)
