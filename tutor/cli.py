@@ -236,8 +236,28 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def _start_by_default(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``kube-tutor LESSON`` means ``kube-tutor start LESSON``: insert ``start`` before a first argument that is
+    not a command (options before it, and their values, stay where they are)."""
+    commands: set[str] = set()
+    takes_value: set[str] = set()
+    for action in parser._actions:  # argparse keeps its options and subcommands only here
+        if isinstance(action, argparse._SubParsersAction):
+            commands.update(action.choices)
+        elif action.nargs != 0:
+            takes_value.update(action.option_strings)
+    args = list(argv)
+    index = 0
+    while index < len(args) and args[index].startswith("-") and args[index] != "--":
+        index += 2 if args[index] in takes_value else 1
+    if index < len(args) and args[index] not in commands and not args[index].startswith("-"):
+        args.insert(index, "start")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(_start_by_default(parser, sys.argv[1:] if argv is None else argv))
     state = paths.state_dir(args.state_dir)
     if args.command in (None, "start"):
         return cmd_tui(state, args)

@@ -132,3 +132,12 @@ def test_kube_tutor_lint_checks_every_lesson_of_the_directory(lessons: Path) -> 
     assert (clash.returncode, clash.stdout.splitlines()[-1]) == (1, duplicate)
     by_id = kube_tutor(lessons, "lint", "rolling-update")
     assert (by_id.returncode, by_id.stderr) == (1, f"kube-tutor: {duplicate}\n")
+
+
+@pytest.mark.parametrize("args", [["nope"], ["start", "nope"], ["--lang", "en", "--backend", "practice", "nope"]],
+                         ids=["kube-tutor LESSON", "start LESSON", "options then LESSON"])
+def test_kube_tutor_opens_a_lesson_by_id(lessons: Path, args: list[str]) -> None:
+    """``kube-tutor LESSON`` is ``kube-tutor start LESSON``; an unknown id stops before the TUI opens."""
+    done = kube_tutor(lessons, *args)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1, "", "kube-tutor: no lesson called 'nope' (lessons: rolling-update, scaling)\n")
