@@ -17,8 +17,6 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from markdown_it import MarkdownIt
-
 from tutor.lesson.model import Check, Text
 from tutor.practice.node import registry
 
@@ -39,7 +37,6 @@ _MANIFEST_IMAGE = re.compile(r"""(?<![\w-])["']?image["']?\s*:\s*["']?([^\s"',}\
 # Not a literal reference: a shell expansion or a placeholder (``$IMAGE``, ``<image>``, ``{{...}}``).
 _NOT_LITERAL = re.compile(r"[$<>{}`]")
 _SEPARATORS = frozenset({";", "&&", "||", "|", "&", "(", ")", "((", "))"})
-_MARKDOWN = MarkdownIt("commonmark")
 
 
 def _words(line: str) -> list[str]:
@@ -102,10 +99,18 @@ def command_images(command: str) -> list[tuple[int, str]]:
     return [(number, image) for number, image in found if image and not _NOT_LITERAL.search(image)]
 
 
+@functools.cache
+def _markdown() -> Any:
+    """The CommonMark parser (imported when a lesson is first read: ``kube-tutor cluster`` never needs it)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
 def code_lines(markdown: str) -> list[tuple[int, str]]:
     """Every line of the fenced code blocks of a Markdown text (a step's commands), with its 0-based line."""
     lines: list[tuple[int, str]] = []
-    for token in _MARKDOWN.parse(markdown):
+    for token in _markdown().parse(markdown):
         if token.type == "fence" and token.map is not None:
             first = token.map[0] + 1  # the line after the opening fence
             lines += [(first + offset, line) for offset, line in enumerate(token.content.splitlines())]
