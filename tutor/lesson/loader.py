@@ -3,7 +3,8 @@
 A lesson file (see ``docs/lesson-format.md``) is composed into a YAML node tree with the safe
 loader and walked by hand, so every problem names the line of the offending key or value. All
 problems of a file are collected before :class:`LessonError` is raised; none of them is a Python
-traceback. Every CEL expression is compiled when the lesson loads.
+traceback. Every CEL expression is compiled when the lesson loads, and every image a command names must be
+declared under ``images`` (pulled images in the practice cluster's offline catalogue, absent ones missing from it).
 """
 
 from __future__ import annotations
