@@ -14,9 +14,8 @@ def tui_start(state: str, spawned_at: float) -> None:
 
     from textual.widgets import Input
 
-    from tutor import paths
     from tutor.backends.practice import PracticeBackend
-    from tutor.lesson import load_lesson
+    from tutor.lesson import find_lesson, load_lesson
     from tutor.tui.app import TutorApp
     from tutor.tui.screens.lesson import LessonScreen
     from tutor.tui.widgets.checklist import Checklist
@@ -37,7 +36,7 @@ def tui_start(state: str, spawned_at: float) -> None:
                 self.exit()
 
     root = Path(state)
-    Timed(load_lesson(paths.find_lesson("rolling-update")), PracticeBackend(root), root, lang="en").run(
+    Timed(load_lesson(find_lesson("rolling-update")), PracticeBackend(root), root, lang="en").run(
         headless=True, size=(120, 40))
 
 
@@ -48,11 +47,11 @@ async def verdict_latency(state: str, runs: int) -> None:
 
     from tutor import paths
     from tutor.backends.practice import PracticeBackend
-    from tutor.lesson import load_lesson
+    from tutor.lesson import find_lesson, load_lesson
     from tutor.lesson.runtime import LessonRuntime, backend_env
 
     backend = PracticeBackend(Path(state))
-    lesson = load_lesson(paths.find_lesson("rolling-update"))
+    lesson = load_lesson(find_lesson("rolling-update"))
     runtime = LessonRuntime(lesson, backend_env(backend.env()), backend.namespace)
     await runtime.start()
     event = runtime.watch.subscribe()

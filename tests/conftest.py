@@ -19,5 +19,6 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("KUBECACHEDIR", str(home / "kube-cache"))
     monkeypatch.setenv("KUBERC", "off")
     monkeypatch.delenv("KUBE_TUTOR_STATE_DIR", raising=False)
+    monkeypatch.delenv("KUBE_TUTOR_LESSONS_DIR", raising=False)
     monkeypatch.delenv("KUBE_TUTOR_TIME_SCALE", raising=False)
     return home

@@ -14,7 +14,16 @@ from pathlib import Path
 from tutor import __version__, paths
 from tutor.backends import BACKENDS, Backend, choose, make_backend
 from tutor.backends.base import BackendError
-from tutor.lesson import Lesson, LessonError, lint_main, load_lesson
+from tutor.lesson import (
+    Lesson,
+    LessonError,
+    LessonNotFound,
+    find_lesson,
+    installed_lessons,
+    lesson_files,
+    lint_main,
+    load_lesson,
+)
 from tutor.lesson.progress import Progress
 from tutor.lesson.runtime import backend_env
 from tutor.lesson.verify import reset, verify
@@ -57,15 +66,15 @@ def _parser() -> argparse.ArgumentParser:
                            help="stop the cluster (practice: objects are kept; kind: deleted)")
     down.add_argument("--delete-state", action="store_true", help="also forget every object of the cluster")
     sub.add_parser("doctor", parents=[common], help="check this machine: Python, kubectl, Docker, kind, disk, memory")
-    lint = sub.add_parser("lint", help="check lesson files; one line per problem")
-    lint.add_argument("files", nargs="+", metavar="FILE")
+    lint = sub.add_parser("lint", help="check lesson files (default: every installed lesson); one line per problem")
+    lint.add_argument("files", nargs="*", metavar="LESSON", help="a lesson file or id")
     lang = argparse.ArgumentParser(add_help=False)
     lang.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS,
                       help="language (default: from the locale)")
     _backend_options(lang, argparse.SUPPRESS)
     verify = sub.add_parser("verify", parents=[common, lang],
                             help="play a lesson headless: each step must fail first, then pass with its solution")
-    verify.add_argument("lesson", metavar="LESSON", help="a lesson file or id (rolling-update)")
+    verify.add_argument("lesson", metavar="LESSON", help="a lesson id (rolling-update) or file")
     verify.add_argument("-v", "--verbose", action="store_true", help="show commands, output and check errors")
     start = sub.add_parser("start", parents=[common, lang], help="open a lesson in the TUI (the default command)")
     start.add_argument("lesson", metavar="LESSON", nargs="?", default=None)
@@ -149,13 +158,28 @@ def default_lang() -> str:
 
 
 def _load(name: str | None) -> Lesson | int:
+    """The lesson with an id (or in a file), or the exit code after its problems (one line each)."""
     try:
-        return load_lesson(paths.find_lesson(name))
-    except FileNotFoundError as error:
+        return load_lesson(find_lesson(name))
+    except LessonNotFound as error:
         return _err(str(error))
     except LessonError as error:
         print(error, file=sys.stderr)
         return 1
+
+
+def cmd_lint(names: Sequence[str]) -> int:
+    """Lint lesson files or ids; with none, every file of the lessons directory (and that their ids differ)."""
+    if not names:
+        files: list[Path] = lesson_files()
+        if not files:
+            return _err(f"no lesson files in {paths.lessons_dir()}")
+        return lint_main(files)
+    try:
+        files = [find_lesson(name) for name in names]
+    except (LessonNotFound, LessonError) as error:
+        return _err(str(error))
+    return lint_main(files)
 
 
 def _lesson_and_backend(state: Path, args: argparse.Namespace) -> tuple[Lesson, Backend] | int:
@@ -203,19 +227,37 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
         return _err(str(error))
     choices: list[Lesson] = []
     if lesson_name is None:  # several installed lessons: let the learner pick (broken files are skipped)
-        for path in sorted(paths.lessons_dir().glob("*.yaml")):
-            try:
-                choices.append(load_lesson(path))
-            except LessonError as error:
-                print(error, file=sys.stderr)
+        choices, problems = installed_lessons()
+        for problem in problems:
+            print(problem, file=sys.stderr)
     from tutor.tui.app import TutorApp
 
     TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices).run()
     return 0
 
 
+def _start_by_default(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``kube-tutor LESSON`` means ``kube-tutor start LESSON``: insert ``start`` before a first argument that is
+    not a command (options before it, and their values, stay where they are)."""
+    commands: set[str] = set()
+    takes_value: set[str] = set()
+    for action in parser._actions:  # argparse keeps its options and subcommands only here
+        if isinstance(action, argparse._SubParsersAction):
+            commands.update(action.choices)
+        elif action.nargs != 0:
+            takes_value.update(action.option_strings)
+    args = list(argv)
+    index = 0
+    while index < len(args) and args[index].startswith("-") and args[index] != "--":
+        index += 2 if args[index] in takes_value else 1
+    if index < len(args) and args[index] not in commands and not args[index].startswith("-"):
+        args.insert(index, "start")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(_start_by_default(parser, sys.argv[1:] if argv is None else argv))
     state = paths.state_dir(args.state_dir)
     if args.command in (None, "start"):
         return cmd_tui(state, args)
@@ -224,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return doctor(state, sys.stdout)
     if args.command == "lint":
-        return lint_main(args.files)
+        return cmd_lint(args.files)
     if args.command == "verify":
         return cmd_verify(state, args)
     if args.command == "reset":

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from tutor import paths
-from tutor.lesson import Lesson, load_lesson
+from tutor.lesson import Lesson, find_lesson, load_lesson
 from tutor.lesson.checks import build_context, evaluate, evaluate_checks
 
 V1 = "gcr.io/google-samples/kubernetes-bootcamp:v1"
@@ -18,7 +17,7 @@ V10 = "jocatalin/kubernetes-bootcamp:v10"
 
 @pytest.fixture(scope="module")
 def lesson() -> Lesson:
-    return load_lesson(paths.find_lesson("rolling-update"))
+    return load_lesson(find_lesson("rolling-update"))
 
 
 def deployment(image: str, *, generation: int = 2, observed: int = 2, updated: int = 4, ready: int = 4,

@@ -58,7 +58,7 @@ CHECK_BLOCK = """\
 
 STEP_BLOCK = BASE[BASE.index("  - id: first"):]
 
-SUMMARY_ERROR = "unknown key 'summary' in the lesson; allowed keys: id, title, description, setup, steps"
+SUMMARY_ERROR = "unknown key 'summary' in the lesson; allowed keys: id, title, description, setup, steps, images"
 STEP_KEYS = "id, title, text, commands, checks, hint, solution, expect, passed, timeout"
 
 # (case id, text to replace in BASE, replacement, line, path, message, whole: the message is exact)
@@ -149,6 +149,36 @@ VARIANTS = [
      "YAML merge keys ('<<') are not supported; write the keys out", True),
     ("yaml-syntax-error", "title: {ja: 小さい, en: Tiny}", "title: {ja: 小さい, en: Tiny", 3, "(file)",
      "not valid YAML: ", False),
+    # images: each pulled image is in the practice cluster's offline catalogue, each absent one is not in it,
+    # and every image a command names is declared (tutor/practice/node/registry.py)
+    ("images-pull-not-offline", "About}\n", "About}\nimages: {pull: [nginx]}\n", 4, "images.pull[0]",
+     "'nginx' is not available offline: the practice cluster has no docker.io/library/nginx:latest (it has "
+     "gcr.io/google-samples/kubernetes-bootcamp:v1, docker.io/jocatalin/kubernetes-bootcamp:v2); an image that "
+     "must fail to pull goes under images.absent", True),
+    ("images-absent-but-offline", "About}\n",
+     "About}\nimages:\n  pull: [gcr.io/google-samples/kubernetes-bootcamp:v1]\n"
+     "  absent: [jocatalin/kubernetes-bootcamp:v2]\n", 6, "images.absent[0]",
+     "'jocatalin/kubernetes-bootcamp:v2' is declared absent, but the practice cluster has "
+     "docker.io/jocatalin/kubernetes-bootcamp:v2: it would pull; put it under images.pull", True),
+    ("images-declared-twice", "About}\n",
+     "About}\nimages:\n  pull:\n    - jocatalin/kubernetes-bootcamp:v2\n"
+     "    - docker.io/jocatalin/kubernetes-bootcamp:v2\n", 7, "images.pull[1]",
+     "'docker.io/jocatalin/kubernetes-bootcamp:v2' is declared twice (already images.pull[0] on line 6)", True),
+    ("images-without-pull", "About}\n", "About}\nimages: {absent: [jocatalin/kubernetes-bootcamp:v10]}\n", 4,
+     "images.pull", "required key 'pull' is missing from images", True),
+    ("images-unknown-key", "About}\n", "About}\nimages: {pull: [jocatalin/kubernetes-bootcamp:v2], preload: []}\n",
+     4, "images.preload", "unknown key 'preload' in images; allowed keys: pull, absent", True),
+    ("image-undeclared-in-solution", "    solution: [kubectl get pods]", "    solution: [kubectl run web --image nginx:1.27]",
+     17, "steps[0].solution[0]", "uses the image 'nginx:1.27', which images does not declare; add it to images.pull "
+     "(or to images.absent if its failure to pull is the point)", True),
+    ("image-undeclared-in-setup", "  commands: [kubectl get pods]\nsteps:",
+     "  commands: [kubectl get pods, 'kubectl set image deploy/web web=jocatalin/kubernetes-bootcamp:v10']\nsteps:",
+     6, "setup.commands[1]", "uses the image 'jocatalin/kubernetes-bootcamp:v10', which images does not declare; ",
+     False),
+    ("image-undeclared-in-a-code-block-of-a-step-text", "    text: {ja: 本文, en: Body}\n",
+     "    text:\n      ja: 本文\n      en: |\n        Run this:\n\n        ```\n"
+     "        kubectl create deployment web --image=busybox\n        ```\n", 16, "steps[0].text.en",
+     "uses the image 'busybox', which images does not declare; ", False),
 ]
 
 # (case id, file content, line, path, message, whole)
@@ -222,6 +252,8 @@ def test_minimal_fixture_loads_into_the_dataclasses() -> None:
     assert lesson.path == MINIMAL
     assert lesson.title == Text(ja="最小のレッスン", en="A minimal lesson")
     assert lesson.description.get("en") == "Create one Deployment and scale it."
+    assert lesson.images == ("gcr.io/google-samples/kubernetes-bootcamp:v1",)
+    assert lesson.absent_images == ("gcr.io/google-samples/kubernetes-bootcamp:v0",)
 
     assert isinstance(lesson.setup, Setup)
     assert lesson.setup.commands == ("kubectl delete deployment web --ignore-not-found",)
@@ -232,8 +264,8 @@ def test_minimal_fixture_loads_into_the_dataclasses() -> None:
     create, scale = lesson.steps
     assert isinstance(create, Step)
     assert create.text.en == "Use `kubectl create deployment`.\n"
-    assert create.commands == ("kubectl create deployment web --image=nginx",)
-    assert create.solution == ("kubectl create deployment web --image=nginx",)
+    assert create.commands == ("kubectl create deployment web --image=gcr.io/google-samples/kubernetes-bootcamp:v1",)
+    assert create.solution == ("kubectl create deployment web --image=gcr.io/google-samples/kubernetes-bootcamp:v1",)
     assert create.hint == Text(ja="`create` です。", en="It is `create`.")
     assert (create.expect, create.passed, create.timeout) == ("success", None, 60.0)
 
@@ -325,6 +357,24 @@ def test_cel_compile_error_is_one_line_with_its_position(lessons_dir: Path) -> N
     (problem,) = lint([file])
     assert "\n" not in problem.message
     assert problem.message.endswith("(at 1:13 of the expression)")
+
+
+def test_a_declared_image_may_be_spelled_another_way(lessons_dir: Path) -> None:
+    """``jocatalin/x:v2`` and ``docker.io/jocatalin/x:v2`` are one image (docker's normalization)."""
+    declared = ("About}\nimages:\n  pull: [docker.io/jocatalin/kubernetes-bootcamp:v2]\n"
+                "  absent: [jocatalin/kubernetes-bootcamp:v10]\n")
+    used = ('    solution: ["kubectl set image deploy/web web=jocatalin/kubernetes-bootcamp:v2",'
+            ' "kubectl set image deploy/web web=docker.io/jocatalin/kubernetes-bootcamp:v10"]')
+    file = _write(lessons_dir, BASE.replace("About}\n", declared).replace("    solution: [kubectl get pods]", used))
+    assert lint([file]) == []
+    lesson = load_lesson(file)
+    assert (lesson.images, lesson.absent_images) == (("docker.io/jocatalin/kubernetes-bootcamp:v2",),
+                                                      ("jocatalin/kubernetes-bootcamp:v10",))
+
+
+def test_a_lesson_without_images_uses_none(lessons_dir: Path) -> None:
+    lesson = load_lesson(_write(lessons_dir, BASE, "tiny.yaml"))
+    assert (lesson.images, lesson.absent_images) == ((), ())
 
 
 def test_comprehension_variables_are_not_unknown_names(lessons_dir: Path) -> None:

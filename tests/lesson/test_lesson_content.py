@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -11,8 +12,7 @@ import pytest
 import yaml
 
 import tutor
-from tutor import paths
-from tutor.lesson import load_lesson
+from tutor.lesson import find_lesson, lesson_files, load_lesson
 
 ROOT = Path(__file__).parents[2]
 LESSON = ROOT / "lessons" / "rolling-update.yaml"
@@ -58,10 +58,22 @@ def texts(node: object, path: str = "") -> dict[str, dict[str, str]]:
     return found
 
 
-def test_japanese_and_english_are_complete() -> None:
-    raw = yaml.safe_load(LESSON.read_text(encoding="utf-8"))
+# Every lesson the checkout ships, and the second lesson the tests install next to them.
+ALL = [*lesson_files(ROOT / "lessons"), ROOT / "tests" / "data" / "lessons" / "scale-your-app.yaml"]
+JAPANESE = "\u3040-\u30ff\u4e00-\u9fff"
+# ASCII punctuation touching Japanese: a Japanese reader expects 、。（）： and so on.
+ASCII_PUNCTUATION = re.compile(rf"[{JAPANESE}] ?[,.!?:;()]|[()] ?[{JAPANESE}]")
+
+
+def test_the_seed_lesson_says_everything_in_both_languages() -> None:
+    assert len(texts(yaml.safe_load(LESSON.read_text(encoding="utf-8")))) > 40
+
+
+@pytest.mark.parametrize("file", ALL, ids=[file.name for file in ALL])
+def test_japanese_and_english_are_complete(file: Path) -> None:
+    raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     found = texts(raw)
-    assert len(found) > 40
+    assert found
     for path, text in found.items():
         assert set(text) == {"ja", "en"}, path
         assert text["ja"].strip() and text["en"].strip(), path
@@ -73,6 +85,13 @@ def test_japanese_and_english_are_complete() -> None:
             assert text["en"].count("```") == text["ja"].count("```"), path
 
 
+@pytest.mark.parametrize("file", ALL, ids=[file.name for file in ALL])
+def test_japanese_is_written_with_japanese_punctuation(file: Path) -> None:
+    for path, text in texts(yaml.safe_load(file.read_text(encoding="utf-8"))).items():
+        prose = re.sub(r"`[^`]*`", "", re.sub(r"```.*?```", "", text["ja"], flags=re.DOTALL))  # code stays as is
+        assert not ASCII_PUNCTUATION.search(prose), (path, ASCII_PUNCTUATION.findall(prose))
+
+
 def test_the_failure_step_says_the_failure_is_intended() -> None:
     step = load_lesson(LESSON).step("break")
     assert step.expect == "failure"
@@ -81,13 +100,13 @@ def test_the_failure_step_says_the_failure_is_intended() -> None:
 
 
 def test_installed_lessons_are_found() -> None:
-    assert paths.find_lesson(None).name == "rolling-update.yaml"
-    assert paths.find_lesson("rolling-update").read_bytes() == LESSON.read_bytes()
+    assert find_lesson(None) == LESSON
+    assert find_lesson("rolling-update") == LESSON
 
 
 STDLIB = set(sys.stdlib_module_names)
 DISTRIBUTIONS = {"aiohttp": "aiohttp", "cryptography": "cryptography", "jsonpatch": "jsonpatch", "yaml": "pyyaml",
-                 "cel": "common-expression-language", "textual": "textual", "sh": "sh", "rich": "rich"}
+                 "cel": "common-expression-language", "markdown_it": "markdown-it-py", "textual": "textual", "sh": "sh", "rich": "rich"}
 
 
 def test_every_imported_package_is_declared() -> None:

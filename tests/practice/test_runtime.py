@@ -6,13 +6,12 @@ import asyncio
 from pathlib import Path
 
 from tests.practice.conftest import Kube
-from tutor import paths
-from tutor.lesson import load_lesson
+from tutor.lesson import find_lesson, load_lesson
 from tutor.lesson.runtime import LessonRuntime, backend_env
 
 
 async def test_the_learners_variables_and_commands_reach_the_checks(bootcamp: Kube, tmp_path: Path) -> None:
-    lesson = load_lesson(paths.find_lesson("rolling-update"))
+    lesson = load_lesson(find_lesson("rolling-update"))
     env = backend_env({"KUBECONFIG": str(bootcamp.kubeconfig), "KUBECACHEDIR": bootcamp.env["KUBECACHEDIR"]})
     runtime = LessonRuntime(lesson, env, bootcamp.namespace, cwd=tmp_path)
     try:
@@ -42,7 +41,7 @@ async def test_the_learners_variables_and_commands_reach_the_checks(bootcamp: Ku
 
 
 async def test_a_change_in_the_cluster_wakes_the_watch(bootcamp: Kube, tmp_path: Path) -> None:
-    lesson = load_lesson(paths.find_lesson("rolling-update"))
+    lesson = load_lesson(find_lesson("rolling-update"))
     env = backend_env({"KUBECONFIG": str(bootcamp.kubeconfig), "KUBECACHEDIR": bootcamp.env["KUBECACHEDIR"]})
     runtime = LessonRuntime(lesson, env, bootcamp.namespace, cwd=tmp_path)
     try:

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.lesson.test_checks import rolled_back, start_state, v2_done, v10_stall
-from tutor import paths
-from tutor.lesson import Check, Lesson, Step, load_lesson
+from tutor.lesson import Check, Lesson, Step, find_lesson, load_lesson
 from tutor.lesson.checks import StepVerdict, build_context, evaluate_checks
 from tutor.lesson.progress import Progress
 from tutor.tui.app import TutorApp
@@ -345,7 +344,7 @@ class FakeRuntime:
 
 
 def rolling_update_lesson() -> Lesson:
-    return load_lesson(paths.find_lesson("rolling-update"))
+    return load_lesson(find_lesson("rolling-update"))
 
 
 def write_progress(state: Path, lesson: Lesson, step_id: str, backend: str = FakeBackend.name) -> Progress:

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tutor import paths
 from tutor.backends.practice import PracticeBackend
-from tutor.lesson import Lesson, load_lesson
+from tutor.lesson import Lesson, find_lesson, load_lesson
 from tutor.lesson.progress import Progress
 from tutor.tui.app import TutorApp
 from tutor.tui.screens.lesson import LessonScreen
@@ -31,7 +30,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PracticeBacken
 
 @pytest.fixture
 def lesson() -> Lesson:
-    return load_lesson(paths.find_lesson("rolling-update"))
+    return load_lesson(find_lesson("rolling-update"))
 
 
 async def until(pilot, condition: Callable[[], object], *, timeout: float = 45, message: str = "") -> None:  # noqa: ANN001

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 import tutor.tui
-from tutor import paths
 from tutor.backends.lifecycle import StartOutcome
-from tutor.lesson import load_lesson
+from tutor.lesson import find_lesson, load_lesson
 from tutor.lesson.checks import ConditionResult, StepVerdict
 from tutor.tui.text import TEXTS, start_failure, t, texts
 
@@ -52,7 +51,7 @@ def test_lookup_fills_placeholders_and_falls_back_to_english() -> None:
 
 
 def test_a_failed_start_names_its_phase_in_the_learners_language() -> None:
-    lesson = load_lesson(paths.find_lesson("rolling-update"))
+    lesson = load_lesson(find_lesson("rolling-update"))
     running, service = lesson.setup.ready[:2]
     ready = StepVerdict("setup", (ConditionResult(running, False), ConditionResult(service, True)))
     assert start_failure(StartOutcome("ready", "the start state did not come up in 120 s", ready), "ja") == (

@@ -3,7 +3,10 @@
 Reaching the start state on any backend is the same sequence, in this order:
 
 1. run the lesson's setup commands (not in the learner's history);
-2. wait until the setup's ``ready`` checks hold;
+2. wait until the setup's ``ready`` checks hold and every pod is done getting its images
+   (:func:`~tutor.lesson.images.images_settled`), then refuse pods that will never run as the lesson means
+   them to (an undeclared image, or a pull failure of an image not declared absent): a check that counts
+   ``active_pods`` counts a pod stuck pulling an image like a running one;
 3. call the backend's :meth:`~tutor.backends.base.Backend.after_setup` (kind gives the NodePort Service the port
    that ``kind-config.yaml`` publishes on 127.0.0.1, existing forwards it; practice has nothing to do). It runs
    *before* any step is replayed, so a replayed ``export NODE_PORT=$(kubectl get service ...)`` reads the port
@@ -22,13 +25,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from tutor.backends.base import BackendError
+from tutor.lesson.images import images_settled, pods_that_cannot_run
 
 if TYPE_CHECKING:
     from tutor.lesson import Step
     from tutor.lesson.checks import StepVerdict
     from tutor.lesson.runtime import LessonRuntime
 
-Phase = Literal["setup", "ready", "after_setup", "replay", "done"]
+Phase = Literal["setup", "ready", "never_run", "after_setup", "replay", "done"]
 
 
 class AfterSetup(Protocol):
@@ -82,9 +86,13 @@ async def reach_start_state(runtime: LessonRuntime, backend: AfterSetup, *, step
     ok, failure = await runtime.run_setup(on_output)
     if not ok:
         return StartOutcome("setup", failure)
-    ready = await runtime.wait_for("setup", lesson.setup.ready, lesson.setup.timeout)
+    ready = await runtime.wait_for("setup", (*lesson.setup.ready, images_settled()), lesson.setup.timeout)
     if not ready.passed:
         return StartOutcome("ready", f"the start state did not come up in {lesson.setup.timeout:g} s", ready)
+    never = pods_that_cannot_run(runtime.context()["active_pods"], lesson.images, lesson.absent_images)
+    if never:
+        return StartOutcome("never_run", "the start state has pods that will never run:\n"
+                            + "\n".join(f"  - {problem}" for problem in never), ready)
     failure_line = await reattach(backend)
     if failure_line is not None:
         return StartOutcome("after_setup", failure_line, ready)

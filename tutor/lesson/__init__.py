@@ -4,6 +4,7 @@ Core: nothing here imports textual. What the rest of kube-tutor uses is re-expor
 package import each other by their own names (``tutor.lesson.model``), never through this package.
 """
 
+from tutor.lesson.library import LessonNotFound, find_lesson, installed_lessons, lesson_files
 from tutor.lesson.loader import lint, lint_main, load_lesson
 from tutor.lesson.model import (
     CEL_NAMES,
@@ -23,10 +24,14 @@ __all__ = [
     "Check",
     "Lesson",
     "LessonError",
+    "LessonNotFound",
     "Problem",
     "Setup",
     "Step",
     "Text",
+    "find_lesson",
+    "installed_lessons",
+    "lesson_files",
     "lint",
     "lint_main",
     "load_lesson",

@@ -3,7 +3,8 @@
 A lesson file (see ``docs/lesson-format.md``) is composed into a YAML node tree with the safe
 loader and walked by hand, so every problem names the line of the offending key or value. All
 problems of a file are collected before :class:`LessonError` is raised; none of them is a Python
-traceback. Every CEL expression is compiled when the lesson loads.
+traceback. Every CEL expression is compiled when the lesson loads, and every image a command names must be
+declared under ``images`` (pulled images in the practice cluster's offline catalogue, absent ones missing from it).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if "cel" not in sys.modules:
 import cel  # noqa: E402
 import yaml
 
+from tutor.lesson.images import code_lines, command_images
 from tutor.lesson.model import (
     CEL_NAMES,
     DEFAULT_SETUP_TIMEOUT,
@@ -38,6 +40,7 @@ from tutor.lesson.model import (
     Step,
     Text,
 )
+from tutor.practice.node import registry
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -118,6 +121,25 @@ def _fmt_list(names: Sequence[str]) -> str:
 def _close(word: str, choices: Sequence[str]) -> str:
     found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {found[0]!r}?)" if found else ""
+
+
+class _Fields:
+    """Reads the values of a map's keys (each with its reader), remembering whether all of them were good."""
+
+    def __init__(self, values: dict[str, yaml.Node], path: str, required: Sequence[str]) -> None:
+        self.values = values
+        self.path = path
+        self.ok = all(key in values for key in required)
+        """False once a required key is missing or a value is bad (each already reported)."""
+
+    def __call__(self, key: str, reader: Callable[[yaml.Node, str], Any]) -> Any:
+        """The value of a key, or ``None`` when the key is absent or its value bad."""
+        if key not in self.values:
+            return None
+        value = reader(self.values[key], _join(self.path, key))
+        if value is None:
+            self.ok = False
+        return value
 
 
 class _Reader:
@@ -360,17 +382,7 @@ class _Reader:
             return None
         has_probe = "probe" in values
         has_observed = "observed" in values
-        ok = all(key in values for key in ("id", "cel", "text"))
-
-        def read(key: str, reader: Callable[[yaml.Node, str], Any]) -> Any:
-            nonlocal ok
-            if key not in values:
-                return None
-            value = reader(values[key], _join(path, key))
-            if value is None:
-                ok = False
-            return value
-
+        read = _Fields(values, path, ("id", "cel", "text"))
         check_id = read("id", self.ident)
         text = read("text", self.text)
         probe = read("probe", lambda n, p: self.string(n, p, "a shell command (a string)",
@@ -380,8 +392,8 @@ class _Reader:
         missing = read("missing", self.text)
         if missing is not None and not self.placeholders(values["missing"], _join(path, "missing"),
                                                          has_observed=has_observed):
-            ok = False
-        if not ok:
+            read.ok = False
+        if not read.ok:
             return None
         observed_source, observed_program = observed if observed is not None else (None, None)
         return Check(id=check_id, cel=compiled[0], text=text, missing=missing, observed=observed_source,
@@ -431,18 +443,7 @@ class _Reader:
                               ("expect", "passed", "timeout"))
         if values is None:
             return None
-        ok = True
-
-        def read(key: str, reader: Callable[[yaml.Node, str], Any]) -> Any:
-            nonlocal ok
-            if key not in values:
-                ok = False
-                return None
-            value = reader(values[key], _join(path, key))
-            if value is None:
-                ok = False
-            return value
-
+        read = _Fields(values, path, ("id", "title", "text", "commands", "checks", "hint", "solution"))
         step_id = read("id", self.ident)
         title = read("title", self.text)
         text = read("text", self.text)
@@ -455,7 +456,7 @@ class _Reader:
             expect = read("expect", self.expect)
         passed = read("passed", self.text) if "passed" in values else None
         timeout = self.timeout(values.get("timeout"), _join(path, "timeout"), DEFAULT_STEP_TIMEOUT)
-        if not ok or timeout is None:
+        if not read.ok or timeout is None:
             return None
         return Step(id=step_id, title=title, text=text, commands=commands, checks=checks, hint=hint,
                     solution=solution, expect=expect, passed=passed, timeout=timeout)
@@ -468,13 +469,14 @@ class _Reader:
         return None
 
     def lesson(self, node: yaml.Node, path: Path) -> Lesson | None:
-        values = self.mapping(node, "", "the lesson", ("id", "title", "description", "setup", "steps"),
+        values = self.mapping(node, "", "the lesson", ("id", "title", "description", "setup", "steps"), ("images",),
                               expected="a map with id, title, description, setup and steps at the top level")
         if values is None:
             return None
         lesson_id = self.ident(values["id"], "id") if "id" in values else None
         title = self.text(values["title"], "title") if "title" in values else None
         description = self.text(values["description"], "description") if "description" in values else None
+        declared = self.images(values["images"], "images") if "images" in values else ((), ())
         setup = self.setup(values["setup"], "setup") if "setup" in values else None
         steps: tuple[Step, ...] | None = None
         if "steps" in values:
@@ -485,9 +487,121 @@ class _Reader:
                                          "step")
                 if unique and all(step is not None for step in built):
                     steps = tuple(step for step in built if step is not None)
-        if lesson_id is None or title is None or description is None or setup is None or steps is None:
+        if declared is not None:
+            self.images_used(node, [*declared[0], *declared[1]])
+        if (lesson_id is None or title is None or description is None or declared is None or setup is None
+                or steps is None):
             return None
-        return Lesson(id=lesson_id, title=title, description=description, setup=setup, steps=steps, path=path)
+        return Lesson(id=lesson_id, title=title, description=description, setup=setup, steps=steps, path=path,
+                      images=declared[0], absent_images=declared[1])
+
+    # -- images ------------------------------------------------------------------------------------
+
+    def images(self, node: yaml.Node, path: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """``images``: the images pulled (each in the practice cluster's catalogue) and the ones absent on purpose
+        (each really missing from it), none declared twice."""
+        values = self.mapping(node, path, "images", ("pull",), ("absent",))
+        if values is None:
+            return None
+        lists: dict[str, tuple[str, ...]] = {}
+        ok = "pull" in values
+        for key in ("pull", "absent"):
+            if key not in values:
+                continue
+            key_path = _join(path, key)
+            found = self.string_list(values[key], key_path, "image")
+            if found is None:
+                ok = False
+                continue
+            lists[key] = found
+            for index, (item, image) in enumerate(zip(values[key].value, found, strict=True)):
+                item_path = f"{key_path}[{index}]"
+                known = registry.lookup(image) is not None
+                if key == "pull" and not known:
+                    self.report(item, item_path,
+                                f"{image!r} is not available offline: the practice cluster has no "
+                                f"{registry.normalize(image)} (it has {_fmt_list(registry.available())}); "
+                                "an image that must fail to pull goes under images.absent")
+                    ok = False
+                elif key == "absent" and known:
+                    self.report(item, item_path,
+                                f"{image!r} is declared absent, but the practice cluster has "
+                                f"{registry.normalize(image)}: it would pull; put it under images.pull")
+                    ok = False
+        seen: dict[str, tuple[str, int]] = {}
+        for key, found in lists.items():
+            for index, (item, image) in enumerate(zip(values[key].value, found, strict=True)):
+                item_path = f"{_join(path, key)}[{index}]"
+                reference = registry.normalize(image)
+                if reference in seen:
+                    other_path, other_line = seen[reference]
+                    self.report(item, item_path,
+                                f"{image!r} is declared twice (already {other_path} on line {other_line})")
+                    ok = False
+                else:
+                    seen[reference] = (item_path, item.start_mark.line + 1)
+        if not ok:
+            return None
+        return lists["pull"], lists.get("absent", ())
+
+    def images_used(self, root: yaml.Node, declared: Sequence[str]) -> None:
+        """Report every image a command names that ``images`` does not declare: in the setup commands, the
+        steps' commands and solutions, and the code blocks of the steps' texts."""
+        known = {registry.normalize(image) for image in declared}
+        reported: set[tuple[int, str]] = set()
+        for path, node, markdown in _command_nodes(root):
+            if markdown:
+                uses = [(number, image) for number, line in code_lines(node.value)
+                        for _, image in command_images(line)]
+            else:
+                uses = command_images(node.value)
+            for number, image in uses:
+                line = _value_line(node, number)
+                if registry.normalize(image) in known or (line, image) in reported:
+                    continue
+                reported.add((line, image))
+                self.report(line, path, f"uses the image {image!r}, which images does not declare; add it to "
+                                        "images.pull (or to images.absent if its failure to pull is the point)")
+
+
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value of a key of a map node, or ``None`` (not a map, or no such key)."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if _is_str(key_node) and key_node.value == key:
+                return value_node
+    return None
+
+
+def _strings(node: yaml.Node | None) -> list[tuple[int, yaml.ScalarNode]]:
+    """The string items of a list node, with their index."""
+    if not isinstance(node, yaml.SequenceNode):
+        return []
+    return [(index, item) for index, item in enumerate(node.value) if _is_str(item)]
+
+
+def _command_nodes(root: yaml.Node) -> list[tuple[str, yaml.ScalarNode, bool]]:
+    """Every string that holds commands, as (path, node, is Markdown), wherever the tree has the expected shape."""
+    found: list[tuple[str, yaml.ScalarNode, bool]] = [
+        (f"setup.commands[{index}]", item, False) for index, item in _strings(_child(_child(root, "setup"), "commands"))]
+    steps = _child(root, "steps")
+    for number, step in enumerate(steps.value if isinstance(steps, yaml.SequenceNode) else []):
+        for key in ("commands", "solution"):
+            found += [(f"steps[{number}].{key}[{index}]", item, False) for index, item in _strings(_child(step, key))]
+        for lang in LANGUAGES:
+            text = _child(_child(step, "text"), lang)
+            if text is not None and _is_str(text):
+                assert isinstance(text, yaml.ScalarNode)
+                found.append((f"steps[{number}].text.{lang}", text, True))
+    return found
+
+
+def _value_line(node: yaml.ScalarNode, number: int) -> int:
+    """The file line of a string's line ``number`` (0-based): exact in a literal block (``|``), else the
+    line where the string starts."""
+    if node.style == "|":
+        return node.start_mark.line + 2 + number
+    return node.start_mark.line + 1
 
 
 def _id_entry(item: yaml.Node, item_path: str) -> tuple[yaml.Node, str, str | None]:
@@ -599,8 +713,37 @@ def _check_file(file: Path) -> tuple[Lesson | None, list[Problem]]:
                               f"{type(error).__name__}: {error}")]
 
 
+def read_id(file: Path) -> tuple[str, int] | None:
+    """A lesson file's ``id`` and its line, read without loading the lesson; ``None`` if it has no readable id."""
+    try:
+        root = yaml.compose(file.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return None
+    node = _child(root, "id")
+    if node is None or not _is_str(node):
+        return None
+    return node.value, node.start_mark.line + 1
+
+
+def duplicate_ids(files: Sequence[Path]) -> list[Problem]:
+    """One problem for each file whose lesson id an earlier file already has (kube-tutor finds lessons by id)."""
+    first: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for file in files:
+        found = read_id(file)
+        if found is None:
+            continue
+        lesson_id, line = found
+        if lesson_id in first:
+            problems.append(Problem(file, line, "id", f"duplicate lesson id {lesson_id!r}: {first[lesson_id]} has "
+                                                      "it too; kube-tutor finds a lesson by its id"))
+        else:
+            first[lesson_id] = file
+    return problems
+
+
 def lint(paths: Sequence[str | Path]) -> list[Problem]:
-    """Check lesson files.
+    """Check lesson files, each on its own and their ids together (no two files may share one).
 
     Args:
         paths: the lesson files.
@@ -608,13 +751,37 @@ def lint(paths: Sequence[str | Path]) -> list[Problem]:
     Returns:
         Every problem of every file, file by file; empty when all files are good lessons.
     """
-    problems: list[Problem] = []
+    return [problem for _, _, problems in _results(paths) for problem in problems]
+
+
+def _results(paths: Sequence[str | Path]) -> list[tuple[Path, Lesson | None, list[Problem]]]:
+    """Each distinct file with its lesson (``None`` if it has problems) and its problems, in the order given."""
+    files = _distinct(paths)
+    duplicates: dict[Path, list[Problem]] = {}
+    for problem in duplicate_ids(files):
+        duplicates.setdefault(problem.file, []).append(problem)
+    results: list[tuple[Path, Lesson | None, list[Problem]]] = []
+    for file in files:
+        lesson, problems = _check_file(file)
+        problems = problems or duplicates.get(file, [])
+        results.append((file, None if problems else lesson, problems))
+    return results
+
+
+def _distinct(paths: Sequence[str | Path]) -> list[Path]:
+    """The files, each once (the same file named twice is not two lessons with one id)."""
+    files: list[Path] = []
+    seen: set[Path] = set()
     for path in paths:
-        problems.extend(_check_file(Path(path))[1])
-    return problems
+        file = Path(path)
+        key = file.resolve()
+        if key not in seen:
+            seen.add(key)
+            files.append(file)
+    return files
 
 
-def lint_main(paths: Sequence[str], out: TextIO = sys.stdout) -> int:
+def lint_main(paths: Sequence[str | Path], out: TextIO = sys.stdout) -> int:
     """Run ``kube-tutor lint``: print one line per problem, or ``FILE: ok (N steps)`` for a good file.
 
     Args:
@@ -622,15 +789,13 @@ def lint_main(paths: Sequence[str], out: TextIO = sys.stdout) -> int:
         out: where to print.
 
     Returns:
-        0 if every file is a good lesson, else 1 (also when no file is given).
+        0 if every file is a good lesson and no two share an id, else 1 (also when no file is given).
     """
     if not paths:
         print("kube-tutor lint: no lesson files given", file=out)
         return 1
     status = 0
-    for path in paths:
-        file = Path(path)
-        lesson, problems = _check_file(file)
+    for file, lesson, problems in _results(paths):
         if problems or lesson is None:
             status = 1
             for problem in problems:

@@ -38,7 +38,6 @@ DEFAULT_STEP_TIMEOUT = 60.0
 """Seconds ``verify`` waits for a step's checks when the step does not say."""
 
 
-
 @dataclass(frozen=True)
 class Problem:
     """One problem in a lesson file, printed as ``file:line: path: message``."""
@@ -174,6 +173,11 @@ class Lesson:
     """The steps, in order (at least one)."""
     path: Path
     """The file the lesson was loaded from."""
+    images: tuple[str, ...] = ()
+    """The images the lesson pulls (``images.pull``), as written: a backend may fetch them before the lesson."""
+    absent_images: tuple[str, ...] = ()
+    """Images the lesson names on purpose although no registry has them (``images.absent``): their pods
+    failing to pull is part of the lesson; never fetch them."""
 
     def step(self, step_id: str) -> Step:
         """The step with an id.

@@ -9,10 +9,19 @@ from typing import TextIO
 from tutor.backends import lifecycle
 from tutor.backends.lifecycle import AfterSetup, StartOutcome
 from tutor.lesson.checks import StepVerdict
+from tutor.lesson.images import pods_that_cannot_run
 from tutor.lesson.model import Lesson
 from tutor.lesson.runtime import LessonRuntime
 
 OK, FAIL = "✓", "✗"
+
+
+def _never_run(runtime: LessonRuntime) -> list[str]:
+    """Active pods that will never run as the lesson means them to: not a healthy state, whatever the checks say
+    (a check counting ``active_pods`` counts a pod stuck pulling an image just like a running one)."""
+    lesson = runtime.lesson
+    problems = pods_that_cannot_run(runtime.context()["active_pods"], lesson.images, lesson.absent_images)
+    return [f"      - {problem}" for problem in problems]
 
 
 def _missing(verdict: StepVerdict, lang: str, verbose: bool) -> list[str]:
@@ -85,12 +94,17 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
                 continue
             verdict = await runtime.wait_for(step.id, step.checks, step.timeout)
             seconds = time.monotonic() - t0
-            if verdict.passed:
+            never = _never_run(runtime)
+            if verdict.passed and never:
+                out.write(f"{FAIL} {label}: its checks pass, but on pods that will never run:\n" + "\n".join(never)
+                          + "\n")
+                failed += 1
+            elif verdict.passed:
                 note = " (failed as intended)" if step.expect == "failure" else ""
                 out.write(f"{OK} {label}{note}  ({seconds:.1f} s)\n")
             else:
                 out.write(f"{FAIL} {label}: not passed after {step.timeout:g} s; still missing:\n")
-                out.write("\n".join(_missing(verdict, lang, verbose)) + "\n")
+                out.write("\n".join(_missing(verdict, lang, verbose) + never) + "\n")
                 failed += 1
         total = time.monotonic() - started
         passed = len(lesson.steps) - failed

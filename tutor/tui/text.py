@@ -43,6 +43,10 @@ TEXTS: dict[str, dict[str, str]] = {
     # ---- phase: which phase of the start state failed (tutor.backends.lifecycle)
     "phase.setup": {"ja": "準備のコマンドが失敗しました。", "en": "A setup command failed."},
     "phase.ready": {"ja": "開始時の状態になりませんでした。まだ足りないもの:", "en": "The start state did not come up. Still missing:"},
+    "phase.never_run": {
+        "ja": "開始時の状態に、いつまでも動かない Pod があります。",
+        "en": "The start state has pods that will never run.",
+    },
     "phase.after_setup": {
         "ja": "アプリの NodePort を手元から使えるようにできませんでした。",
         "en": "Could not make the app's NodePort reachable from this machine.",

@@ -50,7 +50,13 @@ def normalize(image: str) -> str:
 
 
 def lookup(image: str) -> Image | None:
+    """The catalogue's image for a reference in any spelling docker accepts, or ``None`` (it fails to pull)."""
     return _IMAGES.get(normalize(image))
+
+
+def available() -> tuple[str, ...]:
+    """Every image the offline catalogue has, as normalized references; any other image fails to pull."""
+    return tuple(_IMAGES)
 
 
 def pull_error(image: str) -> str:
