@@ -157,7 +157,7 @@ def test_a_rollout_killed_mid_way_converges_to_the_last_spec(server: Server) -> 
         if rv(listed["metadata"]["resourceVersion"]) < last:
             reused.append(f"#{i}: the list resourceVersion went back below {last}")
         try:
-            wait_for(lambda replicas=replicas, image=image: _converged(kube, replicas, image), timeout=45,
+            wait_for(lambda kube=kube, replicas=replicas, image=image: _converged(kube, replicas, image), timeout=45,
                      message=f"the rollout to {replicas} x {image}")
         except pytest.fail.Exception as error:
             stuck.append(f"#{i}: {error}")
