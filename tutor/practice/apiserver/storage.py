@@ -115,7 +115,6 @@ class Storage:
         self._state: dict[str, Any] = {}
         self._meta: dict[str, str] = {}
         self._scheduled = False
-        self.commits = 0
 
     # ---- opening -------------------------------------------------------------------------------
     def open(self) -> Loaded:
@@ -243,7 +242,6 @@ class Storage:
         except sqlite3.Error as error:
             raise StorageFailed(f"cannot write {self.path}: {error}") from error
         self._objects, self._state, self._meta = {}, {}, {}
-        self.commits += 1
 
     @staticmethod
     def _write(db: sqlite3.Connection, upserts: list[tuple[str, str, str, int, str]], deletes: list[ObjectKey],

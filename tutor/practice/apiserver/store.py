@@ -140,9 +140,6 @@ class Store:
                 out.append(obj)
         return out
 
-    def count(self) -> int:
-        return sum(len(b) for b in self._objects.values())
-
     # ---- writing -------------------------------------------------------------------------
     def _next_rv(self) -> str:
         self.rv += 1

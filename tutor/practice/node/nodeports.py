@@ -29,7 +29,6 @@ class NodePortProxy:
         self._owners: dict[int, tuple[str, str, int]] = {}  # nodePort -> (namespace, service, port)
         self._next: dict[tuple[str, str], int] = {}
         self._pending = False
-        self.failed: dict[int, str] = {}
         self.store.add_listener(self._on_event)
 
     def _on_event(self, event: WatchEvent) -> None:
@@ -62,10 +61,8 @@ class NodePortProxy:
             try:
                 server = await asyncio.start_server(self._handle, HOST, port, reuse_address=True)
             except OSError as error:
-                self.failed[port] = str(error)
                 log.warning("NodePort %s: cannot listen on %s:%s: %s", owner, HOST, port, error)
                 continue
-            self.failed.pop(port, None)
             self._servers[port] = server
 
     def _backend(self, port: int) -> Obj | None:
