@@ -70,6 +70,16 @@ def rv(text: str) -> int:
     return int(text.strip())
 
 
+def deployment_or_again(kube: Kube, replicas: int, image: str, lost: list[str], label: str) -> dict[str, Any]:
+    """Deployment ``web`` after a restart; when it is gone, count it lost and create it as it was answered."""
+    got = kube.run("get", "deployment", "web", "-o", "json")
+    if not got.ok:
+        lost.append(f"{label} the whole deployment ({got.stderr.strip()})")
+        kube("create", "deployment", "web", f"--image={image}", f"--replicas={replicas}")
+        got = kube.run("get", "deployment", "web", "-o", "json", check=True)
+    return dict(json.loads(got.stdout))
+
+
 def test_every_acknowledged_write_survives_kill_9(server: Server) -> None:
     """scale, set image, label, create and delete, answered, then SIGKILL at once: all of them come back."""
     kube = server.start()
@@ -86,13 +96,7 @@ def test_every_acknowledged_write_survives_kill_9(server: Server) -> None:
                        "-o", "jsonpath={.metadata.resourceVersion}"))
         kube = server.restart()
 
-        got = kube.run("get", "deployment", "web", "-o", "json")
-        if not got.ok:
-            lost.append(f"#{i} the whole deployment ({got.stderr.strip()})")
-            kube("create", "deployment", "web", f"--image={image}", f"--replicas={replicas}")
-            kube("label", "deployment/web", f"step={i}")
-            got = kube.run("get", "deployment", "web", "-o", "json")
-        d = json.loads(got.stdout)
+        d = deployment_or_again(kube, replicas, image, lost, f"#{i}")
         if d["spec"]["replicas"] != replicas:
             lost.append(f"#{i} scale to {replicas} (found {d['spec']['replicas']})")
         found_image = d["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -142,12 +146,7 @@ def test_a_rollout_killed_mid_way_converges_to_the_last_spec(server: Server) -> 
         last = rv(kube("set", "image", "deployment/web", f"kubernetes-bootcamp={image}",
                        "-o", "jsonpath={.metadata.resourceVersion}"))
         kube = server.restart()
-        got = kube.run("get", "deployment", "web", "-o", "json")
-        if not got.ok:
-            lost.append(f"#{i}: the whole deployment ({got.stderr.strip()})")
-            kube("create", "deployment", "web", f"--image={image}", f"--replicas={replicas}")
-            got = kube.run("get", "deployment", "web", "-o", "json")
-        d = json.loads(got.stdout)
+        d = deployment_or_again(kube, replicas, image, lost, f"#{i}:")
         found = (d["spec"]["replicas"], d["spec"]["template"]["spec"]["containers"][0]["image"])
         if found != (replicas, image):
             lost.append(f"#{i}: answered {(replicas, image)}, found {found} after the restart")

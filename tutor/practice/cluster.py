@@ -76,6 +76,7 @@ class PracticeCluster:
         self.credentials: Credentials | None = None
         self._runner: web.AppRunner | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self._loaded_meta: dict[str, str] = {}
 
     # ---- files ---------------------------------------------------------------------------------
     @property
@@ -173,8 +174,6 @@ class PracticeCluster:
                 self.namespaces.queue.add(ns["metadata"]["name"])
 
     # ---- persistence ---------------------------------------------------------------------------
-    _loaded_meta: dict[str, str] = {}
-
     def _open(self) -> tuple[Path, str] | None:
         """Read the state back (importing a previous version's ``state.json`` once).
 

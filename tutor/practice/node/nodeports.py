@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 from email.utils import formatdate
 
+from tutor.practice.apiserver.storage import StorageFailed
 from tutor.practice.apiserver.store import Obj, WatchEvent
 from tutor.practice.context import ControllerContext
 from tutor.practice.node import registry
@@ -116,6 +117,11 @@ class NodePortProxy:
                     await reader.readexactly(length)
                 pod = self._backend(port)
                 body = self._serve(pod) if pod is not None else None
+                if body is not None:
+                    try:
+                        self.store.commit()  # the request count and log line the app kept, before it answers
+                    except StorageFailed:
+                        log.exception("NodePort %s: the app's state could not be stored", port)
                 if body is None:
                     # No ready endpoint: kube-proxy rejects the connection.
                     sock = writer.get_extra_info("socket")
