@@ -13,6 +13,7 @@ import os
 import signal
 import sqlite3
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -165,6 +166,23 @@ def test_a_rollout_killed_mid_way_converges_to_the_last_spec(server: Server) -> 
         f"lost the last spec after {len(lost)} of {ITERATIONS} restarts: {lost}; "
         f"{len(stuck)} of {ITERATIONS} restarts did not converge: {stuck}; "
         f"resourceVersions went back after {len(reused)} of {ITERATIONS} restarts: {reused}")
+
+
+def test_what_the_node_keeps_survives_kill_9(server: Server) -> None:
+    """The app's answers (request count and log line) and the pulled image: answered, SIGKILL, still there."""
+    kube = server.start()
+    kube("create", "deployment", "web", f"--image={V2}", "--replicas=1")
+    kube("expose", "deployment/web", "--type=NodePort", "--port", "8080")
+    kube("rollout", "status", "deployment/web", "--timeout=60s")
+    port = int(kube("get", "service", "web", "-o", "jsonpath={.spec.ports[0].nodePort}"))
+    for _ in range(3):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert b"v=2" in response.read()
+    kube = server.restart()
+    assert "Total Requests: 3 |" in kube("logs", "deployment/web")
+    with sqlite3.connect(server.directory / "state.db") as db:
+        images = json.loads(db.execute("SELECT value FROM node_state WHERE key = 'images'").fetchone()[0])
+    assert "docker.io/jocatalin/kubernetes-bootcamp:v2" in images
 
 
 def test_a_corrupt_database_is_reported_and_kept_aside(server: Server) -> None:
