@@ -1,4 +1,10 @@
-"""Provides PracticeCluster: the store, the controllers, the kubelet, the API server and persistence."""
+"""Provides PracticeCluster: wiring of the store, the controllers, the kubelet and the API server; start and stop.
+
+The cluster builds every part and hands each what it needs: controllers, the kubelet and the NodePort proxy
+a :class:`~tutor.practice.context.ControllerContext`, the API server the store, admission, deletion and the
+kubelet's log endpoint. None of them sees this object. The state lives in ``state.db`` (see
+:mod:`tutor.practice.apiserver.storage`); a ``state.json`` of a previous version is imported once.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,22 @@ import base64
 import json
 import logging
 import os
-import random
 import socket
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from tutor.practice.apiserver import errors
+from tutor.kube.files import atomic_write
+from tutor.practice.apiserver.admission import Admission
+from tutor.practice.apiserver.deletion import Deletion
+from tutor.practice.apiserver.resources import RESOURCES
 from tutor.practice.apiserver.server import ApiServer
-from tutor.practice.apiserver.store import Obj, Store, deep_copy
+from tutor.practice.apiserver.storage import Loaded, Storage, StorageFailed, StorageUnreadable
+from tutor.practice.apiserver.store import Store
 from tutor.practice.apiserver.tls import Credentials, ensure_credentials
 from tutor.practice.clock import Clock, parse_time
+from tutor.practice.context import ControllerContext
 from tutor.practice.controllers.deployment import DeploymentController
 from tutor.practice.controllers.endpoints import EndpointsController
 from tutor.practice.controllers.garbagecollector import GarbageCollector
@@ -27,34 +37,17 @@ from tutor.practice.controllers.replicaset import ReplicaSetController
 from tutor.practice.controllers.scheduler import Scheduler
 from tutor.practice.events import NODE_NAME, EventRecorder
 from tutor.practice.node.kubelet import NODE_IP, Kubelet
-from tutor.practice.node.nodeports import NodePortProxy, port_is_free
+from tutor.practice.node.nodeports import NodePortProxy
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "state.json"
+DATABASE_FILE = "state.db"
+LEGACY_STATE_FILE = "state.json"
 SERVER_FILE = "server.json"
 KUBECONFIG_FILE = "kubeconfig"
 CONTEXT = "kube-tutor-practice"
-NODE_PORT_RANGE = (30000, 32767)
-NODE_PORT_STATIC_BAND = 86  # allocator.go calculateRangeOffset for the default range
-SAVE_INTERVAL = 0.5
 EVENT_TTL_SECONDS = 3600
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` so a reader sees the old or the new file, never half of one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
-
-
-class Forbidden(errors.ApiError):
-    code = 403
-    reason = "Forbidden"
+HOUSEKEEPING_SECONDS = 60.0
 
 
 class PracticeCluster:
@@ -63,33 +56,32 @@ class PracticeCluster:
     def __init__(self, directory: Path, *, time_scale: float = 1.0, port: int = 0) -> None:
         self.directory = directory
         self.clock = Clock(time_scale)
-        self.store = Store(self.clock)
+        self.storage = Storage(directory / DATABASE_FILE)
+        self.store = Store(self.clock, self.storage)
         self.recorder = EventRecorder(self.store)
+        self.deletion = Deletion(self.store, self.clock)
+        self.admission = Admission(self.store)
+        ctx = ControllerContext(self.store, self.clock, self.recorder, self.deletion)
         # Listener order matters: ReplicaSets act on a scale-down before the Deployment's next sync.
-        self.replicasets = ReplicaSetController(self)
-        self.deployments = DeploymentController(self)
-        self.scheduler = Scheduler(self)
-        self.endpoints = EndpointsController(self)
-        self.gc = GarbageCollector(self)
-        self.namespaces = NamespaceController(self)
-        self.kubelet = Kubelet(self)
-        self.nodeports = NodePortProxy(self)
+        self.replicasets = ReplicaSetController(ctx)
+        self.deployments = DeploymentController(ctx)
+        self.scheduler = Scheduler(ctx)
+        self.endpoints = EndpointsController(ctx)
+        self.gc = GarbageCollector(ctx)
+        self.namespaces = NamespaceController(ctx)
+        self.kubelet = Kubelet(ctx, self.storage.stage_state)
+        self.nodeports = NodePortProxy(ctx, self.kubelet.serve_app)
         self.requested_port = port
         self.port = 0
-        self.watch_count = 0
         self.credentials: Credentials | None = None
         self._runner: web.AppRunner | None = None
-        self._saver: asyncio.Task[None] | None = None
-        self._stopped = asyncio.Event()
+        self._housekeeping: asyncio.Task[None] | None = None
+        self._loaded_meta: dict[str, str] = {}
 
     # ---- files ---------------------------------------------------------------------------------
     @property
     def kubeconfig_path(self) -> Path:
         return self.directory / KUBECONFIG_FILE
-
-    @property
-    def state_path(self) -> Path:
-        return self.directory / STATE_FILE
 
     def kubeconfig(self) -> dict[str, Any]:
         assert self.credentials is not None
@@ -110,12 +102,17 @@ class PracticeCluster:
     async def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.credentials = ensure_credentials(self.directory / "pki")
-        previous_port = self._load()
+        unreadable = self._open()
         if not self.store.get("namespaces", "", "default"):
             self._bootstrap()
-        server = ApiServer(self, self.credentials.token)
+        if unreadable is not None:
+            self._report_unreadable(*unreadable)
+        self.store.commit()
+        server = ApiServer(self.store, self.admission, self.deletion, self.kubelet.log_response,
+                           self.credentials.token)
         self._runner = web.AppRunner(server.app, access_log=None, handle_signals=False)
         await self._runner.setup()
+        previous_port = int(self._loaded_meta.get("port", "0") or 0)
         sock = self._bind(self.requested_port or previous_port)
         self.port = sock.getsockname()[1]
         site = web.SockSite(self._runner, sock, ssl_context=self.credentials.server_context())
@@ -123,10 +120,12 @@ class PracticeCluster:
         import yaml
 
         atomic_write(self.kubeconfig_path, yaml.safe_dump(self.kubeconfig(), sort_keys=False).encode())
+        self.storage.set_meta("port", str(self.port))
+        self.store.commit()
         self.kubelet.resume()
         self._resync_all()
         await self.nodeports.reconcile()
-        self._saver = asyncio.get_running_loop().create_task(self._save_loop())
+        self._housekeeping = asyncio.get_running_loop().create_task(self._housekeeping_loop())
 
     @staticmethod
     def _bind(port: int) -> socket.socket:
@@ -145,9 +144,8 @@ class PracticeCluster:
         raise OSError("no free port on 127.0.0.1")
 
     async def stop(self) -> None:
-        if self._saver is not None:
-            self._saver.cancel()
-        self.save()
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
         self.store.close_watches()
         self.kubelet.close()
         self.nodeports.close()
@@ -156,10 +154,10 @@ class PracticeCluster:
             controller.queue.close()
         if self._runner is not None:
             await self._runner.cleanup()
-        self._stopped.set()
-
-    async def wait_stopped(self) -> None:
-        await self._stopped.wait()
+        try:
+            self.storage.close()
+        except StorageFailed:
+            log.exception("the last changes could not be stored")
 
     def _resync_all(self) -> None:
         for d in self.store.list("deployments"):
@@ -176,47 +174,74 @@ class PracticeCluster:
                 self.namespaces.queue.add(ns["metadata"]["name"])
 
     # ---- persistence ---------------------------------------------------------------------------
-    def _load(self) -> int:
-        if not self.state_path.exists():
-            return 0
+    def _open(self) -> tuple[Path, str] | None:
+        """Read the state back (importing a previous version's ``state.json`` once).
+
+        Returns:
+            where an unreadable database was kept and why it could not be read; None when it was read.
+        """
+        unreadable = None
         try:
-            data = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            broken = self.state_path.with_suffix(".broken")
-            log.error("cannot read %s (%s); starting empty, kept as %s", self.state_path, error, broken)
-            self.state_path.replace(broken)
-            return 0
-        self.store.restore(data.get("store", {}))
-        self.kubelet.restore(data.get("kubelet", {}))
-        return int(data.get("port", 0))
+            loaded = self.storage.open()
+        except StorageUnreadable as error:
+            kept = self.storage.set_aside()
+            unreadable = (kept, str(error))
+            log.error(
+                "cannot read the practice cluster's state %s (%s). It was kept as %s, and this start begins with "
+                "an EMPTY cluster. To go back: stop the cluster (kube-tutor cluster down), then either move %s back "
+                "to %s (with its -wal file, if any) once it is repaired, or let SQLite recover what it can read: "
+                "sqlite3 %s .recover | sqlite3 %s (after removing the new %s).",
+                self.storage.path, error, kept, kept, self.storage.path, kept, self.storage.path, self.storage.path)
+            loaded = self.storage.open()
+        if loaded.empty:
+            loaded = self._import_legacy(loaded)
+        self._loaded_meta = loaded.meta
+        self.store.restore(loaded.objects, loaded.resource_version)
+        self.kubelet.restore(loaded.node_state)
+        return unreadable
 
-    def save(self) -> None:
-        data = {"version": 1, "port": self.port, "store": self.store.snapshot(), "kubelet": self.kubelet.snapshot()}
-        atomic_write(self.state_path, json.dumps(data, separators=(",", ":")).encode())
-        self.store.dirty = False
+    def _import_legacy(self, loaded: Loaded) -> Loaded:
+        """Import ``state.json`` (the JSON snapshot of kube-tutor before ``state.db``) once, then rename it."""
+        legacy = self.directory / LEGACY_STATE_FILE
+        if not legacy.exists():
+            return loaded
+        try:
+            data = json.loads(legacy.read_text(encoding="utf-8"))
+            store = data.get("store", {})
+            namespaced = {r.plural: r.namespaced for r in RESOURCES if r.stored}
+            objects = [(plural, obj["metadata"].get("namespace", "") if namespaced[plural] else "",
+                        obj["metadata"]["name"], obj)
+                       for plural, items in (store.get("objects") or {}).items() if plural in namespaced
+                       for obj in items]
+            rows = Kubelet.rows_of_snapshot(data.get("kubelet") or {})
+            meta = {"port": str(int(data.get("port", 0) or 0)), "imported": str(legacy)}
+            rv = int(store.get("resourceVersion", 0) or 0)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+            broken = legacy.with_suffix(".broken")
+            log.error("cannot read %s (%s); starting empty, kept as %s", legacy, error, broken)
+            legacy.replace(broken)
+            return loaded
+        self.storage.import_all(objects, rv, rows, meta)
+        legacy.replace(legacy.with_name(legacy.name + ".imported"))
+        log.info("imported %d objects from %s into %s", len(objects), legacy, self.storage.path)
+        self.storage.close()
+        return self.storage.open()
 
-    async def _save_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        last_gc = loop.time()
+    def _report_unreadable(self, kept: Path, reason: str) -> None:
+        """Say it where kubectl shows it too: a Warning event on the node."""
+        node = self.store.get("nodes", "", NODE_NAME)
+        if node is not None:
+            self.recorder.record(node, "Warning", "StateUnreadable",
+                                 f"the state database could not be read ({reason}); it was kept as {kept.name} "
+                                 f"and the cluster started empty (see cluster.log)", component="kube-tutor")
+
+    async def _housekeeping_loop(self) -> None:
         while True:
-            await asyncio.sleep(SAVE_INTERVAL)
-            if loop.time() - last_gc > 60:
-                last_gc = loop.time()
-                self._expire_events()
-            if self.store.dirty:
-                # Stored objects are replaced, never mutated, so the snapshot can be encoded off the loop.
-                self.store.dirty = False
-                try:
-                    await asyncio.to_thread(self._save_snapshot, self.store.snapshot(), self.kubelet.snapshot())
-                except Exception:  # noqa: BLE001 - keep saving later; the log says why this one failed
-                    self.store.dirty = True
-                    log.exception("saving the practice cluster state failed")
-
-    def _save_snapshot(self, store: dict[str, Any], kubelet: dict[str, Any]) -> None:
-        data = {"version": 1, "port": self.port, "store": store, "kubelet": kubelet}
-        atomic_write(self.state_path, json.dumps(data, separators=(",", ":")).encode())
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+            self._expire_events()
 
     def _expire_events(self) -> None:
+        """Events live an hour, like the apiserver's ``--event-ttl``."""
         now = self.clock.now()
         for event in self.store.list("events"):
             last = parse_time(event.get("lastTimestamp") or event["metadata"].get("creationTimestamp"))
@@ -255,11 +280,9 @@ class PracticeCluster:
                              "kernelVersion": os.uname().release},
             },
         })
-        now = self.clock.timestamp()
         for ns in self.store.list("namespaces"):
             self.store.create("serviceaccounts", {"metadata": {"name": "default",
                                                                "namespace": ns["metadata"]["name"]}})
-        del now
         self.store.create("services", {
             "metadata": {"name": "kubernetes", "namespace": "default",
                          "labels": {"component": "apiserver", "provider": "kubernetes"}},
@@ -269,156 +292,6 @@ class PracticeCluster:
                      "internalTrafficPolicy": "Cluster"},
             "status": {"loadBalancer": {}},
         })
-
-    # ---- admission (called by the API server) ------------------------------------------------------
-    def _used_cluster_ips(self) -> set[str]:
-        return {ip for svc in self.store.iter("services") for ip in svc["spec"].get("clusterIPs") or []}
-
-    def _used_node_ports(self, exclude_uid: str | None = None) -> set[int]:
-        out = set()
-        for svc in self.store.iter("services"):
-            if svc["metadata"].get("uid") == exclude_uid:
-                continue
-            for port in svc["spec"].get("ports") or []:
-                if port.get("nodePort"):
-                    out.add(port["nodePort"])
-        return out
-
-    def _allocate_node_port(self, used: set[int]) -> int:
-        low, high = NODE_PORT_RANGE
-        upper = list(range(low + NODE_PORT_STATIC_BAND, high + 1))
-        random.shuffle(upper)
-        for candidate in upper + list(range(low, low + NODE_PORT_STATIC_BAND)):
-            if candidate not in used and port_is_free(candidate):
-                return candidate
-        raise errors.ApiError("range is full")
-
-    def _service_ports(self, svc: Obj, previous: Obj | None) -> None:
-        spec = svc["spec"]
-        name = svc["metadata"].get("name", "")
-        if spec.get("type") in ("NodePort", "LoadBalancer"):
-            used = self._used_node_ports(exclude_uid=(previous or {}).get("metadata", {}).get("uid"))
-            old_ports = {p.get("port"): p.get("nodePort") for p in ((previous or {}).get("spec") or {}).get("ports") or []}
-            for i, port in enumerate(spec.get("ports") or []):
-                if not port.get("nodePort") and old_ports.get(port.get("port")):
-                    port["nodePort"] = old_ports[port["port"]]
-                if port.get("nodePort"):
-                    if port["nodePort"] in used:
-                        raise errors.invalid("Service", "", name, [(
-                            f"spec.ports[{i}].nodePort",
-                            f"Invalid value: {port['nodePort']}: provided port is already allocated")])
-                else:
-                    port["nodePort"] = self._allocate_node_port(used)
-                used.add(port["nodePort"])
-        else:
-            for port in spec.get("ports") or []:
-                port.pop("nodePort", None)
-            spec.pop("externalTrafficPolicy", None)
-
-    def admit_create(self, plural: str, obj: Obj) -> None:
-        if plural == "services":
-            spec = obj["spec"]
-            if spec.get("type") != "ExternalName" and spec.get("clusterIP") != "None":
-                used = self._used_cluster_ips()
-                ip = spec.get("clusterIP")
-                if ip and ip in used:
-                    raise errors.invalid("Service", "", obj["metadata"].get("name", ""), [
-                        ("spec.clusterIPs", f'Invalid value: ["{ip}"]: failed to allocate IP {ip}: '
-                                            "provided IP is already allocated")])
-                while not ip or ip in used:
-                    ip = f"10.96.{random.randint(0, 255)}.{random.randint(2, 254)}"
-                spec["clusterIP"] = ip
-                spec["clusterIPs"] = [ip]
-            self._service_ports(obj, None)
-        elif plural == "namespaces":
-            obj["status"] = {"phase": "Active"}
-
-    def admit_update(self, plural: str, current: Obj, new: Obj) -> None:
-        if plural == "services":
-            spec = new["spec"]
-            old_spec = current["spec"]
-            if spec.get("clusterIP") and spec.get("clusterIP") != old_spec.get("clusterIP"):
-                raise errors.invalid("Service", "", current["metadata"]["name"], [
-                    ("spec.clusterIPs[0]", f'Invalid value: ["{spec["clusterIP"]}"]: may not change once set')])
-            if old_spec.get("clusterIP"):
-                spec["clusterIP"] = old_spec["clusterIP"]
-                spec["clusterIPs"] = old_spec.get("clusterIPs", [old_spec["clusterIP"]])
-            self._service_ports(new, current)
-        elif plural == "pods":
-            old_spec = dict(current["spec"])
-            new_spec = dict(new["spec"])
-            for spec in (old_spec, new_spec):
-                spec["containers"] = [{k: v for k, v in c.items() if k != "image"} for c in spec.get("containers") or []]
-                spec.pop("activeDeadlineSeconds", None)
-                spec.pop("tolerations", None)
-            if old_spec != new_spec:
-                raise errors.invalid("Pod", "", current["metadata"]["name"], [(
-                    "spec", "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
-                            "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
-                            "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
-                            "(allow it to be set to 1 if it was previously negative)")])
-
-    def after_update(self, plural: str, obj: Obj) -> None:
-        """Hook after an API update (nothing yet: controllers react to store events)."""
-
-    # ---- deletion ------------------------------------------------------------------------------
-    def delete(self, plural: str, obj: Obj, propagation: str | None, grace: int | None) -> Obj | None:
-        """Delete like the apiserver: graceful for bound pods, finalizers for foreground/orphan.
-
-        Returns the object when it still exists (being deleted), None when it is gone.
-        """
-        meta = obj["metadata"]
-        namespace, name = meta.get("namespace", ""), meta["name"]
-        current = self.store.get(plural, namespace, name)
-        if current is None:
-            return None
-        if plural == "namespaces":
-            if name in ("default", "kube-system", "kube-public"):
-                raise Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be deleted')
-            if current["metadata"].get("deletionTimestamp"):
-                return current
-            new = deep_copy(current)
-            new["status"] = {"phase": "Terminating"}
-            stored = self.store.set_deletion(plural, new, self.clock.timestamp(), 0)
-            return stored
-        if current["metadata"].get("deletionTimestamp"):
-            if plural == "pods" and grace is not None:
-                deadline = parse_time(current["metadata"]["deletionTimestamp"])
-                wanted = self.clock.now().timestamp() + self.clock.real(grace)
-                if deadline is not None and wanted < deadline.timestamp():
-                    if grace == 0:
-                        self.store.remove(plural, namespace, name)
-                        return None
-                    from datetime import UTC, datetime
-
-                    return self.store.set_deletion(plural, deep_copy(current), self.clock.timestamp(
-                        datetime.fromtimestamp(wanted, UTC)), grace)
-            return current
-        finalizers = list(current["metadata"].get("finalizers") or [])
-        if propagation == "Foreground" and "foregroundDeletion" not in finalizers:
-            finalizers.append("foregroundDeletion")
-        elif propagation == "Orphan" and "orphan" not in finalizers:
-            finalizers.append("orphan")
-        new = deep_copy(current)
-        if finalizers:
-            new["metadata"]["finalizers"] = finalizers
-        if plural == "pods" and current["spec"].get("nodeName") and (current.get("status") or {}).get(
-                "phase") not in ("Succeeded", "Failed"):
-            if grace is None:
-                grace = int(current["spec"].get("terminationGracePeriodSeconds", 30))
-            if grace > 0 or finalizers:
-                from datetime import UTC, datetime
-
-                when = datetime.fromtimestamp(self.clock.now().timestamp() + self.clock.real(grace), UTC)
-                return self.store.set_deletion(plural, new, self.clock.timestamp(when), grace)
-        if finalizers:
-            return self.store.set_deletion(plural, new, self.clock.timestamp(), 0 if grace is None else grace)
-        self.store.remove(plural, namespace, name)
-        if plural == "services":
-            endpoints = self.store.get("endpoints", namespace, name)
-            if endpoints is not None:
-                self.store.remove("endpoints", namespace, name)
-        return None
 
 
 async def serve(directory: Path, *, time_scale: float = 1.0, port: int = 0,

@@ -7,21 +7,21 @@ import contextvars
 import hmac
 import json
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import yaml
 from aiohttp import web
 
 from tutor.practice.apiserver import defaults, discovery, errors, protobuf, schema, tables
+from tutor.practice.apiserver.admission import Admission
+from tutor.practice.apiserver.deletion import Deletion
 from tutor.practice.apiserver.patch import apply_patch
 from tutor.practice.apiserver.resources import Resource, lookup
 from tutor.practice.apiserver.selectors import FieldSelector, LabelSelector
-from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
-
-if TYPE_CHECKING:
-    from tutor.practice.cluster import PracticeCluster
+from tutor.practice.apiserver.storage import StorageFailed
+from tutor.practice.apiserver.store import Obj, Store, WatchEvent, deep_copy
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +95,23 @@ def parse_resource_path(path: str) -> RequestInfo | None:
     return RequestInfo(res, namespace, name, sub)
 
 
-class ApiServer:
-    """The aiohttp application of one practice cluster."""
+LogEndpoint = Callable[[web.Request, str, str, dict[str, str]], Awaitable[web.StreamResponse]]
+"""The kubelet's ``pods/log``: ``logs(request, namespace, name, query)``."""
 
-    def __init__(self, cluster: PracticeCluster, token: str) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
+
+class ApiServer:
+    """The aiohttp application of one practice cluster.
+
+    It gets what it serves, nothing more: the store, admission, deletion and the kubelet's log endpoint.
+    Nothing leaves it that is not durable: every answer (and every watch event) is sent after
+    ``store.commit()``.
+    """
+
+    def __init__(self, store: Store, admission: Admission, delete: Deletion, logs: LogEndpoint, token: str) -> None:
+        self.store = store
+        self.admission = admission
+        self.delete = delete
+        self.logs = logs
         self.token = token
         self.address = "127.0.0.1"
         self.app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
@@ -114,14 +125,31 @@ class ApiServer:
             if not (scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.token.encode())):
                 return status_response(errors.Unauthorized("Unauthorized"))
         try:
-            return await handler(request)
+            response = await handler(request)
         except errors.ApiError as error:
-            return status_response(error)
+            response = status_response(error)
         except (ConnectionResetError, asyncio.CancelledError):
             raise
         except Exception as error:  # noqa: BLE001 - the server must stay up and answer a Status
             log.exception("internal error on %s %s", request.method, request.path_qs)
-            return status_response(errors.ApiError(f"Internal error occurred: {error}"))
+            response = status_response(errors.ApiError(f"Internal error occurred: {error}"))
+        try:
+            self._commit()
+        except errors.ApiError as error:
+            return status_response(error)
+        return response
+
+    def _commit(self) -> None:
+        """Make every change so far durable before an answer leaves (a write's, or a read that shows one).
+
+        Raises:
+            errors.ApiError: the storage refused the write (500; the change is retried with the next commit).
+        """
+        try:
+            self.store.commit()
+        except StorageFailed as error:
+            log.error("%s", error)
+            raise errors.ApiError(f"Internal error occurred: {error}") from error
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"
@@ -138,7 +166,8 @@ class ApiServer:
                     return json_response(discovery.aggregated(core=path == "/api"),
                                          content_type=discovery.AGGREGATED_CONTENT_TYPE)
                 if path == "/api":
-                    return json_response(discovery.legacy_api_versions(f"{self.address}:{self.cluster.port}"))
+                    port = (request.transport.get_extra_info("sockname") or ("", 0))[1] if request.transport else 0
+                    return json_response(discovery.legacy_api_versions(f"{self.address}:{port}"))
                 return json_response(discovery.legacy_group_list())
             if path == "/openapi/v3":
                 return json_response(discovery.openapi_index())
@@ -233,7 +262,7 @@ class ApiServer:
                 return await self._watch(request, info, query)
             return self._list(request, info, query)
         if info.sub == "log":
-            return await self.cluster.kubelet.log_response(request, info.namespace or "", info.name, query)
+            return await self.logs(request, info.namespace or "", info.name, query)
         obj = self._get_object(info)
         if info.sub == "scale":
             return json_response(self._scale(obj))
@@ -297,7 +326,6 @@ class ApiServer:
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout else None
-        self.cluster.watch_count += 1
         try:
             chunk = b"".join(encode("ADDED", o) for o in initial)
             if send_initial:
@@ -306,6 +334,7 @@ class ApiServer:
                                          "annotations": {_ANNOTATION_INITIAL_EVENTS_END: "true"}}}
                 chunk += dumps({"type": "BOOKMARK", "object": bookmark}) + b"\n"
             if chunk:
+                self._commit()
                 await response.write(chunk)
             while True:
                 remaining = None if deadline is None else deadline - loop.time()
@@ -327,13 +356,13 @@ class ApiServer:
                 stop = batch[-1] is None
                 events: list[WatchEvent] = [e for e in batch if e is not None]
                 if events:
+                    self._commit()
                     await response.write(b"".join(encode(e.type, e.obj) for e in events))
                 if stop:
                     break
-        except (ConnectionResetError, ConnectionError):
-            pass
+        except (ConnectionResetError, ConnectionError, errors.ApiError):
+            pass  # the client went away, or the storage failed: the watch ends and the client watches again
         finally:
-            self.cluster.watch_count -= 1
             self.store.unwatch(watcher)
         try:
             await response.write_eof()
@@ -383,7 +412,7 @@ class ApiServer:
         _strip_server_fields(obj)
         defaults.apply_defaults(res.plural, obj)
         defaults.validate(res.plural, obj)
-        self.cluster.admit_create(res.plural, obj)
+        self.admission.admit_create(res.plural, obj)
         if query.get("dryRun") == "All":
             obj["metadata"].setdefault("creationTimestamp", self.store.clock.timestamp())
             return obj
@@ -431,12 +460,10 @@ class ApiServer:
             return self.store.update(res.plural, obj, expect_rv=expect_rv, status_only=True)
         defaults.apply_defaults(res.plural, obj)
         defaults.validate(res.plural, obj)
-        self.cluster.admit_update(res.plural, current, obj)
+        self.admission.admit_update(res.plural, current, obj)
         if query.get("dryRun") == "All":
             return obj
-        updated = self.store.update(res.plural, obj, expect_rv=expect_rv)
-        self.cluster.after_update(res.plural, updated)
-        return updated
+        return self.store.update(res.plural, obj, expect_rv=expect_rv)
 
     async def _put(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         if info.name is None:
@@ -510,7 +537,7 @@ class ApiServer:
             deleted = []
             for obj in [o for o in self.store.list(res.plural, info.namespace) if matches(o)]:
                 if not dry_run:
-                    self.cluster.delete(res.plural, obj, propagation, grace)
+                    self.delete(res.plural, obj, propagation, grace)
                 deleted.append(obj)
             return json_response({"kind": res.kind_list, "apiVersion": res.api_version,
                                   "metadata": {"resourceVersion": str(self.store.rv)}, "items": deleted})
@@ -520,7 +547,7 @@ class ApiServer:
             raise errors.conflict(res.plural, res.group, info.name or "")
         if dry_run:
             return json_response(obj)
-        remaining = self.cluster.delete(res.plural, obj, propagation, grace)
+        remaining = self.delete(res.plural, obj, propagation, grace)
         if remaining is None:
             return json_response(success_status(res, obj))
         return json_response(remaining)

@@ -1,17 +1,23 @@
-"""Provides the object store: one global resourceVersion, watch fan-out with replay, and owner indexes."""
+"""Provides the object store: one global resourceVersion, watch fan-out with replay, and owner indexes.
+
+Reads are served from memory; every change is staged in the durable :class:`~tutor.practice.apiserver.storage.Storage`
+as it is made and committed before anything that names it leaves the server (see ``commit``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import copy
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.resources import RESOURCES, Resource
+from tutor.practice.apiserver.storage import Storage
 from tutor.practice.clock import Clock
 
 Obj = dict[str, Any]
@@ -20,7 +26,10 @@ Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped obje
 EVENT_LOG_SIZE = 200_000
 
 
-def deep_copy(obj: Obj) -> Obj:
+T = TypeVar("T")
+
+
+def deep_copy(obj: T) -> T:
     return copy.deepcopy(obj)
 
 
@@ -77,8 +86,9 @@ class Store:
     change an object copy it first (``deep_copy``).
     """
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, storage: Storage | None = None) -> None:
         self.clock = clock
+        self.storage = storage
         self.rv = 0
         self._objects: dict[str, dict[Key, Obj]] = {r.plural: {} for r in RESOURCES if r.stored}
         self._resources = {r.plural: r for r in RESOURCES}
@@ -86,8 +96,6 @@ class Store:
         self._log: deque[WatchEvent] = deque(maxlen=EVENT_LOG_SIZE)
         self._watchers: dict[str, set[Watcher]] = {r.plural: set() for r in RESOURCES}
         self._listeners: list[Listener] = []
-        self.changed = asyncio.Event() if _has_loop() else None
-        self.dirty = False
 
     # ---- reading -------------------------------------------------------------------------
     def resource(self, plural: str) -> Resource:
@@ -121,7 +129,7 @@ class Store:
     def iter(self, plural: str) -> Iterator[Obj]:
         return iter(list(self._objects.get(plural, {}).values()))
 
-    def owned_by(self, uid: str, plural: str | None = None) -> list[Obj]:
+    def owned_by(self, uid: str, plural: str | None = None) -> builtins.list[Obj]:
         """Objects whose ownerReferences name ``uid`` (optionally of one type)."""
         out = []
         for p, key in sorted(self._owned.get(uid, ())):
@@ -131,9 +139,6 @@ class Store:
             if obj is not None:
                 out.append(obj)
         return out
-
-    def count(self) -> int:
-        return sum(len(b) for b in self._objects.values())
 
     # ---- writing -------------------------------------------------------------------------
     def _next_rv(self) -> str:
@@ -280,14 +285,25 @@ class Store:
         self._listeners.append(listener)
 
     def _emit(self, event: WatchEvent) -> None:
-        self.dirty = True
+        if self.storage is not None:
+            meta = event.obj["metadata"]
+            namespace = meta.get("namespace", "") if event.resource.namespaced else ""
+            self.storage.stage(event.resource.plural, namespace, meta["name"],
+                               None if event.type == "DELETED" else event.obj, event.rv)
         self._log.append(event)
         for watcher in list(self._watchers[event.resource.plural]):
             watcher.offer(event)
         for listener in self._listeners:
             listener(event)
-        if self.changed is not None:
-            self.changed.set()
+
+    def commit(self) -> None:
+        """Make every change so far durable; the API server calls this before it answers (no-op without storage).
+
+        Raises:
+            sqlite3.Error: the database refused the write (the changes stay staged).
+        """
+        if self.storage is not None:
+            self.storage.commit()
 
     def watch(self, resource: Resource, namespace: str | None, matches: Callable[[Obj], bool],
               since: int | None) -> Watcher:
@@ -316,28 +332,18 @@ class Store:
                 watcher.queue.put_nowait(None)
 
     # ---- persistence ---------------------------------------------------------------------
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "resourceVersion": self.rv,
-            "objects": {p: list(b.values()) for p, b in self._objects.items() if b},
-        }
-
-    def restore(self, data: dict[str, Any]) -> None:
-        self.rv = int(data.get("resourceVersion", 0))
-        for plural, items in data.get("objects", {}).items():
+    def restore(self, objects: Iterable[tuple[str, Obj]], resource_version: int) -> None:
+        """Load objects read back from storage (no events: nothing is watching yet)."""
+        self.rv = max(self.rv, resource_version)
+        for plural, obj in objects:
             if plural not in self._objects:
                 continue
             res = self._resources[plural]
-            for obj in items:
-                meta = obj["metadata"]
-                key = (meta.get("namespace", "") if res.namespaced else "", meta["name"])
-                self._objects[plural][key] = obj
-                self._index(plural, key, None, obj)
-
-    def all_objects(self) -> Iterable[tuple[str, Obj]]:
-        for plural, bucket in self._objects.items():
-            for obj in bucket.values():
-                yield plural, obj
+            meta = obj["metadata"]
+            key = (meta.get("namespace", "") if res.namespaced else "", meta["name"])
+            self._objects[plural][key] = obj
+            self._index(plural, key, None, obj)
+            self.rv = max(self.rv, int(meta.get("resourceVersion") or 0))
 
 
 def _same(old: Obj, new: Obj) -> bool:
@@ -346,10 +352,3 @@ def _same(old: Obj, new: Obj) -> bool:
     b = dict(new, metadata={k: v for k, v in new["metadata"].items() if k != "resourceVersion"})
     return a == b
 
-
-def _has_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tutor.kube.files import atomic_write
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -35,17 +37,6 @@ class Credentials:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.server_cert, self.server_key)
         return context
-
-    def client_context(self) -> ssl.SSLContext:
-        """A client context that trusts only this cluster's CA (for health checks and tests)."""
-        return ssl.create_default_context(cafile=str(self.ca_cert))
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    tmp.chmod(0o600)
-    tmp.replace(path)
 
 
 def ensure_credentials(directory: Path) -> Credentials:
@@ -97,9 +88,9 @@ def ensure_credentials(directory: Path) -> Credentials:
         .sign(ca_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
-    _write_private(creds.server_key, key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+    atomic_write(creds.server_key, key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
                                                        serialization.NoEncryption()))
-    _write_private(creds.server_cert, cert.public_bytes(pem))
-    _write_private(creds.token_file, (secrets.token_urlsafe(32) + "\n").encode())
-    _write_private(creds.ca_cert, ca_cert.public_bytes(pem))
+    atomic_write(creds.server_cert, cert.public_bytes(pem))
+    atomic_write(creds.token_file, (secrets.token_urlsafe(32) + "\n").encode())
+    atomic_write(creds.ca_cert, ca_cert.public_bytes(pem))
     return creds

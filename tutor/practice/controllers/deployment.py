@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.names import pod_template_hash
@@ -11,9 +11,6 @@ from tutor.practice.apiserver.selectors import LabelSelector
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.clock import parse_time
 from tutor.practice.controllers.workqueue import Controller
-
-if TYPE_CHECKING:
-    from tutor.practice.cluster import PracticeCluster
 
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
@@ -137,7 +134,6 @@ class DeploymentController(Controller):
     """Reconciles Deployments into ReplicaSets, exactly one scaling action per sync, like upstream."""
 
     name = "deployment"
-    cluster: PracticeCluster
 
     # ---- wiring ------------------------------------------------------------------------------
     def on_event(self, event: WatchEvent) -> None:
@@ -163,7 +159,7 @@ class DeploymentController(Controller):
                                 self.queue.add((rs["metadata"]["namespace"], dref["name"]))
 
     def _event(self, d: Obj, type_: str, reason: str, message: str) -> None:
-        self.cluster.recorder.record(d, type_, reason, message, component=COMPONENT)
+        self.ctx.recorder.record(d, type_, reason, message, component=COMPONENT)
 
     def _now(self) -> str:
         return self.store.clock.timestamp()
@@ -360,7 +356,6 @@ class DeploymentController(Controller):
                 d["status"]["collisionCount"] = collision
                 d.update(deep_copy(self.store.update("deployments", d, status_only=True)))
                 continue
-            self.cluster.replicasets.queue.add((created["metadata"]["namespace"], created["metadata"]["name"]))
             if new_count > 0:
                 self._event(d, "Normal", "ScalingReplicaSet",
                             f"Scaled up replica set {created['metadata']['name']} from 0 to {new_count}")
@@ -620,7 +615,7 @@ class DeploymentController(Controller):
             if (status_int(rs, "replicas") != 0 or replicas(rs) != 0
                     or rs["metadata"].get("generation", 0) > status_int(rs, "observedGeneration")):
                 continue
-            self.cluster.delete("replicasets", rs, "Background", None)
+            self.ctx.delete("replicasets", rs, "Background", None)
 
     def _sync_status_only(self, d: Obj, rs_list: list[Obj]) -> None:
         new, olds = self._get_all(d, rs_list, False)

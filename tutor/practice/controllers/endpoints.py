@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.controllers.pods import pod_ready
 from tutor.practice.controllers.workqueue import Controller
 from tutor.practice.events import NODE_NAME
-
-if TYPE_CHECKING:
-    from tutor.practice.cluster import PracticeCluster
 
 
 def _subset(selector: dict[str, str], labels: dict[str, str]) -> bool:
@@ -21,7 +16,6 @@ class EndpointsController(Controller):
     """Maintains Endpoints and EndpointSlices for every Service with a selector."""
 
     name = "endpoints"
-    cluster: PracticeCluster
 
     def on_event(self, event: WatchEvent) -> None:
         plural = event.resource.plural

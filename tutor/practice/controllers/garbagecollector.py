@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.controllers.workqueue import Controller
-
-if TYPE_CHECKING:
-    from tutor.practice.cluster import PracticeCluster
 
 
 class GarbageCollector(Controller):
     """Deletes dependents whose owner is gone; handles the foreground and orphan finalizers."""
 
     name = "garbage-collector"
-    cluster: PracticeCluster
 
     def on_event(self, event: WatchEvent) -> None:
         meta = event.obj["metadata"]
@@ -46,12 +40,12 @@ class GarbageCollector(Controller):
                     new["metadata"]["ownerReferences"] = remaining
                     self.store.update(plural, new)
                 elif not dependent["metadata"].get("deletionTimestamp"):
-                    self.cluster.delete(plural, dependent, "Background", None)
+                    self.ctx.delete(plural, dependent, "Background", None)
         elif key[0] == "owner-check":
             found = self._find(key[1])
             if found is not None:
-                plural, obj = found
-                self.queue.add(("finalize", plural, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]))
+                plural, owner = found
+                self.queue.add(("finalize", plural, owner["metadata"].get("namespace", ""), owner["metadata"]["name"]))
         elif key[0] == "finalize":
             _, plural, namespace, name = key
             obj = self.store.get(plural, namespace, name)
@@ -72,7 +66,7 @@ class GarbageCollector(Controller):
             elif "foregroundDeletion" in finalizers:
                 for dependent in dependents:
                     if not dependent["metadata"].get("deletionTimestamp"):
-                        self.cluster.delete(self.store.resource_for(dependent), dependent, "Foreground", None)
+                        self.ctx.delete(self.store.resource_for(dependent), dependent, "Foreground", None)
                 if self.store.owned_by(uid):
                     return
                 finalizers.remove("foregroundDeletion")

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tutor.practice.apiserver.store import WatchEvent, deep_copy
 from tutor.practice.controllers.workqueue import Controller
-
-if TYPE_CHECKING:
-    from tutor.practice.cluster import PracticeCluster
 
 
 class NamespaceController(Controller):
     """Empties a terminating namespace, then removes it."""
 
     name = "namespace"
-    cluster: PracticeCluster
 
     def on_event(self, event: WatchEvent) -> None:
         if event.resource.plural == "namespaces" and event.obj["metadata"].get("deletionTimestamp"):
@@ -40,7 +34,7 @@ class NamespaceController(Controller):
             for obj in self.store.list(plural, name):
                 remaining += 1
                 if not obj["metadata"].get("deletionTimestamp"):
-                    self.cluster.delete(plural, obj, "Background", None)
+                    self.ctx.delete(plural, obj, "Background", None)
         if remaining == 0 or not any(self.store.list(p, name) for p in (
                 "deployments", "replicasets", "services", "pods", "endpoints", "endpointslices", "configmaps",
                 "serviceaccounts", "events")):

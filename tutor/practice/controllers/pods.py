@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tutor.practice.apiserver.store import Obj
-
-if TYPE_CHECKING:
-    pass
 
 
 def controller_ref(obj: Obj) -> dict | None:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tutor.practice.apiserver import defaults, errors
 from tutor.practice.apiserver.selectors import LabelSelector
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.clock import parse_time
 from tutor.practice.controllers.pods import controller_ref, pod_active, pod_ready, pod_ready_since
 from tutor.practice.controllers.workqueue import Controller
-
-if TYPE_CHECKING:
-    from tutor.practice.cluster import PracticeCluster
 
 
 def _neg(text: str) -> tuple[int, ...]:
@@ -24,7 +19,6 @@ class ReplicaSetController(Controller):
     """Keeps ``spec.replicas`` pods per ReplicaSet; deletes not-ready pods first on scale-down."""
 
     name = "replicaset"
-    cluster: PracticeCluster
 
     def priority(self, key: tuple[str, str]) -> int:
         """Scale-downs first: a rolling update never has more live pods than replicas + maxSurge."""
@@ -37,6 +31,8 @@ class ReplicaSetController(Controller):
     def on_event(self, event: WatchEvent) -> None:
         plural = event.resource.plural
         if plural == "replicasets":
+            # A ReplicaSet the Deployment controller creates is synced from its own ADDED event, like
+            # replica_set.go's addRS handler: no controller pokes another's queue.
             if event.type != "DELETED":
                 self.queue.add((event.obj["metadata"]["namespace"], event.obj["metadata"]["name"]))
         elif plural == "pods":
@@ -63,8 +59,8 @@ class ReplicaSetController(Controller):
                     self.queue.add(key)
             elif diff > 0:
                 for pod in self._pods_to_delete(active, diff):
-                    self.cluster.delete("pods", pod, "Background", None)
-                    self.cluster.recorder.record(rs, "Normal", "SuccessfulDelete",
+                    self.ctx.delete("pods", pod, "Background", None)
+                    self.ctx.recorder.record(rs, "Normal", "SuccessfulDelete",
                                                  f"Deleted pod: {pod['metadata']['name']}",
                                                  component="replicaset-controller")
                 active = [p for p in self._pods(rs) if pod_active(p)]
@@ -89,10 +85,10 @@ class ReplicaSetController(Controller):
         try:
             created = self.store.create("pods", pod)
         except errors.ApiError as error:
-            self.cluster.recorder.record(rs, "Warning", "FailedCreate", f"Error creating: {error.message}",
+            self.ctx.recorder.record(rs, "Warning", "FailedCreate", f"Error creating: {error.message}",
                                          component="replicaset-controller")
             raise
-        self.cluster.recorder.record(rs, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
+        self.ctx.recorder.record(rs, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
                                      component="replicaset-controller")
         return created
 

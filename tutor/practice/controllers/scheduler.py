@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tutor.practice.apiserver.store import WatchEvent, deep_copy
 from tutor.practice.controllers.workqueue import Controller
 from tutor.practice.events import NODE_NAME
-
-if TYPE_CHECKING:
-    from tutor.practice.cluster import PracticeCluster
 
 
 class Scheduler(Controller):
     """Binds every pending pod to the single node and records ``Scheduled``."""
 
     name = "scheduler"
-    cluster: PracticeCluster
 
     def on_event(self, event: WatchEvent) -> None:
         if event.resource.plural == "pods" and event.type != "DELETED" and not event.obj["spec"].get("nodeName"):
@@ -38,7 +32,7 @@ class Scheduler(Controller):
         stored = self.store.update("pods", new, bump_generation=False)
         # spec.nodeName is set through the binding subresource: status is kept, so write it too.
         self.store.update("pods", dict(deep_copy(stored), status=status), status_only=True)
-        self.cluster.recorder.record(
+        self.ctx.recorder.record(
             pod, "Normal", "Scheduled", f"Successfully assigned {key[0]}/{key[1]} to {NODE_NAME}",
             component="default-scheduler")
 

@@ -7,6 +7,9 @@ import logging
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from tutor.practice.apiserver.store import WatchEvent
+from tutor.practice.context import ControllerContext
+
 log = logging.getLogger(__name__)
 
 
@@ -69,17 +72,20 @@ class WorkQueue:
 
 
 class Controller:
-    """A controller: store events in (``on_event``), keys through a WorkQueue, ``sync(key)`` out."""
+    """A controller: store events in (``on_event``), keys through a WorkQueue, ``sync(key)`` out.
+
+    It sees its :class:`~tutor.practice.context.ControllerContext` only, never the cluster around it.
+    """
 
     name = "controller"
 
-    def __init__(self, cluster: Any) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
+    def __init__(self, ctx: ControllerContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
         self.queue = WorkQueue(self.name, self.sync, self.priority)
         self.store.add_listener(self.on_event)
 
-    def on_event(self, event: Any) -> None:
+    def on_event(self, event: WatchEvent) -> None:
         raise NotImplementedError
 
     def sync(self, key: Any) -> None:

@@ -6,19 +6,18 @@ import asyncio
 import logging
 import random
 import secrets
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.clock import parse_time
+from tutor.practice.context import ControllerContext
 from tutor.practice.events import NODE_NAME
 from tutor.practice.node import registry
-
-if TYPE_CHECKING:
-    from tutor.practice.cluster import PracticeCluster
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +48,22 @@ def js_date(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-class Kubelet:
-    """One node's kubelet: drives every bound pod through its lifecycle and serves logs."""
+Persist = Callable[[str, Any], None]
+"""``persist(key, value)``: stage one row of the node's durable state (None removes it)."""
 
-    def __init__(self, cluster: PracticeCluster) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
-        self.clock = cluster.store.clock
+
+class Kubelet:
+    """One node's kubelet: drives every bound pod through its lifecycle and serves logs.
+
+    What it keeps across restarts (pulled images, each pod's log and request count) is written through
+    ``persist`` whenever it changes, as rows ``images``, ``logs/<pod uid>`` and ``requests/<pod uid>``.
+    """
+
+    def __init__(self, ctx: ControllerContext, persist: Persist) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+        self.clock = ctx.clock
+        self._persist = persist
         self.images: set[str] = set(registry.PRELOADED)
         self.logs: dict[str, list[str]] = {}
         self.requests: dict[str, int] = {}
@@ -68,15 +76,19 @@ class Kubelet:
         self.store.add_listener(self._on_event)
 
     # ---- state kept across restarts --------------------------------------------------------------
-    def snapshot(self) -> dict[str, Any]:
-        """Copies taken on the event loop: the saver encodes them in a thread."""
-        return {"images": sorted(self.images), "logs": {uid: list(lines) for uid, lines in self.logs.items()},
-                "requests": dict(self.requests)}
+    def restore(self, rows: dict[str, Any]) -> None:
+        """Take back the rows written through ``persist`` before a restart."""
+        self.images = set(rows.get("images", registry.PRELOADED))
+        self.logs = {k.removeprefix("logs/"): list(v) for k, v in rows.items() if k.startswith("logs/")}
+        self.requests = {k.removeprefix("requests/"): int(v) for k, v in rows.items() if k.startswith("requests/")}
 
-    def restore(self, data: dict[str, Any]) -> None:
-        self.images = set(data.get("images", registry.PRELOADED))
-        self.logs = {k: list(v) for k, v in (data.get("logs") or {}).items()}
-        self.requests = dict(data.get("requests") or {})
+    @staticmethod
+    def rows_of_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
+        """The rows of the kubelet's part of a previous version's ``state.json`` (imported once)."""
+        rows: dict[str, Any] = {"images": sorted(snapshot.get("images") or registry.PRELOADED)}
+        rows.update({f"logs/{uid}": list(lines) for uid, lines in (snapshot.get("logs") or {}).items()})
+        rows.update({f"requests/{uid}": int(n) for uid, n in (snapshot.get("requests") or {}).items()})
+        return rows
 
     def resume(self) -> None:
         """After a restart: pick every bound pod up where it was."""
@@ -103,8 +115,10 @@ class Kubelet:
                 task = tasks.pop(uid, None)
                 if task is not None:
                     task.cancel()
-            self.logs.pop(uid, None)
-            self.requests.pop(uid, None)
+            if self.logs.pop(uid, None) is not None:
+                self._persist(f"logs/{uid}", None)
+            if self.requests.pop(uid, None) is not None:
+                self._persist(f"requests/{uid}", None)
             self._ips.discard((pod.get("status") or {}).get("podIP", ""))
             waiter = self._log_waiters.pop(uid, None)
             if waiter:
@@ -144,8 +158,8 @@ class Kubelet:
 
     def _event(self, pod: Obj, type_: str, reason: str, message: str, container: str | None = None) -> None:
         field_path = f"spec.containers{{{container}}}" if container else ""
-        self.cluster.recorder.record(pod, type_, reason, message, component=COMPONENT, field_path=field_path,
-                                     host=NODE_NAME)
+        self.ctx.recorder.record(pod, type_, reason, message, component=COMPONENT, field_path=field_path,
+                                 host=NODE_NAME)
 
     def _allocate_ip(self) -> str:
         for _ in range(65_000):
@@ -295,7 +309,8 @@ class Kubelet:
                 return
             if ok:
                 took = (loop.time() - started) * self.clock.time_scale
-                size = registry.lookup(image).size if registry.lookup(image) else 0
+                pulled = registry.lookup(image)
+                size = pulled.size if pulled else 0
                 self._event(pod, "Normal", "Pulled",
                             f'Successfully pulled image "{image}" in {go_duration(took)} '
                             f"({go_duration(took)} including waiting). Image size: {size} bytes.", c["name"])
@@ -349,6 +364,7 @@ class Kubelet:
             async def download() -> None:
                 await self.clock.sleep(found.pull_seconds)
                 self.images.add(ref)
+                self._persist("images", sorted(self.images))
                 self._pulls.pop(ref, None)
                 if not pending.done():
                     pending.set_result(None)
@@ -406,7 +422,7 @@ class Kubelet:
         waiter = self._log_waiters.pop(uid, None)
         if waiter:
             waiter.set()
-        self.store.dirty = True
+        self._persist(f"logs/{uid}", lines)
 
     def serve_app(self, pod: Obj) -> str | None:
         """Answer one HTTP request as the bootcamp app in ``pod``; None if the pod runs no bootcamp app."""
@@ -419,6 +435,7 @@ class Kubelet:
             uid = pod["metadata"]["uid"]
             count = self.requests.get(uid, 0) + 1
             self.requests[uid] = count
+            self._persist(f"requests/{uid}", count)
             started = parse_time(statuses[c["name"]]["state"]["running"].get("startedAt"))
             uptime = (self.clock.now() - started).total_seconds() if started else 0.0
             name = pod["metadata"]["name"]
@@ -480,7 +497,3 @@ class Kubelet:
     def close(self) -> None:
         for task in [*self._tasks.values(), *self._terminating.values()]:
             task.cancel()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

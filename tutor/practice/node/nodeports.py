@@ -5,40 +5,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from email.utils import formatdate
-from typing import TYPE_CHECKING
 
+from tutor.practice.apiserver.storage import StorageFailed
 from tutor.practice.apiserver.store import Obj, WatchEvent
+from tutor.practice.context import ControllerContext
 from tutor.practice.node import registry
-
-if TYPE_CHECKING:
-    from tutor.practice.cluster import PracticeCluster
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 
-
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
+ServeApp = Callable[[Obj], str | None]
+"""``serve(pod)``: the body the app in ``pod`` answers to one request, None when it runs no app."""
 
 
 class NodePortProxy:
     """Plays kube-proxy for NodePort Services: round-robin over ready, non-terminating endpoints."""
 
-    def __init__(self, cluster: PracticeCluster) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
+    def __init__(self, ctx: ControllerContext, serve: ServeApp) -> None:
+        self.store = ctx.store
+        self._serve = serve
         self._servers: dict[int, asyncio.Server] = {}
         self._owners: dict[int, tuple[str, str, int]] = {}  # nodePort -> (namespace, service, port)
         self._next: dict[tuple[str, str], int] = {}
         self._pending = False
-        self.failed: dict[int, str] = {}
         self.store.add_listener(self._on_event)
 
     def _on_event(self, event: WatchEvent) -> None:
@@ -71,10 +62,8 @@ class NodePortProxy:
             try:
                 server = await asyncio.start_server(self._handle, HOST, port, reuse_address=True)
             except OSError as error:
-                self.failed[port] = str(error)
                 log.warning("NodePort %s: cannot listen on %s:%s: %s", owner, HOST, port, error)
                 continue
-            self.failed.pop(port, None)
             self._servers[port] = server
 
     def _backend(self, port: int) -> Obj | None:
@@ -127,7 +116,12 @@ class NodePortProxy:
                 if length:
                     await reader.readexactly(length)
                 pod = self._backend(port)
-                body = self.cluster.kubelet.serve_app(pod) if pod is not None else None
+                body = self._serve(pod) if pod is not None else None
+                if body is not None:
+                    try:
+                        self.store.commit()  # the request count and log line the app kept, before it answers
+                    except StorageFailed:
+                        log.exception("NodePort %s: the app's state could not be stored", port)
                 if body is None:
                     # No ready endpoint: kube-proxy rejects the connection.
                     sock = writer.get_extra_info("socket")
