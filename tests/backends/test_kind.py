@@ -26,11 +26,13 @@ import yaml
 from tutor import paths
 from tutor.backends import make_backend
 from tutor.backends.base import BackendError
-from tutor.backends.kind import IMAGES, KindBackend, kind_config
+from tutor.backends.kind import KindBackend, kind_config, lesson_images
+from tutor.lesson import load_lesson
 
 BIN = Path(__file__).parent / "bin"
 REPO = Path(__file__).parent.parent.parent
 LESSON = REPO / "lessons" / "rolling-update.yaml"
+IMAGES = lesson_images()
 V1, V2 = IMAGES
 PRACTICE = "use the practice cluster: kube-tutor --backend practice"
 DOWN = "`kube-tutor cluster down --backend kind` (or `kind delete cluster --name kube-tutor`)"
@@ -172,6 +174,13 @@ def test_make_backend_builds_it_with_its_own_kubeconfig(tmp_path: Path, monkeypa
 
 
 # ---- up(): the happy paths -------------------------------------------------------------------------------
+
+
+def test_the_preloaded_images_are_the_lessons_pulled_ones_never_the_absent_v10() -> None:
+    lesson = load_lesson(LESSON)
+    assert IMAGES == lesson.images == ("gcr.io/google-samples/kubernetes-bootcamp:v1",
+                                       "jocatalin/kubernetes-bootcamp:v2")
+    assert lesson.absent_images and not set(lesson.absent_images) & set(IMAGES)
 
 
 def test_a_fresh_up_creates_the_cluster_and_loads_v1_and_v2_only(fakes: Fakes) -> None:

@@ -27,8 +27,18 @@ PRACTICE_WAY_OUT = "use the practice cluster: kube-tutor --backend practice"
 DOWN_WAY_OUT = "`kube-tutor cluster down --backend kind` (or `kind delete cluster --name kube-tutor`)"
 ENV_NODE_PORT = "KUBE_TUTOR_KIND_NODE_PORT"
 
-IMAGES = ("gcr.io/google-samples/kubernetes-bootcamp:v1", "docker.io/jocatalin/kubernetes-bootcamp:v2")
-"""The images the lesson runs, loaded into the node before it starts. Never v10: its absence is the lesson."""
+
+
+def lesson_images() -> tuple[str, ...]:
+    """The images the installed lessons pull (``images.pull``), each once, in lesson order.
+
+    Loaded into the node before a lesson starts, so nothing is pulled from a registry during it; never a
+    lesson's ``images.absent`` (the missing v10 tag is the point of the rolling-update lesson).
+    """
+    from tutor.lesson import installed_lessons
+
+    lessons, _ = installed_lessons()
+    return tuple(dict.fromkeys(image for lesson in lessons for image in lesson.images))
 
 _OFFLINE_MARKERS = ("no such host", "dial tcp", "network is unreachable", "i/o timeout", "connection refused",
                     "tls handshake timeout", "temporary failure in name resolution", "no route to host",
@@ -70,6 +80,7 @@ class KindBackend(OwnKubeconfig):
         config: the kind config file (default: :func:`kind_config`).
         node_port: the NodePort the config publishes on 127.0.0.1 (default: ``$KUBE_TUTOR_KIND_NODE_PORT``,
             else :attr:`NODE_PORT`); it must equal the config's ``containerPort``.
+        images: the images to load into the node (default: :func:`lesson_images`).
     """
 
     name = "kind"
@@ -84,8 +95,10 @@ class KindBackend(OwnKubeconfig):
     LOAD_TIMEOUT = 300.0
     QUICK_TIMEOUT = 30.0
 
-    def __init__(self, state: Path, *, config: Path | None = None, node_port: int | None = None) -> None:
+    def __init__(self, state: Path, *, config: Path | None = None, node_port: int | None = None,
+                 images: Sequence[str] | None = None) -> None:
         self.state = state
+        self.images = tuple(images) if images is not None else lesson_images()
         self.directory = state / "kind"
         self.config = config if config is not None else kind_config()
         env_port = os.environ.get(ENV_NODE_PORT, "").strip()
@@ -320,10 +333,10 @@ class KindBackend(OwnKubeconfig):
             loaded = json.loads(self._images_marker.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             loaded = []
-        if loaded == list(IMAGES):
+        if loaded == list(self.images):
             return
         docker = shutil.which("docker") or "docker"
-        for image in IMAGES:
+        for image in self.images:
             try:
                 present = self._run([docker, "image", "inspect", image], self.QUICK_TIMEOUT).returncode == 0
             except shell.ShellError:
@@ -340,7 +353,7 @@ class KindBackend(OwnKubeconfig):
             if done.returncode != 0:
                 raise BackendError(f"`kind load docker-image {image} --name {self.CLUSTER}` failed: "
                                    f"{_error_line(done.stderr, done.stdout)}. Try again, or {PRACTICE_WAY_OUT}")
-        atomic_write(self._images_marker, json.dumps(list(IMAGES)).encode())
+        atomic_write(self._images_marker, json.dumps(list(self.images)).encode())
 
     def _pull(self, docker: str, image: str) -> None:
         try:
