@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tutor.lesson.model import Check, Step
+    from tutor.lesson.model import Check
 
 ProbeRunner = Callable[[str], Awaitable[tuple[int, str]]]
 """Runs a probe command in the learner's environment; returns (exit code, output)."""
@@ -125,10 +125,6 @@ async def evaluate_checks(step_id: str, checks: Sequence[Check], context: Mappin
             probes[check.id] = outcome if isinstance(outcome, tuple) else (-1, str(outcome))
     results = tuple(evaluate(c, context, probes.get(c.id, (-1, "")) if c.probe else None) for c in checks)
     return StepVerdict(step_id, results)
-
-
-async def step_verdict(step: Step, context: Mapping[str, Any], run_probe: ProbeRunner | None = None) -> StepVerdict:
-    return await evaluate_checks(step.id, step.checks, context, run_probe)
 
 
 class StepMonitor:
