@@ -319,10 +319,6 @@ def test_unsupported_method_on_version(api: Api) -> None:
                   "the server does not allow this method on the requested resource")
 
 
-@pytest.mark.xfail(strict=True, reason="decode errors of JSON bodies carry Python's json message (`Expecting "
-                                       "property name enclosed in double quotes: line 1 column 2 (char 1)`, "
-                                       "`Object 'Kind' is missing in '[1,2]'`) instead of the apiserver's "
-                                       "transformDecodeError wording around Go's encoding/json error")
 @pytest.mark.parametrize(("method", "path", "data", "message"), [
     ("POST", CM, b"{bad", "the object provided is unrecognized (must be of type ConfigMap): couldn't get "
                           f"version/kind; json parse error: {GO_SYNTAX} ({{bad)"),
@@ -335,6 +331,9 @@ def test_unsupported_method_on_version(api: Api) -> None:
 ], ids=["post", "put", "list"])
 def test_malformed_json_is_reported_in_go_words(api: Api, objects: str, method: str, path: str, data: bytes,
                                                 message: str) -> None:
+    """Texts from a real apiserver: Go's encoding/json errors (golang/go src/encoding/json/scanner.go,
+    decode.go) from ``SimpleMetaFactory.Interpret`` (apimachinery pkg/runtime/serializer/json/meta.go),
+    wrapped by ``transformDecodeError`` (apiserver pkg/endpoints/handlers/rest.go)."""
     reply = api.request(method, path.format(ns=objects), data, headers={"Content-Type": JSON})
     assert_status(reply, 400, "BadRequest", message)
 

@@ -331,13 +331,13 @@ def loads(data: bytes) -> Any:
         JSONSyntaxError: The input is not exactly one JSON value (whitespace around it allowed).
         UnmarshalTypeError: A number does not fit a float64 (``json: cannot unmarshal number 1e400 into
             Go value of type float64``).
-        RecursionError: Nesting deeper than Python's decoder goes (about a thousand levels, which Go
-            accepts up to :data:`MAX_NESTING_DEPTH`).
+        RecursionError: Well-formed input nested deeper than Python's decoder goes (about a thousand
+            levels; Go accepts up to :data:`MAX_NESTING_DEPTH`, beyond which this is a JSONSyntaxError).
     """
     try:
         value = json.loads(data.decode("utf-8", errors="replace"), parse_float=_parse_float,
                            parse_constant=_reject_constant)
-    except UnmarshalTypeError:
+    except (UnmarshalTypeError, RecursionError):
         check_valid(data)  # Go checks the syntax of the whole input before it decodes anything
         raise
     except ValueError as err:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
+from tutor.kube.meta import get_controller_of
 from tutor.kube.printers import PodPrint, print_pod
 
 __all__ = [
@@ -288,8 +289,7 @@ def rollout_groups(snapshot: Mapping[str, Sequence[Obj]], deployment: str) -> li
         if placed:
             continue
         unknown_set = any(str(ref.get("name") or "") not in known_sets for ref in set_refs)
-        has_controller = any(_map(ref).get("controller") is True
-                             for ref in _list(_map(pod.get("metadata")).get("ownerReferences")))
+        has_controller = get_controller_of(pod) is not None
         if unknown_set or not (set_refs or has_controller):
             other.append(_pod_row(pod))
 

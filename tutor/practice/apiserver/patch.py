@@ -24,13 +24,12 @@ Errors are the API errors a real server answers with, worded as it words them (G
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Callable
 from typing import Any
 
 import jsonpatch
 import yaml
 
+from tutor.kube import gojson, strconv
 from tutor.practice.apiserver.errors import ApiError, BadRequest, Invalid, UnsupportedMediaType
 
 JSON_PATCH = "application/json-patch+json"
@@ -97,261 +96,14 @@ def apply_patch(
 
 
 # ---------------------------------------------------------------------------------------------
-# Go encoding/json compatible decoding
+# Go encoding/json decoding (tutor.kube.gojson)
 
-
-class _GoJSONError(Exception):
-    """A decoding error worded as Go's ``encoding/json``."""
-
-
-def _quote_char(c: int) -> str:
-    """``encoding/json.quoteChar``: a byte, quoted for a syntax error message."""
-    if c == 0x27:
-        return "'\\''"
-    if c == 0x22:
-        return "'\"'"
-    ch = chr(c)
-    named = {0x07: "\\a", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x0B: "\\v", 0x5C: "\\\\"}
-    if c in named:
-        return "'" + named[c] + "'"
-    if c < 0x20 or c == 0x7F:
-        return f"'\\x{c:02x}'"
-    if ch.isprintable():
-        return "'" + ch + "'"
-    return f"'\\u{c:04x}'"
-
-
-_SPACE = frozenset(b" \t\r\n")
-_DIGITS = frozenset(b"0123456789")
-_HEX = frozenset(b"0123456789abcdefABCDEF")
-_OBJECT_KEY, _OBJECT_VALUE, _ARRAY_VALUE = 0, 1, 2
-_MAX_NESTING_DEPTH = 10000
-
-
-class _Scanner:
-    """A port of ``encoding/json``'s scanner state machine, used to word syntax errors as Go does."""
-
-    def __init__(self) -> None:
-        self.step: Callable[[int], None] = self.begin_value
-        self.parse_state: list[int] = []
-        self.end_top = False
-
-    def fail(self, c: int, context: str) -> None:
-        raise _GoJSONError(f"invalid character {_quote_char(c)} {context}")
-
-    def push(self, state: int) -> None:
-        self.parse_state.append(state)
-        if len(self.parse_state) > _MAX_NESTING_DEPTH:
-            raise _GoJSONError("exceeded max depth")
-
-    def pop(self) -> None:
-        self.parse_state.pop()
-        if not self.parse_state:
-            self.step = self.end_top_state
-            self.end_top = True
-        else:
-            self.step = self.end_value
-
-    def begin_value_or_empty(self, c: int) -> None:
-        if c in _SPACE:
-            return
-        if c == 0x5D:  # ]
-            self.end_value(c)
-        else:
-            self.begin_value(c)
-
-    def begin_value(self, c: int) -> None:
-        if c in _SPACE:
-            return
-        if c == 0x7B:  # {
-            self.step = self.begin_string_or_empty
-            self.push(_OBJECT_KEY)
-        elif c == 0x5B:  # [
-            self.step = self.begin_value_or_empty
-            self.push(_ARRAY_VALUE)
-        elif c == 0x22:
-            self.step = self.in_string
-        elif c == 0x2D:  # -
-            self.step = self.neg
-        elif c == 0x30:
-            self.step = self.zero
-        elif c in _DIGITS:
-            self.step = self.one
-        elif c in b"tfn":
-            self.step = self.literal({0x74: "true", 0x66: "false", 0x6E: "null"}[c], 1)
-        else:
-            self.fail(c, "looking for beginning of value")
-
-    def begin_string_or_empty(self, c: int) -> None:
-        if c in _SPACE:
-            return
-        if c == 0x7D:  # }
-            self.parse_state[-1] = _OBJECT_VALUE
-            self.end_value(c)
-        else:
-            self.begin_string(c)
-
-    def begin_string(self, c: int) -> None:
-        if c in _SPACE:
-            return
-        if c == 0x22:
-            self.step = self.in_string
-        else:
-            self.fail(c, "looking for beginning of object key string")
-
-    def end_value(self, c: int) -> None:
-        if not self.parse_state:
-            self.step = self.end_top_state
-            self.end_top = True
-            self.end_top_state(c)
-            return
-        if c in _SPACE:
-            self.step = self.end_value
-            return
-        state = self.parse_state[-1]
-        if state == _OBJECT_KEY:
-            if c == 0x3A:  # :
-                self.parse_state[-1] = _OBJECT_VALUE
-                self.step = self.begin_value
-                return
-            self.fail(c, "after object key")
-        elif state == _OBJECT_VALUE:
-            if c == 0x2C:  # ,
-                self.parse_state[-1] = _OBJECT_KEY
-                self.step = self.begin_string
-                return
-            if c == 0x7D:
-                self.pop()
-                return
-            self.fail(c, "after object key:value pair")
-        else:
-            if c == 0x2C:
-                self.step = self.begin_value
-                return
-            if c == 0x5D:
-                self.pop()
-                return
-            self.fail(c, "after array element")
-
-    def end_top_state(self, c: int) -> None:
-        if c not in _SPACE:
-            self.fail(c, "after top-level value")
-
-    def in_string(self, c: int) -> None:
-        if c == 0x22:
-            self.step = self.end_value
-        elif c == 0x5C:
-            self.step = self.in_string_esc
-        elif c < 0x20:
-            self.fail(c, "in string literal")
-
-    def in_string_esc(self, c: int) -> None:
-        if c in b'bfnrt\\/"':
-            self.step = self.in_string
-        elif c == 0x75:  # u
-            self.step = self.hex_escape(4)
-        else:
-            self.fail(c, "in string escape code")
-
-    def hex_escape(self, remaining: int) -> Callable[[int], None]:
-        def step(c: int) -> None:
-            if c not in _HEX:
-                self.fail(c, "in \\u hexadecimal character escape")
-            self.step = self.hex_escape(remaining - 1) if remaining > 1 else self.in_string
-        return step
-
-    def neg(self, c: int) -> None:
-        if c == 0x30:
-            self.step = self.zero
-        elif c in _DIGITS:
-            self.step = self.one
-        else:
-            self.fail(c, "in numeric literal")
-
-    def one(self, c: int) -> None:
-        if c in _DIGITS:
-            return
-        self.zero(c)
-
-    def zero(self, c: int) -> None:
-        if c == 0x2E:  # .
-            self.step = self.dot
-        elif c in b"eE":
-            self.step = self.exp
-        else:
-            self.end_value(c)
-
-    def dot(self, c: int) -> None:
-        if c in _DIGITS:
-            self.step = self.dot0
-        else:
-            self.fail(c, "after decimal point in numeric literal")
-
-    def dot0(self, c: int) -> None:
-        if c in _DIGITS:
-            return
-        if c in b"eE":
-            self.step = self.exp
-        else:
-            self.end_value(c)
-
-    def exp(self, c: int) -> None:
-        if c in b"+-":
-            self.step = self.exp_sign
-        else:
-            self.exp_sign(c)
-
-    def exp_sign(self, c: int) -> None:
-        if c in _DIGITS:
-            self.step = self.exp0
-        else:
-            self.fail(c, "in exponent of numeric literal")
-
-    def exp0(self, c: int) -> None:
-        if c not in _DIGITS:
-            self.end_value(c)
-
-    def literal(self, word: str, index: int) -> Callable[[int], None]:
-        def step(c: int) -> None:
-            if c != ord(word[index]):
-                self.fail(c, f"in literal {word} (expecting {_quote_char(ord(word[index]))})")
-            self.step = self.literal(word, index + 1) if index + 1 < len(word) else self.end_value
-        return step
-
-
-def _check_valid(data: bytes) -> None:
-    """``encoding/json.checkValid``: raise ``_GoJSONError`` with Go's message on a syntax error."""
-    scanner = _Scanner()
-    for c in data:
-        scanner.step(c)
-    if scanner.end_top:
-        return
-    scanner.step(0x20)
-    if not scanner.end_top:
-        raise _GoJSONError("unexpected end of JSON input")
-
-
-def _go_json_loads(data: bytes) -> Any:
-    """Decode JSON, rejecting what Go's decoder rejects with Go's wording."""
-    _check_valid(data)
-    return json.loads(data.decode("utf-8", errors="replace"))
-
-
-def _json_kind(value: Any) -> str:
-    """The JSON value kind Go names in ``json: cannot unmarshal <kind> into ...``."""
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    return "number"
+_GoJSONError = (gojson.JSONSyntaxError, gojson.UnmarshalTypeError)
+"""What ``json.Unmarshal`` of a patch body fails with, worded as Go words it."""
 
 
 def _cannot_unmarshal(value: Any, go_type: str) -> str:
-    return f"json: cannot unmarshal {_json_kind(value)} into Go value of type {go_type}"
+    return str(gojson.UnmarshalTypeError(gojson.value_name(value), go_type))
 
 
 _GO_MAP = "map[string]interface {}"
@@ -802,7 +554,8 @@ def _deduplicate_scalars(items: list) -> list:
 
 
 def _extract_to_delete_items(items: list) -> tuple[list, list]:
-    keep, delete = [], []
+    keep: list[Any] = []
+    delete: list[Any] = []
     for item in items:
         if not isinstance(item, dict):
             raise _bad_arg_type(_GO_MAP, item)
@@ -811,14 +564,16 @@ def _extract_to_delete_items(items: list) -> tuple[list, list]:
 
 
 def _partition_primitives(items: list, partition_by: list) -> tuple[list, list]:
-    in_patch, server_only = [], []
+    in_patch: list[Any] = []
+    server_only: list[Any] = []
     for item in items:
         (in_patch if any(_go_eq(item, p) for p in partition_by) else server_only).append(item)
     return in_patch, server_only
 
 
 def _partition_maps(items: list, partition_by: list, merge_key: str) -> tuple[list, list]:
-    in_patch, server_only = [], []
+    in_patch: list[Any] = []
+    server_only: list[Any] = []
     for item in items:
         if not isinstance(item, dict):
             raise _bad_arg_type(_GO_MAP, item)
@@ -922,7 +677,7 @@ def _unprocessable(cause: str) -> Invalid:
 
 def _apply_strategic(original: dict, body: bytes, kind: str) -> dict:
     try:
-        patch = _go_json_loads(body)
+        patch = gojson.loads(body)
     except _GoJSONError as err:
         raise BadRequest(str(err)) from None
     if patch is not None and not isinstance(patch, dict):
@@ -963,7 +718,7 @@ def _merge_docs(doc: dict, patch: dict) -> None:
 
 def _apply_merge(original: dict, body: bytes, strict: bool) -> dict:
     try:
-        patch = _go_json_loads(body)
+        patch = gojson.loads(body)
     except _GoJSONError as err:
         raise BadRequest(f"error decoding patch: {err}" if strict else "Invalid JSON Patch") from None
     if strict and patch is not None and not isinstance(patch, dict):
@@ -997,10 +752,10 @@ def _encode_pointer_token(token: str) -> str:
 
 def _atoi(key: str) -> int:
     """``strconv.Atoi``; raises ``_OpError`` with Go's message."""
-    text = key[1:] if key[:1] in "+-" else key
-    if not text or not text.isascii() or not text.isdigit():
-        raise _OpError(f'strconv.Atoi: parsing {json.dumps(key)}: invalid syntax')
-    return int(key)
+    try:
+        return strconv.atoi(key)
+    except strconv.NumError as err:
+        raise _OpError(str(err)) from None
 
 
 def _find_object(doc: Any, path: str) -> tuple[Any, str, list[str]] | None:
@@ -1051,7 +806,7 @@ def _op_string(op: dict, field: str) -> tuple[str | None, str]:
         return None, f"{what}: {_MISSING_VALUE}"
     value = op[field]
     if not isinstance(value, str):
-        return None, f"json: cannot unmarshal {_json_kind(value)} into Go value of type string"
+        return None, _cannot_unmarshal(value, "string")
     return value, ""
 
 
@@ -1179,7 +934,7 @@ def _apply_op(doc: Any, op: dict) -> Any:
 
 def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
     try:
-        ops = _go_json_loads(body)
+        ops = gojson.loads(body)
     except _GoJSONError as err:
         raise BadRequest(f"error decoding patch: {err}" if strict else str(err)) from None
     if ops is None:
@@ -1194,10 +949,10 @@ def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
             message = _cannot_unmarshal(op, go_type)
             raise BadRequest(f"error decoding patch: {message}" if strict else message)
     if len(ops) > MAX_JSON_PATCH_OPERATIONS:
-        err = ApiError(f"The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, "
-                       f"got {len(ops)}")
-        err.code, err.reason = 413, "RequestEntityTooLarge"
-        raise err
+        too_large = ApiError(f"The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, "
+                             f"got {len(ops)}")
+        too_large.code, too_large.reason = 413, "RequestEntityTooLarge"
+        raise too_large
     doc: Any = copy.deepcopy(original)
     for op in ops:
         try:
@@ -1219,7 +974,11 @@ class _ApplyLoader(yaml.SafeLoader):
     """A safe YAML loader that, like Go's YAML-to-JSON conversion, keeps timestamps as strings."""
 
 
-_ApplyLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+def _timestamp_as_string(loader: _ApplyLoader, node: yaml.Node) -> Any:
+    return loader.construct_yaml_str(node)
+
+
+_ApplyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
 
 
 def _stringify_keys(value: Any) -> Any:
@@ -1232,7 +991,7 @@ def _stringify_keys(value: Any) -> Any:
 
 def _apply_apply(original: dict, body: bytes, kind: str) -> dict:
     try:
-        intended = _go_json_loads(body)
+        intended = gojson.loads(body)
     except _GoJSONError:
         try:
             intended = _stringify_keys(yaml.load(body.decode("utf-8", errors="replace"), Loader=_ApplyLoader))

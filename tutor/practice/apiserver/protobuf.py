@@ -7,7 +7,8 @@ import datetime as dt
 import json
 from typing import Any, Final, NamedTuple
 
-from tutor.practice.apiserver.errors import BadRequest
+from tutor.kube.strconv import quote
+from tutor.practice.apiserver.errors import BadRequest, transform_decode_error
 
 # kubectl's typed generators (``kubectl create deployment|namespace|service|configmap|secret``) POST
 # ``application/vnd.kubernetes.protobuf``: the 4 magic bytes ``k8s\x00``, then a proto2
@@ -992,34 +993,13 @@ def _decode(
     return out
 
 
-def _go_quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _summarize(body: bytes, max_length: int = 30) -> str:
-    """The apiserver's ``summarizeData``: the start of a bad body, as text or hex."""
-    if not body:
-        return "<empty>"
-    if body[:1] == b"{":
-        text = body[:max_length].decode("utf-8", errors="replace")
-        return text + " ..." if len(body) > max_length else text
-    return body[:max_length].hex() + (" ..." if len(body) > max_length else "")
-
-
 def _bad_request(
     reason: str, body: bytes, expected_kind: str | None, kind: str = "", api_version: str = ""
 ) -> BadRequest:
     """Word a decode failure as the apiserver's ``transformDecodeError`` does, given the target kind."""
     if expected_kind is None:
         return BadRequest(reason)
-    if kind:
-        version = api_version.rsplit("/", 1)[-1]
-        return BadRequest(
-            f"{kind} in version {_go_quote(version)} cannot be handled as a {expected_kind}: {reason}"
-        )
-    return BadRequest(
-        f"the object provided is unrecognized (must be of type {expected_kind}): {reason} ({_summarize(body)})"
-    )
+    return transform_decode_error(reason, expected_kind, body, kind, api_version.rsplit("/", 1)[-1])
 
 
 def is_protobuf(content_type: str | None) -> bool:
@@ -1082,7 +1062,7 @@ def decode(body: bytes, *, expected_kind: str | None = None) -> dict[str, Any]:
         kind = kind or expected_kind
         if not api_version:
             api_version = next((v for v, k in _KINDS if k == kind), "")
-    type_meta_text = f"runtime.TypeMeta{{APIVersion:{_go_quote(api_version)}, Kind:{_go_quote(kind)}}}"
+    type_meta_text = f"runtime.TypeMeta{{APIVersion:{quote(api_version)}, Kind:{quote(kind)}}}"
     if not kind:
         raise _bad_request(f"Object 'Kind' is missing in '{type_meta_text}'", data, expected_kind)
     if not api_version:
@@ -1090,8 +1070,8 @@ def decode(body: bytes, *, expected_kind: str | None = None) -> dict[str, Any]:
     message = _KINDS.get((api_version, kind))
     if message is None:
         raise _bad_request(
-            f"no kind {_go_quote(kind)} is registered for version {_go_quote(api_version)}"
-            f" in scheme {_go_quote(_SCHEME_NAME)}",
+            f"no kind {quote(kind)} is registered for version {quote(api_version)}"
+            f" in scheme {quote(_SCHEME_NAME)}",
             data,
             expected_kind,
             kind,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tutor.kube import gojson
 from tutor.practice.apiserver import errors
 
 # A type is: "string" | "integer" | "boolean" | "object" (any map) | "any" | "intorstring"
@@ -237,3 +238,72 @@ def _drop(value: Any, schema: Any) -> None:
     elif isinstance(schema, tuple) and schema[0] == "map" and isinstance(value, dict):
         for item in value.values():
             _drop(item, schema[1])
+
+
+# ---- the kind of a JSON body --------------------------------------------------------------------
+_FIND_KIND = 'struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }'
+"""``reflect.Type.String()`` of the anonymous struct ``SimpleMetaFactory.Interpret`` decodes into."""
+_FIND_KIND_FIELDS = ("apiVersion", "kind")
+
+
+def _fold(name: str) -> str:
+    """Go's ``foldName``: keys match struct fields case-insensitively (``KIND``, even ``\u212aind``)."""
+    return "".join(c.upper().lower() if len(c.upper()) == 1 else c for c in name)
+
+
+def _interpret(data: bytes) -> Any:
+    """``SimpleMetaFactory.Interpret``: decode, and check the body can tell its apiVersion and kind.
+
+    Upstream: kubernetes/kubernetes ``staging/src/k8s.io/apimachinery/pkg/runtime/serializer/json/meta.go``
+    (``json.Unmarshal`` into the struct above, then ``schema.ParseGroupVersion``).
+    """
+    try:
+        value = gojson.loads(data)
+    except (gojson.JSONSyntaxError, gojson.UnmarshalTypeError) as err:
+        raise ValueError(f"couldn't get version/kind; json parse error: {err}") from None
+    if value is None:
+        return value  # null decodes into a struct as nothing at all
+    if not isinstance(value, dict):
+        error = gojson.UnmarshalTypeError(gojson.value_name(value), _FIND_KIND)
+        raise ValueError(f"couldn't get version/kind; json parse error: {error}")
+    found: dict[str, Any] = {}
+    for key, item in value.items():
+        field = next((f for f in _FIND_KIND_FIELDS if f == key), None) or next(
+            (f for f in _FIND_KIND_FIELDS if _fold(f) == _fold(key)), None)
+        if field is None or item is None:
+            continue
+        if not isinstance(item, str):  # the first error is the one reported
+            error = gojson.UnmarshalTypeError(gojson.value_name(item), "string", field=field)
+            raise ValueError(f"couldn't get version/kind; json parse error: {error}")
+        found[field] = item
+    api_version = found.get("apiVersion", "")
+    if api_version.count("/") > 1 and api_version != "/":
+        raise ValueError(f"unexpected GroupVersion string: {api_version}")
+    return value
+
+
+def decode_json_body(data: bytes, into_kind: str | None) -> dict[str, Any]:
+    """Decode a JSON request body as the create and update handlers do, with their error messages.
+
+    Args:
+        data: The body.
+        into_kind: The kind the endpoint takes (``ConfigMap``), for the messages; None words errors
+            bare, as for subresources.
+
+    Returns:
+        The object; ``{}`` for ``null`` (which decodes into an empty object).
+
+    Raises:
+        errors.BadRequest: The body is not JSON (``invalid character 'b' looking for beginning of object
+            key string``), not an object (``json: cannot unmarshal array into Go value of type struct
+            {...}``), has a non-string ``apiVersion`` or ``kind``, or an apiVersion with two slashes;
+            wrapped as ``transformDecodeError`` wraps them (``the object provided is unrecognized (must
+            be of type ConfigMap): couldn't get version/kind; json parse error: ... ({bad)``).
+    """
+    try:
+        value = _interpret(data)
+    except ValueError as err:
+        if into_kind is None:
+            raise errors.BadRequest(str(err)) from None
+        raise errors.transform_decode_error(str(err), into_kind, data) from None
+    return value if isinstance(value, dict) else {}

@@ -201,13 +201,7 @@ class ApiServer:
             except (yaml.YAMLError, UnicodeDecodeError) as error:
                 raise errors.BadRequest(f"error decoding YAML: {error}") from error
         else:
-            try:
-                data = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                raise errors.BadRequest(
-                    f"Object 'Kind' is missing in '{raw[:200].decode('utf-8', 'replace')}'"
-                    if not raw.strip().startswith(b"{") else f"couldn't get version/kind; json parse error: {error}"
-                ) from error
+            data = schema.decode_json_body(raw, info.res.kind if info and not info.sub else None)
         if not isinstance(data, dict):
             raise errors.BadRequest(f"Object 'Kind' is missing in '{raw[:200].decode('utf-8', 'replace')}'")
         return data
@@ -480,13 +474,11 @@ class ApiServer:
         res = info.res
         options: Obj = {}
         raw = await request.read()
-        if raw.strip():
-            try:
-                options = json.loads(raw)
-            except json.JSONDecodeError as error:
-                raise errors.BadRequest(f"couldn't get version/kind; json parse error: {error}") from error
-            if not isinstance(options, dict):
-                raise errors.BadRequest("DeleteOptions must be an object")
+        if raw:
+            try:  # the delete handler passes a decode error on as is: a 500 without a reason
+                options = schema.decode_json_body(raw, None)
+            except errors.BadRequest as error:
+                raise errors.UnknownError(error.message) from None
         propagation = query.get("propagationPolicy") or options.get("propagationPolicy")
         grace = options.get("gracePeriodSeconds")
         if "gracePeriodSeconds" in query:

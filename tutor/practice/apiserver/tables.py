@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tutor.kube.duration import age, parse_timestamp
+from tutor.kube.meta import get_controller_of
 from tutor.kube.printers import print_pod
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.selectors import format_label_selector, label_selector_string
@@ -420,19 +421,10 @@ def _replicaset_cells(replicaset: Obj, now: datetime) -> list[Any]:
     ]
 
 
-def _controller_of(obj: Obj) -> dict[str, Any] | None:
-    """``metav1.GetControllerOf``: the owner reference with ``controller: true``."""
-    for reference in _list(_meta(obj).get("ownerReferences")):
-        reference = _map(reference)
-        if reference.get("controller") is True:
-            return reference
-    return None
-
-
 def _controllerrevision_cells(revision: Obj, now: datetime) -> list[Any]:
     """printControllerRevision: NAME, CONTROLLER (``deployment.apps/x``), REVISION, AGE."""
     controller = "<none>"
-    reference = _controller_of(revision)
+    reference = get_controller_of(revision)
     if reference is not None:
         api_version = _str(reference.get("apiVersion"))
         group = api_version.split("/", 1)[0] if "/" in api_version else ""
