@@ -4,10 +4,9 @@
 (``staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go``):
 
 * ``application/strategic-merge-patch+json``: a port of ``StrategicMergeMapPatch``
-  (``k8s.io/apimachinery/pkg/util/strategicpatch/patch.go``) driven by a small table of the
-  ``patchStrategy``/``patchMergeKey`` struct tags of ``k8s.io/api`` (core/v1, apps/v1) for the kinds
-  the practice cluster serves. Fields the table does not know merge like maps and replace like
-  lists, which is what the tags say for every other field.
+  (``k8s.io/apimachinery/pkg/util/strategicpatch/patch.go``) driven by the ``patchStrategy``/
+  ``patchMergeKey`` struct tags of ``k8s.io/api`` as the struct table (``structs``) has them for the
+  kinds the practice cluster serves. Fields without tags merge like maps and replace like lists.
 * ``application/merge-patch+json``: RFC 7386 as ``evanphx/json-patch`` v4 implements it.
 * ``application/json-patch+json``: RFC 6902, applied with the ``jsonpatch`` library; the paths
   are first resolved as ``evanphx/json-patch`` v4 resolves them, to keep its quirks (``replace``
@@ -24,13 +23,16 @@ Errors are the API errors a real server answers with, worded as it words them (G
 from __future__ import annotations
 
 import copy
+from functools import cache
 from typing import Any
 
 import jsonpatch
 import yaml
 
 from tutor.kube import gojson, strconv
+from tutor.practice.apiserver import gotypes
 from tutor.practice.apiserver.errors import ApiError, BadRequest, Invalid, UnsupportedMediaType
+from tutor.practice.apiserver.structs import KINDS, STRUCTS
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -156,87 +158,42 @@ def _go_eq(a: Any, b: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Strategic merge patch schema: the patchStrategy / patchMergeKey struct tags of k8s.io/api
-# (core/v1 types.go, apps/v1 types.go, meta/v1 types.go) for the kinds the practice cluster serves.
-# A field maps to (patch strategy, merge key, type of the value or of the list's elements).
+# Strategic merge patch schema: the patchStrategy / patchMergeKey struct tags of k8s.io/api, read from
+# the one struct table (tutor.practice.apiserver.structs). A field maps to (patch strategy, merge key,
+# the struct of the value or of the list's elements).
 
 _Field = tuple[str, str, str | None]
 _MERGE = "merge"
 _REPLACE = "replace"
-
-_SCHEMA: dict[str, dict[str, _Field]] = {
-    "ObjectMeta": {
-        "finalizers": (_MERGE, "", None),
-        "ownerReferences": (_MERGE, "uid", None),
-    },
-    "Object": {"metadata": ("", "", "ObjectMeta")},
-    "PodTemplateSpec": {"metadata": ("", "", "ObjectMeta"), "spec": ("", "", "PodSpec")},
-    "Pod": {"metadata": ("", "", "ObjectMeta"), "spec": ("", "", "PodSpec"), "status": ("", "", "PodStatus")},
-    "PodSpec": {
-        "volumes": (_MERGE, "name", None),  # merge,retainKeys
-        "initContainers": (_MERGE, "name", "Container"),
-        "containers": (_MERGE, "name", "Container"),
-        "ephemeralContainers": (_MERGE, "name", "Container"),
-        "imagePullSecrets": (_MERGE, "name", None),
-        "hostAliases": (_MERGE, "ip", None),
-        "topologySpreadConstraints": (_MERGE, "topologyKey", None),
-        "schedulingGates": (_MERGE, "name", None),
-        "resourceClaims": (_MERGE, "name", None),  # merge,retainKeys
-    },
-    "Container": {
-        "ports": (_MERGE, "containerPort", None),
-        "env": (_MERGE, "name", None),
-        "volumeMounts": (_MERGE, "mountPath", None),
-        "volumeDevices": (_MERGE, "devicePath", None),
-    },
-    "PodStatus": {
-        "conditions": (_MERGE, "type", None),
-        "podIPs": (_MERGE, "ip", None),
-        "hostIPs": (_MERGE, "ip", None),
-        "resourceClaimStatuses": (_MERGE, "name", None),  # merge,retainKeys
-    },
-    "PodTemplate": {"metadata": ("", "", "ObjectMeta"), "template": ("", "", "PodTemplateSpec")},
-    "Deployment": {
-        "metadata": ("", "", "ObjectMeta"), "spec": ("", "", "DeploymentSpec"),
-        "status": ("", "", "DeploymentStatus"),
-    },
-    "DeploymentSpec": {"template": ("", "", "PodTemplateSpec")},  # strategy: retainKeys
-    "DeploymentStatus": {"conditions": (_MERGE, "type", None)},
-    "ReplicaSet": {
-        "metadata": ("", "", "ObjectMeta"), "spec": ("", "", "ReplicaSetSpec"),
-        "status": ("", "", "ReplicaSetStatus"),
-    },
-    "ReplicaSetSpec": {"template": ("", "", "PodTemplateSpec")},
-    "ReplicaSetStatus": {"conditions": (_MERGE, "type", None)},
-    "Service": {
-        "metadata": ("", "", "ObjectMeta"), "spec": ("", "", "ServiceSpec"), "status": ("", "", "ServiceStatus"),
-    },
-    "ServiceSpec": {"ports": (_MERGE, "port", None)},
-    "ServiceStatus": {"conditions": (_MERGE, "type", None)},
-    "Namespace": {"metadata": ("", "", "ObjectMeta"), "status": ("", "", "NamespaceStatus")},
-    "NamespaceStatus": {"conditions": (_MERGE, "type", None)},
-    "Node": {"metadata": ("", "", "ObjectMeta"), "spec": ("", "", "NodeSpec"), "status": ("", "", "NodeStatus")},
-    "NodeSpec": {"podCIDRs": (_MERGE, "", None)},
-    "NodeStatus": {"conditions": (_MERGE, "type", None), "addresses": (_MERGE, "type", None)},
-    "ServiceAccount": {"metadata": ("", "", "ObjectMeta"), "secrets": (_MERGE, "name", None)},
-}
 _NO_METADATA: _Field = ("", "", None)
+_OBJECT = ""
+"""The root of a kind the table does not know: only its ``metadata`` (ObjectMeta) is known."""
+_OBJECT_META = "meta/v1.ObjectMeta"
 
 
-def _lookup(struct: str | None, field: str) -> _Field:
-    """``LookupPatchMetadata``: the strategy, merge key and value type of ``struct.field``."""
+@cache
+def _lookup(struct: str | None, name: str) -> _Field:
+    """``LookupPatchMetadataForStruct``: the strategy, merge key and value struct of ``struct.name``.
+
+    ``retainKeys`` is not implemented: ``merge,retainKeys`` merges, ``retainKeys`` alone merges like a map.
+    """
     if struct is None:
         return _NO_METADATA
-    return _SCHEMA.get(struct, {}).get(field, _NO_METADATA)
-
-
-_ROOT_KINDS = frozenset({"Pod", "PodTemplate", "Deployment", "ReplicaSet", "Service", "Namespace", "Node",
-                         "ServiceAccount"})
+    if struct == _OBJECT:
+        return ("", "", _OBJECT_META) if name == "metadata" else _NO_METADATA
+    item = gotypes.json_fields(STRUCTS, struct).get(name)
+    if item is None:
+        return _NO_METADATA
+    strategies = item.patch_strategy.split(",")
+    strategy = _MERGE if _MERGE in strategies else _REPLACE if _REPLACE in strategies else ""
+    value = item.type.elem if item.type.kind == gotypes.LIST else item.type
+    sub = value.struct if value is not None and value.kind == gotypes.STRUCT else None
+    return strategy, item.patch_merge_key, sub
 
 
 def _root_struct(kind: str) -> str:
-    """The schema of a kind's top level; any other kind only has ``metadata`` (ObjectMeta) known."""
-    return kind if kind in _ROOT_KINDS else "Object"
+    """The struct of a kind's top level; any other kind only has ``metadata`` (ObjectMeta) known."""
+    return KINDS.get(kind, _OBJECT)
 
 
 # ---------------------------------------------------------------------------------------------
