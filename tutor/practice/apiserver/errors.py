@@ -86,20 +86,20 @@ def resource_ref(plural: str, group: str) -> str:
     return f"{plural}.{group}" if group else plural
 
 
+def _details(plural: str, group: str, name: str) -> dict[str, Any]:
+    """``StatusDetails`` of an error about one object (upstream's ``Kind`` holds the resource)."""
+    return {"name": name, "group": group, "kind": plural}
+
+
 def not_found(plural: str, group: str, name: str) -> NotFound:
     """``deployments.apps "nope" not found``."""
-    return NotFound(
-        f'{resource_ref(plural, group)} "{name}" not found',
-        details={"name": name, "group": group, "kind": plural},
-    )
+    return NotFound(f'{resource_ref(plural, group)} "{name}" not found', details=_details(plural, group, name))
 
 
 def already_exists(plural: str, group: str, name: str) -> AlreadyExists:
     """``services "x" already exists``."""
-    return AlreadyExists(
-        f'{resource_ref(plural, group)} "{name}" already exists',
-        details={"name": name, "group": group, "kind": plural},
-    )
+    return AlreadyExists(f'{resource_ref(plural, group)} "{name}" already exists',
+                         details=_details(plural, group, name))
 
 
 def conflict(plural: str, group: str, name: str) -> Conflict:
@@ -107,7 +107,7 @@ def conflict(plural: str, group: str, name: str) -> Conflict:
     return Conflict(
         f'Operation cannot be fulfilled on {resource_ref(plural, group)} "{name}": '
         "the object has been modified; please apply your changes to the latest version and try again",
-        details={"name": name, "group": group, "kind": plural},
+        details=_details(plural, group, name),
     )
 
 

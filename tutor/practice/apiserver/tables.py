@@ -250,6 +250,15 @@ def _age_column() -> Column:
     return Column("Age", "string", _CREATION_TIMESTAMP)
 
 
+def _template_columns(selector: str) -> tuple[Column, ...]:
+    """The wide CONTAINERS, IMAGES and SELECTOR columns of a workload with a pod template."""
+    return (
+        Column("Containers", "string", _CONTAINERS, priority=1),
+        Column("Images", "string", _IMAGES, priority=1),
+        Column("Selector", "string", selector, priority=1),
+    )
+
+
 # ---- small accessors ----------------------------------------------------------------------------
 def _map(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
@@ -748,9 +757,7 @@ PRINTERS: dict[str, Printer] = {
             Column("Up-to-date", "string", _DEPLOYMENT_UPDATED),
             Column("Available", "string", _DEPLOYMENT_AVAILABLE),
             _age_column(),
-            Column("Containers", "string", _CONTAINERS, priority=1),
-            Column("Images", "string", _IMAGES, priority=1),
-            Column("Selector", "string", _DEPLOYMENT_SELECTOR, priority=1),
+            *_template_columns(_DEPLOYMENT_SELECTOR),
         ),
         _deployment_cells,
     ),
@@ -761,9 +768,7 @@ PRINTERS: dict[str, Printer] = {
             Column("Current", "integer", _RS_CURRENT),
             Column("Ready", "integer", _RS_READY),
             _age_column(),
-            Column("Containers", "string", _CONTAINERS, priority=1),
-            Column("Images", "string", _IMAGES, priority=1),
-            Column("Selector", "string", _RS_SELECTOR, priority=1),
+            *_template_columns(_RS_SELECTOR),
         ),
         _replicaset_cells,
     ),
