@@ -376,7 +376,7 @@ def test_nested_type_errors_name_the_innermost_struct(api: Api, objects: str) ->
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "typed"},
                   "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
                       "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": 5}]}}}}
-    reply = api.request("POST", "/apis/apps/v1/namespaces/{ns}/deployments".format(ns=objects), body(deployment),
+    reply = api.request("POST", f"/apis/apps/v1/namespaces/{objects}/deployments", body(deployment),
                         headers={"Content-Type": JSON})
     assert_status(reply, 400, "BadRequest",
                   'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal number into Go '
