@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 from functools import cache
 from typing import Any, Final, NamedTuple
 
+from tutor.kube import gojson
 from tutor.kube.strconv import quote
 from tutor.practice.apiserver import gotypes
 from tutor.practice.apiserver.errors import BadRequest, transform_decode_error
@@ -325,8 +325,8 @@ def _message_value(buf: bytes, start: int, end: int, type_: str) -> Any:
     if type_ == "fieldsv1":
         raw = _decode(buf, start, end, "FieldsV1").get("Raw", b"")
         try:
-            return json.loads(raw) if raw else {}
-        except (ValueError, RecursionError):
+            return gojson.loads(raw) if raw else {}
+        except (gojson.JSONSyntaxError, gojson.UnmarshalTypeError, RecursionError):
             raise _WireError("FieldsV1: the raw value is not JSON") from None
     return _decode(buf, start, end, type_.removeprefix("msg:"))
 

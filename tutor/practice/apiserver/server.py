@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 import yaml
 from aiohttp import web
 
+from tutor.kube import strconv
 from tutor.practice.apiserver import defaults, discovery, errors, protobuf, schema, tables
 from tutor.practice.apiserver.patch import apply_patch
 from tutor.practice.apiserver.resources import Resource, lookup
@@ -172,8 +173,11 @@ class ApiServer:
         query = {k: v[-1] for k, v in parse_qs(request.query_string, keep_blank_values=True).items()}
         for name in ("timeoutSeconds", "limit", "gracePeriodSeconds"):
             value = query.get(name)
-            if value is not None and value != "" and not value.lstrip("-").isdigit():
-                raise errors.BadRequest(f'strconv.ParseInt: parsing "{value}": invalid syntax')
+            if value is not None and value != "":
+                try:
+                    strconv.parse_int(value, 64)
+                except strconv.NumError as error:
+                    raise errors.BadRequest(str(error)) from None
         handler = {
             "GET": self._get, "POST": self._post, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete,
         }.get(request.method)
