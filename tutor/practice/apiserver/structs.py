@@ -765,33 +765,6 @@ STRUCTS: dict[str, Struct] = {
         field("seccompProfile", struct("core/v1.SeccompProfile"), 11, "ptr", "omitempty"),
         field("appArmorProfile", struct("core/v1.AppArmorProfile"), 12, "ptr", "omitempty"),
     )),
-    "core/v1.EphemeralContainerCommon": Struct("v1.EphemeralContainerCommon", (
-        field("name", scalar(STRING), 1),
-        field("image", scalar(STRING), 2, "omitempty"),
-        field("command", list_of(scalar(STRING)), 3, "omitempty"),
-        field("args", list_of(scalar(STRING)), 4, "omitempty"),
-        field("workingDir", scalar(STRING), 5, "omitempty"),
-        field("ports", list_of(struct("core/v1.ContainerPort")), 6, "omitempty", patch=("merge", "containerPort")),
-        field("envFrom", list_of(struct("core/v1.EnvFromSource")), 19, "omitempty"),
-        field("env", list_of(struct("core/v1.EnvVar")), 7, "omitempty", patch=("merge", "name")),
-        field("resources", struct("core/v1.ResourceRequirements"), 8, "omitempty"),
-        field("resizePolicy", list_of(struct("core/v1.ContainerResizePolicy")), 23, "omitempty"),
-        field("restartPolicy", scalar(STRING, "v1.ContainerRestartPolicy"), 24, "ptr", "omitempty"),
-        field("restartPolicyRules", list_of(struct("core/v1.ContainerRestartRule")), 25, "omitempty"),
-        field("volumeMounts", list_of(struct("core/v1.VolumeMount")), 9, "omitempty", patch=("merge", "mountPath")),
-        field("volumeDevices", list_of(struct("core/v1.VolumeDevice")), 21, "omitempty", patch=("merge", "devicePath")),
-        field("livenessProbe", struct("core/v1.Probe"), 10, "ptr", "omitempty"),
-        field("readinessProbe", struct("core/v1.Probe"), 11, "ptr", "omitempty"),
-        field("startupProbe", struct("core/v1.Probe"), 22, "ptr", "omitempty"),
-        field("lifecycle", struct("core/v1.Lifecycle"), 12, "ptr", "omitempty"),
-        field("terminationMessagePath", scalar(STRING), 13, "omitempty"),
-        field("terminationMessagePolicy", scalar(STRING, "v1.TerminationMessagePolicy"), 20, "omitempty"),
-        field("imagePullPolicy", scalar(STRING, "v1.PullPolicy"), 14, "omitempty"),
-        field("securityContext", struct("core/v1.SecurityContext"), 15, "ptr", "omitempty"),
-        field("stdin", scalar(BOOL), 16, "omitempty"),
-        field("stdinOnce", scalar(BOOL), 17, "omitempty"),
-        field("tty", scalar(BOOL), 18, "omitempty", go="TTY"),
-    )),
     "core/v1.SELinuxOptions": Struct("v1.SELinuxOptions", (
         field("user", scalar(STRING), 1, "omitempty"),
         field("role", scalar(STRING), 2, "omitempty"),
@@ -1345,6 +1318,9 @@ STRUCTS: dict[str, Struct] = {
     )),
 }
 """Go structs by key (``core/v1.PodSpec``): every struct reachable from :data:`KINDS`."""
+
+# Structs with the same fields as one above.
+STRUCTS["core/v1.EphemeralContainerCommon"] = Struct("v1.EphemeralContainerCommon", STRUCTS["core/v1.Container"].fields)
 
 KINDS: dict[str, str] = {
     "Pod": "core/v1.Pod",

@@ -58,6 +58,9 @@ SCALARS: dict[str, GoType] = {
 _CONSTANTS = {getattr(gotypes, name): name for name in (
     "STRING", "INT32", "INT64", "BOOL", "FLOAT64", "BYTES", "TIME", "QUANTITY", "INTSTR", "FIELDS", "RAW")}
 
+_SHARED_MIN_FIELDS = 5
+"""A struct with more fields than this, all equal to another's, shares its fields (EphemeralContainerCommon)."""
+
 _STRUCT = re.compile(r"^type (\w+) struct \{\s*$")
 _NAMED = re.compile(r"^type (\w+) (= )?(\S+)\s*(?://.*)?$")
 _FIELD = re.compile(r"^\s*(?:(\w+)\s+)?([\w.*\[\]{}]+)\s+`([^`]*)`\s*(?://.*)?$")
@@ -214,9 +217,19 @@ class Generator:
         for root in ROOTS:
             self.want(root)
         body: list[str] = []
+        same: list[str] = []
+        first_with: dict[tuple[str, ...], str] = {}
         index = 0
         while index < len(self.wanted):
-            body += self.struct_lines(self.wanted[index])
+            key = self.wanted[index]
+            lines = self.struct_lines(key)
+            fields = tuple(lines[1:])
+            if fields in first_with and len(fields) > _SHARED_MIN_FIELDS:  # upstream copies some structs field for field
+                same.append(f"STRUCTS[{_q(key)}] = Struct({_q(self.go_name(key))}, "
+                            f"STRUCTS[{_q(first_with[fields])}].fields)")
+            else:
+                first_with[fields] = key
+                body += lines
             index += 1
         kinds = "\n".join(f"    {_q(root.rpartition('.')[2])}: {_q(root)}," for root in ROOTS)
         text = "\n".join(body)
@@ -226,10 +239,12 @@ class Generator:
         imports = "from tutor.practice.apiserver.gotypes import (\n" + "".join(f"    {n},\n" for n in names) + ")"
         header = HEADER.format(command=" ".join(argv), imports=imports,
                                commits="\n".join(f"    {c}" for c in commits) or "    (none given)")
-        return header + "STRUCTS: dict[str, Struct] = {\n" + text + "\n}\n" + (
-            '"""Go structs by key (``core/v1.PodSpec``): every struct reachable from :data:`KINDS`."""\n\n'
-            "KINDS: dict[str, str] = {\n" + kinds + "\n}\n"
-            '"""The top-level kinds of the table and their struct keys."""\n')
+        copies = "".join(line + "\n" for line in same)
+        return (header + "STRUCTS: dict[str, Struct] = {\n" + text + "\n}\n"
+                + '"""Go structs by key (``core/v1.PodSpec``): every struct reachable from :data:`KINDS`."""\n\n'
+                + (f"# Structs with the same fields as one above.\n{copies}\n" if copies else "")
+                + "KINDS: dict[str, str] = {\n" + kinds + "\n}\n"
+                + '"""The top-level kinds of the table and their struct keys."""\n')
 
 
 def _q(text: str) -> str:
