@@ -172,7 +172,7 @@ def _interpret(data: bytes) -> Any:
             raise ValueError(f"couldn't get version/kind; json parse error: {error}")
         found[field] = item
     api_version = found.get("apiVersion", "")
-    if api_version.count("/") > 1 and api_version != "/":
+    if api_version.count("/") > 1:
         raise ValueError(f"unexpected GroupVersion string: {api_version}")
     return value
 

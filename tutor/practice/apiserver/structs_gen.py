@@ -70,6 +70,8 @@ _IMPORT = re.compile(r'^\s*(?:(\w+)\s+)?"([^"]+)"\s*$')
 
 @dataclass
 class GoField:
+    """A field line of a Go struct: name, type expression, tags, and whether it is embedded."""
+
     name: str
     type: str
     tags: dict[str, str]
@@ -78,6 +80,8 @@ class GoField:
 
 @dataclass
 class Package:
+    """What one Go package defines: structs, named types and the imports its files name."""
+
     key: str
     structs: dict[str, list[GoField]] = field(default_factory=dict)
     named: dict[str, str] = field(default_factory=dict)
