@@ -297,7 +297,8 @@ class Kubelet:
                 return
             if ok:
                 took = (loop.time() - started) * self.clock.time_scale
-                size = registry.lookup(image).size if registry.lookup(image) else 0
+                known = registry.lookup(image)
+                size = known.size if known else 0
                 self._event(pod, "Normal", "Pulled",
                             f'Successfully pulled image "{image}" in {go_duration(took)} '
                             f"({go_duration(took)} including waiting). Image size: {size} bytes.", c["name"])
