@@ -612,17 +612,27 @@ def test_supported_kinds() -> None:
 
 
 def test_schema_is_consistent() -> None:
-    from tutor.practice.apiserver.protobuf import _MAP_ENTRIES, _SCALAR_WIRE, _SCHEMA, KEEP, PTR, REPEATED
+    from tutor.practice.apiserver.protobuf import (
+        _MAP_ENTRIES,
+        _SCALAR_WIRE,
+        _WIRE,
+        KEEP,
+        PTR,
+        REPEATED,
+        _schema,
+    )
+    from tutor.practice.apiserver.structs import STRUCTS
 
     well_known = {"time", "intstr", "quantity", "fieldsv1"}
-    for message, fields in _SCHEMA.items():
+    messages = {name: _schema(name) for name in [*_WIRE, *STRUCTS]}
+    for message, fields in messages.items():
         assert len({f.json for f in fields.values()}) == len(fields), message
         for number, field in fields.items():
             assert 0 < number < 1 << 29, (message, number)
             assert field.flags <= {REPEATED, PTR, KEEP}, (message, field)
             prefix, _, target = field.type.partition(":")
             if prefix in ("msg", "inline"):
-                assert target in _SCHEMA, (message, field)
+                assert target in messages, (message, field)
             elif prefix == "map":
                 assert target in _MAP_ENTRIES, (message, field)
             else:

@@ -206,7 +206,7 @@ def test_label_selector_from_dict(selector: dict | None, canonical: str, labels:
 
 FROM_DICT_ERRORS: list[tuple[Any, str]] = [
     ({"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["b"]}]},
-     '"Equals" is not a valid pod selector operator'),
+     '"Equals" is not a valid label selector operator'),  # apimachinery pkg/apis/meta/v1/helpers.go
     ({"matchExpressions": [{"key": "a", "operator": "In"}]},
      "values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty"),
     ({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["b"]}]},

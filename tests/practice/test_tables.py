@@ -11,7 +11,8 @@ import pytest
 
 from tutor.kube.duration import age, human_duration
 from tutor.practice.apiserver import errors
-from tutor.practice.apiserver.tables import PRINTERS, label_selector_string, table
+from tutor.practice.apiserver.selectors import label_selector_string
+from tutor.practice.apiserver.tables import PRINTERS, table
 
 NOW = datetime(2026, 11, 26, 3, 42, 11, tzinfo=UTC)
 IMAGE_V1 = "gcr.io/google-samples/kubernetes-bootcamp:v1"
@@ -670,7 +671,7 @@ def test_label_selector_string(selector: dict[str, Any] | None, expected: str) -
     ],
 )
 def test_invalid_selectors(selector: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(errors.BadRequest):
         label_selector_string(selector)
     assert rows("Deployment", deployment(selector=selector))[0][7] == "<invalid>"
     assert rows("ReplicaSet", deployment(selector=selector))[0][7] == "<error>"

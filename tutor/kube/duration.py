@@ -1,7 +1,8 @@
-"""Provides the ages kubectl prints: a port of apimachinery's ``duration.HumanDuration``.
+"""Provides the ages kubectl prints (apimachinery's ``duration.HumanDuration``) and Go's ``Duration.String``.
 
 Upstream: ``staging/src/k8s.io/apimachinery/pkg/util/duration/duration.go`` (``HumanDuration``) and
-``pkg/printers/internalversion/printers.go`` (``translateTimestampSince``) in kubernetes/kubernetes.
+``pkg/printers/internalversion/printers.go`` (``translateTimestampSince``) in kubernetes/kubernetes;
+golang/go ``src/time/time.go`` (``Duration.String``, ``Duration.format``, ``fmtFrac``, ``fmtInt``).
 """
 
 from __future__ import annotations
@@ -108,3 +109,50 @@ def age(timestamp: str | None, now: datetime) -> str:
     if when is None:
         return UNKNOWN
     return since(when, now)
+
+
+_SECOND_NS = 1_000_000_000
+
+
+def _frac(value: int, precision: int) -> tuple[str, int]:
+    """``fmtFrac``: the fraction of ``value / 10**precision`` without trailing zeros, and the quotient."""
+    digits = ""
+    printed = False
+    for _ in range(precision):
+        digit = value % 10
+        printed = printed or digit != 0
+        if printed:
+            digits = str(digit) + digits
+        value //= 10
+    return ("." + digits if printed else ""), value
+
+
+def go_duration(nanoseconds: int) -> str:
+    """Format a duration as Go's ``time.Duration.String()`` does.
+
+    Args:
+        nanoseconds: The duration (a Go ``time.Duration`` counts nanoseconds).
+
+    Returns:
+        ``"0s"``, ``"1ns"``, ``"1.5µs"``, ``"412ms"``, ``"2.013s"``, ``"1m2.5s"``, ``"1h0m0s"``,
+        ``"-1.5s"``: the largest unit is the hour.
+    """
+    sign = "-" if nanoseconds < 0 else ""
+    value = abs(nanoseconds)
+    if value < _SECOND_NS:
+        if value == 0:
+            return "0s"
+        if value < 1_000:
+            return f"{sign}{value}ns"
+        precision, unit = (3, "µs") if value < 1_000_000 else (6, "ms")
+        fraction, whole = _frac(value, precision)
+        return f"{sign}{whole}{fraction}{unit}"
+    fraction, seconds = _frac(value, 9)
+    text = f"{seconds % 60}{fraction}s"
+    minutes = seconds // 60
+    if minutes > 0:
+        text = f"{minutes % 60}m{text}"
+        hours = minutes // 60
+        if hours > 0:
+            text = f"{hours}h{text}"
+    return sign + text

@@ -1,8 +1,8 @@
 """Provides the pod STATUS / READY words kubectl prints, and a deployment's pods grouped by ReplicaSet.
 
-:func:`pod_status`, :func:`pod_ready` and :func:`pod_restarts` port kubectl's ``printPod``
-(``pkg/printers/internalversion/printers.go``, see ``k8s-semantics.md`` §6.4) to plain dicts as
-``kubectl get -o json`` returns them. :func:`rollout_groups` arranges a cluster snapshot the way the
+:func:`pod_status`, :func:`pod_ready` and :func:`pod_restarts` give kubectl's ``printPod`` words
+(:func:`tutor.kube.printers.print_pod`, the one port of ``pkg/printers/internalversion/printers.go``,
+which the practice cluster's Tables use too) for pods as ``kubectl get -o json`` returns them. :func:`rollout_groups` arranges a cluster snapshot the way the
 cluster panel shows a rolling update: one group per revision, newest first, each with its pods.
 
 This module is core: it never imports textual.
@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
+
+from tutor.kube.meta import get_controller_of
+from tutor.kube.printers import PodPrint, print_pod
 
 __all__ = [
     "OTHER_PODS",
@@ -35,9 +38,6 @@ REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 
 OTHER_PODS = "other pods"
 """The name of the group of pods whose owning ReplicaSet is unknown."""
-
-_NODE_LOST = "NodeLost"  # node.NodeUnreachablePodReason
-_TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 
 Severity = Literal["ok", "progress", "error", "terminating", "other"]
 """How a STATUS word reads: fine, on its way, broken, going away, or none of these."""
@@ -73,103 +73,12 @@ def _int(value: Any, default: int = 0) -> int:
     return default
 
 
-def _condition_true(status: Obj, kind: str) -> bool:
-    for condition in _list(status.get("conditions")):
-        if _map(condition).get("type") == kind:
-            return _map(condition).get("status") == "True"
-    return False
-
-
-def _has_ready_condition(status: Obj) -> bool:
-    """``hasPodReadyCondition``: any ``Ready`` condition with status True."""
-    return any(_map(c).get("type") == "Ready" and _map(c).get("status") == "True"
-               for c in _list(status.get("conditions")))
-
-
-def _restartable_init_names(spec: Obj) -> set[str]:
-    """Names of sidecar init containers (``restartPolicy: Always``)."""
-    return {_map(c).get("name", "") for c in _list(spec.get("initContainers"))
-            if _map(c).get("restartPolicy") == "Always"}
-
-
-def _terminated_word(terminated: Obj, prefix: str = "") -> str:
-    reason = terminated.get("reason") or ""
-    if reason:
-        return prefix + reason
-    signal = _int(terminated.get("signal"))
-    if signal:
-        return f"{prefix}Signal:{signal}"
-    return f"{prefix}ExitCode:{_int(terminated.get('exitCode'))}"
-
-
-def _print_pod(pod: Obj) -> tuple[str, int, int, int]:
-    """kubectl's ``printPod``: (STATUS, ready containers, total containers, restarts)."""
-    metadata = _map(pod.get("metadata"))
-    spec = _map(pod.get("spec"))
+def _print_pod(pod: Obj) -> PodPrint:
+    """kubectl's ``printPod`` of a pod as the API server stores it (which never lacks a phase)."""
     status = _map(pod.get("status"))
-    phase = status.get("phase") or "Pending"
-    reason: str = status.get("reason") or phase
-    for condition in _list(status.get("conditions")):
-        if _map(condition).get("type") == "PodScheduled" and _map(condition).get("reason") == "SchedulingGated":
-            reason = "SchedulingGated"
-
-    sidecars = _restartable_init_names(spec)
-    total = len(_list(spec.get("containers"))) + len(sidecars)
-    ready = 0
-    restarts = 0
-    sidecar_restarts = 0
-
-    init_statuses = _list(status.get("initContainerStatuses"))
-    init_count = len(_list(spec.get("initContainers")))
-    initializing = False
-    for index, raw in enumerate(init_statuses):
-        container = _map(raw)
-        state = _map(container.get("state"))
-        terminated = _map(state.get("terminated")) if state.get("terminated") is not None else None
-        waiting = _map(state.get("waiting")) if state.get("waiting") is not None else None
-        count = _int(container.get("restartCount"))
-        restarts += count
-        is_sidecar = container.get("name") in sidecars
-        if is_sidecar:
-            sidecar_restarts += count
-        if terminated is not None and _int(terminated.get("exitCode")) == 0:
-            continue
-        if is_sidecar and container.get("started") is True:
-            if container.get("ready") is True:
-                ready += 1
-            continue
-        if terminated is not None:
-            reason = _terminated_word(terminated, "Init:")
-        elif waiting is not None and waiting.get("reason") and waiting.get("reason") != "PodInitializing":
-            reason = f"Init:{waiting['reason']}"
-        else:
-            reason = f"Init:{index}/{init_count}"
-        initializing = True
-        break
-
-    if not initializing or _condition_true(status, "Initialized"):
-        restarts = sidecar_restarts
-        has_running = False
-        for raw in reversed(_list(status.get("containerStatuses"))):
-            container = _map(raw)
-            state = _map(container.get("state"))
-            waiting = _map(state.get("waiting"))
-            restarts += _int(container.get("restartCount"))
-            if waiting.get("reason"):
-                reason = waiting["reason"]
-            elif state.get("terminated") is not None:
-                reason = _terminated_word(_map(state.get("terminated")))
-            elif container.get("ready") is True and state.get("running") is not None:
-                has_running = True
-                ready += 1
-        if reason == "Completed" and has_running:
-            reason = "Running" if _has_ready_condition(status) else "NotReady"
-
-    if metadata.get("deletionTimestamp") and status.get("reason") == _NODE_LOST:
-        reason = "Unknown"
-    elif metadata.get("deletionTimestamp") and phase not in _TERMINAL_PHASES:
-        reason = "Terminating"
-    return reason, ready, total, restarts
+    if not status.get("phase"):
+        pod = {**pod, "status": {**status, "phase": "Pending"}}
+    return print_pod(pod)
 
 
 def pod_status(pod: Obj) -> str:
@@ -187,7 +96,7 @@ def pod_status(pod: Obj) -> str:
     Returns:
         The status word, e.g. ``"ImagePullBackOff"``. A pod without a phase counts as ``Pending``.
     """
-    return _print_pod(pod)[0]
+    return _print_pod(pod).status
 
 
 def pod_ready(pod: Obj) -> tuple[int, int]:
@@ -199,8 +108,8 @@ def pod_ready(pod: Obj) -> tuple[int, int]:
     Returns:
         (containers ready and running, containers in the pod), sidecar init containers included.
     """
-    _, ready, total, _ = _print_pod(pod)
-    return ready, total
+    printed = _print_pod(pod)
+    return printed.ready, printed.total
 
 
 def pod_restarts(pod: Obj) -> int:
@@ -212,7 +121,7 @@ def pod_restarts(pod: Obj) -> int:
     Returns:
         The containers' restart counts added up, as ``printPod`` adds them.
     """
-    return _print_pod(pod)[3]
+    return _print_pod(pod).restarts
 
 
 def status_severity(status: str) -> Severity:
@@ -327,8 +236,8 @@ def _owned_by(obj: Obj, kind: str, name: str, uid: str) -> bool:
 
 
 def _pod_row(pod: Obj) -> PodRow:
-    status, ready, total, restarts = _print_pod(pod)
-    return PodRow(_meta(pod, "name"), status, f"{ready}/{total}", restarts)
+    printed = _print_pod(pod)
+    return PodRow(_meta(pod, "name"), printed.status, printed.ready_text, printed.restarts)
 
 
 def _items(snapshot: Mapping[str, Sequence[Obj]], kind: str) -> Iterable[Obj]:
@@ -380,8 +289,7 @@ def rollout_groups(snapshot: Mapping[str, Sequence[Obj]], deployment: str) -> li
         if placed:
             continue
         unknown_set = any(str(ref.get("name") or "") not in known_sets for ref in set_refs)
-        has_controller = any(_map(ref).get("controller") is True
-                             for ref in _list(_map(pod.get("metadata")).get("ownerReferences")))
+        has_controller = get_controller_of(pod) is not None
         if unknown_set or not (set_refs or has_controller):
             other.append(_pod_row(pod))
 

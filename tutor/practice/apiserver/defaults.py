@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from tutor.kube import intstr
 from tutor.practice.apiserver import errors
 
 Obj = dict[str, Any]
@@ -122,17 +124,42 @@ def apply_defaults(plural: str, obj: Obj) -> None:
 
 # ---- validation --------------------------------------------------------------------------------
 
-def _int_or_percent(value: Any, total: int, round_up: bool) -> int:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
-        import math
+def _int_or_string_value(value: Any) -> str:
+    """An ``IntOrString`` as a field error shows its bad value: JSON (``0``, ``"120%"``)."""
+    return json.dumps(value, ensure_ascii=False)
 
-        scaled = int(value[:-1]) * total / 100
-        return math.ceil(scaled) if round_up else math.floor(scaled)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    raise ValueError(value)
+
+def _positive_int_or_percent_causes(path: str, value: Any) -> list[tuple[str, str]]:
+    """``ValidatePositiveIntOrPercent`` (pkg/apis/apps/validation/validation.go)."""
+    if isinstance(value, str):
+        return [(path, f"Invalid value: {_int_or_string_value(value)}: {msg}") for msg in intstr.percent_errors(value)]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [] if value >= 0 else [(path, f"Invalid value: {value}: must be greater than or equal to 0")]
+    return [(path, f"Invalid value: {_int_or_string_value(value)}: must be an integer or percentage (e.g '5%')")]
+
+
+def _int_or_percent_value(value: Any) -> int:
+    """Apps validation's ``getIntOrPercentValue``: the percentage's number, else ``IntValue()``."""
+    percent = intstr.percent_value(value)
+    if percent is not None:
+        return percent
+    return intstr.int_value(value) if isinstance(value, int | str) and not isinstance(value, bool) else 0
+
+
+def _rolling_update_causes(path: str, rolling_update: Obj) -> list[tuple[str, str]]:
+    """``ValidateRollingUpdateDeployment``; a missing value is the zero ``IntOrString`` (the int 0)."""
+    max_unavailable = rolling_update.get("maxUnavailable", 0)
+    max_surge = rolling_update.get("maxSurge", 0)
+    causes = _positive_int_or_percent_causes(f"{path}.maxUnavailable", max_unavailable)
+    causes += _positive_int_or_percent_causes(f"{path}.maxSurge", max_surge)
+    if _int_or_percent_value(max_unavailable) == 0 and _int_or_percent_value(max_surge) == 0:
+        causes.append((f"{path}.maxUnavailable", f"Invalid value: {_int_or_string_value(max_unavailable)}: "
+                                                "may not be 0 when `maxSurge` is 0"))
+    percent = intstr.percent_value(max_unavailable)
+    if percent is not None and percent > 100:
+        causes.append((f"{path}.maxUnavailable",
+                       f"Invalid value: {_int_or_string_value(max_unavailable)}: must not be greater than 100%"))
+    return causes
 
 
 def _name_causes(plural: str, name: str | None, generate: bool) -> list[tuple[str, str]]:
@@ -215,23 +242,8 @@ def validate(plural: str, obj: Obj) -> None:
             if strategy.get("type") == "Recreate" and ru:
                 causes.append(("spec.strategy.rollingUpdate",
                                "Forbidden: may not be specified when strategy `type` is 'Recreate'"))
-            if ru and isinstance(replicas, int):
-                try:
-                    surge = _int_or_percent(ru.get("maxSurge", 0), 100, True)
-                    unavailable = _int_or_percent(ru.get("maxUnavailable", 0), 100, False)
-                except ValueError as error:
-                    causes.append(("spec.strategy.rollingUpdate",
-                                   f"Invalid value: {error}: a valid percent string must be a numeric string "
-                                   "followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation "
-                                   "is '[0-9]+%')"))
-                else:
-                    if surge == 0 and unavailable == 0:
-                        causes.append(("spec.strategy.rollingUpdate.maxUnavailable",
-                                       "Invalid value: 0: may not be 0 when `maxSurge` is 0"))
-                    mu = ru.get("maxUnavailable")
-                    if isinstance(mu, str) and mu.endswith("%") and mu[:-1].isdigit() and int(mu[:-1]) > 100:
-                        causes.append(("spec.strategy.rollingUpdate.maxUnavailable",
-                                       f'Invalid value: "{mu}": must not be greater than 100%'))
+            if isinstance(ru, dict) and strategy.get("type") in (None, "RollingUpdate"):
+                causes += _rolling_update_causes("spec.strategy.rollingUpdate", ru)
             pds = spec.get("progressDeadlineSeconds")
             mrs = spec.get("minReadySeconds", 0)
             if isinstance(pds, int) and isinstance(mrs, int) and pds <= mrs:
@@ -269,6 +281,4 @@ def validate(plural: str, obj: Obj) -> None:
 
 def _go_map(labels: dict[str, str]) -> str:
     """A composite value in a field error, rendered as JSON (apimachinery field/errors.go, 1.34+)."""
-    import json
-
     return json.dumps(dict(sorted(labels.items())), separators=(",", ":"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tutor.kube.strconv import quote
+
 
 class ApiError(Exception):
     """An error the API server answers with a ``Status`` object (status ``Failure``)."""
@@ -27,6 +29,8 @@ class ApiError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:
+            del body["reason"]  # StatusReasonUnknown is "" and omitted
         if self.details:
             body["details"] = self.details
         return body
@@ -87,20 +91,20 @@ def resource_ref(plural: str, group: str) -> str:
     return f"{plural}.{group}" if group else plural
 
 
+def _details(plural: str, group: str, name: str) -> dict[str, Any]:
+    """``StatusDetails`` of an error about one object (upstream's ``Kind`` holds the resource)."""
+    return {"name": name, "group": group, "kind": plural}
+
+
 def not_found(plural: str, group: str, name: str) -> NotFound:
     """``deployments.apps "nope" not found``."""
-    return NotFound(
-        f'{resource_ref(plural, group)} "{name}" not found',
-        details={"name": name, "group": group, "kind": plural},
-    )
+    return NotFound(f'{resource_ref(plural, group)} "{name}" not found', details=_details(plural, group, name))
 
 
 def already_exists(plural: str, group: str, name: str) -> AlreadyExists:
     """``services "x" already exists``."""
-    return AlreadyExists(
-        f'{resource_ref(plural, group)} "{name}" already exists',
-        details={"name": name, "group": group, "kind": plural},
-    )
+    return AlreadyExists(f'{resource_ref(plural, group)} "{name}" already exists',
+                         details=_details(plural, group, name))
 
 
 def conflict(plural: str, group: str, name: str) -> Conflict:
@@ -108,7 +112,7 @@ def conflict(plural: str, group: str, name: str) -> Conflict:
     return Conflict(
         f'Operation cannot be fulfilled on {resource_ref(plural, group)} "{name}": '
         "the object has been modified; please apply your changes to the latest version and try again",
-        details={"name": name, "group": group, "kind": plural},
+        details=_details(plural, group, name),
     )
 
 
@@ -129,4 +133,49 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> 
             "kind": kind,
             "causes": [{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes],
         },
+    )
+
+
+class UnknownError(ApiError):
+    """What the server answers for an error that is not an API status (``ErrorToAPIStatus``): 500 and
+    ``StatusReasonUnknown`` (no reason)."""
+
+    code = 500
+    reason = ""
+
+
+def summarize_data(data: bytes, max_length: int = 30) -> str:
+    """``summarizeData``: the start of a body a decode error quotes, as text (``{...``) or else hex.
+
+    Upstream: kubernetes/kubernetes ``staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go``.
+    """
+    if not data:
+        return "<empty>"
+    more = " ..." if len(data) > max_length else ""
+    if data[:1] == b"{":
+        return data[:max_length].decode("utf-8", errors="replace") + more
+    return data[:max_length].hex() + more
+
+
+def transform_decode_error(reason: str, into_kind: str, body: bytes, kind: str = "", version: str = "") -> BadRequest:
+    """``transformDecodeError``: how create and update word a body that does not decode.
+
+    Upstream: kubernetes/kubernetes ``staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go``.
+
+    Args:
+        reason: The decoder's error, e.g. ``couldn't get version/kind; json parse error: ...``.
+        into_kind: The kind the endpoint takes (``ConfigMap`` for ``.../configmaps``).
+        body: The request body.
+        kind: The kind the decoder found (or defaulted), when it got that far.
+        version: Its version (``v1``).
+
+    Returns:
+        ``<kind> in version "<version>" cannot be handled as a <into_kind>: <reason>`` when the kind is
+        known, else ``the object provided is unrecognized (must be of type <into_kind>): <reason>
+        (<summary of the body>)``.
+    """
+    if kind:
+        return BadRequest(f"{kind} in version {quote(version)} cannot be handled as a {into_kind}: {reason}")
+    return BadRequest(
+        f"the object provided is unrecognized (must be of type {into_kind}): {reason} ({summarize_data(body)})"
     )

@@ -4,10 +4,9 @@
 (``staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go``):
 
 * ``application/strategic-merge-patch+json``: a port of ``StrategicMergeMapPatch``
-  (``k8s.io/apimachinery/pkg/util/strategicpatch/patch.go``) driven by a small table of the
-  ``patchStrategy``/``patchMergeKey`` struct tags of ``k8s.io/api`` (core/v1, apps/v1) for the kinds
-  the practice cluster serves. Fields the table does not know merge like maps and replace like
-  lists, which is what the tags say for every other field.
+  (``k8s.io/apimachinery/pkg/util/strategicpatch/patch.go``) driven by the ``patchStrategy``/
+  ``patchMergeKey`` struct tags of ``k8s.io/api`` as the struct table (``structs``) has them for the
+  kinds the practice cluster serves. Fields without tags merge like maps and replace like lists.
 * ``application/merge-patch+json``: RFC 7386 as ``evanphx/json-patch`` v4 implements it.
 * ``application/json-patch+json``: RFC 6902, applied with the ``jsonpatch`` library; the paths
   are first resolved as ``evanphx/json-patch`` v4 resolves them, to keep its quirks (``replace``
@@ -24,14 +23,16 @@ Errors are the API errors a real server answers with, worded as it words them (G
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import jsonpatch
 import yaml
 
+from tutor.kube import gojson, strconv
+from tutor.practice.apiserver import gotypes
 from tutor.practice.apiserver.errors import ApiError, BadRequest, Invalid, UnsupportedMediaType
+from tutor.practice.apiserver.structs import KINDS, STRUCTS
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -97,261 +98,14 @@ def apply_patch(
 
 
 # ---------------------------------------------------------------------------------------------
-# Go encoding/json compatible decoding
+# Go encoding/json decoding (tutor.kube.gojson)
 
-
-class _GoJSONError(Exception):
-    """A decoding error worded as Go's ``encoding/json``."""
-
-
-def _quote_char(c: int) -> str:
-    """``encoding/json.quoteChar``: a byte, quoted for a syntax error message."""
-    if c == 0x27:
-        return "'\\''"
-    if c == 0x22:
-        return "'\"'"
-    ch = chr(c)
-    named = {0x07: "\\a", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x0B: "\\v", 0x5C: "\\\\"}
-    if c in named:
-        return "'" + named[c] + "'"
-    if c < 0x20 or c == 0x7F:
-        return f"'\\x{c:02x}'"
-    if ch.isprintable():
-        return "'" + ch + "'"
-    return f"'\\u{c:04x}'"
-
-
-_SPACE = frozenset(b" \t\r\n")
-_DIGITS = frozenset(b"0123456789")
-_HEX = frozenset(b"0123456789abcdefABCDEF")
-_OBJECT_KEY, _OBJECT_VALUE, _ARRAY_VALUE = 0, 1, 2
-_MAX_NESTING_DEPTH = 10000
-
-
-class _Scanner:
-    """A port of ``encoding/json``'s scanner state machine, used to word syntax errors as Go does."""
-
-    def __init__(self) -> None:
-        self.step: Callable[[int], None] = self.begin_value
-        self.parse_state: list[int] = []
-        self.end_top = False
-
-    def fail(self, c: int, context: str) -> None:
-        raise _GoJSONError(f"invalid character {_quote_char(c)} {context}")
-
-    def push(self, state: int) -> None:
-        self.parse_state.append(state)
-        if len(self.parse_state) > _MAX_NESTING_DEPTH:
-            raise _GoJSONError("exceeded max depth")
-
-    def pop(self) -> None:
-        self.parse_state.pop()
-        if not self.parse_state:
-            self.step = self.end_top_state
-            self.end_top = True
-        else:
-            self.step = self.end_value
-
-    def begin_value_or_empty(self, c: int) -> None:
-        if c in _SPACE:
-            return
-        if c == 0x5D:  # ]
-            self.end_value(c)
-        else:
-            self.begin_value(c)
-
-    def begin_value(self, c: int) -> None:
-        if c in _SPACE:
-            return
-        if c == 0x7B:  # {
-            self.step = self.begin_string_or_empty
-            self.push(_OBJECT_KEY)
-        elif c == 0x5B:  # [
-            self.step = self.begin_value_or_empty
-            self.push(_ARRAY_VALUE)
-        elif c == 0x22:
-            self.step = self.in_string
-        elif c == 0x2D:  # -
-            self.step = self.neg
-        elif c == 0x30:
-            self.step = self.zero
-        elif c in _DIGITS:
-            self.step = self.one
-        elif c in b"tfn":
-            self.step = self.literal({0x74: "true", 0x66: "false", 0x6E: "null"}[c], 1)
-        else:
-            self.fail(c, "looking for beginning of value")
-
-    def begin_string_or_empty(self, c: int) -> None:
-        if c in _SPACE:
-            return
-        if c == 0x7D:  # }
-            self.parse_state[-1] = _OBJECT_VALUE
-            self.end_value(c)
-        else:
-            self.begin_string(c)
-
-    def begin_string(self, c: int) -> None:
-        if c in _SPACE:
-            return
-        if c == 0x22:
-            self.step = self.in_string
-        else:
-            self.fail(c, "looking for beginning of object key string")
-
-    def end_value(self, c: int) -> None:
-        if not self.parse_state:
-            self.step = self.end_top_state
-            self.end_top = True
-            self.end_top_state(c)
-            return
-        if c in _SPACE:
-            self.step = self.end_value
-            return
-        state = self.parse_state[-1]
-        if state == _OBJECT_KEY:
-            if c == 0x3A:  # :
-                self.parse_state[-1] = _OBJECT_VALUE
-                self.step = self.begin_value
-                return
-            self.fail(c, "after object key")
-        elif state == _OBJECT_VALUE:
-            if c == 0x2C:  # ,
-                self.parse_state[-1] = _OBJECT_KEY
-                self.step = self.begin_string
-                return
-            if c == 0x7D:
-                self.pop()
-                return
-            self.fail(c, "after object key:value pair")
-        else:
-            if c == 0x2C:
-                self.step = self.begin_value
-                return
-            if c == 0x5D:
-                self.pop()
-                return
-            self.fail(c, "after array element")
-
-    def end_top_state(self, c: int) -> None:
-        if c not in _SPACE:
-            self.fail(c, "after top-level value")
-
-    def in_string(self, c: int) -> None:
-        if c == 0x22:
-            self.step = self.end_value
-        elif c == 0x5C:
-            self.step = self.in_string_esc
-        elif c < 0x20:
-            self.fail(c, "in string literal")
-
-    def in_string_esc(self, c: int) -> None:
-        if c in b'bfnrt\\/"':
-            self.step = self.in_string
-        elif c == 0x75:  # u
-            self.step = self.hex_escape(4)
-        else:
-            self.fail(c, "in string escape code")
-
-    def hex_escape(self, remaining: int) -> Callable[[int], None]:
-        def step(c: int) -> None:
-            if c not in _HEX:
-                self.fail(c, "in \\u hexadecimal character escape")
-            self.step = self.hex_escape(remaining - 1) if remaining > 1 else self.in_string
-        return step
-
-    def neg(self, c: int) -> None:
-        if c == 0x30:
-            self.step = self.zero
-        elif c in _DIGITS:
-            self.step = self.one
-        else:
-            self.fail(c, "in numeric literal")
-
-    def one(self, c: int) -> None:
-        if c in _DIGITS:
-            return
-        self.zero(c)
-
-    def zero(self, c: int) -> None:
-        if c == 0x2E:  # .
-            self.step = self.dot
-        elif c in b"eE":
-            self.step = self.exp
-        else:
-            self.end_value(c)
-
-    def dot(self, c: int) -> None:
-        if c in _DIGITS:
-            self.step = self.dot0
-        else:
-            self.fail(c, "after decimal point in numeric literal")
-
-    def dot0(self, c: int) -> None:
-        if c in _DIGITS:
-            return
-        if c in b"eE":
-            self.step = self.exp
-        else:
-            self.end_value(c)
-
-    def exp(self, c: int) -> None:
-        if c in b"+-":
-            self.step = self.exp_sign
-        else:
-            self.exp_sign(c)
-
-    def exp_sign(self, c: int) -> None:
-        if c in _DIGITS:
-            self.step = self.exp0
-        else:
-            self.fail(c, "in exponent of numeric literal")
-
-    def exp0(self, c: int) -> None:
-        if c not in _DIGITS:
-            self.end_value(c)
-
-    def literal(self, word: str, index: int) -> Callable[[int], None]:
-        def step(c: int) -> None:
-            if c != ord(word[index]):
-                self.fail(c, f"in literal {word} (expecting {_quote_char(ord(word[index]))})")
-            self.step = self.literal(word, index + 1) if index + 1 < len(word) else self.end_value
-        return step
-
-
-def _check_valid(data: bytes) -> None:
-    """``encoding/json.checkValid``: raise ``_GoJSONError`` with Go's message on a syntax error."""
-    scanner = _Scanner()
-    for c in data:
-        scanner.step(c)
-    if scanner.end_top:
-        return
-    scanner.step(0x20)
-    if not scanner.end_top:
-        raise _GoJSONError("unexpected end of JSON input")
-
-
-def _go_json_loads(data: bytes) -> Any:
-    """Decode JSON, rejecting what Go's decoder rejects with Go's wording."""
-    _check_valid(data)
-    return json.loads(data.decode("utf-8", errors="replace"))
-
-
-def _json_kind(value: Any) -> str:
-    """The JSON value kind Go names in ``json: cannot unmarshal <kind> into ...``."""
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    return "number"
+_GoJSONError = (gojson.JSONSyntaxError, gojson.UnmarshalTypeError)
+"""What ``json.Unmarshal`` of a patch body fails with, worded as Go words it."""
 
 
 def _cannot_unmarshal(value: Any, go_type: str) -> str:
-    return f"json: cannot unmarshal {_json_kind(value)} into Go value of type {go_type}"
+    return str(gojson.UnmarshalTypeError(gojson.value_name(value), go_type))
 
 
 _GO_MAP = "map[string]interface {}"
@@ -404,87 +158,42 @@ def _go_eq(a: Any, b: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Strategic merge patch schema: the patchStrategy / patchMergeKey struct tags of k8s.io/api
-# (core/v1 types.go, apps/v1 types.go, meta/v1 types.go) for the kinds the practice cluster serves.
-# A field maps to (patch strategy, merge key, type of the value or of the list's elements).
+# Strategic merge patch schema: the patchStrategy / patchMergeKey struct tags of k8s.io/api, read from
+# the one struct table (tutor.practice.apiserver.structs). A field maps to (patch strategy, merge key,
+# the struct of the value or of the list's elements).
 
 _Field = tuple[str, str, str | None]
 _MERGE = "merge"
 _REPLACE = "replace"
-
-_SCHEMA: dict[str, dict[str, _Field]] = {
-    "ObjectMeta": {
-        "finalizers": (_MERGE, "", None),
-        "ownerReferences": (_MERGE, "uid", None),
-    },
-    "Object": {"metadata": ("", "", "ObjectMeta")},
-    "PodTemplateSpec": {"metadata": ("", "", "ObjectMeta"), "spec": ("", "", "PodSpec")},
-    "Pod": {"metadata": ("", "", "ObjectMeta"), "spec": ("", "", "PodSpec"), "status": ("", "", "PodStatus")},
-    "PodSpec": {
-        "volumes": (_MERGE, "name", None),  # merge,retainKeys
-        "initContainers": (_MERGE, "name", "Container"),
-        "containers": (_MERGE, "name", "Container"),
-        "ephemeralContainers": (_MERGE, "name", "Container"),
-        "imagePullSecrets": (_MERGE, "name", None),
-        "hostAliases": (_MERGE, "ip", None),
-        "topologySpreadConstraints": (_MERGE, "topologyKey", None),
-        "schedulingGates": (_MERGE, "name", None),
-        "resourceClaims": (_MERGE, "name", None),  # merge,retainKeys
-    },
-    "Container": {
-        "ports": (_MERGE, "containerPort", None),
-        "env": (_MERGE, "name", None),
-        "volumeMounts": (_MERGE, "mountPath", None),
-        "volumeDevices": (_MERGE, "devicePath", None),
-    },
-    "PodStatus": {
-        "conditions": (_MERGE, "type", None),
-        "podIPs": (_MERGE, "ip", None),
-        "hostIPs": (_MERGE, "ip", None),
-        "resourceClaimStatuses": (_MERGE, "name", None),  # merge,retainKeys
-    },
-    "PodTemplate": {"metadata": ("", "", "ObjectMeta"), "template": ("", "", "PodTemplateSpec")},
-    "Deployment": {
-        "metadata": ("", "", "ObjectMeta"), "spec": ("", "", "DeploymentSpec"),
-        "status": ("", "", "DeploymentStatus"),
-    },
-    "DeploymentSpec": {"template": ("", "", "PodTemplateSpec")},  # strategy: retainKeys
-    "DeploymentStatus": {"conditions": (_MERGE, "type", None)},
-    "ReplicaSet": {
-        "metadata": ("", "", "ObjectMeta"), "spec": ("", "", "ReplicaSetSpec"),
-        "status": ("", "", "ReplicaSetStatus"),
-    },
-    "ReplicaSetSpec": {"template": ("", "", "PodTemplateSpec")},
-    "ReplicaSetStatus": {"conditions": (_MERGE, "type", None)},
-    "Service": {
-        "metadata": ("", "", "ObjectMeta"), "spec": ("", "", "ServiceSpec"), "status": ("", "", "ServiceStatus"),
-    },
-    "ServiceSpec": {"ports": (_MERGE, "port", None)},
-    "ServiceStatus": {"conditions": (_MERGE, "type", None)},
-    "Namespace": {"metadata": ("", "", "ObjectMeta"), "status": ("", "", "NamespaceStatus")},
-    "NamespaceStatus": {"conditions": (_MERGE, "type", None)},
-    "Node": {"metadata": ("", "", "ObjectMeta"), "spec": ("", "", "NodeSpec"), "status": ("", "", "NodeStatus")},
-    "NodeSpec": {"podCIDRs": (_MERGE, "", None)},
-    "NodeStatus": {"conditions": (_MERGE, "type", None), "addresses": (_MERGE, "type", None)},
-    "ServiceAccount": {"metadata": ("", "", "ObjectMeta"), "secrets": (_MERGE, "name", None)},
-}
 _NO_METADATA: _Field = ("", "", None)
+_OBJECT = ""
+"""The root of a kind the table does not know: only its ``metadata`` (ObjectMeta) is known."""
+_OBJECT_META = "meta/v1.ObjectMeta"
 
 
-def _lookup(struct: str | None, field: str) -> _Field:
-    """``LookupPatchMetadata``: the strategy, merge key and value type of ``struct.field``."""
+@cache
+def _lookup(struct: str | None, name: str) -> _Field:
+    """``LookupPatchMetadataForStruct``: the strategy, merge key and value struct of ``struct.name``.
+
+    ``retainKeys`` is not implemented: ``merge,retainKeys`` merges, ``retainKeys`` alone merges like a map.
+    """
     if struct is None:
         return _NO_METADATA
-    return _SCHEMA.get(struct, {}).get(field, _NO_METADATA)
-
-
-_ROOT_KINDS = frozenset({"Pod", "PodTemplate", "Deployment", "ReplicaSet", "Service", "Namespace", "Node",
-                         "ServiceAccount"})
+    if struct == _OBJECT:
+        return ("", "", _OBJECT_META) if name == "metadata" else _NO_METADATA
+    item = gotypes.json_fields(STRUCTS, struct).get(name)
+    if item is None:
+        return _NO_METADATA
+    strategies = item.patch_strategy.split(",")
+    strategy = _MERGE if _MERGE in strategies else _REPLACE if _REPLACE in strategies else ""
+    value = item.type.elem if item.type.kind == gotypes.LIST else item.type
+    sub = value.struct if value is not None and value.kind == gotypes.STRUCT else None
+    return strategy, item.patch_merge_key, sub
 
 
 def _root_struct(kind: str) -> str:
-    """The schema of a kind's top level; any other kind only has ``metadata`` (ObjectMeta) known."""
-    return kind if kind in _ROOT_KINDS else "Object"
+    """The struct of a kind's top level; any other kind only has ``metadata`` (ObjectMeta) known."""
+    return KINDS.get(kind, _OBJECT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -802,7 +511,8 @@ def _deduplicate_scalars(items: list) -> list:
 
 
 def _extract_to_delete_items(items: list) -> tuple[list, list]:
-    keep, delete = [], []
+    keep: list[Any] = []
+    delete: list[Any] = []
     for item in items:
         if not isinstance(item, dict):
             raise _bad_arg_type(_GO_MAP, item)
@@ -811,14 +521,16 @@ def _extract_to_delete_items(items: list) -> tuple[list, list]:
 
 
 def _partition_primitives(items: list, partition_by: list) -> tuple[list, list]:
-    in_patch, server_only = [], []
+    in_patch: list[Any] = []
+    server_only: list[Any] = []
     for item in items:
         (in_patch if any(_go_eq(item, p) for p in partition_by) else server_only).append(item)
     return in_patch, server_only
 
 
 def _partition_maps(items: list, partition_by: list, merge_key: str) -> tuple[list, list]:
-    in_patch, server_only = [], []
+    in_patch: list[Any] = []
+    server_only: list[Any] = []
     for item in items:
         if not isinstance(item, dict):
             raise _bad_arg_type(_GO_MAP, item)
@@ -922,7 +634,7 @@ def _unprocessable(cause: str) -> Invalid:
 
 def _apply_strategic(original: dict, body: bytes, kind: str) -> dict:
     try:
-        patch = _go_json_loads(body)
+        patch = gojson.loads(body)
     except _GoJSONError as err:
         raise BadRequest(str(err)) from None
     if patch is not None and not isinstance(patch, dict):
@@ -963,7 +675,7 @@ def _merge_docs(doc: dict, patch: dict) -> None:
 
 def _apply_merge(original: dict, body: bytes, strict: bool) -> dict:
     try:
-        patch = _go_json_loads(body)
+        patch = gojson.loads(body)
     except _GoJSONError as err:
         raise BadRequest(f"error decoding patch: {err}" if strict else "Invalid JSON Patch") from None
     if strict and patch is not None and not isinstance(patch, dict):
@@ -997,10 +709,10 @@ def _encode_pointer_token(token: str) -> str:
 
 def _atoi(key: str) -> int:
     """``strconv.Atoi``; raises ``_OpError`` with Go's message."""
-    text = key[1:] if key[:1] in "+-" else key
-    if not text or not text.isascii() or not text.isdigit():
-        raise _OpError(f'strconv.Atoi: parsing {json.dumps(key)}: invalid syntax')
-    return int(key)
+    try:
+        return strconv.atoi(key)
+    except strconv.NumError as err:
+        raise _OpError(str(err)) from None
 
 
 def _find_object(doc: Any, path: str) -> tuple[Any, str, list[str]] | None:
@@ -1051,7 +763,7 @@ def _op_string(op: dict, field: str) -> tuple[str | None, str]:
         return None, f"{what}: {_MISSING_VALUE}"
     value = op[field]
     if not isinstance(value, str):
-        return None, f"json: cannot unmarshal {_json_kind(value)} into Go value of type string"
+        return None, _cannot_unmarshal(value, "string")
     return value, ""
 
 
@@ -1179,7 +891,7 @@ def _apply_op(doc: Any, op: dict) -> Any:
 
 def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
     try:
-        ops = _go_json_loads(body)
+        ops = gojson.loads(body)
     except _GoJSONError as err:
         raise BadRequest(f"error decoding patch: {err}" if strict else str(err)) from None
     if ops is None:
@@ -1194,10 +906,10 @@ def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
             message = _cannot_unmarshal(op, go_type)
             raise BadRequest(f"error decoding patch: {message}" if strict else message)
     if len(ops) > MAX_JSON_PATCH_OPERATIONS:
-        err = ApiError(f"The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, "
-                       f"got {len(ops)}")
-        err.code, err.reason = 413, "RequestEntityTooLarge"
-        raise err
+        too_large = ApiError(f"The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, "
+                             f"got {len(ops)}")
+        too_large.code, too_large.reason = 413, "RequestEntityTooLarge"
+        raise too_large
     doc: Any = copy.deepcopy(original)
     for op in ops:
         try:
@@ -1219,7 +931,11 @@ class _ApplyLoader(yaml.SafeLoader):
     """A safe YAML loader that, like Go's YAML-to-JSON conversion, keeps timestamps as strings."""
 
 
-_ApplyLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+def _timestamp_as_string(loader: _ApplyLoader, node: yaml.Node) -> Any:
+    return loader.construct_yaml_str(node)
+
+
+_ApplyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
 
 
 def _stringify_keys(value: Any) -> Any:
@@ -1232,7 +948,7 @@ def _stringify_keys(value: Any) -> Any:
 
 def _apply_apply(original: dict, body: bytes, kind: str) -> dict:
     try:
-        intended = _go_json_loads(body)
+        intended = gojson.loads(body)
     except _GoJSONError:
         try:
             intended = _stringify_keys(yaml.load(body.decode("utf-8", errors="replace"), Loader=_ApplyLoader))

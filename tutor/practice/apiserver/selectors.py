@@ -16,43 +16,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tutor.kube.strconv import NumError, parse_int, quote
 from tutor.practice.apiserver.errors import BadRequest
 
 # ---------------------------------------------------------------------------------------------
 # Go formatting helpers
 
 
-def _go_quote(text: str) -> str:
-    """Go's ``%q`` / ``strconv.Quote`` of a string."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif ch.isprintable():
-            out.append(ch)
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
-
-
 def _go_string_slice(values: list[str] | None) -> str:
     """Go's ``%#v`` of a ``[]string`` (``[]string(nil)``, ``[]string{"a", "b"}``)."""
     if values is None:
         return "[]string(nil)"
-    return "[]string{" + ", ".join(_go_quote(v) for v in values) + "}"
+    return "[]string{" + ", ".join(quote(v) for v in values) + "}"
 
 
 def _aggregate(messages: list[str]) -> str:
@@ -176,7 +151,7 @@ def label_value_errors(value: str) -> list[str]:
 
 def _key_error(key: str, path: str) -> str | None:
     errs = label_key_errors(key)
-    return _invalid(path, _go_quote(key), "; ".join(errs)) if errs else None
+    return _invalid(path, quote(key), "; ".join(errs)) if errs else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,15 +161,14 @@ def _key_error(key: str, path: str) -> str | None:
 _IN, _NOT_IN, _EQUALS, _DOUBLE_EQUALS, _NOT_EQUALS = "in", "notin", "=", "==", "!="
 _EXISTS, _DOES_NOT_EXIST, _GT, _LT = "exists", "!", "gt", "lt"
 _BINARY_OPERATORS = (_IN, _NOT_IN, _EQUALS, _DOUBLE_EQUALS, _NOT_EQUALS, _GT, _LT)
-_INT64 = re.compile(r"[+-]?[0-9]+")
 
 
 def _parse_int64(text: str) -> int | None:
     """``strconv.ParseInt(text, 10, 64)``; ``None`` when it fails."""
-    if not _INT64.fullmatch(text):
+    try:
+        return parse_int(text, 64)
+    except NumError:
         return None
-    number = int(text)
-    return number if -(2**63) <= number < 2**63 else None
 
 
 class _SelectorError(Exception):
@@ -281,15 +255,15 @@ def _new_requirement(key: str, operator: str, values: list[str] | None, *, key_p
                                  "for 'Gt', 'Lt' operators, exactly one value is required"))
         for i, val in enumerate(vals):
             if _parse_int64(val) is None:
-                errs.append(_invalid(f"values[{i}]", _go_quote(val),
+                errs.append(_invalid(f"values[{i}]", quote(val),
                                      "for 'Gt', 'Lt' operators, the value must be an integer"))
     else:
-        supported = ", ".join(_go_quote(op) for op in (*_BINARY_OPERATORS, _EXISTS, _DOES_NOT_EXIST))
-        errs.append(f"operator: Unsupported value: {_go_quote(operator)}: supported values: {supported}")
+        supported = ", ".join(quote(op) for op in (*_BINARY_OPERATORS, _EXISTS, _DOES_NOT_EXIST))
+        errs.append(f"operator: Unsupported value: {quote(operator)}: supported values: {supported}")
     for i, val in enumerate(vals):
         value_errs = label_value_errors(val)
         if value_errs:
-            errs.append(_invalid(f"values[{i}][{key}]", _go_quote(val), "; ".join(value_errs)))
+            errs.append(_invalid(f"values[{i}][{key}]", quote(val), "; ".join(value_errs)))
     if errs:
         raise _SelectorError(_aggregate(errs))
     return Requirement(key, operator, tuple(vals))
@@ -533,7 +507,7 @@ class LabelSelector:
                 expr = expr if isinstance(expr, Mapping) else {}
                 operator = expr.get("operator") or ""
                 if operator not in _SELECTOR_OPERATORS:
-                    raise _SelectorError(f"{_go_quote(str(operator))} is not a valid pod selector operator")
+                    raise _SelectorError(f"{quote(str(operator))} is not a valid label selector operator")
                 raw_values = expr.get("values")
                 values = [_label_text(v) for v in raw_values] if raw_values else None
                 requirements.append(_new_requirement(str(expr.get("key") or ""),
@@ -586,6 +560,22 @@ class LabelSelector:
         return hash(self._requirements)
 
 
+def label_selector_string(selector: Mapping[str, Any] | None) -> str:
+    """Print a ``metav1.LabelSelector`` as ``LabelSelectorAsSelector(selector).String()`` does.
+
+    Args:
+        selector: The selector object, or ``None``.
+
+    Returns:
+        Requirements sorted by key and joined with ``,`` (``app=x``, ``env in (a,b)``, ``tier notin (c)``,
+        ``k``, ``!k``); ``""`` for a nil or empty selector.
+
+    Raises:
+        BadRequest: The selector is invalid, worded as :meth:`LabelSelector.from_dict` words it.
+    """
+    return str(LabelSelector.from_dict(selector))
+
+
 def format_label_selector(selector: Mapping[str, Any] | None) -> str:
     """Print a ``metav1.LabelSelector`` as ``metav1.FormatLabelSelector`` does (kubectl's SELECTOR column).
 
@@ -596,7 +586,7 @@ def format_label_selector(selector: Mapping[str, Any] | None) -> str:
         The canonical string; ``<none>`` when it is nil or empty, ``<error>`` when it is invalid.
     """
     try:
-        text = str(LabelSelector.from_dict(selector))
+        text = label_selector_string(selector)
     except BadRequest:
         return "<error>"
     return text or "<none>"
@@ -662,7 +652,7 @@ def _convert_field_label(kind: str, label: str) -> str:
     if kind in _REGISTERED_FIELDS:
         raise _SelectorError(f"field label not supported: {label}")
     raise _SelectorError(
-        f'{_go_quote(label)} is not a known field selector: only "metadata.name", "metadata.namespace"'
+        f'{quote(label)} is not a known field selector: only "metadata.name", "metadata.namespace"'
     )
 
 

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 import yaml
 from aiohttp import web
 
+from tutor.kube import strconv
 from tutor.practice.apiserver import defaults, discovery, errors, protobuf, schema, tables
 from tutor.practice.apiserver.admission import Admission
 from tutor.practice.apiserver.deletion import Deletion
@@ -201,8 +202,11 @@ class ApiServer:
         query = {k: v[-1] for k, v in parse_qs(request.query_string, keep_blank_values=True).items()}
         for name in ("timeoutSeconds", "limit", "gracePeriodSeconds"):
             value = query.get(name)
-            if value is not None and value != "" and not value.lstrip("-").isdigit():
-                raise errors.BadRequest(f'strconv.ParseInt: parsing "{value}": invalid syntax')
+            if value is not None and value != "":
+                try:
+                    strconv.parse_int(value, 64)
+                except strconv.NumError as error:
+                    raise errors.BadRequest(str(error)) from None
         handler = {
             "GET": self._get, "POST": self._post, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete,
         }.get(request.method)
@@ -230,13 +234,7 @@ class ApiServer:
             except (yaml.YAMLError, UnicodeDecodeError) as error:
                 raise errors.BadRequest(f"error decoding YAML: {error}") from error
         else:
-            try:
-                data = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                raise errors.BadRequest(
-                    f"Object 'Kind' is missing in '{raw[:200].decode('utf-8', 'replace')}'"
-                    if not raw.strip().startswith(b"{") else f"couldn't get version/kind; json parse error: {error}"
-                ) from error
+            data = schema.decode_json_body(raw, info.res.kind if info and not info.sub else None)
         if not isinstance(data, dict):
             raise errors.BadRequest(f"Object 'Kind' is missing in '{raw[:200].decode('utf-8', 'replace')}'")
         return data
@@ -507,13 +505,11 @@ class ApiServer:
         res = info.res
         options: Obj = {}
         raw = await request.read()
-        if raw.strip():
-            try:
-                options = json.loads(raw)
-            except json.JSONDecodeError as error:
-                raise errors.BadRequest(f"couldn't get version/kind; json parse error: {error}") from error
-            if not isinstance(options, dict):
-                raise errors.BadRequest("DeleteOptions must be an object")
+        if raw:
+            try:  # the delete handler passes a decode error on as is: a 500 without a reason
+                options = schema.decode_json_body(raw, None)
+            except errors.BadRequest as error:
+                raise errors.UnknownError(error.message) from None
         propagation = query.get("propagationPolicy") or options.get("propagationPolicy")
         grace = options.get("gracePeriodSeconds")
         if "gracePeriodSeconds" in query:

@@ -10,14 +10,16 @@ The API server renders tables with ``GenerateOptions{Wide: true}``, so every row
 from __future__ import annotations
 
 import ipaddress
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tutor.kube.duration import UNKNOWN, parse_timestamp, since
+from tutor.kube.duration import age, parse_timestamp
+from tutor.kube.meta import get_controller_of
+from tutor.kube.printers import print_pod
 from tutor.practice.apiserver import errors
+from tutor.practice.apiserver.selectors import format_label_selector, label_selector_string
 
 Obj = dict[str, Any]
 """An API object as served in JSON."""
@@ -248,6 +250,15 @@ def _age_column() -> Column:
     return Column("Age", "string", _CREATION_TIMESTAMP)
 
 
+def _template_columns(selector: str) -> tuple[Column, ...]:
+    """The wide CONTAINERS, IMAGES and SELECTOR columns of a workload with a pod template."""
+    return (
+        Column("Containers", "string", _CONTAINERS, priority=1),
+        Column("Images", "string", _IMAGES, priority=1),
+        Column("Selector", "string", selector, priority=1),
+    )
+
+
 # ---- small accessors ----------------------------------------------------------------------------
 def _map(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
@@ -285,13 +296,7 @@ def _name(obj: Obj) -> str:
 
 
 def _age(obj: Obj, now: datetime) -> str:
-    return _since(_meta(obj).get("creationTimestamp"), now)
-
-
-def _since(timestamp: Any, now: datetime) -> str:
-    """``translateTimestampSince``: ``<unknown>`` for a missing/zero time, else HumanDuration."""
-    when = parse_timestamp(timestamp if isinstance(timestamp, str) else None)
-    return UNKNOWN if when is None else since(when, now)
+    return age(_meta(obj).get("creationTimestamp"), now)
 
 
 def _containers_and_images(containers: Iterable[Any]) -> tuple[str, str]:
@@ -310,93 +315,17 @@ def _template_containers(obj: Obj) -> list[Any]:
 
 
 # ---- label selectors ----------------------------------------------------------------------------
-_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_OPERATORS = {"In": " in ", "NotIn": " notin ", "Exists": "", "DoesNotExist": ""}
-
-
-class _SelectorError(ValueError):
-    """A ``metav1.LabelSelector`` that ``LabelSelectorAsSelector`` rejects."""
-
-
-def _valid_label_key(key: str) -> bool:
-    """``validation.IsQualifiedName``: ``[prefix/]name``, name ≤ 63 chars, prefix a DNS subdomain."""
-    prefix, slash, name = key.rpartition("/")
-    if slash and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
-        return False
-    return 0 < len(name) <= 63 and bool(_NAME_PART.match(name))
-
-
-def _valid_label_value(value: str) -> bool:
-    """``validation.IsValidLabelValue``: empty, or ≤ 63 chars of the name alphabet."""
-    return value == "" or (len(value) <= 63 and bool(_NAME_PART.match(value)))
-
-
-def _requirement(key: str, operator: str, values: list[str]) -> str:
-    """``labels.NewRequirement`` + ``Requirement.String()`` (values printed sorted)."""
-    if not _valid_label_key(key):
-        raise _SelectorError(f"invalid label key {key!r}")
-    if not all(isinstance(v, str) and _valid_label_value(v) for v in values):
-        raise _SelectorError(f"invalid label value in {values!r}")
-    if operator == "=":
-        if len(values) != 1:
-            raise _SelectorError("exact-match compatibility requires one single value")
-        return f"{key}={values[0]}"
-    if operator in ("In", "NotIn"):
-        if not values:
-            raise _SelectorError("for 'in', 'notin' operators, values set can't be empty")
-        return f"{key}{_OPERATORS[operator]}({','.join(sorted(values))})"
-    if operator in ("Exists", "DoesNotExist"):
-        if values:
-            raise _SelectorError("values set must be empty for exists and does not exist")
-        return key if operator == "Exists" else f"!{key}"
-    raise _SelectorError(f"{operator!r} is not a valid label selector operator")
-
-
-def label_selector_string(selector: Mapping[str, Any] | None) -> str:
-    """``metav1.LabelSelectorAsSelector(selector).String()``.
-
-    Args:
-        selector: A ``metav1.LabelSelector`` (``matchLabels``, ``matchExpressions``) or None.
-
-    Returns:
-        Requirements sorted by key and joined with ``,``: ``app=x``, ``env in (a,b)``,
-        ``tier notin (c)``, ``k``, ``!k``; ``""`` for a nil or empty selector.
-
-    Raises:
-        ValueError: The selector is invalid (unknown operator, wrong number of values, bad key).
-    """
-    if selector is None:
-        return ""  # labels.Nothing().String()
-    match_labels = _map(selector.get("matchLabels"))
-    expressions = _list(selector.get("matchExpressions"))
-    requirements: list[tuple[str, str]] = []
-    for key, value in match_labels.items():
-        requirements.append((key, _requirement(key, "=", [value])))
-    for expression in expressions:
-        expression = _map(expression)
-        key = _str(expression.get("key"))
-        values = _list(expression.get("values"))
-        requirements.append((key, _requirement(key, _str(expression.get("operator")), values)))
-    requirements.sort(key=lambda item: item[0])
-    return ",".join(text for _, text in requirements)
-
-
 def _deployment_selector(selector: Any) -> str:
-    """printDeployment: ``<invalid>`` when LabelSelectorAsSelector fails."""
+    """printDeployment: ``LabelSelectorAsSelector(...).String()``, ``<invalid>`` when it fails."""
     try:
         return label_selector_string(selector if isinstance(selector, dict) else None)
-    except ValueError:
+    except errors.BadRequest:
         return "<invalid>"
 
 
 def _format_label_selector(selector: Any) -> str:
     """``metav1.FormatLabelSelector``: ``<none>`` when empty, ``<error>`` when invalid."""
-    try:
-        text = label_selector_string(selector if isinstance(selector, dict) else None)
-    except ValueError:
-        return "<error>"
-    return text or "<none>"
+    return format_label_selector(selector if isinstance(selector, dict) else None)
 
 
 def _format_labels(labels: Any) -> str:
@@ -420,115 +349,11 @@ _POD_FAILED_CONDITIONS = [
 ]
 
 
-def _has_condition(conditions: list[Any], condition_type: str) -> bool:
-    return any(_map(c).get("type") == condition_type and _map(c).get("status") == "True" for c in conditions)
-
-
-def _later(current: datetime | None, terminated: Any) -> datetime | None:
-    """Track ``lastTerminationState.terminated.finishedAt`` (``lastRestartDate.Before(&finishedAt)``)."""
-    finished = parse_timestamp(_str(_map(_map(terminated).get("terminated")).get("finishedAt")))
-    if finished is None:
-        return current
-    if current is None or current < finished:
-        return finished
-    return current
-
-
-def _terminated_reason(terminated: dict[str, Any], prefix: str = "") -> str:
-    reason = _str(terminated.get("reason"))
-    if reason:
-        return prefix + reason
-    signal = _int(terminated.get("signal"))
-    if signal != 0:
-        return f"{prefix}Signal:{signal}"
-    return f"{prefix}ExitCode:{_int(terminated.get('exitCode'))}"
-
-
 def _pod_cells(pod: Obj, now: datetime) -> list[Any]:
     """printPod: NAME, READY, STATUS, RESTARTS, AGE, IP, NODE, NOMINATED NODE, READINESS GATES."""
     spec, status = _spec(pod), _status(pod)
     conditions = _list(status.get("conditions"))
-    restarts = 0
-    restartable_init_restarts = 0
-    total_containers = len(_list(spec.get("containers")))
-    ready_containers = 0
-    last_restart: datetime | None = None
-    last_restartable_init_restart: datetime | None = None
-
-    phase = _str(status.get("phase"))
-    reason = _str(status.get("reason")) or phase
-    for condition in conditions:
-        condition = _map(condition)
-        if condition.get("type") == "PodScheduled" and condition.get("reason") == "SchedulingGated":
-            reason = "SchedulingGated"
-
-    init_specs = [_map(c) for c in _list(spec.get("initContainers"))]
-    restartable = {_str(c.get("name")) for c in init_specs if c.get("restartPolicy") == "Always"}
-    total_containers += sum(1 for c in init_specs if c.get("restartPolicy") == "Always")
-
-    initializing = False
-    for index, container in enumerate(_list(status.get("initContainerStatuses"))):
-        container = _map(container)
-        state = _map(container.get("state"))
-        terminated = state.get("terminated")
-        waiting = state.get("waiting")
-        is_restartable = _str(container.get("name")) in restartable
-        restarts += _int(container.get("restartCount"))
-        last_restart = _later(last_restart, container.get("lastState"))
-        if is_restartable:
-            restartable_init_restarts += _int(container.get("restartCount"))
-            last_restartable_init_restart = _later(last_restartable_init_restart, container.get("lastState"))
-        if isinstance(terminated, dict) and _int(terminated.get("exitCode")) == 0:
-            continue
-        if is_restartable and container.get("started") is True:
-            if container.get("ready") is True:
-                ready_containers += 1
-            continue
-        if isinstance(terminated, dict):
-            reason = _terminated_reason(terminated, "Init:")
-        elif (
-            isinstance(waiting, dict)
-            and _str(waiting.get("reason"))
-            and waiting.get("reason") != "PodInitializing"
-        ):
-            reason = "Init:" + _str(waiting.get("reason"))
-        else:
-            reason = f"Init:{index}/{len(init_specs)}"
-        initializing = True
-        break
-
-    if not initializing or _has_condition(conditions, "Initialized"):
-        restarts = restartable_init_restarts
-        last_restart = last_restartable_init_restart
-        has_running = False
-        for container in reversed(_list(status.get("containerStatuses"))):
-            container = _map(container)
-            state = _map(container.get("state"))
-            terminated = state.get("terminated")
-            waiting = state.get("waiting")
-            restarts += _int(container.get("restartCount"))
-            last_restart = _later(last_restart, container.get("lastState"))
-            if isinstance(waiting, dict) and _str(waiting.get("reason")):
-                reason = _str(waiting.get("reason"))
-            elif isinstance(terminated, dict):
-                reason = _terminated_reason(terminated)
-            elif container.get("ready") is True and isinstance(state.get("running"), dict):
-                has_running = True
-                ready_containers += 1
-        # A pod with a container still running goes back to "Running" (or "NotReady").
-        if reason == "Completed" and has_running:
-            reason = "Running" if _has_condition(conditions, "Ready") else "NotReady"
-
-    deleting = _meta(pod).get("deletionTimestamp") is not None
-    if deleting and status.get("reason") == "NodeLost":
-        reason = "Unknown"
-    elif deleting and phase not in ("Succeeded", "Failed"):
-        reason = "Terminating"
-
-    restarts_text = str(restarts)
-    if restarts != 0 and last_restart is not None:
-        restarts_text = f"{restarts} ({since(last_restart, now)} ago)"
-
+    printed = print_pod(pod)
     pod_ips = _list(status.get("podIPs"))
     pod_ip = _str(_map(pod_ips[0]).get("ip")) if pod_ips else _str(status.get("podIP"))
     gates = _list(spec.get("readinessGates"))
@@ -546,9 +371,9 @@ def _pod_cells(pod: Obj, now: datetime) -> list[Any]:
         readiness_gates = f"{true_conditions}/{len(gates)}"
     return [
         _name(pod),
-        f"{ready_containers}/{total_containers}",
-        reason,
-        restarts_text,
+        printed.ready_text,
+        printed.status,
+        printed.restarts_text(now),
         _age(pod, now),
         pod_ip or "<none>",
         _str(spec.get("nodeName")) or "<none>",
@@ -605,19 +430,10 @@ def _replicaset_cells(replicaset: Obj, now: datetime) -> list[Any]:
     ]
 
 
-def _controller_of(obj: Obj) -> dict[str, Any] | None:
-    """``metav1.GetControllerOf``: the owner reference with ``controller: true``."""
-    for reference in _list(_meta(obj).get("ownerReferences")):
-        reference = _map(reference)
-        if reference.get("controller") is True:
-            return reference
-    return None
-
-
 def _controllerrevision_cells(revision: Obj, now: datetime) -> list[Any]:
     """printControllerRevision: NAME, CONTROLLER (``deployment.apps/x``), REVISION, AGE."""
     controller = "<none>"
-    reference = _controller_of(revision)
+    reference = get_controller_of(revision)
     if reference is not None:
         api_version = _str(reference.get("apiVersion"))
         group = api_version.split("/", 1)[0] if "/" in api_version else ""
@@ -869,16 +685,16 @@ def _event_source(event: Obj) -> str:
 
 def _event_cells(event: Obj, now: datetime) -> list[Any]:
     """printEvent (wide): LAST SEEN, TYPE, REASON, OBJECT, SUBOBJECT, SOURCE, MESSAGE, FIRST SEEN, COUNT, NAME."""
-    first_seen = _since(event.get("firstTimestamp"), now)
+    first_seen = age(event.get("firstTimestamp"), now)
     if parse_timestamp(_str(event.get("firstTimestamp"))) is None:
-        first_seen = _since(event.get("eventTime"), now)
-    last_seen = _since(event.get("lastTimestamp"), now)
+        first_seen = age(event.get("eventTime"), now)
+    last_seen = age(event.get("lastTimestamp"), now)
     if parse_timestamp(_str(event.get("lastTimestamp"))) is None:
         last_seen = first_seen
     count = _int(event.get("count"))
     series = event.get("series")
     if isinstance(series, dict):
-        last_seen = _since(series.get("lastObservedTime"), now)
+        last_seen = age(series.get("lastObservedTime"), now)
         count = _int(series.get("count"))
     elif count == 0:
         count = 1  # singleton events have no count in the new API
@@ -941,9 +757,7 @@ PRINTERS: dict[str, Printer] = {
             Column("Up-to-date", "string", _DEPLOYMENT_UPDATED),
             Column("Available", "string", _DEPLOYMENT_AVAILABLE),
             _age_column(),
-            Column("Containers", "string", _CONTAINERS, priority=1),
-            Column("Images", "string", _IMAGES, priority=1),
-            Column("Selector", "string", _DEPLOYMENT_SELECTOR, priority=1),
+            *_template_columns(_DEPLOYMENT_SELECTOR),
         ),
         _deployment_cells,
     ),
@@ -954,9 +768,7 @@ PRINTERS: dict[str, Printer] = {
             Column("Current", "integer", _RS_CURRENT),
             Column("Ready", "integer", _RS_READY),
             _age_column(),
-            Column("Containers", "string", _CONTAINERS, priority=1),
-            Column("Images", "string", _IMAGES, priority=1),
-            Column("Selector", "string", _RS_SELECTOR, priority=1),
+            *_template_columns(_RS_SELECTOR),
         ),
         _replicaset_cells,
     ),

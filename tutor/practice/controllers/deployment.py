@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tutor.kube.intstr import IntOrStringError, get_scaled_value_from_int_or_percent
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.names import pod_template_hash
 from tutor.practice.apiserver.selectors import LabelSelector
@@ -28,17 +29,14 @@ COMPONENT = "deployment-controller"
 # ---- helpers (deployment_util.go) ---------------------------------------------------------------
 
 def scaled_value(value: Any, total: int, round_up: bool) -> int:
-    """intstr.GetScaledValueFromIntOrPercent."""
-    if value is None:
+    """``intstr.GetScaledValueFromIntOrPercent`` (:mod:`tutor.kube.intstr`); a bad value counts as 0.
+
+    Validation keeps bad values out; upstream's ``ResolveFenceposts`` would fail the sync instead.
+    """
+    try:
+        return get_scaled_value_from_int_or_percent(value, total, round_up)
+    except IntOrStringError:
         return 0
-    if isinstance(value, int):
-        return value
-    text = str(value)
-    if text.endswith("%"):
-        pct = int(text[:-1])
-        scaled = pct * total / 100
-        return math.ceil(scaled) if round_up else math.floor(scaled)
-    return int(text)
 
 
 def replicas(obj: Obj | None) -> int:

@@ -1,33 +1,22 @@
-"""Provides the pod and owner helpers the controllers share (podutil.IsPodReady, metav1.GetControllerOf, controller.IsPodActive)."""
+"""Provides the pod and owner helpers the controllers share, under the names the controllers use.
+
+Each is the one port in ``tutor.kube``: ``podutil.IsPodReady`` (:func:`pod_ready`), ``GetPodReadyCondition``
+(:func:`pod_ready_since`), ``controller.IsPodActive`` (:func:`pod_active`) and ``metav1.GetControllerOf``
+(:func:`controller_ref`).
+"""
 
 from __future__ import annotations
 
+from tutor.kube.meta import get_controller_of as controller_ref
+from tutor.kube.podutil import is_pod_active as pod_active
+from tutor.kube.podutil import is_pod_ready as pod_ready
+from tutor.kube.podutil import pod_ready_condition
 from tutor.practice.apiserver.store import Obj
 
-
-def controller_ref(obj: Obj) -> dict | None:
-    for ref in obj["metadata"].get("ownerReferences") or []:
-        if ref.get("controller"):
-            return ref
-    return None
-
-
-def pod_ready(pod: Obj) -> bool:
-    for cond in (pod.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Ready":
-            return cond.get("status") == "True"
-    return False
+__all__ = ["controller_ref", "pod_active", "pod_ready", "pod_ready_since"]
 
 
 def pod_ready_since(pod: Obj) -> str:
-    for cond in (pod.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Ready":
-            return cond.get("lastTransitionTime") or ""
-    return ""
-
-
-def pod_active(pod: Obj) -> bool:
-    return (not pod["metadata"].get("deletionTimestamp")
-            and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"))
-
-
+    """The ``lastTransitionTime`` of the pod's ``Ready`` condition (``""`` without one)."""
+    condition = pod_ready_condition(pod)
+    return str(condition.get("lastTransitionTime") or "") if condition is not None else ""

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tutor.kube import duration
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.clock import parse_time
@@ -37,10 +38,11 @@ BACKOFF_MAX = 300.0
 
 
 def go_duration(seconds: float) -> str:
-    """Roughly Go's ``time.Duration.String()``: ``412ms``, ``2.013s``."""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    return f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
+    """A pull time as the kubelet prints it: ``Duration.Truncate(time.Millisecond)`` (``412ms``, ``2.013s``).
+
+    Upstream: ``pkg/kubelet/images/image_manager.go``; :func:`tutor.kube.duration.go_duration` formats it.
+    """
+    return duration.go_duration(int(seconds * 1000) * 1_000_000)
 
 
 def js_date(when: datetime) -> str:

@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 from email.utils import formatdate
 
+from tutor.kube.podutil import is_pod_ready
 from tutor.practice.apiserver.storage import StorageFailed
 from tutor.practice.apiserver.store import Obj, WatchEvent
 from tutor.practice.context import ControllerContext
@@ -86,7 +87,7 @@ class NodePortProxy:
             labels = pod["metadata"].get("labels") or {}
             if any(labels.get(k) != v for k, v in selector.items()):
                 continue
-            if pod["metadata"].get("deletionTimestamp") or not _ready(pod):
+            if pod["metadata"].get("deletionTimestamp") or not is_pod_ready(pod):
                 continue
             pods.append(pod)
         pods = [p for p in pods if _listens(p, target)]
@@ -146,13 +147,6 @@ class NodePortProxy:
         for server in self._servers.values():
             server.close()
         self._servers.clear()
-
-
-def _ready(pod: Obj) -> bool:
-    for cond in (pod.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Ready":
-            return cond.get("status") == "True"
-    return False
 
 
 def _listens(pod: Obj, target: object) -> bool:
