@@ -45,10 +45,12 @@ Every place a kind is named (``grep -rn '"<plural>"\\|"<Kind>"' tutor/practice``
    ``_response_kind``.
 2. ``apiserver/defaults.py``: a defaulter in ``DEFAULTERS`` (or ``apply_defaults``) and its checks in
    ``validate`` (name rules in ``_name_causes``).
-3. ``apiserver/schema.py``: the Go struct in ``KINDS`` (typed decoding, unknown-field warnings).
-4. ``apiserver/protobuf.py``: the message schema (``_CORE``/``_APPS``) and ``_KINDS``.
-5. ``apiserver/patch.py``: the strategic-merge ``patchStrategy``/``patchMergeKey`` fields in ``_SCHEMA``
-   and ``_ROOT_KINDS``.
+3. ``apiserver/structs.py``: add the kind's Go struct to ``ROOTS`` in ``apiserver/structs_gen.py`` and
+   regenerate (the command is in ``structs.py``'s header): the one table of Go API structs that typed
+   decoding and unknown-field warnings (``schema.py``), protobuf bodies (``protobuf.py``) and strategic-merge
+   patch strategies and merge keys (``patch.py``) all read. Never edit ``structs.py`` by hand.
+4. ``apiserver/protobuf.py``: ``_KINDS``, when kubectl sends the kind as protobuf (``kubectl create``).
+5. ``apiserver/patch.py``: nothing beyond the struct table, unless the kind is patched in a way of its own.
 6. ``apiserver/tables.py``: a printer in ``PRINTERS`` (columns and cells of kubectl's printers) and the
    ``_API_VERSIONS`` entry.
 7. ``apiserver/selectors.py``: field selectors (``_REGISTERED_FIELDS``/``_EXTRA_FIELDS`` and

@@ -35,13 +35,3 @@ class Clock:
 
     async def sleep(self, simulated_seconds: float) -> None:
         await asyncio.sleep(self.real(simulated_seconds))
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """Parse an RFC 3339 timestamp from an object; None when absent or malformed."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None

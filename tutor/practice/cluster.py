@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tutor.kube.duration import parse_timestamp
 from tutor.kube.files import atomic_write
 from tutor.practice.apiserver.admission import Admission
 from tutor.practice.apiserver.deletion import Deletion
@@ -27,7 +28,7 @@ from tutor.practice.apiserver.server import ApiServer
 from tutor.practice.apiserver.storage import Loaded, Storage, StorageFailed, StorageUnreadable
 from tutor.practice.apiserver.store import Store
 from tutor.practice.apiserver.tls import Credentials, ensure_credentials
-from tutor.practice.clock import Clock, parse_time
+from tutor.practice.clock import Clock
 from tutor.practice.context import ControllerContext
 from tutor.practice.controllers.deployment import DeploymentController
 from tutor.practice.controllers.endpoints import EndpointsController
@@ -244,7 +245,7 @@ class PracticeCluster:
         """Events live an hour, like the apiserver's ``--event-ttl``."""
         now = self.clock.now()
         for event in self.store.list("events"):
-            last = parse_time(event.get("lastTimestamp") or event["metadata"].get("creationTimestamp"))
+            last = parse_timestamp(event.get("lastTimestamp") or event["metadata"].get("creationTimestamp"))
             if last is not None and (now - last).total_seconds() > EVENT_TTL_SECONDS:
                 self.store.remove("events", event["metadata"]["namespace"], event["metadata"]["name"])
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tutor.kube.duration import parse_timestamp
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.store import Obj, Store, deep_copy
-from tutor.practice.clock import Clock, parse_time
+from tutor.practice.clock import Clock
 
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 
@@ -54,7 +55,7 @@ class Deletion:
             return self.store.set_deletion(plural, new, self.clock.timestamp(), 0)
         if current["metadata"].get("deletionTimestamp"):
             if plural == "pods" and grace is not None:
-                deadline = parse_time(current["metadata"]["deletionTimestamp"])
+                deadline = parse_timestamp(current["metadata"]["deletionTimestamp"])
                 wanted = self.clock.now().timestamp() + self.clock.real(grace)
                 if deadline is not None and wanted < deadline.timestamp():
                     if grace == 0:

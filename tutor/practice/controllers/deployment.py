@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tutor.kube.duration import parse_timestamp
 from tutor.kube.intstr import IntOrStringError, get_scaled_value_from_int_or_percent
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.names import pod_template_hash
 from tutor.practice.apiserver.selectors import LabelSelector
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
-from tutor.practice.clock import parse_time
+from tutor.practice.controllers.pods import controller_ref
 from tutor.practice.controllers.workqueue import Controller
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -143,18 +144,17 @@ class DeploymentController(Controller):
             for obj in (event.obj, event.old):
                 if obj is None:
                     continue
-                for ref in obj["metadata"].get("ownerReferences") or []:
-                    if ref.get("kind") == "Deployment" and ref.get("controller"):
-                        self.queue.add((obj["metadata"]["namespace"], ref["name"]))
+                ref = controller_ref(obj)  # addReplicaSet/updateReplicaSet: metav1.GetControllerOf
+                if ref is not None and ref.get("kind") == "Deployment":
+                    self.queue.add((obj["metadata"]["namespace"], ref["name"]))
         elif plural == "pods" and event.type == "DELETED":
             # Recreate waits for old pods to be gone.
-            for ref in event.obj["metadata"].get("ownerReferences") or []:
-                if ref.get("kind") == "ReplicaSet":
-                    rs = self.store.get("replicasets", event.obj["metadata"]["namespace"], ref["name"])
-                    if rs:
-                        for dref in rs["metadata"].get("ownerReferences") or []:
-                            if dref.get("kind") == "Deployment":
-                                self.queue.add((rs["metadata"]["namespace"], dref["name"]))
+            ref = controller_ref(event.obj)  # deletePod -> getDeploymentForPod: the pod's and its RS's controller
+            if ref is not None and ref.get("kind") == "ReplicaSet":
+                rs = self.store.get("replicasets", event.obj["metadata"]["namespace"], ref["name"])
+                owner = controller_ref(rs) if rs is not None else None
+                if rs is not None and owner is not None and owner.get("kind") == "Deployment":
+                    self.queue.add((rs["metadata"]["namespace"], owner["name"]))
 
     def _event(self, d: Obj, type_: str, reason: str, message: str) -> None:
         self.ctx.recorder.record(d, type_, reason, message, component=COMPONENT)
@@ -200,7 +200,7 @@ class DeploymentController(Controller):
         uid = d["metadata"]["uid"]
         out = []
         for rs in self.store.owned_by(uid, "replicasets"):
-            if any(r.get("uid") == uid and r.get("controller") for r in rs["metadata"].get("ownerReferences") or []):
+            if (controller_ref(rs) or {}).get("uid") == uid:
                 out.append(rs)
         return out
 
@@ -681,7 +681,7 @@ class DeploymentController(Controller):
             return False
         if cond.get("reason") == "ProgressDeadlineExceeded":
             return True
-        start = parse_time(cond.get("lastUpdateTime"))
+        start = parse_timestamp(cond.get("lastUpdateTime"))
         if start is None:
             return False
         elapsed = (self.store.clock.now() - start).total_seconds() * self.store.clock.time_scale
@@ -721,7 +721,7 @@ class DeploymentController(Controller):
             return
         if self._deployment_complete(d, status):
             return
-        start = parse_time(cond.get("lastUpdateTime"))
+        start = parse_timestamp(cond.get("lastUpdateTime"))
         if start is None:
             return
         clock = self.store.clock

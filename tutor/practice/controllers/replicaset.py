@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from tutor.kube.duration import parse_timestamp
 from tutor.practice.apiserver import defaults, errors
 from tutor.practice.apiserver.selectors import LabelSelector
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
-from tutor.practice.clock import parse_time
 from tutor.practice.controllers.pods import controller_ref, pod_active, pod_ready, pod_ready_since
 from tutor.practice.controllers.workqueue import Controller
 
@@ -131,7 +131,7 @@ class ReplicaSetController(Controller):
             if min_ready == 0:
                 available += 1
                 continue
-            since = parse_time(pod_ready_since(pod))
+            since = parse_timestamp(pod_ready_since(pod))
             elapsed = (clock.now() - since).total_seconds() * clock.time_scale if since else 0
             if elapsed >= min_ready:
                 available += 1

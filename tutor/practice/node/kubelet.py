@@ -13,9 +13,9 @@ from typing import Any
 from aiohttp import web
 
 from tutor.kube import duration
+from tutor.kube.duration import parse_timestamp
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
-from tutor.practice.clock import parse_time
 from tutor.practice.context import ControllerContext
 from tutor.practice.events import NODE_NAME
 from tutor.practice.node import registry
@@ -382,7 +382,7 @@ class Kubelet:
                 return
             statuses = (pod.get("status") or {}).get("containerStatuses") or []
             running = [s for s in statuses if "running" in (s.get("state") or {})]
-            deadline = parse_time(pod["metadata"].get("deletionTimestamp"))
+            deadline = parse_timestamp(pod["metadata"].get("deletionTimestamp"))
             if running:
                 for s in running:
                     self._event(pod, "Normal", "Killing", f"Stopping container {s['name']}", s["name"])
@@ -438,7 +438,7 @@ class Kubelet:
             count = self.requests.get(uid, 0) + 1
             self.requests[uid] = count
             self._persist(f"requests/{uid}", count)
-            started = parse_time(statuses[c["name"]]["state"]["running"].get("startedAt"))
+            started = parse_timestamp(statuses[c["name"]]["state"]["running"].get("startedAt"))
             uptime = (self.clock.now() - started).total_seconds() if started else 0.0
             name = pod["metadata"]["name"]
             # console.log("Running On:", host, "| Total Requests:", n, "| App Uptime:", s, "seconds", "| Log Time:", new Date())
