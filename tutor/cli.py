@@ -168,6 +168,15 @@ def _load(name: str | None) -> Lesson | int:
         return 1
 
 
+def _default_of(lessons: Sequence[Lesson]) -> Lesson | None:
+    """The default lesson among already loaded ones (None: not among them, or no lessons directory)."""
+    try:
+        default = find_lesson(None)
+    except (LessonNotFound, LessonError):
+        return None
+    return next((lesson for lesson in lessons if lesson.path == default), None)
+
+
 def cmd_lint(names: Sequence[str]) -> int:
     """Lint lesson files or ids; with none, every file of the lessons directory (and that their ids differ)."""
     if not names:
@@ -218,18 +227,18 @@ def cmd_reset(state: Path, args: argparse.Namespace) -> int:
 def cmd_tui(state: Path, args: argparse.Namespace) -> int:
     """Open the lesson in the TUI (imports textual only here: the other commands stay light)."""
     lesson_name, lang = getattr(args, "lesson", None), getattr(args, "lang", None)
-    lesson = _load(lesson_name)
+    choices: list[Lesson] = []
+    if lesson_name is None:  # several installed lessons: let the learner pick (broken files are skipped)
+        choices, problems = installed_lessons()
+        for problem in problems:
+            print(problem, file=sys.stderr)
+    lesson = _default_of(choices) or _load(lesson_name)  # each lesson file is read once
     if isinstance(lesson, int):
         return lesson
     try:
         backend = _backend(state, args)
     except BackendError as error:
         return _err(str(error))
-    choices: list[Lesson] = []
-    if lesson_name is None:  # several installed lessons: let the learner pick (broken files are skipped)
-        choices, problems = installed_lessons()
-        for problem in problems:
-            print(problem, file=sys.stderr)
     from tutor.tui.app import TutorApp
 
     TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices).run()

@@ -87,6 +87,8 @@ def command_images(command: str) -> list[tuple[int, str]]:
     """
     found: list[tuple[int, str]] = []
     for number, line in enumerate(command.splitlines()):
+        if "image" not in line:
+            continue  # every form names it (--image, set image, image:): most lines need no parsing
         words = _words(line)
         start: int | None = None
         for position in range(len(words) + 1):

@@ -550,6 +550,8 @@ class _Reader:
         known = {registry.normalize(image) for image in declared}
         reported: set[tuple[int, str]] = set()
         for path, node, markdown in _command_nodes(root):
+            if "image" not in node.value:
+                continue  # no image named: skip the Markdown parse
             if markdown:
                 uses = [(number, image) for number, line in code_lines(node.value)
                         for _, image in command_images(line)]
