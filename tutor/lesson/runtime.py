@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tutor import paths, shell
+from tutor import kubectl_guard, paths, shell
 from tutor.backends.watch import ClusterWatch
 from tutor.lesson.checks import StepVerdict, build_context, evaluate_checks
 
@@ -98,12 +98,27 @@ class LessonRuntime:
         return True, ""
 
 
+def kubectl_path(extra: Mapping[str, str]) -> list[str]:
+    """The directories kube-tutor puts first on PATH for a backend's variables: the kubectl guard for its
+    KUBECONFIG (written here, :func:`tutor.kubectl_guard.install`), then the bundled kubectl's directory.
+
+    Raises:
+        OSError: the guard cannot be written beside the kubeconfig.
+    """
+    directories = [str(paths.bin_dir())]
+    if extra.get("KUBECONFIG"):
+        directories.insert(0, str(kubectl_guard.install(extra["KUBECONFIG"], extra.get("KUBERC", "off"))))
+    return directories
+
+
 def backend_env(extra: Mapping[str, str]) -> dict[str, str]:
-    """The process environment plus a backend's variables, with the bundled kubectl first on PATH."""
+    """The process environment plus a backend's variables, with kube-tutor's kubectl guard and then the bundled
+    kubectl first on PATH: every kubectl the learner's session, the lesson's setup and probes run goes through
+    the guard (:mod:`tutor.kubectl_guard`)."""
     env = dict(os.environ)
     env.update(extra)
-    env["PATH"] = f"{paths.bin_dir()}{os.pathsep}{env.get('PATH', '')}"
     env["KUBERC"] = "off"
+    env["PATH"] = os.pathsep.join([*kubectl_path({**extra, "KUBERC": "off"}), env.get("PATH", "")])
     # Commands run without a terminal: keep curl from printing its progress meter (tutor/data/curl/.curlrc).
     env.setdefault("CURL_HOME", str(Path(__file__).parent.parent / "data" / "curl"))
     return env
