@@ -14,9 +14,9 @@ selections: SIGSEGV in the CEL parser, whose visitor recurses once per selection
 from __future__ import annotations
 
 import os
-import resource
+import signal
 import subprocess
-import time
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,31 +124,51 @@ SHAPES = [
 ]
 
 
-def lint_limited(file: Path) -> tuple[int, list[str], str, resource.struct_rusage]:
-    """``kube-tutor lint FILE`` under the memory and CPU limits: (exit status, stdout lines, stderr, the child's
-    resource usage from ``wait4``)."""
+_LAUNCHER = """
+import os, resource, subprocess, sys, time
+memory, cpu, out, err = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-        resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+def limit():
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 
+started = time.perf_counter()
+with open(out, "wb") as stdout, open(err, "wb") as stderr:
+    child = subprocess.Popen(sys.argv[5:], stdout=stdout, stderr=stderr, preexec_fn=limit)
+_, status, usage = os.wait4(child.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime,
+      time.perf_counter() - started)
+"""
+"""Runs a command under the limits and prints its exit status, peak RSS (KB), CPU and wall seconds. A process
+started by the test itself would inherit the test's own peak RSS (Linux keeps the high-water mark of the memory
+a process had before ``execve``), so the launcher, a small process, starts the command and reports on it."""
+
+
+@dataclass(frozen=True)
+class Run:
+    status: int
+    lines: list[str]
+    stderr: str
+    peak_bytes: int
+    cpu_s: float
+    wall_s: float
+
+
+def lint_limited(file: Path) -> Run:
+    """``kube-tutor lint FILE`` limited to :data:`MEMORY_LIMIT` and :data:`CPU_SECONDS`, with what it used."""
     out, err = file.with_suffix(".out"), file.with_suffix(".err")
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        child = subprocess.Popen([str(paths.bin_dir() / "kube-tutor"), "lint", str(file)], stdout=stdout,
-                                 stderr=stderr, preexec_fn=limit)
-    deadline = time.monotonic() + DEADLINE_S  # against a hang only: the CPU limit is what bounds the work
-    while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            child.kill()
-            os.wait4(child.pid, 0)
-            child.returncode = -9
-            pytest.fail(f"kube-tutor lint {file.name} still ran after {DEADLINE_S:g} s")
-        time.sleep(0.01)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, out.read_text(encoding="utf-8").splitlines(), err.read_text(encoding="utf-8"), usage
+    launcher = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(MEMORY_LIMIT), str(CPU_SECONDS), str(out),
+                                 str(err), str(paths.bin_dir() / "kube-tutor"), "lint", str(file)],
+                                stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        report, _ = launcher.communicate(timeout=DEADLINE_S)  # against a hang only: the CPU limit bounds the work
+    except subprocess.TimeoutExpired:
+        os.killpg(launcher.pid, signal.SIGKILL)  # the launcher's own session: it and the lint it started
+        launcher.communicate()
+        pytest.fail(f"kube-tutor lint {file.name} still ran after {DEADLINE_S:g} s")
+    status, peak_kb, cpu, wall = report.split()
+    return Run(int(status), out.read_text(encoding="utf-8").splitlines(), err.read_text(encoding="utf-8"),
+               int(peak_kb) * 1024, float(cpu), float(wall))
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[shape.name for shape in SHAPES])
@@ -157,9 +177,24 @@ def test_a_hostile_lesson_is_one_line_within_the_limits(tmp_path: Path, shape: S
     content = shape.build()
     data = content if isinstance(content, bytes) else content.encode()
     file.write_bytes(data)
-    status, lines, stderr, usage = lint_limited(file)
-    assert (status, stderr) == (1, ""), f"status {status}: {stderr[-2000:]}"
-    assert len(lines) == 1, lines[:5]
+    run = lint_limited(file)
+    assert (run.status, run.stderr) == (1, ""), f"status {run.status}: {run.stderr[-2000:]}"
+    assert len(run.lines) == 1, run.lines[:5]
     prefix = f"{file}:{shape.line}: {shape.path}: "
-    assert lines[0].startswith(prefix + shape.message.format(size=len(data))), lines[0][:400]
-    assert usage.ru_maxrss * 1024 < MEMORY_LIMIT
+    assert run.lines[0].startswith(prefix + shape.message.format(size=len(data))), run.lines[0][:400]
+    assert run.peak_bytes < MEMORY_LIMIT
+
+
+def test_the_limits_are_felt(tmp_path: Path) -> None:
+    """The launcher's limits do bind: a child that wants more memory or CPU than allowed fails."""
+    hungry = tmp_path / "hungry.py"
+    hungry.write_text("import sys\nblock = bytearray(600 * 1024 * 1024)\nprint('allocated')\n", encoding="utf-8")
+    out, err = tmp_path / "out", tmp_path / "err"
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, str(MEMORY_LIMIT), str(CPU_SECONDS), str(out), str(err),
+                           sys.executable, str(hungry)], capture_output=True, text=True, timeout=DEADLINE_S, check=True)
+    assert done.stdout.split()[0] == "1" and "MemoryError" in err.read_text(encoding="utf-8")
+    busy = tmp_path / "busy.py"
+    busy.write_text("while True:\n    pass\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, str(MEMORY_LIMIT), "1", str(out), str(err),
+                           sys.executable, str(busy)], capture_output=True, text=True, timeout=DEADLINE_S, check=True)
+    assert int(done.stdout.split()[0]) in (-signal.SIGXCPU, -signal.SIGKILL)  # the soft limit, or the hard one

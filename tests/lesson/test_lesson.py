@@ -25,6 +25,7 @@ from tutor.lesson import (
     lint,
     lint_main,
     load_lesson,
+    loader,
 )
 from tutor.lesson.checks import build_context
 from tutor.lesson.model import CEL_OBJECT_TYPES, CEL_TYPES
@@ -600,3 +601,29 @@ def test_the_declared_types_are_the_values_checks_see() -> None:
 
     for name, spelling in CEL_TYPES.items():
         assert conforms(context[name], spelling), name
+
+
+def test_the_documented_limits_are_the_loaders() -> None:
+    """docs/lesson-format.md, "Limits", states the numbers the loader and the CEL checks use."""
+    doc = (Path(tutor.__file__).parent.parent / "docs" / "lesson-format.md").read_text(encoding="utf-8")
+    table = doc.split("<!-- limits -->\n", 1)[1].split("<!-- /limits -->", 1)[0]
+    rows = {row.split(" | ")[0].strip("| "): row.split(" | ")[1] for row in table.splitlines()[2:]}
+    assert rows == {
+        "the file": f"{loader.MAX_FILE_BYTES} bytes (512 KiB)",
+        "YAML nesting": f"{loader.MAX_YAML_DEPTH} levels",
+        "YAML values": f"{loader.MAX_YAML_NODES} (keys, values and list items)",
+        "YAML aliases (`*name`)": "none",
+        "one CEL expression": f"{cellint.MAX_CODE_POINTS} code points",
+        "CEL nesting": f"{cellint.MAX_NESTING}",
+        "all CEL of a lesson": f"{loader.MAX_CEL_CODE_POINTS} code points",
+    }
+    assert f"at most {loader.MAX_PROBLEMS} problems" not in doc and f"first {loader.MAX_PROBLEMS}" in doc
+
+
+def test_a_file_lists_at_most_100_problems(lessons_dir: Path) -> None:
+    keys = "".join(f"extra{index}: 1\n" for index in range(150))
+    file = _write(lessons_dir, BASE + keys)
+    problems = lint([file])
+    assert len(problems) == 101
+    assert problems[-1].path == "(file)" and problems[-1].message == "50 more problems from here on, not listed"
+    assert problems[-1].line == problems[-2].line + 1
