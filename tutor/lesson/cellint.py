@@ -37,7 +37,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 if "cel" not in sys.modules:
     # The cel package imports its command-line tool on import (typer, rich, prompt_toolkit: ~100 ms of a
@@ -87,21 +87,15 @@ _NESTING = {
 """What each token does to :func:`nesting`'s count."""
 
 
-class _Token(NamedTuple):
-    kind: str
-    text: str
-    start: int
-    end: int
+_Token = tuple[str, str, int, int]
+"""A token: its kind (a group of :data:`_TOKEN_RE`), its text, where it starts and ends (plain tuples: cheaper)."""
 
 
 @lru_cache(maxsize=16)
 def _tokens(source: str) -> tuple[_Token, ...]:
     """The tokens of an expression, without blanks and comments (any text tokenizes)."""
-    return tuple(_new_token(_Token, (match.lastgroup, match.group(), match.start(), match.end()))
-                 for match in _TOKEN_RE.finditer(source) if match.lastgroup != "skip")
-
-
-_new_token = tuple.__new__
+    return tuple([(match.lastgroup or "other", match.group(), match.start(), match.end())
+                  for match in _TOKEN_RE.finditer(source) if match.lastgroup != "skip"])
 
 
 def nesting(tokens: Sequence[_Token]) -> int:
@@ -115,7 +109,7 @@ def nesting(tokens: Sequence[_Token]) -> int:
     outer: list[tuple[int, int, int]] = []
     base, ternaries, chain = 1, 0, 0
     for token in tokens:
-        action = _NESTING.get(token.text)
+        action = _NESTING.get(token[1])
         if action is None:
             continue
         if action == "chain":
@@ -124,7 +118,7 @@ def nesting(tokens: Sequence[_Token]) -> int:
             chain = 0
             continue
         elif action == "open":
-            if token.text == "[":
+            if token[1] == "[":
                 chain += 1  # an index (a list literal counts alike)
             outer.append((base, ternaries, chain))
             base, ternaries, chain = base + ternaries + chain + 1, 0, 0
@@ -292,24 +286,24 @@ class _Parser:
 
     def __init__(self, source: str, tokens: Sequence[_Token]) -> None:
         self.source = source
-        self.tokens = [*tokens, _Token("end", "", len(source), len(source))]
+        self.tokens: list[_Token] = [*tokens, ("end", "", len(source), len(source))]
         self.position = 0
         self.literals: list[_Node] = []
         """The calls whose constant argument upstream's literal validators check, innermost first."""
 
     def next_text(self) -> str:
-        return self.tokens[self.position].text
+        return self.tokens[self.position][1]
 
     def take(self, text: str | None = None) -> _Token:
         token = self.tokens[self.position]
-        if token.kind == "end" or (text is not None and token.text != text):
+        if token[0] == "end" or (text is not None and token[1] != text):
             raise _Unsupported(f"expected {text!r}")
         self.position += 1
         return token
 
     def parse(self) -> _Node:
         node = self.expr()
-        if self.tokens[self.position].kind != "end":
+        if self.tokens[self.position][0] != "end":
             raise _Unsupported("trailing tokens")
         return node
 
@@ -327,28 +321,28 @@ class _Parser:
         """Operators binding at least as tightly as ``lowest``, left-associative (precedence climbing)."""
         left = self.unary()
         while True:
-            token = self.tokens[self.position]
-            precedence = _PRECEDENCE.get(token.text, 0)
+            operator = self.tokens[self.position][1]
+            precedence = _PRECEDENCE.get(operator, 0)
             if precedence < lowest:
                 return left
             self.position += 1
             right = self.binary(precedence + 1)
-            left = _Node("binary", token.text, [left, right], left.start, right.end)
+            left = _Node("binary", operator, [left, right], left.start, right.end)
 
     def unary(self) -> _Node:
-        token = self.tokens[self.position]
-        if token.text not in ("!", "-"):
+        _, op, start, _ = self.tokens[self.position]
+        if op not in ("!", "-"):
             return self.member()
         ops = 0
-        while self.next_text() == token.text:
+        while self.next_text() == op:
             self.position += 1
             ops += 1
         operand = self.member()
-        if ops == 1 and token.text == "-" and operand.kind == "literal" and operand.name in _NUMBER_LITERALS:
-            return _Node("literal", operand.name, [], token.start, operand.end)  # a negative number
+        if ops == 1 and op == "-" and operand.kind == "literal" and operand.name in _NUMBER_LITERALS:
+            return _Node("literal", operand.name, [], start, operand.end)  # a negative number
         if ops % 2 == 0:
             return operand
-        return _Node("unary", token.text, [operand], token.start, operand.end)
+        return _Node("unary", op, [operand], start, operand.end)
 
     def member(self) -> _Node:
         node = self.primary()
@@ -356,21 +350,21 @@ class _Parser:
             text = self.next_text()
             if text == ".":
                 self.position += 1
-                name = self.take()
-                if name.kind != "ident":
+                kind, name, _, name_end = self.take()
+                if kind != "ident":
                     raise _Unsupported("expected a field name")
                 after = self.next_text()
                 if after == "(":
                     args, end = self.arguments()
-                    node = self.call(name.text, [node, *args], node.start, end, target=True)
+                    node = self.call(name, [node, *args], node.start, end, target=True)
                 elif after == "{" and _qualified(node):
-                    node = self.message(_Node("select", name.text, [node], node.start, name.end))
+                    node = self.message(_Node("select", name, [node], node.start, name_end))
                 else:
-                    node = _Node("select", name.text.strip("`"), [node], node.start, name.end)
+                    node = _Node("select", name.strip("`"), [node], node.start, name_end)
             elif text == "[":
                 self.position += 1
                 index = self.expr()
-                end = self.take("]").end
+                end = self.take("]")[3]
                 node = _Node("index", "[]", [node, index], node.start, end)
             elif text == "{" and node.kind == "ident":
                 node = self.message(node)
@@ -387,7 +381,7 @@ class _Parser:
                 found.append(self.expr())
             if self.next_text() != close:
                 self.take(",")
-        return found, self.take(close).end
+        return found, self.take(close)[3]
 
     def arguments(self) -> tuple[list[_Node], int]:
         self.take("(")
@@ -415,40 +409,38 @@ class _Parser:
             values.append(self.expr())
             if self.next_text() != "}":
                 self.take(",")
-        end = self.take("}").end
+        end = self.take("}")[3]
         return _Node("struct", self.source[type_name.start:type_name.end], values, type_name.start, end)
 
     def primary(self) -> _Node:
-        token = self.take()
-        kind, text = token.kind, token.text
+        kind, text, start, end = self.take()
         if kind == "string":
             literal = "bytes" if text[0] in "bB" else "string"
-            return _Node("literal", literal, [], token.start, token.end)
+            return _Node("literal", literal, [], start, end)
         if kind in _NUMBER_LITERALS:
-            return _Node("literal", kind, [], token.start, token.end)
+            return _Node("literal", kind, [], start, end)
         if kind == "ident":
             if text in ("true", "false"):
-                return _Node("literal", "bool", [], token.start, token.end)
+                return _Node("literal", "bool", [], start, end)
             if text == "null":
-                return _Node("literal", "null_type", [], token.start, token.end)
+                return _Node("literal", "null_type", [], start, end)
             if self.next_text() == "(":
                 args, end = self.arguments()
-                return self.call(text, args, token.start, end, target=False)
-            return _Node("ident", text, [], token.start, token.end)
+                return self.call(text, args, start, end, target=False)
+            return _Node("ident", text, [], start, end)
         if text == "(":
             inner = self.expr()
-            end = self.take(")").end
-            inner.start, inner.end = token.start, end  # the source of the node keeps its brackets
+            inner.start, inner.end = start, self.take(")")[3]  # the source of the node keeps its brackets
             return inner
         if text == "[":
             elements, end = self.items("]")
-            return _Node("list", "[]", elements, token.start, end)
+            return _Node("list", "[]", elements, start, end)
         if text == "{":
             entries, end = self.items("}", pairs=True)
-            return _Node("map", "{}", entries, token.start, end)
+            return _Node("map", "{}", entries, start, end)
         if text == ".":
-            name = self.take()
-            return _Node("ident", "." + name.text, [], token.start, name.end)
+            _, name, _, end = self.take()
+            return _Node("ident", "." + name, [], start, end)
         raise _Unsupported(f"unexpected {text!r}")
 
 
