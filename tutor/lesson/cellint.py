@@ -58,7 +58,7 @@ literal), ~1 s and ~270 MB for cel-go's 100,000."""
 MAX_NESTING = 32
 """The deepest CEL expression (cel-go and so Kubernetes: ``maxRecursionDepth`` 250), as :func:`nesting` counts:
 each bracket and ternary, and each selection, index and arithmetic or comparison operator of a chain. The seed
-lesson's deepest expression counts 14. cel-go's 250 is safe on Go's growable stacks; this parser recurses on the
+lesson's deepest expression counts 17. cel-go's 250 is safe on Go's growable stacks; this parser recurses on the
 thread's fixed stack, ~6 KB a bracket (a 512 KiB thread stack overflows at ~90 nested brackets, the 8 MiB main
 stack at ~10,000 chained selections), so 32 stays within ~200 KB on any thread."""
 
@@ -81,7 +81,7 @@ _NESTING = {
     # the left-recursive rules of the grammar: each selection and operator of a chain is one level deeper
     **dict.fromkeys((".", "+", "-", "*", "/", "%", "<", "<=", ">", ">=", "==", "!=", "in"), "chain"),
     # the ends of a chain: the parser balances && and || into a tree; the others separate items
-    **dict.fromkeys(("&&", "||", ",", ":"), "end"),
+    "&&": "logic", "||": "logic", ",": "end", ":": "end",
     "?": "ternary",
 }
 """What each token does to :func:`nesting`'s count."""
@@ -101,36 +101,41 @@ def _tokens(source: str) -> tuple[_Token, ...]:
 def nesting(tokens: Sequence[_Token]) -> int:
     """How deep the CEL parser recurses on these tokens, estimated from above in one pass.
 
-    Each bracket opens a level one deeper than the point it opens at; within a level, each ``?`` adds one, and
-    each selection, index or arithmetic or comparison operator adds one to the current chain, which ``&&``,
-    ``||``, ``,`` and ``:`` end. (A token's text decides: no other kind of token spells an operator.)
+    Each bracket opens a level one deeper than the point it opens at; within a level, each ``?`` adds one, each
+    selection, index or arithmetic or comparison operator adds one to the current chain (which ``&&``, ``||``,
+    ``,`` and ``:`` end), and n ``&&`` or ``||`` add the depth of a balanced tree of n + 1 terms. (A token's text
+    decides: no other kind of token spells an operator.)
     """
     deepest = 1
-    outer: list[tuple[int, int, int]] = []
-    base, ternaries, chain = 1, 0, 0
+    outer: list[tuple[int, int, int, int]] = []
+    base, ternaries, chain, logic = 1, 0, 0, 0
     for token in tokens:
         action = _NESTING.get(token[1])
         if action is None:
             continue
         if action == "chain":
             chain += 1
+        elif action == "logic":
+            logic += 1
+            chain = 0
         elif action == "end":
             chain = 0
             continue
         elif action == "open":
             if token[1] == "[":
                 chain += 1  # an index (a list literal counts alike)
-            outer.append((base, ternaries, chain))
-            base, ternaries, chain = base + ternaries + chain + 1, 0, 0
+            outer.append((base, ternaries, chain, logic))
+            base, ternaries, chain, logic = base + ternaries + chain + logic.bit_length() + 1, 0, 0, 0
         elif action == "close":
             if outer:
-                base, ternaries, chain = outer.pop()
+                base, ternaries, chain, logic = outer.pop()
             continue
         else:
             ternaries += 1
             chain = 0
-        if base + ternaries + chain > deepest:
-            deepest = base + ternaries + chain
+        depth = base + ternaries + chain + logic.bit_length()
+        if depth > deepest:
+            deepest = depth
     return deepest
 
 
@@ -198,10 +203,12 @@ _SCALARS = frozenset({BOOL, INT, UINT, DOUBLE, STRING, BYTES, NULL, TIMESTAMP, D
 
 
 def list_of(element: CelType) -> CelType:
+    """``list(element)``."""
     return CelType("list", (element,))
 
 
 def map_of(key: CelType, value: CelType) -> CelType:
+    """``map(key, value)``."""
     return CelType("map", (key, value))
 
 

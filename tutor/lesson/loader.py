@@ -66,11 +66,11 @@ MAX_YAML_NODES = 20_000
 composes, which costs ~3 µs a node; walking costs ~10 µs more."""
 
 MAX_CEL_CODE_POINTS = 32_768
-"""The most code points of CEL in one lesson, all expressions together (the seed lesson has ~4,000; compiling
-costs up to ~10 µs a code point, so ~0.3 s at most), as
-Kubernetes budgets all the CEL of one object as well as each expression (k8s.io/apiserver/pkg/apis/cel/config.go
-``RuntimeCELCostBudget`` beside ``PerCallLimit``). Each expression is limited too:
-:data:`tutor.lesson.cellint.MAX_CODE_POINTS`, :data:`tutor.lesson.cellint.MAX_NESTING`."""
+"""The most code points of CEL in one lesson, all ``cel`` and ``observed`` expressions together (the seed lesson
+has ~4,000; compiling costs up to ~10 µs a code point, so ~0.3 s at most), as Kubernetes budgets all the CEL of
+one object beside each expression (k8s.io/apiserver/pkg/apis/cel/config.go: ``RuntimeCELCostBudget`` beside
+``PerCallLimit``). Each expression is limited too: :data:`tutor.lesson.cellint.MAX_CODE_POINTS`,
+:data:`tutor.lesson.cellint.MAX_NESTING`."""
 
 MAX_PROBLEMS = 100
 """The most problems listed for one file; the rest are counted in one more line."""
@@ -763,7 +763,7 @@ def _read_bytes(file: Path) -> tuple[bytes | None, list[Problem]]:
     if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
         got = f"{size} bytes" if size > MAX_FILE_BYTES else f"more than {MAX_FILE_BYTES} bytes"
         return None, [Problem(file, 1, FILE_PATH, f"the file is {got}; a lesson file may have at most "
-                                                  f"{MAX_FILE_BYTES} bytes (512 KiB)")]
+                                                  f"{MAX_FILE_BYTES} bytes ({MAX_FILE_BYTES // 1024} KiB)")]
     return data, []
 
 
@@ -931,16 +931,12 @@ def lint(paths: Sequence[str | Path]) -> list[Problem]:
     Returns:
         Every problem of every file, file by file; empty when all files are good lessons.
     """
-    return [problem for _, _, problems in load_all(paths) for problem in problems]
+    return [problem for _, _, problems in _results(paths) for problem in problems]
 
 
-def load_all(paths: Sequence[str | Path]) -> list[tuple[Path, Lesson | None, list[Problem]]]:
+def _results(paths: Sequence[str | Path]) -> list[tuple[Path, Lesson | None, list[Problem]]]:
     """Each distinct file with its lesson (``None`` if it has problems) and its problems, in the order given;
-    each file is read once. A file whose id an earlier file has is a problem (when it has no other).
-
-    Args:
-        paths: the lesson files.
-    """
+    each file is read once. A file whose id an earlier file has is a problem (when it has no other)."""
     files = _distinct(paths)
     composed = [(file, *_safely(file, partial(_compose, file))) for file in files]
     duplicates: dict[Path, list[Problem]] = {}
@@ -983,7 +979,7 @@ def lint_main(paths: Sequence[str | Path], out: TextIO = sys.stdout) -> int:
         print("kube-tutor lint: no lesson files given", file=out)
         return 1
     status = 0
-    for file, lesson, problems in load_all(paths):
+    for file, lesson, problems in _results(paths):
         if problems or lesson is None:
             status = 1
             for problem in problems:
