@@ -2,9 +2,10 @@
 alias fan-out, long member chains, non-ASCII floods) end in a one-line error within 2 s and under 500 MB").
 
 Each shape is linted by the real ``kube-tutor lint`` in a child process limited by the kernel to 500 MB of address
-space and 2 s of CPU time (``RLIMIT_AS``, ``RLIMIT_CPU``: past either the child dies, and the test fails on its exit
-status), with a wall-clock deadline against a hang. The child's peak memory comes from ``wait4``. Wall-clock time
-is a bench figure (bench/lesson_load.py), not asserted here: the machine is shared.
+space and 2 s of CPU time (``RLIMIT_AS``, ``RLIMIT_CPU``: past either the child fails or dies, and the test fails on
+its exit status), with a wall-clock deadline against a hang; its peak memory comes from ``wait4``. Wall-clock time
+is a bench figure (bench/lesson_load.py), not asserted here: the machine is shared, and speed is never a timed
+assertion in these tests.
 
 The shapes are the ones that broke the loader before (a 750 KB ``cel`` string: 24 GB; a 40 KB chain of ``.x``
 selections: SIGSEGV in the CEL parser, whose visitor recurses once per selection on the thread's C stack,
