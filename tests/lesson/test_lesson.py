@@ -7,11 +7,13 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import tutor
 from tutor.lesson import (
+    CEL_NAMES,
     Check,
     Lesson,
     LessonError,
@@ -19,10 +21,14 @@ from tutor.lesson import (
     Setup,
     Step,
     Text,
+    cellint,
     lint,
     lint_main,
     load_lesson,
+    loader,
 )
+from tutor.lesson.checks import build_context
+from tutor.lesson.model import CEL_OBJECT_TYPES, CEL_TYPES
 
 MINIMAL = Path(__file__).parent.parent / "data" / "lessons" / "minimal.yaml"
 
@@ -145,6 +151,45 @@ VARIANTS = [
     ("missing-observed-without-expression", "Pods exist}\n",
      'Pods exist}\n        missing: {ja: "{observed} 個", en: "none yet"}\n', 16, "steps[0].checks[0].missing.ja",
      "uses {observed} but the check has no 'observed' expression", True),
+    # lint types each expression against the names a check sees (tutor/lesson/model.py CEL_TYPES), as
+    # kube-apiserver compiles a ValidatingAdmissionPolicy's validations (its wording: "must evaluate to bool but
+    # got dyn", k8s.io/apiserver/pkg/admission/plugin/cel/compile.go)
+    ("cel-not-bool-dyn", "cel: size(pods) > 0", 'cel: deployment["web"]', 14, "steps[0].checks[0].cel",
+     "must evaluate to bool but got dyn; compare the value (e.g. == true) or test it with has()", True),
+    ("cel-not-bool-int", "cel: size(pods) > 0", "cel: size(pods)", 14, "steps[0].checks[0].cel",
+     "must evaluate to bool but got int", True),
+    ("cel-not-bool-list", "cel: size(pods) > 0", "cel: pods.filter(p, has(p.spec))", 14, "steps[0].checks[0].cel",
+     "must evaluate to bool but got list(dyn)", True),
+    ("cel-not-bool-branches", "cel: size(pods) > 0", "cel: \"size(pods) > 0 ? 'yes' : 'no'\"", 14,
+     "steps[0].checks[0].cel", "must evaluate to bool but got string", True),
+    ("cel-field-of-a-list", "cel: size(pods) > 0", "cel: pods.metadata.name == 'web'", 14, "steps[0].checks[0].cel",
+     "type 'list(dyn)' does not support field selection", True),
+    ("cel-undefined-probe-field", "cel: size(pods) > 0", "cel: probe.code == 0\n        probe: kubectl get pods", 14,
+     "steps[0].checks[0].cel", "undefined field 'code' (of kube_tutor.Probe: exit, output)", True),
+    # constant arguments are evaluated like upstream's literal validators (k8s.io/apiserver/pkg/cel/environment
+    # /base.go: cel.ValidateTimestampLiterals, ValidateDurationLiterals, ValidateRegexLiterals; cel-go
+    # cel/validator.go words them "invalid %s argument")
+    ("cel-invalid-timestamp", "cel: size(pods) > 0", "cel: \"timestamp('x') < timestamp('2030-01-01T00:00:00Z')\"",
+     14, "steps[0].checks[0].cel", "invalid timestamp argument 'x': premature end of input", True),
+    ("cel-invalid-duration", "cel: size(pods) > 0", "cel: \"duration('1h') > duration('an hour')\"", 14,
+     "steps[0].checks[0].cel", "invalid duration argument 'an hour': ", False),
+    ("cel-invalid-regex", "cel: size(pods) > 0", "cel: \"history.exists(c, c.matches('('))\"", 14,
+     "steps[0].checks[0].cel", "invalid matches argument '(': '(' not a valid regex (unclosed group)", True),
+    ("cel-global-matches", "cel: size(pods) > 0", "cel: \"matches('(')\"", 14, "steps[0].checks[0].cel",
+     "matches('(') always fails: Undefined variable or function: 'matches'", True),
+    ("cel-constant-that-fails", "cel: size(pods) > 0", "cel: \"size(pods) == int('three')\"", 14,
+     "steps[0].checks[0].cel", "int('three') always fails: string parse error: invalid digit found in string", True),
+    ("observed-invalid-regex", "Pods exist}\n", "Pods exist}\n        observed: \"string(history.exists(c, c.matches('[')))\"\n", 16,
+     "steps[0].checks[0].observed", "invalid matches argument '[': '[' not a valid regex (unclosed character class)",
+     True),
+    # limits, before the CEL compiler sees the expression (cel-go's parser limits, smaller: tutor/lesson/cellint.py)
+    ("cel-too-long", "cel: size(pods) > 0", "cel: " + " || ".join(["size(pods) > 0"] * 600), 14,
+     "steps[0].checks[0].cel", "expression code point size exceeds limit: size: 10796, limit 10000", True),
+    ("cel-too-deep", "cel: size(pods) > 0", "cel: " + "(" * 32 + "true" + ")" * 32, 14, "steps[0].checks[0].cel",
+     "max recursion depth exceeded: the expression nests 33 deep, more than 32 (brackets, conditionals, and the "
+     "selections, indexes and operators of one chain)", True),
+    ("cel-chain-too-long", "cel: size(pods) > 0", "cel: " + "pods" + "[0]" * 31 + " == 1", 14,
+     "steps[0].checks[0].cel", "max recursion depth exceeded: the expression nests 33 deep", False),
     ("merge-key", "setup:\n", "setup:\n  <<: {}\n", 5, "setup",
      "YAML merge keys ('<<') are not supported; write the keys out", True),
     ("yaml-syntax-error", "title: {ja: 小さい, en: Tiny}", "title: {ja: 小さい, en: Tiny", 3, "(file)",
@@ -196,6 +241,18 @@ WHOLE_FILES = [
     ("control-character", b"id: tiny\ntitle: \x07\n", 2, "(file)",
      "not valid YAML: character #x0007 is not allowed (control characters are not allowed)", True),
     ("tab-indentation", b"id: tiny\n\ttitle: x\n", 2, "(file)", "not valid YAML: ", False),
+    # bounded before anything expensive runs (tutor/lesson/loader.py: MAX_FILE_BYTES, MAX_YAML_DEPTH,
+    # MAX_YAML_NODES; aliases refused); the hostile shapes themselves are in test_hostile.py
+    ("too-large", BASE.encode() + b"#" * (512 * 1024), 1, "(file)",
+     f"the file is {len(BASE.encode()) + 512 * 1024} bytes; a lesson file may have at most 524288 bytes (512 KiB)",
+     True),
+    ("nested-too-deeply", BASE.encode() + b"extra: " + b"[" * 40 + b"]" * 40 + b"\n", 18, "(file)",
+     "the YAML is nested more than 32 levels deep; a lesson needs 7", True),
+    ("too-many-nodes", BASE.encode() + b"extra: [" + b",".join([b"x"] * 20_000) + b"]\n", 18, "(file)",
+     "the YAML has more than 20000 values (keys, values and list items); a lesson is much smaller", True),
+    ("alias", BASE.replace("    hint: {ja: ヒント, en: Hint}", "    hint: &hint {ja: ヒント, en: Hint}\n    passed: *hint")
+     .encode(), 17, "steps[0].passed",
+     "YAML aliases ('*') are not supported; write out the value anchored ('&') on line 16", True),
 ]
 
 
@@ -450,3 +507,123 @@ def test_importing_the_lesson_module_does_not_import_textual() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(tutor.__file__).parent.parent)
     assert done.stdout.strip() == "False"
+
+
+# ---- CEL: limits and types -------------------------------------------------------------------------
+
+REAL_LESSONS = sorted([*(Path(tutor.__file__).parent.parent / "lessons").glob("*.yaml"),
+                       *(Path(__file__).parent.parent / "data" / "lessons").glob("*.yaml")])
+
+VALID_CHECKS = [
+    'deployment["web"].spec.paused == true',
+    '"web" in deployment && has(deployment["web"].status.readyReplicas)',
+    'size(pods) > 0 ? pods[0].status.phase == "Running" : false',
+    'vars.NODE_PORT == "30000" && vars["NODE_PORT"].startsWith("3")',
+    'int(vars["N"]) == size(active_pods)',
+    'history.exists(c, c.matches("^kubectl\\\\s+rollout"))',
+    'timestamp("2030-01-01T00:00:00Z") > timestamp("2020-01-01T00:00:00Z") && duration("1h") > duration("30m")',
+    'pods.all(p, p.metadata.name.startsWith("web-")) && events.exists_one(e, e.reason == "Failed")',
+    'pods.map(p, p.metadata.name).exists(n, n == "web") && [1, 2, 3].exists(x, x == size(pods))',
+    '-1 < size(pods) && b"abc" == b"abc" && r"\\d" != "" && 1u + 2u == 3u && 2.5 * 2.0 == 5.0',
+    '{"a": true}["a"] && !("web" in service) || service["web"].spec.ports[0].nodePort > 30000',
+    "(" * 31 + "true" + ")" * 31,
+    " || ".join(["size(pods) > 0"] * 555),
+]
+
+
+@pytest.mark.parametrize("lesson", REAL_LESSONS, ids=[path.name for path in REAL_LESSONS])
+def test_every_real_lesson_lints_clean_and_is_typed(lesson: Path) -> None:
+    """lessons/ and tests/data/lessons/ stay clean, and the type checker parses every expression of them (an
+    expression it cannot parse is never a problem, but then it is not typed either)."""
+    assert lint([lesson]) == []
+    for step in (load_lesson(lesson).setup, *load_lesson(lesson).steps):
+        for check in step.ready if isinstance(step, Setup) else step.checks:
+            for source in (check.cel, check.observed):
+                if source is not None:
+                    cellint._Parser(source, cellint._tokens(source)).parse()  # raises if it cannot
+                    assert cellint.nesting(cellint._tokens(source)) <= cellint.MAX_NESTING
+
+
+@pytest.mark.parametrize("cel", VALID_CHECKS, ids=range(len(VALID_CHECKS)))
+def test_valid_checks_are_accepted(lessons_dir: Path, cel: str) -> None:
+    file = _write(lessons_dir, BASE.replace("cel: size(pods) > 0", "cel: '" + cel.replace("'", "''") + "'"))
+    assert lint([file]) == []
+
+
+def test_observed_may_have_any_type(lessons_dir: Path) -> None:
+    observed = 'Pods exist}\n        observed: deployment["web"]\n'
+    assert lint([_write(lessons_dir, BASE.replace("Pods exist}\n", observed))]) == []
+
+
+def test_the_cel_budget_counts_every_expression_of_the_lesson(lessons_dir: Path) -> None:
+    """All expressions together are bounded (like kube-apiserver's RuntimeCELCostBudget beside its PerCallLimit,
+    k8s.io/apiserver/pkg/apis/cel/config.go); the expression that goes over is the one problem."""
+    long_check = " || ".join(["size(pods) > 0"] * 555)  # 9,986 code points
+    steps = "".join(STEP_BLOCK.replace("id: first", f"id: s{index}").replace("cel: size(pods) > 0", f"cel: {long_check}")
+                    for index in range(4))
+    file = _write(lessons_dir, BASE.replace(STEP_BLOCK, steps))
+    (problem,) = lint([file])
+    assert (problem.line, problem.path) == (44, "steps[3].checks[0].cel")
+    assert problem.message == ("the lesson's CEL expressions are more than 32768 code points together; this one and "
+                               "the ones after it are not compiled")
+
+
+def test_a_panic_of_the_cel_compiler_is_a_compile_error() -> None:
+    """A syntax error past column 65,535 makes the Rust CEL library panic (PyO3's PanicException, a BaseException);
+    the loader's length limit keeps such expressions from it, and the compiler wrapper turns a panic into
+    ValueError all the same."""
+    with pytest.raises(ValueError, match="the CEL compiler failed: "):
+        cellint.compile_expression('"' + "x" * 70_000)
+
+
+def test_the_declared_types_are_the_values_checks_see() -> None:
+    """CEL_TYPES (what lint types expressions against) describes what build_context gives the expressions."""
+    pod = {"metadata": {"name": "web-1"}, "status": {"phase": "Running"}}
+    context = build_context({"pods": [pod], "deployments": [{"metadata": {"name": "web"}}]},
+                            variables={"NODE_PORT": "30000"}, history=["kubectl get pods"])
+    assert set(context) == set(CEL_TYPES) == CEL_NAMES
+
+    def conforms(value: Any, spelling: str) -> bool:
+        declared = cellint.parse_type(spelling)
+        if declared.name == "dyn":
+            return True
+        if declared.name == "list":
+            return isinstance(value, list) and all(conforms(item, str(declared.params[0])) for item in value)
+        if declared.name == "map":
+            return isinstance(value, dict) and all(conforms(key, str(declared.params[0]))
+                                                   and conforms(item, str(declared.params[1]))
+                                                   for key, item in value.items())
+        if declared.name in CEL_OBJECT_TYPES:
+            fields = CEL_OBJECT_TYPES[declared.name]
+            return isinstance(value, dict) and set(value) == set(fields) and all(
+                conforms(value[name], fields[name]) for name in fields)
+        return isinstance(value, {"string": str, "int": int, "bool": bool}[declared.name])
+
+    for name, spelling in CEL_TYPES.items():
+        assert conforms(context[name], spelling), name
+
+
+def test_the_documented_limits_are_the_loaders() -> None:
+    """docs/lesson-format.md, "Limits", states the numbers the loader and the CEL checks use."""
+    doc = (Path(tutor.__file__).parent.parent / "docs" / "lesson-format.md").read_text(encoding="utf-8")
+    table = doc.split("<!-- limits -->\n", 1)[1].split("<!-- /limits -->", 1)[0]
+    rows = {row.split(" | ")[0].strip("| "): row.split(" | ")[1] for row in table.splitlines()[2:]}
+    assert rows == {
+        "the file": f"{loader.MAX_FILE_BYTES} bytes (512 KiB)",
+        "YAML nesting": f"{loader.MAX_YAML_DEPTH} levels",
+        "YAML values": f"{loader.MAX_YAML_NODES} (keys, values and list items)",
+        "YAML aliases (`*name`)": "none",
+        "one CEL expression": f"{cellint.MAX_CODE_POINTS} code points",
+        "CEL nesting": f"{cellint.MAX_NESTING}",
+        "all CEL of a lesson": f"{loader.MAX_CEL_CODE_POINTS} code points",
+    }
+    assert f"at most {loader.MAX_PROBLEMS} problems" not in doc and f"first {loader.MAX_PROBLEMS}" in doc
+
+
+def test_a_file_lists_at_most_100_problems(lessons_dir: Path) -> None:
+    keys = "".join(f"extra{index}: 1\n" for index in range(150))
+    file = _write(lessons_dir, BASE + keys)
+    problems = lint([file])
+    assert len(problems) == 101
+    assert problems[-1].path == "(file)" and problems[-1].message == "50 more problems from here on, not listed"
+    assert problems[-1].line == problems[-2].line + 1

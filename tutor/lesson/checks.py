@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tutor.lesson.cellint import is_panic
+
 if TYPE_CHECKING:
     from tutor.lesson.model import Check
 
@@ -67,7 +69,8 @@ def _terminal(pod: Mapping[str, Any]) -> bool:
 
 def build_context(snapshot: Mapping[str, Sequence[Mapping[str, Any]]], *, variables: Mapping[str, str] | None = None,
                   history: Sequence[str] = ()) -> dict[str, Any]:
-    """The names a check's CEL expression sees (docs/lesson-format.md, "What a CEL expression sees").
+    """The names a check's CEL expression sees (docs/lesson-format.md, "What a CEL expression sees"), with the
+    types :data:`tutor.lesson.model.CEL_TYPES` declares for lint.
 
     Args:
         snapshot: objects per kind (``deployments``, ``replicasets``, ``pods``, ``services``,
@@ -103,11 +106,15 @@ def evaluate(check: Check, context: Mapping[str, Any], probe: tuple[int, str] | 
     if check.observed_program is not None:
         try:
             observed = check.observed_program.execute(ctx)
-        except Exception:  # noqa: BLE001 - the CEL runtime raises several types; observed is only a hint
+        except BaseException as error:  # the CEL runtime raises several types; observed is only a hint
+            if not isinstance(error, Exception) and not is_panic(error):
+                raise
             observed = None
     try:
         value = check.program.execute(ctx)
-    except Exception as error:  # noqa: BLE001 - KeyError, ValueError, TypeError... from the CEL runtime
+    except BaseException as error:  # KeyError, ValueError, TypeError... from the CEL runtime; a Rust panic too
+        if not isinstance(error, Exception) and not is_panic(error):
+            raise
         return ConditionResult(check, False, observed, f"{type(error).__name__}: {error}")
     if not isinstance(value, bool):
         return ConditionResult(check, False, observed, f"expression returned {value!r}, not a bool")

@@ -5,30 +5,36 @@ loader and walked by hand, so every problem names the line of the offending key 
 problems of a file are collected before :class:`LessonError` is raised; none of them is a Python
 traceback. Every CEL expression is compiled when the lesson loads, and every image a command names must be
 declared under ``images`` (pulled images in the practice cluster's offline catalogue, absent ones missing from it).
+
+Loading is bounded before anything expensive runs, so a hostile or broken file ends in one line, quickly and in
+little memory (docs/lesson-format.md, "Limits"): the file's size (:data:`MAX_FILE_BYTES`, read no further), the
+YAML's nesting and node count (:data:`MAX_YAML_DEPTH`, :data:`MAX_YAML_NODES`, counted while PyYAML composes),
+no aliases (a shared node would be walked, compiled and parsed once per reference), and each CEL expression's
+size and nesting before the CEL compiler sees it, and all of them together (:mod:`tutor.lesson.cellint`,
+:data:`MAX_CEL_CODE_POINTS`). Lint then types each expression against the names a check sees.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
-if "cel" not in sys.modules:
-    # The cel package imports its command-line tool on import (typer, rich, prompt_toolkit: ~100 ms of a
-    # cold start); only the evaluator is needed, so that submodule is stubbed before the first import.
-    import types
-
-    sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
-import cel  # noqa: E402
 import yaml
 
+from tutor.lesson import cellint
 from tutor.lesson.images import code_lines, command_images
 from tutor.lesson.model import (
     CEL_NAMES,
+    CEL_OBJECT_TYPES,
+    CEL_TYPES,
     DEFAULT_SETUP_TIMEOUT,
     DEFAULT_STEP_TIMEOUT,
     LANGUAGES,
@@ -43,6 +49,70 @@ from tutor.lesson.model import (
 from tutor.practice.node import registry
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_T = TypeVar("_T")
+
+MAX_FILE_BYTES = 512 * 1024
+"""The largest lesson file: 512 KiB, ~19 times the seed lesson (27 KB, four steps with bilingual texts), room
+for a lesson of 50 such steps. A file is read no further, so a huge file costs nothing. The bound is what keeps
+the per-byte work within a second: finding the images of commands and code blocks (shell words, CommonMark)
+costs up to ~1.2 µs a byte. (kube-apiserver bounds a request the same way, at 3 MiB:
+k8s.io/apiserver/pkg/cel/limits.go ``MaxRequestSizeBytes``.)"""
+
+MAX_YAML_DEPTH = 32
+"""The deepest YAML nesting: a lesson's deepest value (``steps[0].checks[0].missing.en``) is 7 levels down."""
+
+MAX_YAML_NODES = 20_000
+"""The most YAML nodes (keys, values, items) in a file: ~40 times the seed lesson's 484. Counted while PyYAML
+composes, which costs ~3 µs a node; walking costs ~10 µs more."""
+
+MAX_CEL_CODE_POINTS = 32_768
+"""The most code points of CEL in one lesson, all ``cel`` and ``observed`` expressions together (the seed lesson
+has ~4,000; compiling costs up to ~10 µs a code point, so ~0.3 s at most), as Kubernetes budgets all the CEL of
+one object beside each expression (k8s.io/apiserver/pkg/apis/cel/config.go: ``RuntimeCELCostBudget`` beside
+``PerCallLimit``). Each expression is limited too: :data:`tutor.lesson.cellint.MAX_CODE_POINTS`,
+:data:`tutor.lesson.cellint.MAX_NESTING`."""
+
+MAX_PROBLEMS = 100
+"""The most problems listed for one file; the rest are counted in one more line."""
+
+_CEL_DECLARED = {name: cellint.parse_type(spelling) for name, spelling in CEL_TYPES.items()}
+_CEL_OBJECTS = {name: {field: cellint.parse_type(spelling) for field, spelling in fields.items()}
+                for name, fields in CEL_OBJECT_TYPES.items()}
+
+
+class _TooLarge(yaml.YAMLError):
+    """The YAML is nested too deeply or has too many nodes; raised while composing, before the rest is read."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _LimitedLoader(_Loader):  # type: ignore[misc,valid-type]
+    """The safe loader, counting nodes and nesting as it composes (the C composer calls these two hooks for every
+    node it builds, aliases excepted: PyYAML's ``_yaml.pyx`` ``_compose_node``, like ``composer.py``)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.nodes = 0
+
+    def descend_resolver(self, current_node: yaml.Node | None, current_index: object) -> None:
+        self.depth += 1
+        self.nodes += 1
+        if self.depth > MAX_YAML_DEPTH or self.nodes > MAX_YAML_NODES:
+            where = current_index if isinstance(current_index, yaml.Node) else current_node
+            line = where.start_mark.line + 1 if where is not None else 1
+            if self.depth > MAX_YAML_DEPTH:
+                raise _TooLarge(line, f"the YAML is nested more than {MAX_YAML_DEPTH} levels deep; a lesson "
+                                      "needs 7")
+            raise _TooLarge(line, f"the YAML has more than {MAX_YAML_NODES} values (keys, values and list items); "
+                                  "a lesson is much smaller")
+        # the resolver's own descend_resolver does nothing: no path resolvers are registered
+
+    def ascend_resolver(self) -> None:
+        self.depth -= 1
 
 _ID_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _PLACEHOLDER_RE = re.compile(r"\{\s*([A-Za-z_][\w.-]*)\s*\}")
@@ -119,6 +189,8 @@ def _fmt_list(names: Sequence[str]) -> str:
 
 
 def _close(word: str, choices: Sequence[str]) -> str:
+    if len(word) > 64:
+        return ""  # no key is that long; difflib's cost grows with the word
     found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {found[0]!r}?)" if found else ""
 
@@ -149,6 +221,8 @@ class _Reader:
         self.file = file
         self.problems: list[Problem] = []
         self._constructor = yaml.constructor.SafeConstructor()
+        self.cel_budget = MAX_CEL_CODE_POINTS
+        """Code points of CEL the lesson may still have (:data:`MAX_CEL_CODE_POINTS`)."""
 
     # -- reporting -----------------------------------------------------------------------------
 
@@ -346,14 +420,24 @@ class _Reader:
 
     # -- CEL ---------------------------------------------------------------------------------------
 
-    def expression(self, node: yaml.Node, path: str, *, has_probe: bool) -> tuple[str, Any] | None:
-        """A CEL expression that compiles and uses only the names a check can see."""
+    def expression(self, node: yaml.Node, path: str, *, has_probe: bool, boolean: bool) -> tuple[str, Any] | None:
+        """A CEL expression within the limits, that compiles, uses only the names a check can see and types
+        (``boolean``: to ``bool``, as a check's ``cel`` must)."""
         source = self.string(node, path, "a CEL expression (a string)",
                              empty="the expression is empty; write a CEL expression")
-        if source is None:
+        if source is None or self.cel_budget < 0:
+            return None  # over the lesson's CEL budget: reported once, at the expression that went over it
+        limit = cellint.limit_problem(source)
+        if limit is not None:
+            self.report(node, path, limit)
+            return None
+        self.cel_budget -= len(source)
+        if self.cel_budget < 0:
+            self.report(node, path, f"the lesson's CEL expressions are more than {MAX_CEL_CODE_POINTS} code points "
+                                    "together; this one and the ones after it are not compiled")
             return None
         try:
-            program = cel.compile(source)
+            program = cellint.compile_expression(source)
         except ValueError as error:
             self.report(node, path, f"does not compile: {_cel_message(str(error))}")
             return None
@@ -372,6 +456,10 @@ class _Reader:
                             f"uses unknown name {name!r}{_close(name, sorted(CEL_NAMES))}; an expression can "
                             f"use {_fmt_list(sorted(CEL_NAMES))}")
                 ok = False
+        if ok:
+            for problem in cellint.type_problems(source, _CEL_DECLARED, _CEL_OBJECTS, boolean=boolean):
+                self.report(node, path, problem)
+                ok = False
         return (source, program) if ok else None
 
     # -- the schema --------------------------------------------------------------------------------
@@ -387,8 +475,8 @@ class _Reader:
         text = read("text", self.text)
         probe = read("probe", lambda n, p: self.string(n, p, "a shell command (a string)",
                                                        empty="the probe command is empty"))
-        compiled = read("cel", lambda n, p: self.expression(n, p, has_probe=has_probe))
-        observed = read("observed", lambda n, p: self.expression(n, p, has_probe=has_probe))
+        compiled = read("cel", lambda n, p: self.expression(n, p, has_probe=has_probe, boolean=True))
+        observed = read("observed", lambda n, p: self.expression(n, p, has_probe=has_probe, boolean=False))
         missing = read("missing", self.text)
         if missing is not None and not self.placeholders(values["missing"], _join(path, "missing"),
                                                          has_observed=has_observed):
@@ -655,16 +743,35 @@ def _yaml_problem(file: Path, text: str, error: yaml.YAMLError) -> Problem:
     return Problem(file, line, FILE_PATH, f"not valid YAML: {message}")
 
 
-def _read(file: Path) -> tuple[Lesson | None, list[Problem]]:
-    """Load a lesson file; return the lesson (``None`` if broken) and its problems, sorted by line."""
+def _read_bytes(file: Path) -> tuple[bytes | None, list[Problem]]:
+    """The bytes of a lesson file, read no further than :data:`MAX_FILE_BYTES`, or the problem reading it."""
     try:
-        data = file.read_bytes()
+        info = file.stat()
+        if stat.S_ISDIR(info.st_mode):
+            return None, [Problem(file, 1, FILE_PATH, "cannot read the file: it is a directory")]
+        if not stat.S_ISREG(info.st_mode):  # a device or a pipe could be endless (or block)
+            return None, [Problem(file, 1, FILE_PATH, "cannot read the file: it is not a regular file")]
+        with file.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            data = b"" if size > MAX_FILE_BYTES else stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         return None, [Problem(file, 1, FILE_PATH, "cannot read the file: no such file")]
     except IsADirectoryError:
         return None, [Problem(file, 1, FILE_PATH, "cannot read the file: it is a directory")]
     except OSError as error:
         return None, [Problem(file, 1, FILE_PATH, f"cannot read the file: {error.strerror or error}")]
+    if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
+        got = f"{size} bytes" if size > MAX_FILE_BYTES else f"more than {MAX_FILE_BYTES} bytes"
+        return None, [Problem(file, 1, FILE_PATH, f"the file is {got}; a lesson file may have at most "
+                                                  f"{MAX_FILE_BYTES} bytes ({MAX_FILE_BYTES // 1024} KiB)")]
+    return data, []
+
+
+def _compose(file: Path) -> tuple[yaml.Node | None, list[Problem]]:
+    """A lesson file's YAML node tree, within the limits, or the one problem that stops reading it."""
+    data, problems = _read_bytes(file)
+    if data is None:
+        return None, problems
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -672,7 +779,9 @@ def _read(file: Path) -> tuple[Lesson | None, list[Problem]]:
         return None, [Problem(file, line, FILE_PATH,
                               f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8")]
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=_LimitedLoader)
+    except _TooLarge as error:
+        return None, [Problem(file, error.line, FILE_PATH, error.message)]
     except yaml.YAMLError as error:
         return None, [_yaml_problem(file, text, error)]
     except RecursionError:
@@ -680,10 +789,73 @@ def _read(file: Path) -> tuple[Lesson | None, list[Problem]]:
     if root is None:
         return None, [Problem(file, 1, FILE_PATH,
                               "the file is empty; a lesson is a map with id, title, description, setup and steps")]
+    alias = _alias_problem(file, root)
+    if alias is not None:
+        return None, [alias]
+    return root, []
+
+
+def _alias_problem(file: Path, root: yaml.Node) -> Problem | None:
+    """One problem for the first YAML alias (``*name``) of a tree: PyYAML composes an alias as a second reference
+    to the anchored node, which every later walk would visit (compile, parse) again, once per reference."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return _alias_at(file, root)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for pair in node.value:
+                stack.extend(pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
+def _alias_at(file: Path, root: yaml.Node) -> Problem:
+    """The problem of the first alias of a tree that has one, with its path and (about) its line."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str, int]] = [(root, "", 1)]
+    while stack:
+        node, path, line = stack.pop()
+        if id(node) in seen:
+            return Problem(file, line, _label(path),
+                           f"YAML aliases ('*') are not supported; write out the value anchored ('&') on line "
+                           f"{node.start_mark.line + 1}")
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                stack.append((value, _join(path, name), key.start_mark.line + 1))
+                stack.append((key, path, key.start_mark.line + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            for index in reversed(range(len(node.value))):
+                before = node.value[index - 1].end_mark.line + 1 if index else node.start_mark.line + 1
+                stack.append((node.value[index], f"{path}[{index}]", before))
+    raise AssertionError("the tree has no alias")
+
+
+def _build(file: Path, root: yaml.Node) -> tuple[Lesson | None, list[Problem]]:
+    """The lesson of a composed file (``None`` if broken) and its problems, sorted by line (at most
+    :data:`MAX_PROBLEMS`, and one line counting the rest)."""
     reader = _Reader(file)
     lesson = reader.lesson(root, file)
     problems = sorted(reader.problems, key=lambda problem: problem.line)
+    if len(problems) > MAX_PROBLEMS:
+        rest = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS],
+                    Problem(file, problems[MAX_PROBLEMS].line, FILE_PATH,
+                            f"{rest} more problem{'' if rest == 1 else 's'} from here on, not listed")]
     return (lesson if not problems else None), problems
+
+
+def _read(file: Path) -> tuple[Lesson | None, list[Problem]]:
+    """Load a lesson file; return the lesson (``None`` if broken) and its problems, sorted by line."""
+    root, problems = _compose(file)
+    if root is None:
+        return None, problems
+    return _build(file, root)
 
 
 def load_lesson(path: str | Path) -> Lesson:
@@ -706,33 +878,34 @@ def load_lesson(path: str | Path) -> Lesson:
     return lesson
 
 
-def _check_file(file: Path) -> tuple[Lesson | None, list[Problem]]:
-    """:func:`_read`, turning an unexpected failure into a problem instead of a traceback."""
+def _safely(file: Path, work: Callable[[], tuple[_T | None, list[Problem]]]) -> tuple[_T | None, list[Problem]]:
+    """``work()``, turning an unexpected failure into a problem instead of a traceback."""
     try:
-        return _read(file)
+        return work()
     except Exception as error:  # lint must never raise: a loader bug is still reported, as a problem
         return None, [Problem(file, 1, FILE_PATH, f"internal error while checking the file: "
                               f"{type(error).__name__}: {error}")]
 
 
-def read_id(file: Path) -> tuple[str, int] | None:
-    """A lesson file's ``id`` and its line, read without loading the lesson; ``None`` if it has no readable id."""
-    try:
-        root = yaml.compose(file.read_text(encoding="utf-8"), Loader=_Loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
-        return None
+def _root_id(root: yaml.Node | None) -> tuple[str, int] | None:
+    """The ``id`` of a composed lesson and its line, or ``None``."""
     node = _child(root, "id")
     if node is None or not _is_str(node):
         return None
     return node.value, node.start_mark.line + 1
 
 
-def duplicate_ids(files: Sequence[Path]) -> list[Problem]:
-    """One problem for each file whose lesson id an earlier file already has (kube-tutor finds lessons by id)."""
+def read_id(file: Path) -> tuple[str, int] | None:
+    """A lesson file's ``id`` and its line, read without loading the lesson; ``None`` if it has no readable id."""
+    root, _ = _safely(file, partial(_compose, file))
+    return _root_id(root)
+
+
+def _duplicates(ids: Sequence[tuple[Path, tuple[str, int] | None]]) -> list[Problem]:
+    """One problem for each file whose lesson id an earlier file already has."""
     first: dict[str, Path] = {}
     problems: list[Problem] = []
-    for file in files:
-        found = read_id(file)
+    for file, found in ids:
         if found is None:
             continue
         lesson_id, line = found
@@ -742,6 +915,11 @@ def duplicate_ids(files: Sequence[Path]) -> list[Problem]:
         else:
             first[lesson_id] = file
     return problems
+
+
+def duplicate_ids(files: Sequence[Path]) -> list[Problem]:
+    """One problem for each file whose lesson id an earlier file already has (kube-tutor finds lessons by id)."""
+    return _duplicates([(file, read_id(file)) for file in files])
 
 
 def lint(paths: Sequence[str | Path]) -> list[Problem]:
@@ -757,14 +935,18 @@ def lint(paths: Sequence[str | Path]) -> list[Problem]:
 
 
 def _results(paths: Sequence[str | Path]) -> list[tuple[Path, Lesson | None, list[Problem]]]:
-    """Each distinct file with its lesson (``None`` if it has problems) and its problems, in the order given."""
+    """Each distinct file with its lesson (``None`` if it has problems) and its problems, in the order given;
+    each file is read once. A file whose id an earlier file has is a problem (when it has no other)."""
     files = _distinct(paths)
+    composed = [(file, *_safely(file, partial(_compose, file))) for file in files]
     duplicates: dict[Path, list[Problem]] = {}
-    for problem in duplicate_ids(files):
+    for problem in _duplicates([(file, _root_id(root)) for file, root, _ in composed]):
         duplicates.setdefault(problem.file, []).append(problem)
     results: list[tuple[Path, Lesson | None, list[Problem]]] = []
-    for file in files:
-        lesson, problems = _check_file(file)
+    for file, root, problems in composed:
+        lesson = None
+        if root is not None:
+            lesson, problems = _safely(file, partial(_build, file, root))
         problems = problems or duplicates.get(file, [])
         results.append((file, None if problems else lesson, problems))
     return results

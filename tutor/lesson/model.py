@@ -5,13 +5,16 @@ Plain frozen dataclasses; :mod:`tutor.lesson.loader` builds them from a lesson f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
     "CEL_NAMES",
+    "CEL_OBJECT_TYPES",
+    "CEL_TYPES",
     "LANGUAGES",
     "Check",
     "Lesson",
@@ -25,10 +28,24 @@ __all__ = [
 LANGUAGES = ("ja", "en")
 """The languages every text is written in, in the order they are listed."""
 
-CEL_NAMES = frozenset({
-    "deployments", "replicasets", "pods", "services", "endpoints", "events",
-    "deployment", "replicaset", "service", "active_pods", "vars", "history", "probe",
+CEL_TYPES: Mapping[str, str] = MappingProxyType({
+    "deployments": "list(dyn)", "replicasets": "list(dyn)", "pods": "list(dyn)", "services": "list(dyn)",
+    "endpoints": "list(dyn)", "events": "list(dyn)",
+    "deployment": "map(string, dyn)", "replicaset": "map(string, dyn)", "service": "map(string, dyn)",
+    "active_pods": "list(dyn)", "vars": "map(string, string)", "history": "list(string)",
+    "probe": "kube_tutor.Probe",
 })
+"""The names a check's expressions may use, each with its CEL type as CEL spells it (``kube-tutor lint`` checks
+the expressions against them). Kubernetes objects are ``dyn``, as a ValidatingAdmissionPolicy's ``object`` is
+(k8s.io/apiserver/pkg/admission/plugin/cel/compile.go); :func:`tutor.lesson.checks.build_context` builds the
+values."""
+
+CEL_OBJECT_TYPES: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    "kube_tutor.Probe": MappingProxyType({"exit": "int", "output": "string"}),
+})
+"""The fields of the object types of :data:`CEL_TYPES`: ``probe`` is the probe command's exit code and output."""
+
+CEL_NAMES = frozenset(CEL_TYPES)
 """The names a check's expressions may use (``probe`` only in a check that has a ``probe`` command)."""
 
 DEFAULT_SETUP_TIMEOUT = 120.0
