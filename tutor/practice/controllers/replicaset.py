@@ -1,6 +1,14 @@
-"""Provides the ReplicaSet controller: keeps ``spec.replicas`` pods per ReplicaSet (replica_set.go)."""
+"""Provides the ReplicaSet controller: keeps ``spec.replicas`` pods per ReplicaSet.
+
+Upstream: kubernetes/kubernetes ``pkg/controller/replicaset/replica_set.go`` (``manageReplicas``: at most
+``BurstReplicas`` (500) creations or deletions per sync, creations in ``slowStartBatch`` batches of 1, 2, 4, ...
+that stop at the first failed batch, ``getPodsToDelete``) and ``pkg/controller/controller_utils.go``
+(``SlowStartInitialBatchSize``, ``ActivePodsWithRanks``).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from tutor.kube.duration import parse_timestamp
 from tutor.practice.apiserver import defaults, errors
@@ -8,6 +16,36 @@ from tutor.practice.apiserver.selectors import LabelSelector
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.controllers.pods import controller_ref, pod_active, pod_ready, pod_ready_since
 from tutor.practice.controllers.workqueue import Controller
+
+BURST_REPLICAS = 500
+"""``BurstReplicas``: the most pods one sync creates or deletes."""
+SLOW_START_INITIAL_BATCH_SIZE = 1
+"""``SlowStartInitialBatchSize``."""
+FAILED_CREATE_RETRY_SECONDS = 1.0
+"""Real seconds before a sync whose creations failed runs again (the work queue's rate limiter)."""
+
+
+def slow_start_batch(count: int, initial_batch_size: int, fn: Callable[[], None]) -> tuple[int, Exception | None]:
+    """``slowStartBatch``: call ``fn`` ``count`` times in batches of doubling size; stop after a batch with a failure.
+
+    Returns:
+        (successes, the first error or None); calls never attempted count as neither.
+    """
+    remaining, successes = count, 0
+    batch = min(remaining, initial_batch_size)
+    while batch > 0:
+        failures: list[Exception] = []
+        for _ in range(batch):
+            try:
+                fn()
+            except errors.ApiError as error:
+                failures.append(error)
+        successes += batch - len(failures)
+        if failures:
+            return successes, failures[0]
+        remaining -= batch
+        batch = min(2 * batch, remaining)
+    return successes, None
 
 
 def _neg(text: str) -> tuple[int, ...]:
@@ -53,18 +91,28 @@ class ReplicaSetController(Controller):
         if not rs["metadata"].get("deletionTimestamp"):
             diff = len(active) - int(rs["spec"].get("replicas", 0))
             if diff < 0:
-                for _ in range(min(-diff, 500)):
-                    active.append(self._create_pod(rs))
-                if -diff > 500:
-                    self.queue.add(key)
+                wanted = min(-diff, BURST_REPLICAS)
+                if not self._namespace_terminating(rs):  # every creation would fail: nothing to do
+                    _, error = slow_start_batch(wanted, SLOW_START_INITIAL_BATCH_SIZE,
+                                                lambda: active.append(self._create_pod(rs)))
+                    if error is not None:
+                        self.queue.add_after(key, FAILED_CREATE_RETRY_SECONDS)
+                    elif -diff > BURST_REPLICAS:
+                        self.queue.add(key)
             elif diff > 0:
-                for pod in self._pods_to_delete(active, diff):
+                for pod in self._pods_to_delete(active, min(diff, BURST_REPLICAS)):
                     self.ctx.delete("pods", pod, "Background", None)
                     self.ctx.recorder.record(rs, "Normal", "SuccessfulDelete",
                                                  f"Deleted pod: {pod['metadata']['name']}",
                                                  component="replicaset-controller")
+                if diff > BURST_REPLICAS:
+                    self.queue.add(key)
                 active = [p for p in self._pods(rs) if pod_active(p)]
         self._update_status(rs, active)
+
+    def _namespace_terminating(self, rs: Obj) -> bool:
+        namespace = self.store.get("namespaces", "", rs["metadata"]["namespace"])
+        return namespace is None or bool(namespace["metadata"].get("deletionTimestamp"))
 
     def _create_pod(self, rs: Obj) -> Obj:
         template = rs["spec"]["template"]
