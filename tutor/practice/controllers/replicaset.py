@@ -3,17 +3,23 @@
 Upstream: kubernetes/kubernetes ``pkg/controller/replicaset/replica_set.go`` (``manageReplicas``: at most
 ``BurstReplicas`` (500) creations or deletions per sync, creations in ``slowStartBatch`` batches of 1, 2, 4, ...
 that stop at the first failed batch, ``getPodsToDelete``) and ``pkg/controller/controller_utils.go``
-(``SlowStartInitialBatchSize``, ``ActivePodsWithRanks``).
+(``SlowStartInitialBatchSize``, ``ActivePodsWithRanks``). Its API client is rate limited as
+kube-controller-manager's are (``--kube-api-qps`` 20, ``--kube-api-burst`` 30, the defaults of
+``k8s.io/controller-manager/config/v1alpha1/defaults.go``; client-go's token bucket,
+``k8s.io/client-go/util/flowcontrol/throttle.go``): a scale to 100,000 creates 20 pods a second of cluster time,
+as a real controller manager does, instead of blocking the server while it creates them all.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from tutor.kube.duration import parse_timestamp
 from tutor.practice.apiserver import defaults, errors
 from tutor.practice.apiserver.selectors import LabelSelector
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
+from tutor.practice.context import ControllerContext
 from tutor.practice.controllers.pods import controller_ref, pod_active, pod_ready, pod_ready_since
 from tutor.practice.controllers.workqueue import Controller
 
@@ -23,6 +29,36 @@ SLOW_START_INITIAL_BATCH_SIZE = 1
 """``SlowStartInitialBatchSize``."""
 FAILED_CREATE_RETRY_SECONDS = 1.0
 """Real seconds before a sync whose creations failed runs again (the work queue's rate limiter)."""
+CLIENT_QPS = 20.0
+"""kube-controller-manager's ``--kube-api-qps``: requests a second (of cluster time)."""
+CLIENT_BURST = 30
+"""kube-controller-manager's ``--kube-api-burst``."""
+
+
+class TokenBucket:
+    """client-go's ``tokenBucketRateLimiter``: ``burst`` requests at once, then ``qps`` a second; starts full."""
+
+    def __init__(self, qps: float, burst: int, now: Callable[[], float] = time.monotonic) -> None:
+        self.qps, self.burst, self._now = qps, burst, now
+        self._tokens = float(burst)
+        self._last = now()
+
+    def _refill(self) -> None:
+        now = self._now()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.qps)
+        self._last = now
+
+    def take(self, wanted: int) -> int:
+        """Take up to ``wanted`` tokens; return how many were available."""
+        self._refill()
+        granted = max(0, min(wanted, int(self._tokens)))
+        self._tokens -= granted
+        return granted
+
+    def delay(self) -> float:
+        """Seconds until the next token."""
+        self._refill()
+        return max(0.0, (1.0 - self._tokens) / self.qps)
 
 
 def slow_start_batch(count: int, initial_batch_size: int, fn: Callable[[], None]) -> tuple[int, Exception | None]:
@@ -58,12 +94,21 @@ class ReplicaSetController(Controller):
 
     name = "replicaset"
 
+    def __init__(self, ctx: ControllerContext) -> None:
+        super().__init__(ctx)
+        self.client = TokenBucket(CLIENT_QPS * ctx.clock.time_scale, CLIENT_BURST)
+        """The rate limit of the controller's pod creations and deletions (QPS in real seconds)."""
+        self._active: dict[tuple[str, str], int] = {}
+        """Active pods per ReplicaSet as its last sync left them (for ``priority``)."""
+
     def priority(self, key: tuple[str, str]) -> int:
         """Scale-downs first: a rolling update never has more live pods than replicas + maxSurge."""
         rs = self.store.get("replicasets", *key)
         if rs is None:
             return 0
-        active = sum(1 for p in self._pods(rs) if pod_active(p))
+        active = self._active.get(key)
+        if active is None:
+            active = sum(1 for p in self._pods(rs) if pod_active(p))
         return 0 if active > int(rs["spec"].get("replicas", 0)) else 1
 
     def on_event(self, event: WatchEvent) -> None:
@@ -85,30 +130,34 @@ class ReplicaSetController(Controller):
     def sync(self, key: tuple[str, str]) -> None:
         rs = self.store.get("replicasets", *key)
         if rs is None:
+            self._active.pop(key, None)
             return
         all_pods = self._pods(rs)
         active = [p for p in all_pods if pod_active(p)]
         if not rs["metadata"].get("deletionTimestamp"):
             diff = len(active) - int(rs["spec"].get("replicas", 0))
             if diff < 0:
-                wanted = min(-diff, BURST_REPLICAS)
                 if not self._namespace_terminating(rs):  # every creation would fail: nothing to do
-                    _, error = slow_start_batch(wanted, SLOW_START_INITIAL_BATCH_SIZE,
+                    allowed = self.client.take(min(-diff, BURST_REPLICAS))
+                    _, error = slow_start_batch(allowed, SLOW_START_INITIAL_BATCH_SIZE,
                                                 lambda: active.append(self._create_pod(rs)))
                     if error is not None:
                         self.queue.add_after(key, FAILED_CREATE_RETRY_SECONDS)
-                    elif -diff > BURST_REPLICAS:
-                        self.queue.add(key)
+                    elif allowed < -diff:
+                        self.queue.add_after(key, self.client.delay())
             elif diff > 0:
-                for pod in self._pods_to_delete(active, min(diff, BURST_REPLICAS)):
+                allowed = self.client.take(min(diff, BURST_REPLICAS))
+                for pod in self._pods_to_delete(active, allowed):
                     self.ctx.delete("pods", pod, "Background", None)
                     self.ctx.recorder.record(rs, "Normal", "SuccessfulDelete",
                                                  f"Deleted pod: {pod['metadata']['name']}",
                                                  component="replicaset-controller")
-                if diff > BURST_REPLICAS:
-                    self.queue.add(key)
-                active = [p for p in self._pods(rs) if pod_active(p)]
-        self._update_status(rs, active)
+                if allowed < diff:
+                    self.queue.add_after(key, self.client.delay())
+                all_pods = self._pods(rs)
+                active = [p for p in all_pods if pod_active(p)]
+        self._active[key] = len(active)
+        self._update_status(rs, active, all_pods)
 
     def _namespace_terminating(self, rs: Obj) -> bool:
         namespace = self.store.get("namespaces", "", rs["metadata"]["namespace"])
@@ -168,7 +217,7 @@ class ReplicaSetController(Controller):
 
         return sorted(pods, key=key)[:count]
 
-    def _update_status(self, rs: Obj, active: list[Obj]) -> None:
+    def _update_status(self, rs: Obj, active: list[Obj], all_pods: list[Obj]) -> None:
         ready = [p for p in active if pod_ready(p)]
         min_ready = int(rs["spec"].get("minReadySeconds", 0) or 0)
         available = 0
@@ -195,7 +244,7 @@ class ReplicaSetController(Controller):
             "availableReplicas": available,
             "observedGeneration": rs["metadata"].get("generation", 1),
         }
-        terminating = sum(1 for p in self._pods(rs) if p["metadata"].get("deletionTimestamp"))
+        terminating = sum(1 for p in all_pods if p["metadata"].get("deletionTimestamp"))
         if terminating:
             status["terminatingReplicas"] = terminating
         for k in ("fullyLabeledReplicas", "readyReplicas", "availableReplicas"):
