@@ -250,14 +250,14 @@ def bind(store: Store, clock: Clock, namespace: str, name: str, binding: Mapping
         raise _binding_conflict(name, f"pod {name} is already assigned to node {quote(pod['spec']['nodeName'])}")
     if pod["spec"].get("schedulingGates"):
         raise _binding_conflict(name, f"pod {name} has non-empty .spec.schedulingGates")
-    new = deep_copy(pod)
-    new["spec"]["nodeName"] = node
+    metadata = dict(pod["metadata"])
     annotations = meta.get("annotations")
     if isinstance(annotations, Mapping) and annotations:
-        new["metadata"].setdefault("annotations", {}).update(annotations)
-    status = new.setdefault("status", {})
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), **annotations}
+    status = deep_copy(pod.get("status") or {})
     update_pod_condition(status, {"type": "PodScheduled", "status": "True"}, clock.timestamp())
+    new = dict(pod, metadata=metadata, spec=dict(pod["spec"], nodeName=node), status=status)
     if dry_run:
         return new
-    stored = store.update("pods", new, bump_generation=False)
-    return store.update("pods", dict(deep_copy(stored), status=status), status_only=True)
+    stored = store.update("pods", new, bump_generation=False)  # the store keeps a copy of what it is given
+    return store.update("pods", dict(stored, status=status), status_only=True)

@@ -12,8 +12,11 @@ as a real controller manager does, instead of blocking the server while it creat
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from tutor.kube.duration import parse_timestamp
 from tutor.practice.apiserver import defaults, errors
@@ -61,7 +64,7 @@ class TokenBucket:
         return max(0.0, (1.0 - self._tokens) / self.qps)
 
 
-def slow_start_batch(count: int, initial_batch_size: int, fn: Callable[[], None]) -> tuple[int, Exception | None]:
+def slow_start_batch(count: int, initial_batch_size: int, fn: Callable[[], object]) -> tuple[int, Exception | None]:
     """``slowStartBatch``: call ``fn`` ``count`` times in batches of doubling size; stop after a batch with a failure.
 
     Returns:
@@ -89,6 +92,82 @@ def _neg(text: str) -> tuple[int, ...]:
     return tuple(-ord(c) for c in text)
 
 
+_PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
+
+
+def deletion_rank(pod: Obj) -> tuple[Any, ...]:
+    """``controller.ActivePodsWithRanks`` ordering: the pods that sort first are deleted first."""
+    status = pod.get("status") or {}
+    ready = pod_ready(pod)
+    cost = (pod["metadata"].get("annotations") or {}).get("controller.kubernetes.io/pod-deletion-cost", "0")
+    try:
+        cost_value = int(cost)
+    except ValueError:
+        cost_value = 0
+    restarts = sum(c.get("restartCount", 0) for c in status.get("containerStatuses") or [])
+    created = pod["metadata"].get("creationTimestamp", "")
+    since = pod_ready_since(pod) if ready else ""
+    return (
+        bool(pod["spec"].get("nodeName")),
+        _PHASE_RANK.get(status.get("phase", "Pending"), 0),
+        ready,
+        cost_value,
+        _neg(since),
+        -restarts,
+        _neg(created),
+    )
+
+
+@dataclass
+class _Entry:
+    pod: Obj
+    active: bool
+    ready: bool
+    labeled: bool
+    terminating: bool
+    rank: tuple[Any, ...]
+
+
+class OwnedPods:
+    """The pods one ReplicaSet controls, kept from store events with running counts.
+
+    What the controller's informer cache and ``FilterActivePods`` give upstream: each pod event changes the
+    counts in O(1), so a sync of a ReplicaSet of 100,000 pods does not walk them all.
+    """
+
+    def __init__(self, selector: LabelSelector) -> None:
+        self.selector = selector
+        self.entries: dict[tuple[str, str], _Entry] = {}
+        self.active = self.ready = self.labeled = self.terminating = 0
+
+    def _count(self, entry: _Entry, sign: int) -> None:
+        self.active += sign * entry.active
+        self.ready += sign * (entry.active and entry.ready)
+        self.labeled += sign * (entry.active and entry.labeled)
+        self.terminating += sign * entry.terminating
+
+    def put(self, key: tuple[str, str], pod: Obj | None) -> None:
+        """Record the pod's current state (None: it is gone, or no longer controlled by this ReplicaSet)."""
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self._count(old, -1)
+        if pod is None:
+            return
+        entry = _Entry(pod, pod_active(pod), pod_ready(pod),
+                       self.selector.matches(pod["metadata"].get("labels") or {}),
+                       bool(pod["metadata"].get("deletionTimestamp")), deletion_rank(pod))
+        self.entries[key] = entry
+        self._count(entry, +1)
+
+    def to_delete(self, count: int) -> list[Obj]:
+        """``getPodsToDelete``: the ``count`` active pods that rank first."""
+        active = (e for e in self.entries.values() if e.active)
+        return [e.pod for e in heapq.nsmallest(count, active, key=lambda e: e.rank)]
+
+    def ready_pods(self) -> list[Obj]:
+        return [e.pod for e in self.entries.values() if e.active and e.ready]
+
+
 class ReplicaSetController(Controller):
     """Keeps ``spec.replicas`` pods per ReplicaSet; deletes not-ready pods first on scale-down."""
 
@@ -98,18 +177,15 @@ class ReplicaSetController(Controller):
         super().__init__(ctx)
         self.client = TokenBucket(CLIENT_QPS * ctx.clock.time_scale, CLIENT_BURST)
         """The rate limit of the controller's pod creations and deletions (QPS in real seconds)."""
-        self._active: dict[tuple[str, str], int] = {}
-        """Active pods per ReplicaSet as its last sync left them (for ``priority``)."""
+        self._owned: dict[str, OwnedPods] = {}
+        """The pods of each ReplicaSet by its uid, built from the store on first use, then kept from events."""
 
     def priority(self, key: tuple[str, str]) -> int:
         """Scale-downs first: a rolling update never has more live pods than replicas + maxSurge."""
         rs = self.store.get("replicasets", *key)
         if rs is None:
             return 0
-        active = self._active.get(key)
-        if active is None:
-            active = sum(1 for p in self._pods(rs) if pod_active(p))
-        return 0 if active > int(rs["spec"].get("replicas", 0)) else 1
+        return 0 if self._pods(rs).active > int(rs["spec"].get("replicas", 0)) else 1
 
     def on_event(self, event: WatchEvent) -> None:
         plural = event.resource.plural
@@ -118,46 +194,56 @@ class ReplicaSetController(Controller):
             # replica_set.go's addRS handler: no controller pokes another's queue.
             if event.type != "DELETED":
                 self.queue.add((event.obj["metadata"]["namespace"], event.obj["metadata"]["name"]))
+            else:
+                self._owned.pop(event.obj["metadata"]["uid"], None)
         elif plural == "pods":
-            ref = controller_ref(event.obj)
+            pod = event.obj
+            key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+            new_uid = (controller_ref(pod) or {}).get("uid") if event.type != "DELETED" else None
+            old_uid = (controller_ref(event.old) or {}).get("uid") if event.old is not None else None
+            if old_uid and old_uid != new_uid and old_uid in self._owned:
+                self._owned[old_uid].put(key, None)
+            if new_uid and new_uid in self._owned:
+                self._owned[new_uid].put(key, pod)
+            ref = controller_ref(pod)
             if ref and ref.get("kind") == "ReplicaSet":
-                self.queue.add((event.obj["metadata"]["namespace"], ref["name"]))
+                self.queue.add((pod["metadata"]["namespace"], ref["name"]))
 
-    def _pods(self, rs: Obj) -> list[Obj]:
+    def _pods(self, rs: Obj) -> OwnedPods:
         uid = rs["metadata"]["uid"]
-        return [p for p in self.store.owned_by(uid, "pods") if (controller_ref(p) or {}).get("uid") == uid]
+        owned = self._owned.get(uid)
+        if owned is None:
+            owned = self._owned[uid] = OwnedPods(LabelSelector.from_dict(rs["spec"].get("selector")))
+            for pod in self.store.owned_by(uid, "pods"):
+                if (controller_ref(pod) or {}).get("uid") == uid:
+                    owned.put((pod["metadata"]["namespace"], pod["metadata"]["name"]), pod)
+        return owned
 
     def sync(self, key: tuple[str, str]) -> None:
         rs = self.store.get("replicasets", *key)
         if rs is None:
-            self._active.pop(key, None)
             return
-        all_pods = self._pods(rs)
-        active = [p for p in all_pods if pod_active(p)]
+        owned = self._pods(rs)
         if not rs["metadata"].get("deletionTimestamp"):
-            diff = len(active) - int(rs["spec"].get("replicas", 0))
+            diff = owned.active - int(rs["spec"].get("replicas", 0))
             if diff < 0:
                 if not self._namespace_terminating(rs):  # every creation would fail: nothing to do
                     allowed = self.client.take(min(-diff, BURST_REPLICAS))
-                    _, error = slow_start_batch(allowed, SLOW_START_INITIAL_BATCH_SIZE,
-                                                lambda: active.append(self._create_pod(rs)))
+                    _, error = slow_start_batch(allowed, SLOW_START_INITIAL_BATCH_SIZE, lambda: self._create_pod(rs))
                     if error is not None:
                         self.queue.add_after(key, FAILED_CREATE_RETRY_SECONDS)
                     elif allowed < -diff:
                         self.queue.add_after(key, self.client.delay())
             elif diff > 0:
                 allowed = self.client.take(min(diff, BURST_REPLICAS))
-                for pod in self._pods_to_delete(active, allowed):
+                for pod in owned.to_delete(allowed):
                     self.ctx.delete("pods", pod, "Background", None)
                     self.ctx.recorder.record(rs, "Normal", "SuccessfulDelete",
                                                  f"Deleted pod: {pod['metadata']['name']}",
                                                  component="replicaset-controller")
                 if allowed < diff:
                     self.queue.add_after(key, self.client.delay())
-                all_pods = self._pods(rs)
-                active = [p for p in all_pods if pod_active(p)]
-        self._active[key] = len(active)
-        self._update_status(rs, active, all_pods)
+        self._update_status(rs, owned)
 
     def _namespace_terminating(self, rs: Obj) -> bool:
         namespace = self.store.get("namespaces", "", rs["metadata"]["namespace"])
@@ -189,45 +275,12 @@ class ReplicaSetController(Controller):
                                      component="replicaset-controller")
         return created
 
-    @staticmethod
-    def _pods_to_delete(pods: list[Obj], count: int) -> list[Obj]:
-        """controller.ActivePodsWithRanks ordering: the first ``count`` pods are deleted."""
-        phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}
-
-        def key(pod: Obj) -> tuple:
-            status = pod.get("status") or {}
-            ready = pod_ready(pod)
-            cost = (pod["metadata"].get("annotations") or {}).get("controller.kubernetes.io/pod-deletion-cost", "0")
-            try:
-                cost_value = int(cost)
-            except ValueError:
-                cost_value = 0
-            restarts = sum(c.get("restartCount", 0) for c in status.get("containerStatuses") or [])
-            created = pod["metadata"].get("creationTimestamp", "")
-            since = pod_ready_since(pod) if ready else ""
-            return (
-                bool(pod["spec"].get("nodeName")),
-                phase_rank.get(status.get("phase", "Pending"), 0),
-                ready,
-                cost_value,
-                _neg(since),
-                -restarts,
-                _neg(created),
-            )
-
-        return sorted(pods, key=key)[:count]
-
-    def _update_status(self, rs: Obj, active: list[Obj], all_pods: list[Obj]) -> None:
-        ready = [p for p in active if pod_ready(p)]
+    def _update_status(self, rs: Obj, owned: OwnedPods) -> None:
         min_ready = int(rs["spec"].get("minReadySeconds", 0) or 0)
-        available = 0
+        available = owned.ready if min_ready == 0 else 0
         wait = None
         clock = self.store.clock
-        selector = LabelSelector.from_dict(rs["spec"].get("selector"))
-        for pod in ready:
-            if min_ready == 0:
-                available += 1
-                continue
+        for pod in owned.ready_pods() if min_ready else ():
             since = parse_timestamp(pod_ready_since(pod))
             elapsed = (clock.now() - since).total_seconds() * clock.time_scale if since else 0
             if elapsed >= min_ready:
@@ -238,15 +291,14 @@ class ReplicaSetController(Controller):
         if wait is not None:
             self.queue.add_after((rs["metadata"]["namespace"], rs["metadata"]["name"]), clock.real(wait + 0.1))
         status: Obj = {
-            "replicas": len(active),
-            "fullyLabeledReplicas": sum(1 for p in active if selector.matches(p["metadata"].get("labels") or {})),
-            "readyReplicas": len(ready),
+            "replicas": owned.active,
+            "fullyLabeledReplicas": owned.labeled,
+            "readyReplicas": owned.ready,
             "availableReplicas": available,
             "observedGeneration": rs["metadata"].get("generation", 1),
         }
-        terminating = sum(1 for p in all_pods if p["metadata"].get("deletionTimestamp"))
-        if terminating:
-            status["terminatingReplicas"] = terminating
+        if owned.terminating:
+            status["terminatingReplicas"] = owned.terminating
         for k in ("fullyLabeledReplicas", "readyReplicas", "availableReplicas"):
             if status[k] == 0:
                 del status[k]

@@ -169,4 +169,4 @@ class Scheduler(Controller):
         status = deep_copy(pod.get("status") or {})
         condition = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}
         if update_pod_condition(status, condition, self.store.clock.timestamp()):
-            self.store.update("pods", dict(deep_copy(pod), status=status), status_only=True)
+            self.store.update("pods", dict(pod, status=status), status_only=True)  # the store copies it
