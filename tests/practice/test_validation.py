@@ -49,16 +49,18 @@ NAME_PART_ERROR = ("name part must consist of alphanumeric characters, '-', '_' 
 LABEL_VALUE_ERROR = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
                      "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
                      "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
+
+
 TOO_MANY_PODS = ("0/1 nodes are available: 1 Too many pods. no new claims to deallocate, preemption: 0/1 nodes are "
                  "available: 1 No preemption victims found for incoming pod.")
 
 
 @pytest.fixture
 def api(practice: PracticeBackend) -> Api:
+    """An HTTPS client for the session's cluster (as ``test_api_robustness``'s)."""
     config = yaml.safe_load(practice.kubeconfig.read_text())
-    server = config["clusters"][0]["cluster"]["server"]
-    return Api("127.0.0.1", int(server.rsplit(":", 1)[1]), config["users"][0]["user"]["token"],
-               practice.directory / "pki" / "ca.crt")
+    port = int(config["clusters"][0]["cluster"]["server"].rsplit(":", 1)[1])
+    return Api("127.0.0.1", port, config["users"][0]["user"]["token"], practice.directory / "pki" / "ca.crt")
 
 
 def deployment_path(kube: Kube, name: str = "web", sub: str = "") -> str:
@@ -158,7 +160,9 @@ def test_a_wrongly_typed_status_is_never_stored_whatever_the_path(api: Api, kube
     for content_type, patch in patches:
         reply = api.request("PATCH", path + ("?fieldManager=t" if content_type == APPLY else ""), patch,
                             headers={"Content-Type": content_type})
-        assert reply.status == 422, (content_type, reply)
+        # Server-side apply fails in the field manager's typed conversion (upstream: a 500, "failed to create
+        # typed patch object"); the other patches fail to decode (422). Either way nothing is stored.
+        assert reply.status == 422 or content_type == APPLY and reply.status >= 400, (content_type, reply)
     for result in (kube.run("get", "deployment", "web"), kube.run("rollout", "status", "deployment/web")):
         assert result.ok, result
     assert kube.deployment("web")["status"]["replicas"] == 1
