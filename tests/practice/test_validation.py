@@ -34,7 +34,7 @@ from tests.practice.conftest import TIME_SCALE, Kube, wait_for
 from tests.practice.test_api_robustness import Api, assert_status, body
 from tutor.backends.practice import PracticeBackend
 from tutor.practice.apiserver import defaults
-from tutor.practice.controllers.replicaset import TokenBucket, slow_start_batch
+from tutor.practice.controllers.replicaset import slow_start_batch
 from tutor.practice.controllers.scheduler import fit_error, quantity_value
 
 V1 = "gcr.io/google-samples/kubernetes-bootcamp:v1"
@@ -434,17 +434,8 @@ def test_slow_start_batch_doubles_and_stops_at_the_first_failed_batch() -> None:
     calls.clear()
     successes, error = slow_start_batch(10, 1, fail_at(5))  # batch 4 (calls 4-7) has the failure
     assert (successes, str(error), len(calls)) == (6, "boom", 7)
-
-
-def test_the_client_token_bucket_allows_a_burst_then_qps() -> None:
-    now = [0.0]
-    bucket = TokenBucket(20.0, 30, now=lambda: now[0])
-    assert bucket.take(500) == 30
-    assert bucket.take(1) == 0 and bucket.delay() == pytest.approx(0.05)
-    now[0] += 1.0
-    assert bucket.take(500) == 20
-    now[0] += 100.0
-    assert bucket.take(500) == 30
+    calls.clear()
+    assert slow_start_batch(10, 1, fail_at(0), stop=lambda: len(calls) >= 3) == (3, None)  # yields after batch 2
 
 
 def test_fit_error_and_quantities() -> None:

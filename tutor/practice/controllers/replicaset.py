@@ -3,11 +3,9 @@
 Upstream: kubernetes/kubernetes ``pkg/controller/replicaset/replica_set.go`` (``manageReplicas``: at most
 ``BurstReplicas`` (500) creations or deletions per sync, creations in ``slowStartBatch`` batches of 1, 2, 4, ...
 that stop at the first failed batch, ``getPodsToDelete``) and ``pkg/controller/controller_utils.go``
-(``SlowStartInitialBatchSize``, ``ActivePodsWithRanks``). Its API client is rate limited as
-kube-controller-manager's are (``--kube-api-qps`` 20, ``--kube-api-burst`` 30, the defaults of
-``k8s.io/controller-manager/config/v1alpha1/defaults.go``; client-go's token bucket,
-``k8s.io/client-go/util/flowcontrol/throttle.go``): a scale to 100,000 creates 20 pods a second of cluster time,
-as a real controller manager does, instead of blocking the server while it creates them all.
+(``SlowStartInitialBatchSize``, ``ActivePodsWithRanks``). Upstream creates a batch's pods concurrently while
+the API server goes on serving; here one sync spends at most :data:`SYNC_BUDGET_SECONDS` creating or deleting
+and requeues the rest, so that a scale to 100,000 never blocks the server's loop for long.
 """
 
 from __future__ import annotations
@@ -32,47 +30,28 @@ SLOW_START_INITIAL_BATCH_SIZE = 1
 """``SlowStartInitialBatchSize``."""
 FAILED_CREATE_RETRY_SECONDS = 1.0
 """Real seconds before a sync whose creations failed runs again (the work queue's rate limiter)."""
-CLIENT_QPS = 20.0
-"""kube-controller-manager's ``--kube-api-qps``: requests a second (of cluster time)."""
-CLIENT_BURST = 30
-"""kube-controller-manager's ``--kube-api-burst``."""
+SYNC_BUDGET_SECONDS = 0.05
+"""Real seconds of pod creations or deletions one sync spends before it yields (and requeues the rest)."""
 
 
-class TokenBucket:
-    """client-go's ``tokenBucketRateLimiter``: ``burst`` requests at once, then ``qps`` a second; starts full."""
-
-    def __init__(self, qps: float, burst: int, now: Callable[[], float] = time.monotonic) -> None:
-        self.qps, self.burst, self._now = qps, burst, now
-        self._tokens = float(burst)
-        self._last = now()
-
-    def _refill(self) -> None:
-        now = self._now()
-        self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.qps)
-        self._last = now
-
-    def take(self, wanted: int) -> int:
-        """Take up to ``wanted`` tokens; return how many were available."""
-        self._refill()
-        granted = max(0, min(wanted, int(self._tokens)))
-        self._tokens -= granted
-        return granted
-
-    def delay(self) -> float:
-        """Seconds until the next token."""
-        self._refill()
-        return max(0.0, (1.0 - self._tokens) / self.qps)
-
-
-def slow_start_batch(count: int, initial_batch_size: int, fn: Callable[[], object]) -> tuple[int, Exception | None]:
+def slow_start_batch(count: int, initial_batch_size: int, fn: Callable[[], object],
+                     stop: Callable[[], bool] = lambda: False) -> tuple[int, Exception | None]:
     """``slowStartBatch``: call ``fn`` ``count`` times in batches of doubling size; stop after a batch with a failure.
+
+    Args:
+        count: How many calls to make.
+        initial_batch_size: The first batch's size.
+        fn: The call (an API write); an ``ApiError`` is a failure.
+        stop: Asked before each batch: True ends the run there (the caller requeues what is left). Upstream runs
+            a batch's calls concurrently while the API server serves others; a single-threaded server yields
+            between batches instead.
 
     Returns:
         (successes, the first error or None); calls never attempted count as neither.
     """
     remaining, successes = count, 0
     batch = min(remaining, initial_batch_size)
-    while batch > 0:
+    while batch > 0 and not stop():
         failures: list[Exception] = []
         for _ in range(batch):
             try:
@@ -175,8 +154,6 @@ class ReplicaSetController(Controller):
 
     def __init__(self, ctx: ControllerContext) -> None:
         super().__init__(ctx)
-        self.client = TokenBucket(CLIENT_QPS * ctx.clock.time_scale, CLIENT_BURST)
-        """The rate limit of the controller's pod creations and deletions (QPS in real seconds)."""
         self._owned: dict[str, OwnedPods] = {}
         """The pods of each ReplicaSet by its uid, built from the store on first use, then kept from events."""
 
@@ -226,23 +203,28 @@ class ReplicaSetController(Controller):
         owned = self._pods(rs)
         if not rs["metadata"].get("deletionTimestamp"):
             diff = owned.active - int(rs["spec"].get("replicas", 0))
+            deadline = time.monotonic() + SYNC_BUDGET_SECONDS
             if diff < 0:
                 if not self._namespace_terminating(rs):  # every creation would fail: nothing to do
-                    allowed = self.client.take(min(-diff, BURST_REPLICAS))
-                    _, error = slow_start_batch(allowed, SLOW_START_INITIAL_BATCH_SIZE, lambda: self._create_pod(rs))
+                    wanted = min(-diff, BURST_REPLICAS)
+                    created, error = slow_start_batch(wanted, SLOW_START_INITIAL_BATCH_SIZE,
+                                                      lambda: self._create_pod(rs), lambda: time.monotonic() > deadline)
                     if error is not None:
                         self.queue.add_after(key, FAILED_CREATE_RETRY_SECONDS)
-                    elif allowed < -diff:
-                        self.queue.add_after(key, self.client.delay())
+                    elif created < -diff:
+                        self.queue.add_after(key, SYNC_BUDGET_SECONDS)  # the rest soon, the server answering meanwhile
             elif diff > 0:
-                allowed = self.client.take(min(diff, BURST_REPLICAS))
-                for pod in owned.to_delete(allowed):
+                deleted = 0
+                for pod in owned.to_delete(min(diff, BURST_REPLICAS)):
+                    if time.monotonic() > deadline:
+                        break
                     self.ctx.delete("pods", pod, "Background", None)
                     self.ctx.recorder.record(rs, "Normal", "SuccessfulDelete",
                                                  f"Deleted pod: {pod['metadata']['name']}",
                                                  component="replicaset-controller")
-                if allowed < diff:
-                    self.queue.add_after(key, self.client.delay())
+                    deleted += 1
+                if deleted < diff:
+                    self.queue.add_after(key, SYNC_BUDGET_SECONDS)
         self._update_status(rs, owned)
 
     def _namespace_terminating(self, rs: Obj) -> bool:
