@@ -11,6 +11,7 @@ and requeues the rest, so that a scale to 100,000 never blocks the server's loop
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,9 +67,10 @@ def slow_start_batch(count: int, initial_batch_size: int, fn: Callable[[], objec
     return successes, None
 
 
-def _neg(text: str) -> tuple[int, ...]:
-    """Sort key that orders strings descending (newer timestamps first)."""
-    return tuple(-ord(c) for c in text)
+def _newest_first(timestamp: str) -> float:
+    """Sort key that puts newer timestamps first, and a missing one before all."""
+    when = parse_timestamp(timestamp)
+    return -when.timestamp() if when is not None else -math.inf
 
 
 _PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
@@ -91,9 +93,9 @@ def deletion_rank(pod: Obj) -> tuple[Any, ...]:
         _PHASE_RANK.get(status.get("phase", "Pending"), 0),
         ready,
         cost_value,
-        _neg(since),
+        _newest_first(since),
         -restarts,
-        _neg(created),
+        _newest_first(created),
     )
 
 
@@ -156,6 +158,8 @@ class ReplicaSetController(Controller):
         super().__init__(ctx)
         self._owned: dict[str, OwnedPods] = {}
         """The pods of each ReplicaSet by its uid, built from the store on first use, then kept from events."""
+        self._victims: dict[tuple[str, str], list[Obj]] = {}
+        """Pods a scale-down chose (at most ``BurstReplicas``) and has not deleted yet, in order."""
 
     def priority(self, key: tuple[str, str]) -> int:
         """Scale-downs first: a rolling update never has more live pods than replicas + maxSurge."""
@@ -199,10 +203,13 @@ class ReplicaSetController(Controller):
     def sync(self, key: tuple[str, str]) -> None:
         rs = self.store.get("replicasets", *key)
         if rs is None:
+            self._victims.pop(key, None)
             return
         owned = self._pods(rs)
         if not rs["metadata"].get("deletionTimestamp"):
             diff = owned.active - int(rs["spec"].get("replicas", 0))
+            if diff <= 0:
+                self._victims.pop(key, None)
             deadline = time.monotonic() + SYNC_BUDGET_SECONDS
             if diff < 0:
                 if not self._namespace_terminating(rs):  # every creation would fail: nothing to do
@@ -214,15 +221,20 @@ class ReplicaSetController(Controller):
                     elif created < -diff:
                         self.queue.add_after(key, SYNC_BUDGET_SECONDS)  # the rest soon, the server answering meanwhile
             elif diff > 0:
+                # getPodsToDelete chooses up to BurstReplicas pods at once; they go over as many turns as it takes.
+                victims = self._victims.get(key) or owned.to_delete(min(diff, BURST_REPLICAS))
                 deleted = 0
-                for pod in owned.to_delete(min(diff, BURST_REPLICAS)):
-                    if time.monotonic() > deadline:
-                        break
-                    self.ctx.delete("pods", pod, "Background", None)
+                while victims and deleted < diff and time.monotonic() <= deadline:
+                    pod = victims.pop(0)
+                    entry = owned.entries.get((pod["metadata"]["namespace"], pod["metadata"]["name"]))
+                    if entry is None or not entry.active:
+                        continue  # gone or going meanwhile
+                    self.ctx.delete("pods", entry.pod, "Background", None)
                     self.ctx.recorder.record(rs, "Normal", "SuccessfulDelete",
                                                  f"Deleted pod: {pod['metadata']['name']}",
                                                  component="replicaset-controller")
                     deleted += 1
+                self._victims[key] = victims
                 if deleted < diff:
                     self.queue.add_after(key, SYNC_BUDGET_SECONDS)
         self._update_status(rs, owned)
