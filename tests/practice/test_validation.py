@@ -342,6 +342,9 @@ def test_an_object_too_large_for_the_storage_is_refused_as_etcd_refuses_it(api: 
     assert api.request("POST", path, configmap("small", 1024 * 1024), headers={"Content-Type": JSON}).status == 201
     reply = api.request("POST", path, configmap("big", 2 * 1024 * 1024), headers={"Content-Type": JSON}, timeout=30)
     assert_status(reply, 500, "", "etcdserver: request is too large")
+    dry_run = api.request("POST", path + "?dryRun=All", configmap("big", 2 * 1024 * 1024),
+                          headers={"Content-Type": JSON}, timeout=30)
+    assert dry_run.status == 201, dry_run  # a dry run never reaches the storage
     assert kube.run("get", "configmap", "big").returncode == 1
     manifest = tmp_path / "big.json"
     manifest.write_bytes(configmap("big", 2 * 1024 * 1024))

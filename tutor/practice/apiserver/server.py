@@ -413,10 +413,10 @@ class ApiServer:
         defaults.apply_defaults(res.plural, obj)
         defaults.validate(res.plural, obj)
         self.admission.admit_create(res.plural, obj)
-        check_stored_size(res.plural, obj)
         if query.get("dryRun") == "All":
             obj["metadata"].setdefault("creationTimestamp", self.store.clock.timestamp())
             return obj
+        check_stored_size(res.plural, obj)  # etcd's limit: a dry run never reaches it
         return self.store.create(res.plural, obj)
 
     async def _post(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
@@ -454,17 +454,17 @@ class ApiServer:
         meta["name"] = info.name
         if info.sub == "status":
             defaults.validate_status_update(res.plural, obj, current)
-            check_stored_size(res.plural, dict(obj, spec=current.get("spec")))
             if query.get("dryRun") == "All":
                 return obj
+            check_stored_size(res.plural, dict(obj, spec=current.get("spec")))
             return self.store.update(res.plural, obj, expect_rv=expect_rv, status_only=True)
         defaults.apply_defaults(res.plural, obj)
         defaults.validate(res.plural, obj)
         defaults.validate_update(res.plural, obj, current)
         self.admission.admit_update(res.plural, current, obj)
-        check_stored_size(res.plural, obj)
         if query.get("dryRun") == "All":
             return obj
+        check_stored_size(res.plural, obj)
         return self.store.update(res.plural, obj, expect_rv=expect_rv)
 
     async def _put(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:

@@ -219,7 +219,7 @@ class ReplicaSetController(Controller):
                     if error is not None:
                         self.queue.add_after(key, FAILED_CREATE_RETRY_SECONDS)
                     elif created < -diff:
-                        self.queue.add_after(key, SYNC_BUDGET_SECONDS)  # the rest soon, the server answering meanwhile
+                        self.queue.add(key)  # the rest on the next turn of the loop, the server answering meanwhile
             elif diff > 0:
                 # getPodsToDelete chooses up to BurstReplicas pods at once; they go over as many turns as it takes.
                 victims = self._victims.get(key) or owned.to_delete(min(diff, BURST_REPLICAS))
@@ -236,7 +236,7 @@ class ReplicaSetController(Controller):
                     deleted += 1
                 self._victims[key] = victims
                 if deleted < diff:
-                    self.queue.add_after(key, SYNC_BUDGET_SECONDS)
+                    self.queue.add(key)
         self._update_status(rs, owned)
 
     def _namespace_terminating(self, rs: Obj) -> bool:
