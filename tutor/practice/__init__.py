@@ -24,7 +24,7 @@ Map
 - ``context.py``: the ``ControllerContext``. ``clock.py``: time scale. ``events.py``: the event recorder.
 - ``apiserver/``: ``server.py`` (routing, verbs, watches, subresources), ``store.py`` (objects in memory, one
   resourceVersion, watch fan-out, owner index), ``storage.py`` (SQLite, WAL), ``admission.py`` (ClusterIP and
-  NodePort allocation, pod update validation), ``deletion.py`` (graceful deletion, finalizers, propagation),
+  NodePort allocation, pod update validation, pod binding, the stored-object size), ``deletion.py`` (graceful deletion, finalizers, propagation),
   ``resources.py`` (served kinds), ``defaults.py`` (defaulting and validation), ``schema.py`` (typed decoding),
   ``protobuf.py`` (protobuf bodies), ``patch.py`` (the four patch types), ``tables.py`` (server-side Tables),
   ``selectors.py`` (label and field selectors), ``discovery.py`` (discovery and OpenAPI), ``errors.py``

@@ -7,17 +7,28 @@ Ports, for the kinds the practice cluster serves:
 - NodePort allocation from 30000-32767, the dynamic band first (``pkg/registry/core/service/portallocator/
   allocator.go``, ``calculateRangeOffset``), refusing a port already allocated or already bound on this host;
 - Pod update validation (``pkg/apis/core/validation/validation.go`` ``ValidatePodUpdate``);
-- a new Namespace is ``Active`` (``pkg/registry/core/namespace/strategy.go`` ``PrepareForCreate``).
+- a new Namespace is ``Active`` (``pkg/registry/core/namespace/strategy.go`` ``PrepareForCreate``);
+- the pod binding subresource (``pkg/registry/core/pod/storage/storage.go`` ``BindingREST.Create``,
+  ``setPodNodeAndMetadata``, ``assignPod``), which the scheduler binds through too;
+- the largest object the storage takes (etcd's ``--max-request-bytes``, see :func:`check_stored_size`).
 """
 
 from __future__ import annotations
 
+import json
 import random
 import socket
+from collections.abc import Mapping
+from typing import Any
 
+from tutor.kube.podutil import get_pod_condition_from_list
+from tutor.kube.strconv import quote
 from tutor.practice.apiserver import errors
-from tutor.practice.apiserver.store import Obj, Store
+from tutor.practice.apiserver.store import Obj, Store, deep_copy
+from tutor.practice.clock import Clock
 
+ETCD_MAX_REQUEST_BYTES = 3 * 1024 * 1024 // 2
+"""etcd's default ``--max-request-bytes`` (1.5 MiB, ``embed.DefaultMaxRequestBytes``): the largest write it takes."""
 NODE_PORT_RANGE = (30000, 32767)
 NODE_PORT_STATIC_BAND = 86  # allocator.go calculateRangeOffset for the default range
 HOST = "127.0.0.1"
@@ -133,3 +144,120 @@ class Admission:
                             "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
                             "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
                             "(allow it to be set to 1 if it was previously negative)")])
+
+
+# ---- the stored object's size -------------------------------------------------------------------------
+def check_stored_size(plural: str, obj: Obj) -> None:
+    """Refuse an object too large to store, as etcd refuses the write.
+
+    etcd answers a request larger than ``--max-request-bytes`` (1.5 MiB by default) with ``etcdserver: request
+    is too large``; the apiserver retries once without ``managedFields`` (``isTooLargeError``,
+    ``staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go``/``update.go``), then passes the error on
+    as it is, which ``ErrorToAPIStatus`` turns into a 500 without a reason: kubectl prints ``Error from server:
+    etcdserver: request is too large``. Bodies over 3 MiB never get this far (413, ``MaxRequestBodyBytes``).
+    The size measured here is the key and the object as JSON (a real apiserver stores protobuf, a little
+    smaller for structured objects, about the same for the large strings that make an object this big).
+
+    Raises:
+        errors.UnknownError: the object is larger than :data:`ETCD_MAX_REQUEST_BYTES`.
+    """
+    meta = obj.get("metadata") or {}
+    key = f"/registry/{plural}/{meta.get('namespace', '')}/{meta.get('name') or meta.get('generateName') or ''}"
+    body = dict(obj, metadata={k: v for k, v in meta.items() if k != "managedFields"})
+    size = len(key.encode()) + len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > ETCD_MAX_REQUEST_BYTES:
+        raise errors.UnknownError("etcdserver: request is too large")
+
+
+# ---- binding -------------------------------------------------------------------------------------------
+def update_pod_condition(status: Obj, condition: Obj, now: str) -> bool:
+    """``UpdatePodCondition`` (kubernetes ``pkg/api/v1/pod/util.go``): set a condition, keeping its
+    ``lastTransitionTime`` while its status stays the same.
+
+    Args:
+        status: The pod's status, changed in place.
+        condition: ``type``, ``status`` and optionally ``reason`` and ``message``.
+        now: The timestamp of a transition.
+
+    Returns:
+        Whether anything changed.
+    """
+    condition = {"type": condition["type"], "status": condition["status"], "lastProbeTime": None,
+                 "lastTransitionTime": now, **{k: v for k, v in condition.items() if k in ("reason", "message")}}
+    conditions = status.setdefault("conditions", [])
+    old = get_pod_condition_from_list(conditions, condition["type"])
+    if old is None:
+        conditions.append(condition)
+        return True
+    if condition["status"] == old.get("status"):
+        condition["lastTransitionTime"] = old.get("lastTransitionTime")
+    same = all(condition.get(k) == old.get(k) for k in ("status", "reason", "message", "lastProbeTime",
+                                                        "lastTransitionTime"))
+    conditions[conditions.index(old)] = condition
+    return not same
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _binding_conflict(name: str, reason: str) -> errors.Conflict:
+    """``errors.NewConflict(api.Resource("pods/binding"), name, err)``."""
+    return errors.Conflict(f'Operation cannot be fulfilled on pods/binding {quote(name)}: {reason}',
+                           details={"name": name, "group": "", "kind": "pods/binding"})
+
+
+def bind(store: Store, clock: Clock, namespace: str, name: str, binding: Mapping[str, Any], *,
+         dry_run: bool = False) -> Obj:
+    """Assign a pod to a node once, as ``BindingREST.Create`` does.
+
+    Args:
+        store: The store.
+        clock: For the ``PodScheduled`` condition's transition time.
+        namespace: The pod's namespace.
+        name: The pod's name, from the URL.
+        binding: The ``Binding`` (``metadata.name``, ``metadata.annotations``, ``target``).
+        dry_run: Check, but change nothing.
+
+    Returns:
+        The pod as bound.
+
+    Raises:
+        errors.BadRequest: the URL and the Binding name different pods.
+        errors.UnknownError: ``ValidatePodBinding`` failed (upstream returns the field errors' aggregate
+            unconverted: a 500 without a reason).
+        errors.Conflict: the pod is being deleted, already assigned (``pod web-1 is already assigned to node
+            "x"``) or gated.
+        errors.NotFound: no such pod.
+    """
+    meta = _mapping(binding.get("metadata"))
+    if (meta.get("name") or "") != name:
+        raise errors.BadRequest("name in URL does not match name in Binding object")
+    target = _mapping(binding.get("target"))
+    causes = []
+    if target.get("kind") and target.get("kind") != "Node":
+        causes.append(f'target.kind: Unsupported value: {quote(str(target["kind"]))}: supported values: "Node", '
+                      '"<empty>"')
+    if not target.get("name"):
+        causes.append("target.name: Required value")
+    if causes:
+        raise errors.UnknownError(causes[0] if len(causes) == 1 else "[" + ", ".join(causes) + "]")
+    node = str(target["name"])
+    pod = store.must_get("pods", namespace, name)
+    if pod["metadata"].get("deletionTimestamp"):
+        raise _binding_conflict(name, f"pod {name} is being deleted, cannot be assigned to a host")
+    if pod["spec"].get("nodeName"):
+        raise _binding_conflict(name, f"pod {name} is already assigned to node {quote(pod['spec']['nodeName'])}")
+    if pod["spec"].get("schedulingGates"):
+        raise _binding_conflict(name, f"pod {name} has non-empty .spec.schedulingGates")
+    metadata = dict(pod["metadata"])
+    annotations = meta.get("annotations")
+    if isinstance(annotations, Mapping) and annotations:
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), **annotations}
+    status = deep_copy(pod.get("status") or {})
+    update_pod_condition(status, {"type": "PodScheduled", "status": "True"}, clock.timestamp())
+    new = dict(pod, metadata=metadata, spec=dict(pod["spec"], nodeName=node), status=status)
+    if dry_run:
+        return new
+    stored = store.update("pods", new, bump_generation=False)  # the store keeps a copy of what it is given
+    return store.update("pods", dict(stored, status=status), status_only=True)

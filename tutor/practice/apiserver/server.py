@@ -16,7 +16,7 @@ from aiohttp import web
 
 from tutor.kube import strconv
 from tutor.practice.apiserver import defaults, discovery, errors, protobuf, schema, tables
-from tutor.practice.apiserver.admission import Admission
+from tutor.practice.apiserver.admission import Admission, bind, check_stored_size
 from tutor.practice.apiserver.deletion import Deletion
 from tutor.practice.apiserver.patch import apply_patch
 from tutor.practice.apiserver.resources import Resource, lookup
@@ -381,10 +381,12 @@ class ApiServer:
             meta["namespace"] = info.namespace
 
     def _decode_check(self, info: RequestInfo, obj: Obj, query: dict[str, str]) -> None:
-        """Types and unknown fields, as decoding into the Go struct does (see ``schema``)."""
-        warnings = schema.check_body(obj, info.res.kind, query.get("fieldValidation"))
+        """Types and unknown fields, as decoding into the Go struct does (see ``schema``); a ``/scale`` body is
+        an ``autoscaling/v1`` Scale."""
+        kind = "Scale" if info.sub == "scale" else info.res.kind
+        warnings = schema.check_body(obj, kind, query.get("fieldValidation"))
         if warnings:
-            schema.drop_unknown(obj, info.res.kind)
+            schema.drop_unknown(obj, kind)
             _WARNINGS.get().extend(warnings)
 
     def _check_kind(self, info: RequestInfo, obj: Obj) -> None:
@@ -414,14 +416,14 @@ class ApiServer:
         if query.get("dryRun") == "All":
             obj["metadata"].setdefault("creationTimestamp", self.store.clock.timestamp())
             return obj
+        check_stored_size(res.plural, obj)  # etcd's limit: a dry run never reaches it
         return self.store.create(res.plural, obj)
 
     async def _post(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         if info.sub == "binding":
             body = await self._body(request)
-            pod = deep_copy(self._get_object(info))
-            pod["spec"]["nodeName"] = (body.get("target") or {}).get("name")
-            self.store.update("pods", pod)
+            bind(self.store, self.store.clock, info.namespace or "", info.name or "", body,
+                 dry_run=query.get("dryRun") == "All")
             return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                   "code": 201}, status=201)
         if info.name is not None:
@@ -434,10 +436,8 @@ class ApiServer:
         res = info.res
         current = self._get_object(info)
         if info.sub == "scale":
-            replicas = (obj.get("spec") or {}).get("replicas")
-            if not isinstance(replicas, int) or replicas < 0:
-                raise errors.invalid("Scale", "autoscaling", info.name or "",
-                                     [("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0")])
+            self._decode_check(info, obj, query)
+            replicas = defaults.validate_scale(info.name or "", obj)
             rv = (obj.get("metadata") or {}).get("resourceVersion")
             new = deep_copy(current)
             new["spec"]["replicas"] = replicas
@@ -453,14 +453,18 @@ class ApiServer:
                                     f"URL ({info.name})")
         meta["name"] = info.name
         if info.sub == "status":
+            defaults.validate_status_update(res.plural, obj, current)
             if query.get("dryRun") == "All":
                 return obj
+            check_stored_size(res.plural, dict(obj, spec=current.get("spec")))
             return self.store.update(res.plural, obj, expect_rv=expect_rv, status_only=True)
         defaults.apply_defaults(res.plural, obj)
         defaults.validate(res.plural, obj)
+        defaults.validate_update(res.plural, obj, current)
         self.admission.admit_update(res.plural, current, obj)
         if query.get("dryRun") == "All":
             return obj
+        check_stored_size(res.plural, obj)
         return self.store.update(res.plural, obj, expect_rv=expect_rv)
 
     async def _put(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
@@ -488,13 +492,12 @@ class ApiServer:
             raise errors.not_found(res.plural, res.group, info.name)
         base = self._scale(current) if info.sub == "scale" else current
         patched = apply_patch(deep_copy(base), content_type, raw, kind="Scale" if info.sub == "scale" else res.kind)
-        if info.sub != "scale":
-            try:
-                self._decode_check(info, patched, query)
-            except errors.BadRequest as error:
-                if "strict decoding error" in error.message:
-                    raise
-                raise errors.Invalid(error.message) from error
+        try:
+            self._decode_check(info, patched, query)
+        except errors.BadRequest as error:
+            if "strict decoding error" in error.message:
+                raise
+            raise errors.Invalid(error.message) from error
         rv = (patched.get("metadata") or {}).get("resourceVersion")
         expect = rv if rv and rv != base["metadata"].get("resourceVersion") else None
         if expect is not None and content_type != "application/json-patch+json":

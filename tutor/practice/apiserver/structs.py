@@ -2,7 +2,7 @@
 
 Regenerate with::
 
-    python -m tutor.practice.apiserver.structs_gen --go core/v1=.../types.go --go apps/v1=.../types.go --go discovery/v1=.../types.go --go meta/v1=.../types.go --commit k8s.io/api=10b39a39bcee995dfe7cd5e8e7b922be5e46f1e2 --commit k8s.io/apimachinery=eed236ceee2c19c2753a3d93ac0631dc20750454
+    python -m tutor.practice.apiserver.structs_gen --go core/v1=.../types.go --go apps/v1=.../types.go --go discovery/v1=.../types.go --go autoscaling/v1=.../types.go --go meta/v1=.../types.go --commit k8s.io/api=10b39a39bcee995dfe7cd5e8e7b922be5e46f1e2 --commit k8s.io/apimachinery=eed236ceee2c19c2753a3d93ac0631dc20750454
 
 from the upstream Go sources at these commits::
 
@@ -126,6 +126,12 @@ STRUCTS: dict[str, Struct] = {
         field("addressType", scalar(STRING, "v1.AddressType"), 4),
         field("endpoints", list_of(struct("discovery/v1.Endpoint")), 2),
         field("ports", list_of(struct("discovery/v1.EndpointPort")), 3),
+    )),
+    "autoscaling/v1.Scale": Struct("v1.Scale", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("spec", struct("autoscaling/v1.ScaleSpec"), 2, "omitempty"),
+        field("status", struct("autoscaling/v1.ScaleStatus"), 3, "omitempty"),
     )),
     "meta/v1.TypeMeta": Struct("v1.TypeMeta", (
         field("kind", scalar(STRING), 1, "omitempty"),
@@ -356,6 +362,13 @@ STRUCTS: dict[str, Struct] = {
         field("protocol", scalar(STRING, "v1.Protocol"), 2, "ptr", "omitempty"),
         field("port", scalar(INT32), 3, "ptr", "omitempty"),
         field("appProtocol", scalar(STRING), 4, "ptr", "omitempty"),
+    )),
+    "autoscaling/v1.ScaleSpec": Struct("v1.ScaleSpec", (
+        field("replicas", scalar(INT32), 1, "omitempty"),
+    )),
+    "autoscaling/v1.ScaleStatus": Struct("v1.ScaleStatus", (
+        field("replicas", scalar(INT32), 1),
+        field("selector", scalar(STRING), 2, "omitempty"),
     )),
     "meta/v1.OwnerReference": Struct("v1.OwnerReference", (
         field("apiVersion", scalar(STRING), 5, go="APIVersion"),
@@ -1336,5 +1349,6 @@ KINDS: dict[str, str] = {
     "Deployment": "apps/v1.Deployment",
     "ReplicaSet": "apps/v1.ReplicaSet",
     "EndpointSlice": "discovery/v1.EndpointSlice",
+    "Scale": "autoscaling/v1.Scale",
 }
 """The top-level kinds of the table and their struct keys."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -11,6 +12,9 @@ from tutor.practice.apiserver.store import WatchEvent
 from tutor.practice.context import ControllerContext
 
 log = logging.getLogger(__name__)
+
+DRAIN_BUDGET_SECONDS = 0.05
+"""Real seconds one turn of a queue may spend syncing before it lets the event loop serve requests."""
 
 
 class WorkQueue:
@@ -58,7 +62,15 @@ class WorkQueue:
         self._pending.clear()
         if self._priority is not None:
             keys.sort(key=self._priority)
-        for key in keys:
+        deadline = time.monotonic() + DRAIN_BUDGET_SECONDS
+        for index, key in enumerate(keys):
+            if time.monotonic() > deadline:
+                # Yield to the loop (the API server answers meanwhile); the rest go first on the next turn.
+                self._pending = {**dict.fromkeys(keys[index:]), **self._pending}
+                if not self._scheduled:
+                    self._scheduled = True
+                    asyncio.get_running_loop().call_soon(self._drain)
+                return
             try:
                 self._sync(key)
             except Exception:  # noqa: BLE001 - one bad object must not stop the controller
