@@ -584,7 +584,7 @@ def test_json_patch_operation_limit() -> None:
     with pytest.raises(ApiError) as info:
         apply_patch(DOC, JSON_PATCH, json.dumps(ops).encode(), kind="Pod")
     assert info.value.status()["code"] == 413
-    assert info.value.message == "The allowed maximum operations in a JSON patch is 10000, got 10001"
+    assert info.value.message == "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,8 +619,13 @@ spec:
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    (b"a: b: c", "error decoding YAML: error converting YAML to JSON: yaml: line 1: "
-                 "mapping values are not allowed here"),
+    # libyaml's scanner message, as yaml.v2 (its Go port) words it; yaml.v2's parser.fail (decode.go) names
+    # no line for an error on the first line (its line 0).
+    (b"a: b: c", "error decoding YAML: error converting YAML to JSON: yaml: "
+                 "mapping values are not allowed in this context"),
+    (b"a: 1\nb: c: d", "error decoding YAML: error converting YAML to JSON: yaml: line 2: "
+                       "mapping values are not allowed in this context"),
+    (b"a: &x [1, *x]", "error decoding YAML: error converting YAML to JSON: yaml: anchor 'x' value contains itself"),
     (b"- 1\n- 2\n", "error decoding YAML: error unmarshaling JSON: while decoding JSON: "
                     "json: cannot unmarshal array into Go value of type map[string]interface {}"),
 ])

@@ -27,11 +27,16 @@ from functools import cache
 from typing import Any
 
 import jsonpatch
-import yaml
 
 from tutor.kube import gojson, strconv
-from tutor.practice.apiserver import gotypes
-from tutor.practice.apiserver.errors import ApiError, BadRequest, Invalid, UnsupportedMediaType
+from tutor.practice.apiserver import gotypes, yamljson
+from tutor.practice.apiserver.errors import (
+    ApiError,
+    BadRequest,
+    Invalid,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 from tutor.practice.apiserver.structs import KINDS, STRUCTS
 
 JSON_PATCH = "application/json-patch+json"
@@ -906,10 +911,8 @@ def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
             message = _cannot_unmarshal(op, go_type)
             raise BadRequest(f"error decoding patch: {message}" if strict else message)
     if len(ops) > MAX_JSON_PATCH_OPERATIONS:
-        too_large = ApiError(f"The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, "
-                             f"got {len(ops)}")
-        too_large.code, too_large.reason = 413, "RequestEntityTooLarge"
-        raise too_large
+        raise RequestEntityTooLarge(f"The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, "
+                                    f"got {len(ops)}")
     doc: Any = copy.deepcopy(original)
     for op in ops:
         try:
@@ -927,36 +930,18 @@ def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
 # Server-side apply (simplified)
 
 
-class _ApplyLoader(yaml.SafeLoader):
-    """A safe YAML loader that, like Go's YAML-to-JSON conversion, keeps timestamps as strings."""
-
-
-def _timestamp_as_string(loader: _ApplyLoader, node: yaml.Node) -> Any:
-    return loader.construct_yaml_str(node)
-
-
-_ApplyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
-
-
-def _stringify_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {(_go_v(k) if not isinstance(k, str) else k): _stringify_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_stringify_keys(v) for v in value]
-    return value
-
-
 def _apply_apply(original: dict, body: bytes, kind: str) -> dict:
+    """``applyPatcher``: ``sigs.k8s.io/yaml.Unmarshal`` of the body (YAML to JSON, with yaml.v2's alias and
+    depth limits, see :mod:`~tutor.practice.apiserver.yamljson`), then the merge."""
     try:
         intended = gojson.loads(body)
     except _GoJSONError:
         try:
-            intended = _stringify_keys(yaml.load(body.decode("utf-8", errors="replace"), Loader=_ApplyLoader))
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            problem = getattr(err, "problem", None) or str(err)
-            where = f"line {mark.line + 1}: " if mark is not None else ""
-            raise BadRequest(f"error decoding YAML: error converting YAML to JSON: yaml: {where}{problem}") from None
+            intended = gojson.loads(yamljson.yaml_to_json(body))
+        except yamljson.YAMLError as err:
+            raise BadRequest(f"error decoding YAML: error converting YAML to JSON: {err}") from None
+        except _GoJSONError as err:
+            raise BadRequest(f"error decoding YAML: error unmarshaling JSON: while decoding JSON: {err}") from None
     if intended is not None and not isinstance(intended, dict):
         raise BadRequest("error decoding YAML: error unmarshaling JSON: while decoding JSON: "
                          + _cannot_unmarshal(intended, _GO_MAP))
