@@ -343,13 +343,18 @@ class BigNumber(float):
         number.literal = literal
         return number
 
+    def __reduce__(self) -> tuple[type[BigNumber], tuple[str]]:
+        return BigNumber, (self.literal,)  # copies keep the literal
 
-_LONG_DIGITS = re.compile(rb"[0-9]{%d}" % (min(_MAX_DIGITS, 1 << 20) + 1))
+
+_FLOAT64_DIGITS = 309
+"""An integer of more digits may be beyond float64 (about 1.8e308)."""
+_LONG_DIGITS = re.compile(rb"[0-9]{%d}" % (_FLOAT64_DIGITS + 1))
 
 
 def _parse_int(literal: str) -> int:
-    """Python's int, for the digits it converts; longer literals fail as Go's ``convertNumber`` does."""
-    if len(literal) > _MAX_DIGITS:
+    """``convertNumber`` into ``interface{}``: an int64, else a float64; beyond float64 it fails, as in Go."""
+    if len(literal) > _FLOAT64_DIGITS and (len(literal) > _MAX_DIGITS or math.isinf(float(literal))):
         raise UnmarshalTypeError(f"number {literal}", "float64")
     return int(literal)
 
@@ -442,9 +447,10 @@ def loads(data: bytes, *, big_numbers: bool = False) -> Any:
 
     Args:
         data: The raw input.
-        big_numbers: Keep integers of more digits than Python converts (4,300) as :class:`BigNumber`, for a
-            typed decode that follows to reject where they are (what Go does when it decodes into a struct);
-            without it they fail as beyond float64 (what Go does when it decodes into ``interface{}``).
+        big_numbers: Keep every integer (those of more digits than Python converts, 4,300, as
+            :class:`BigNumber`) for a typed decode that follows to reject where it does not fit (what Go does
+            when it decodes into a struct, or keeps the raw text); without it an integer beyond float64 fails
+            (what Go does when it decodes into ``interface{}``).
 
     Returns:
         The value: dicts, lists, strings, ints (for numbers written without fraction or exponent, as

@@ -679,8 +679,8 @@ def _merge_docs(doc: dict, patch: dict) -> None:
 
 
 def _apply_merge(original: dict, body: bytes, strict: bool) -> dict:
-    try:
-        patch = gojson.loads(body)
+    try:  # evanphx/json-patch keeps numbers as written (json.RawMessage): the typed decode after judges them
+        patch = gojson.loads(body, big_numbers=True)
     except _GoJSONError as err:
         raise BadRequest(f"error decoding patch: {err}" if strict else "Invalid JSON Patch") from None
     if strict and patch is not None and not isinstance(patch, dict):
@@ -895,8 +895,8 @@ def _apply_op(doc: Any, op: dict) -> Any:
 
 
 def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
-    try:
-        ops = gojson.loads(body)
+    try:  # evanphx/json-patch keeps values as written (json.RawMessage): the typed decode after judges them
+        ops = gojson.loads(body, big_numbers=True)
     except _GoJSONError as err:
         raise BadRequest(f"error decoding patch: {err}" if strict else str(err)) from None
     if ops is None:

@@ -107,36 +107,55 @@ def request_path(request: web.Request) -> str:
 
 
 def _parse_media_type(header: str) -> str | None:
-    """``mime.ParseMediaType``'s media type (lower case), or None where Go's parser fails."""
-    base, _, params = header.partition(";")
-    base = base.strip().lower()
-    kind, slash, sub = base.partition("/")
+    """``mime.ParseMediaType``'s media type (lower case), or None where Go's parser fails.
+
+    Upstream: golang/go ``src/mime/mediatype.go`` (``ParseMediaType``, ``consumeMediaParam``, ``consumeValue``).
+    """
+    base = header.partition(";")[0]
+    media_type = base.strip().lower()
+    kind, slash, sub = media_type.partition("/")
     if not slash or not _token(kind) or not _token(sub):
         return None
-    rest = params
-    while rest.strip():
-        rest = rest.lstrip()
-        if rest == ";":
-            break  # a trailing semicolon is ignored
-        name, equals, rest = rest.partition("=")
-        if not equals or not _token(name.strip()):
+    rest = header[len(base):]
+    while rest := rest.lstrip():
+        name, after = _consume_media_param(rest)
+        if not name:
+            if rest.strip() == ";":
+                break  # a trailing semicolon is ignored
             return None
-        rest = rest.lstrip()
-        if rest.startswith('"'):
-            end = rest.find('"', 1)
-            if end < 0:
-                return None
-            rest = rest[end + 1:]
-        else:
-            value, _, rest = rest.partition(";")
-            if not _token(value.strip()):
-                return None
-            rest = ";" + rest if rest else ""
-        rest = rest.lstrip()
-        if rest and not rest.startswith(";"):
-            return None
-        rest = rest[1:]
-    return base
+        rest = after
+    return media_type
+
+
+def _consume_media_param(text: str) -> tuple[str, str]:
+    """``consumeMediaParam``: ``; name=value`` (a token, or a quoted string); ``("", text)`` if it is not one."""
+    rest = text.lstrip()
+    if not rest.startswith(";"):
+        return "", text
+    rest = rest[1:].lstrip()
+    name = _leading_token(rest)
+    rest = rest[len(name):].lstrip()
+    if not name or not rest.startswith("="):
+        return "", text
+    rest = rest[1:].lstrip()
+    if rest.startswith('"'):
+        index = 1
+        while index < len(rest) and rest[index] != '"':
+            index += 2 if rest[index] == "\\" else 1
+        if index >= len(rest):
+            return "", text
+        return name, rest[index + 1:]
+    value = _leading_token(rest)
+    if not value:
+        return "", text
+    return name, rest[len(value):]
+
+
+def _leading_token(text: str) -> str:
+    end = 0
+    while end < len(text) and _token(text[end]):
+        end += 1
+    return text[:end]
 
 
 def _token(text: str) -> bool:
@@ -215,8 +234,8 @@ class ApiServer:
         self.logs = logs
         self.token = token
         self.address = "127.0.0.1"
-        self.app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
-        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self.app = web.Application(middlewares=[self._middleware], client_max_size=MAX_REQUEST_BODY_BYTES)
+        self.app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)  # every path, a newline in it too
 
     # ---- plumbing ------------------------------------------------------------------------------
     @web.middleware
@@ -230,7 +249,7 @@ class ApiServer:
             response = await handler(request)
         except errors.ApiError as error:
             response = status_response(error)
-        except (ConnectionResetError, asyncio.CancelledError):
+        except (ConnectionResetError, asyncio.CancelledError, web.HTTPException):
             raise
         except Exception as error:  # noqa: BLE001 - the server must stay up and answer a Status
             log.exception("internal error on %s %s", request.method, request.path_qs)
@@ -622,7 +641,9 @@ class ApiServer:
         if info.name is None:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         obj = await self._body(request, info)
-        if info.sub != "scale":  # decoded first: a wrong type is a decode error before anything reads it
+        if info.sub == "scale":  # decoded first: a wrong type is a decode error before anything reads it
+            self._decode_check(info, obj, query, kind="Scale")
+        else:
             self._check_kind(info, obj)
             self._decode_check(info, obj, query)
         rv = (obj.get("metadata") or {}).get("resourceVersion")

@@ -295,7 +295,7 @@ def _go_syntax(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, dict):
         return "map[interface {}]interface {}{" + ", ".join(
-            f"{_go_syntax(k)}:{_go_syntax(v)}" for k, v in value.items()) + "}"
+            f"{_go_syntax(k[1])}:{_go_syntax(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[]interface {}{" + ", ".join(_go_syntax(v) for v in value) + "}"
     return str(value)
@@ -398,7 +398,7 @@ class _Decoder:
                 key = key_box[0]
                 if isinstance(key, dict | list):
                     raise _fail(f"invalid map key: {_go_syntax(key)}")
-                target[key] = value_box[0]
+                target[(type(key), key)] = value_box[0]  # Go's map keeps 1, 1.0 and true apart; a dict would not
             elif frame[0] == "merge":
                 _, target, box = frame
                 target.update(box[0])
@@ -459,7 +459,7 @@ def _to_json(value: Any) -> str:
             out.append(item)
         elif isinstance(item, dict):
             entries: dict[str, Any] = {}
-            for key, entry in item.items():
+            for (_, key), entry in item.items():
                 entries[_key_string(key, entry)] = entry  # 1 and "1" spell one key: the last one wins
             ordered = sorted(entries.items(), key=lambda pair: pair[0].encode("utf-8", "surrogatepass"))
             work.append(_Text("}"))

@@ -45,7 +45,7 @@ _FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*\Z")
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 
-class _Malformed(Exception):
+class Malformed(Exception):
     """A request Node's parser refuses: ``status`` is what it answers."""
 
     def __init__(self, status: int = 400) -> None:
@@ -54,7 +54,7 @@ class _Malformed(Exception):
 
 
 @dataclass
-class _Head:
+class Head:
     """What the proxy needs of a request header: whether the connection stays open, and the body's framing."""
 
     keep_alive: bool
@@ -62,17 +62,17 @@ class _Head:
     chunked: bool
 
 
-def parse_head(head: bytes) -> _Head:
+def parse_head(head: bytes) -> Head:
     """Read a request header (request line and fields, without the blank line) as llhttp does.
 
     Raises:
-        _Malformed: what Node answers 400 to.
+        Malformed: what Node answers 400 to.
     """
     request_line, *lines = head.split(b"\r\n")
     parts = request_line.split(b" ")
     if len(parts) != 3 or not _TOKEN.match(parts[0]) or not _TARGET.match(parts[1]) \
             or parts[2] not in (b"HTTP/1.0", b"HTTP/1.1"):
-        raise _Malformed()
+        raise Malformed()
     http11 = parts[2] == b"HTTP/1.1"
     lengths: list[bytes] = []
     codings: list[bytes] = []
@@ -80,10 +80,10 @@ def parse_head(head: bytes) -> _Head:
     for line in lines:
         name, colon, value = line.partition(b":")
         if not colon or not _TOKEN.match(name):  # an obs-fold continuation line, no colon, a space before it
-            raise _Malformed()
+            raise Malformed()
         value = value.strip(b" \t")
         if not _FIELD_VALUE.match(value):
-            raise _Malformed()
+            raise Malformed()
         key = name.lower()
         if key == b"content-length":
             lengths.append(value)
@@ -92,16 +92,78 @@ def parse_head(head: bytes) -> _Head:
         elif key == b"connection":
             connection += [c.strip().lower() for c in value.split(b",")]
     if len(lengths) > 1 or lengths and not lengths[0].isdigit() or lengths and codings:
-        raise _Malformed()  # duplicate, not a decimal number (no sign, no spaces), or with Transfer-Encoding
+        raise Malformed()  # duplicate, not a decimal number (no sign, no spaces), or with Transfer-Encoding
     if lengths and (len(lengths[0]) > 20 or int(lengths[0]) >= 1 << 64):
-        raise _Malformed()  # llhttp's "Content-Length overflow"
+        raise Malformed()  # llhttp's "Content-Length overflow"
     if codings and codings[-1] != b"chunked":
-        raise _Malformed()  # a request body must end in chunked
+        raise Malformed()  # a request body must end in chunked
     keep_alive = b"close" not in connection if http11 else b"keep-alive" in connection
-    return _Head(keep_alive, int(lengths[0]) if lengths else 0, bool(codings))
+    return Head(keep_alive, int(lengths[0]) if lengths else 0, bool(codings))
 
 ServeApp = Callable[[Obj], str | None]
 """``serve(pod)``: the body the app in ``pod`` answers to one request, None when it runs no app."""
+
+
+async def read_head(reader: asyncio.StreamReader, *, timeout: float, idle: float) -> bytes | None:
+    """The next request header (without its blank line), None when the client closes or sends nothing.
+
+    Args:
+        reader: The connection.
+        timeout: The whole header must come within it.
+        idle: How long to wait for its first byte.
+
+    Raises:
+        Malformed: 431 for a header over :data:`MAX_HEADER_BYTES`, 408 for one that does not come in time.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        start = await asyncio.wait_for(reader.read(1), min(idle, timeout))
+    except TimeoutError:
+        return None
+    if not start:
+        return None
+    try:
+        rest = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), max(0.0, deadline - loop.time()))
+    except asyncio.IncompleteReadError:
+        return None
+    except asyncio.LimitOverrunError:
+        raise Malformed(431) from None
+    except TimeoutError:
+        raise Malformed(408) from None
+    head = start + rest[:-4]
+    if len(head) > MAX_HEADER_BYTES:
+        raise Malformed(431)
+    return head
+
+
+async def skip_body(reader: asyncio.StreamReader, head: Head, *, timeout: float) -> bool:
+    """Read past the body the app did not read; False when the connection cannot take another request."""
+    try:
+        async with asyncio.timeout(timeout):
+            if not head.chunked:
+                if head.length:
+                    await reader.readexactly(head.length)
+                return True
+            skipped = 0
+            while True:  # chunk-size [; extensions] CRLF, data CRLF; a zero size, trailers, CRLF
+                line = await reader.readuntil(b"\r\n")
+                size_text = line[:-2].split(b";", 1)[0].strip()
+                if not size_text or len(size_text) > 8 or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
+                    return False
+                size = int(size_text, 16)
+                skipped += size
+                if skipped > MAX_SKIPPED_BODY:
+                    return False
+                if size == 0:
+                    while (await reader.readuntil(b"\r\n")) != b"\r\n":
+                        pass
+                    return True
+                chunk = await reader.readexactly(size + 2)
+                if chunk[-2:] != b"\r\n":
+                    return False
+    except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        return False
 
 
 class NodePortProxy:
@@ -194,8 +256,9 @@ class NodePortProxy:
             first = True
             while True:
                 try:
-                    head = await self._read_head(reader, first)
-                except _Malformed as error:
+                    head = await read_head(reader, timeout=self.header_timeout,
+                                           idle=self.header_timeout if first else self.keep_alive_timeout)
+                except Malformed as error:
                     writer.write(b"HTTP/1.1 %d %s\r\nConnection: close\r\n\r\n" % (error.status,
                                                                                    _REASONS[error.status]))
                     await writer.drain()
@@ -205,7 +268,7 @@ class NodePortProxy:
                 first = False
                 try:
                     request = parse_head(head)
-                except _Malformed:
+                except Malformed:
                     writer.write(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
                     await writer.drain()
                     break
@@ -227,7 +290,7 @@ class NodePortProxy:
                     + b"\r\nConnection: " + (b"keep-alive" if keep_alive else b"close")
                     + b"\r\nContent-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data)
                 await writer.drain()
-                if not keep_alive or not await self._skip_body(reader, request):
+                if not keep_alive or not await skip_body(reader, request, timeout=self.header_timeout):
                     break
         except (ConnectionError, OSError):
             pass
@@ -240,62 +303,6 @@ class NodePortProxy:
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-
-    async def _read_head(self, reader: asyncio.StreamReader, first: bool) -> bytes | None:
-        """The next request header (without its blank line), None when the client closes or stays idle.
-
-        Raises:
-            _Malformed: 431 for a header over :data:`MAX_HEADER_BYTES`, 408 for one that does not come in time.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.header_timeout
-        try:
-            start = await asyncio.wait_for(reader.read(1), self.header_timeout if first else self.keep_alive_timeout)
-        except TimeoutError:
-            return None
-        if not start:
-            return None
-        try:
-            rest = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), max(0.0, deadline - loop.time()))
-        except asyncio.IncompleteReadError:
-            return None
-        except asyncio.LimitOverrunError:
-            raise _Malformed(431) from None
-        except TimeoutError:
-            raise _Malformed(408) from None
-        head = start + rest[:-4]
-        if len(head) > MAX_HEADER_BYTES:
-            raise _Malformed(431)
-        return head
-
-    async def _skip_body(self, reader: asyncio.StreamReader, request: _Head) -> bool:
-        """Read past the body the app did not read; False when the connection cannot take another request."""
-        try:
-            async with asyncio.timeout(self.header_timeout):
-                if not request.chunked:
-                    if request.length:
-                        await reader.readexactly(request.length)
-                    return True
-                skipped = 0
-                while True:  # chunk-size [; extensions] CRLF, data CRLF; a zero size, trailers, CRLF
-                    line = await reader.readuntil(b"\r\n")
-                    size_text = line[:-2].split(b";", 1)[0].strip()
-                    if not size_text or not all(c in b"0123456789abcdefABCDEF" for c in size_text) \
-                            or len(size_text) > 8:
-                        return False
-                    size = int(size_text, 16)
-                    skipped += size
-                    if skipped > MAX_SKIPPED_BODY:
-                        return False
-                    if size == 0:
-                        while (await reader.readuntil(b"\r\n")) != b"\r\n":
-                            pass
-                        return True
-                    chunk = await reader.readexactly(size + 2)
-                    if chunk[-2:] != b"\r\n":
-                        return False
-        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            return False
 
     def close(self) -> None:
         for server in self._servers.values():
