@@ -485,6 +485,17 @@ def loads(data: bytes, *, big_numbers: bool = False) -> Any:
     return value
 
 
+def valid(data: bytes) -> bool:
+    """``json.Valid``: whether ``data`` is exactly one JSON value (numbers of any size, nesting to 10,000)."""
+    try:
+        loads(data, big_numbers=True)
+    except JSONSyntaxError:
+        return False
+    except UnmarshalTypeError:
+        return True  # a float beyond float64 is still valid syntax
+    return True
+
+
 def value_name(value: Any) -> str:
     """The ``Value`` of an ``UnmarshalTypeError`` for a decoded JSON value of the wrong type.
 

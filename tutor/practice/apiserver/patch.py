@@ -49,6 +49,42 @@ PATCH_TYPES: tuple[str, ...] = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, 
 MAX_JSON_PATCH_OPERATIONS = 10000
 
 
+def validate_patch(content_type: str, body: bytes) -> None:
+    """What ``PatchResource`` checks before any patcher runs: the type (415), then the body's syntax.
+
+    Upstream (Kubernetes 1.37): kubernetes/apiserver ``pkg/endpoints/handlers/patch.go``
+    (``validateAndTranscodePatch``): a JSON, merge or strategic-merge patch that is not valid JSON
+    (``json.Valid``) is ``invalid JSON patch``; an apply patch that does not convert from YAML
+    (``yaml.ToJSON``, k8s.io/apimachinery ``pkg/util/yaml``; a body that starts with ``{`` is taken as JSON
+    unchecked) is ``error encoding patch: <the conversion's error>``.
+
+    Raises:
+        UnsupportedMediaType: not a patch type.
+        BadRequest: the body does not parse.
+    """
+    media_type = patch_type(content_type)
+    if media_type == APPLY_PATCH:
+        if body.lstrip(b" \t\r\n\v\f").startswith(b"{"):
+            return
+        try:
+            yamljson.yaml_to_json(body)
+        except yamljson.YAMLError as err:
+            raise BadRequest(f"error encoding patch: error converting YAML to JSON: {err}") from None
+    elif not gojson.valid(body):
+        raise BadRequest("invalid JSON patch")
+
+
+def patch_type(content_type: str) -> str:
+    """The patch type of a ``Content-Type`` (what precedes a ``;`` after its first character), else 415."""
+    media_type = content_type.split(";", 1)[0] if content_type.find(";") > 0 else content_type
+    if media_type not in PATCH_TYPES:
+        raise UnsupportedMediaType(
+            "the body of the request was in an unknown format - accepted media types include: "
+            + ", ".join(PATCH_TYPES)
+        )
+    return media_type
+
+
 def apply_patch(
     original: dict,
     content_type: str,
@@ -79,12 +115,7 @@ def apply_patch(
         ApiError: Other strategic merge failures a real server answers with 500 (e.g. an unknown
             ``$patch`` directive), or more than 10000 JSON patch operations (413).
     """
-    media_type = content_type.split(";", 1)[0] if content_type.find(";") > 0 else content_type
-    if media_type not in PATCH_TYPES:
-        raise UnsupportedMediaType(
-            "the body of the request was in an unknown format - accepted media types include: "
-            + ", ".join(PATCH_TYPES)
-        )
+    media_type = patch_type(content_type)
     strict = field_validation in ("Strict", "Warn")
     try:
         if media_type == STRATEGIC_MERGE_PATCH:
@@ -932,18 +963,19 @@ def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
 
 def _apply_apply(original: dict, body: bytes, kind: str) -> dict:
     """``applyPatcher``: ``sigs.k8s.io/yaml.Unmarshal`` of the body (YAML to JSON, with yaml.v2's alias and
-    depth limits, see :mod:`~tutor.practice.apiserver.yamljson`), then the merge."""
+    depth limits, see :mod:`~tutor.practice.apiserver.yamljson`), then the merge. Its errors are
+    ``error decoding patch: ...`` (``error decoding YAML: ...`` before Kubernetes 1.37)."""
     try:
         intended = gojson.loads(body)
     except _GoJSONError:
         try:
             intended = gojson.loads(yamljson.yaml_to_json(body))
         except yamljson.YAMLError as err:
-            raise BadRequest(f"error decoding YAML: error converting YAML to JSON: {err}") from None
+            raise BadRequest(f"error decoding patch: error converting YAML to JSON: {err}") from None
         except _GoJSONError as err:
-            raise BadRequest(f"error decoding YAML: error unmarshaling JSON: while decoding JSON: {err}") from None
+            raise BadRequest(f"error decoding patch: error unmarshaling JSON: while decoding JSON: {err}") from None
     if intended is not None and not isinstance(intended, dict):
-        raise BadRequest("error decoding YAML: error unmarshaling JSON: while decoding JSON: "
+        raise BadRequest("error decoding patch: error unmarshaling JSON: while decoding JSON: "
                          + _cannot_unmarshal(intended, _GO_MAP))
     try:
         return _strategic_merge(original, intended, _root_struct(kind))

@@ -20,7 +20,7 @@ from tutor.kube import strconv
 from tutor.practice.apiserver import defaults, discovery, errors, protobuf, schema, tables
 from tutor.practice.apiserver.admission import Admission
 from tutor.practice.apiserver.deletion import Deletion
-from tutor.practice.apiserver.patch import apply_patch
+from tutor.practice.apiserver.patch import apply_patch, patch_type, validate_patch
 from tutor.practice.apiserver.resources import Resource, lookup
 from tutor.practice.apiserver.selectors import FieldSelector, LabelSelector
 from tutor.practice.apiserver.storage import StorageFailed
@@ -103,6 +103,8 @@ def request_path(request: web.Request) -> str:
     """The request's path as Go's ``URL.Path`` has it: percent-escapes decoded (``%2F`` too), bytes that are
     not UTF-8 as U+FFFD (how they reach JSON), never a lone surrogate."""
     raw = request.raw_path.split("?", 1)[0].split("#", 1)[0]
+    if not raw.startswith("/"):
+        raw = request.rel_url.raw_path  # absolute form (https://host/path): its path; "//x" stays a path, as in Go
     return unquote_to_bytes(raw.encode("utf-8", "surrogateescape")).decode("utf-8", "replace")
 
 
@@ -656,8 +658,13 @@ class ApiServer:
         if info.name is None:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         content_type = request.headers.get("Content-Type", "")
+        patch_type(content_type)  # 415 before the body is read, as PatchResource does
         raw = await self._read_body(request)
         res = info.res
+        if len(raw) <= DECODE_IN_THREAD:
+            validate_patch(content_type, raw)
+        else:
+            await asyncio.to_thread(validate_patch, content_type, raw)
 
         async def patch(base: Obj, kind: str) -> Obj:
             if len(raw) <= DECODE_IN_THREAD:
