@@ -843,12 +843,18 @@ STRATEGIC_500 = (
     re.compile(r"^expected a .*, but received a "),
     re.compile(r"^list element types are not identical: "),
 )
+APPLY_500 = STRATEGIC_500
 """Strategic merge failures kube-apiserver answers with 500 (``StatusReasonInternalError``): the plain errors of
 ``k8s.io/apimachinery/pkg/util/strategicpatch/patch.go`` (``mergepatch.ErrBadPatchType``,
 ``mergepatch.ErrNoMergeKey``, ``mergepatch.ErrBadArgType``, ``sliceElementType``'s
 ``list element types are not identical``) that ``interpretStrategicMergePatchError``
 (``k8s.io/apiserver/pkg/endpoints/handlers/patch.go``) does not map to 400 or 422, so the handler passes them
-on and ``ErrorToAPIStatus`` makes them an internal error."""
+on and ``ErrorToAPIStatus`` makes them an internal error.
+
+The practice cluster's server-side apply is a strategic merge (see ``patch.py``), so an apply patch fails with
+these too; kube-apiserver's structured merge answers such patches with a 500 as well: ``failed to create typed
+patch object (...)`` is a plain error (k8s.io/apimachinery ``pkg/util/managedfields/internal/structuredmerge.go``,
+kubernetes/kubernetes#122480), with its own wording."""
 
 
 def allowed_5xx(case: Case, answer: Answer) -> bool:
@@ -988,6 +994,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--category", action="append", choices=sorted(CATEGORIES))
     parser.add_argument("--show", type=int, default=3, help="5xx answers shown per distinct message")
     parser.add_argument("--memory-limit", type=int, default=3072, help="address space of the server, MiB")
+    parser.add_argument("--keep-log", type=Path, help="copy cluster.log here")
     args = parser.parse_args(argv)
     categories = args.category or list(CATEGORIES)
     with tempfile.TemporaryDirectory(prefix="kube-tutor-fuzz-") as tmp:
@@ -1012,6 +1019,8 @@ def main(argv: list[str] | None = None) -> int:
             after = witness(client, token)
             alive = client.send(request("GET", "/readyz")).body == b"ok"
             log = scan_log(backend.log_path.read_text(encoding="utf-8", errors="replace"), token)
+            if args.keep_log:
+                args.keep_log.write_bytes(backend.log_path.read_bytes())
         finally:
             backend.down()
         errors = total.server_errors()

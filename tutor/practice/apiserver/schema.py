@@ -28,8 +28,28 @@ class _TypeError(Exception):
         self.error = error
 
 
+_NILABLE = frozenset({gotypes.LIST, gotypes.MAP, gotypes.BYTES})
+"""Kinds whose zero value is nil (``null``, or nothing under ``omitempty``)."""
+_ZEROS: dict[str, Any] = {gotypes.STRING: "", gotypes.INT32: 0, gotypes.INT64: 0, gotypes.FLOAT64: 0,
+                          gotypes.BOOL: False, gotypes.INTSTR: 0}
+"""The JSON of a scalar's zero value (``intstr.IntOrString``'s is the integer 0)."""
+
+
+def _zero(type_: GoType) -> Any:
+    """The JSON of a type's zero value: ``{}`` for a struct, ``null`` for what is nil or has its own encoder."""
+    if type_.kind == gotypes.STRUCT:
+        return {}
+    return _ZEROS.get(type_.kind)
+
+
 class _Walk:
-    """Decodes a value into a struct type in thought: type errors, and the unknown fields' paths."""
+    """Decodes a value into a struct type in thought: type errors, and the unknown fields' paths.
+
+    With ``drop``, the value becomes what the Go struct encodes back to: unknown fields go, and a ``null`` is
+    the zero value it decodes to (``{}`` for a struct, ``""`` or ``0``; nothing where a pointer, a slice or a
+    map under ``omitempty`` is nil, or a zero scalar is omitted), so ``containers: [null]`` is a container with
+    no name for validation to refuse, never a ``None`` where a map is assumed.
+    """
 
     def __init__(self, *, drop: bool = False) -> None:
         self.unknown: list[str] = []
@@ -70,11 +90,15 @@ class _Walk:
             ok = isinstance(value, list)
             if ok and type_.elem is not None:
                 for index, item in enumerate(value):
+                    if item is None and self.drop:
+                        value[index] = _zero(type_.elem)
                     self.walk(item, type_.elem, struct, path, f"{where}[{index}]")
         else:  # a map
             ok = isinstance(value, dict)
             if ok and type_.elem is not None:
-                for item in value.values():
+                for map_key, item in value.items():
+                    if item is None and self.drop:
+                        value[map_key] = _zero(type_.elem)
                     self.walk(item, type_.elem, struct, path, where)
         if not ok:
             raise self.type_error(value, type_, struct, path)
@@ -90,6 +114,13 @@ class _Walk:
                 self.unknown.append(child_where)
                 if self.drop:
                     del value[json_name]
+                continue
+            if item is None and self.drop and found.type.kind not in _UNCHECKED:
+                nil = found.pointer or found.type.kind in _NILABLE
+                if (nil or found.type.kind != gotypes.STRUCT) and found.omitempty:
+                    del value[json_name]  # nil, or a zero scalar: omitted
+                elif not nil:
+                    value[json_name] = _zero(found.type)
                 continue
             self.walk(item, found.type, name, child, child_where)
 

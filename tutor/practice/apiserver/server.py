@@ -629,6 +629,7 @@ class ApiServer:
                                     f"URL ({info.name})")
         meta["name"] = info.name
         if info.sub == "status":
+            obj.setdefault("status", {})  # decoded into the kind's struct: a status left out is its zero value
             if query.get("dryRun") == "All":
                 return obj
             return self.store.update(res.plural, obj, expect_rv=expect_rv, status_only=True)
