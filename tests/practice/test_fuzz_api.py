@@ -104,7 +104,8 @@ def test_the_cluster_came_through(target: Target, witness_before: dict[str, Any]
     refused = [line for line in text.splitlines() if "refused a malformed HTTP request" in line]
     if "protocol" in fuzz.CATEGORIES:  # aiohttp's parser errors: one line each, the reason without what it quotes
         assert refused and all(re.fullmatch(r".* INFO tutor\.practice\.http: refused a malformed HTTP request from "
-                                            r"127\.0\.0\.1: [^'\"]* \(\w+\)", line) for line in refused), refused[:3]
+                                            r"127\.0\.0\.1: .+ \(\w+\)", line) and "b'" not in line
+                               for line in refused), refused[:3]
 
 
 # ---- single cases, with upstream's exact answers ----------------------------------------------------------

@@ -77,7 +77,7 @@ class _MalformedRequests(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, HttpProcessingError):
-            reason = re.split(r"[:'\"\n]", error.message or "", maxsplit=1)[0].strip()[:120]
+            reason = _reason(error)
             remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
             record.msg = "refused a malformed HTTP request from %s: %s (%s)"
             record.args = (remote, reason or "-", type(error).__name__)
@@ -88,6 +88,22 @@ class _MalformedRequests(logging.Filter):
 
 
 http_log.addFilter(_MalformedRequests())
+
+
+def _reason(error: HttpProcessingError) -> str:
+    """What the parser refused, without the bytes it quotes (a header, perhaps ``Authorization``).
+
+    llhttp's messages are ``<description>:`` and the bytes on lines of their own; aiohttp's own quote them
+    (``Got more than 8190 bytes when reading: b'...'``, ``Bad status line '...'``); any other message may be
+    the request's own text (an invalid URL), so only its kind is said.
+    """
+    first = (error.message or "").split("\n", 1)[0]
+    if first.endswith(":"):
+        return first[:-1].strip()[:120] or "-"
+    quoted = re.split(r":? b?['\"]", first, maxsplit=1)
+    if len(quoted) > 1:
+        return quoted[0].strip()[:120] or "-"
+    return "malformed request"
 
 
 class _TLSSite(web.SockSite):
