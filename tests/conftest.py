@@ -22,3 +22,9 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.delenv("KUBE_TUTOR_LESSONS_DIR", raising=False)
     monkeypatch.delenv("KUBE_TUTOR_TIME_SCALE", raising=False)
     return home
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--fuzz-cases N`` and ``--fuzz-seed S`` for ``tests/practice/test_fuzz_api.py`` (cases per category)."""
+    parser.addoption("--fuzz-cases", default=None, help="API fuzz cases per category (default 150)")
+    parser.addoption("--fuzz-seed", default=None, help="API fuzz seed (default 1)")

@@ -16,6 +16,7 @@ from tutor.practice.apiserver.patch import (
     PATCH_TYPES,
     STRATEGIC_MERGE_PATCH,
     apply_patch,
+    validate_patch,
 )
 
 SMP = STRATEGIC_MERGE_PATCH
@@ -584,7 +585,7 @@ def test_json_patch_operation_limit() -> None:
     with pytest.raises(ApiError) as info:
         apply_patch(DOC, JSON_PATCH, json.dumps(ops).encode(), kind="Pod")
     assert info.value.status()["code"] == 413
-    assert info.value.message == "The allowed maximum operations in a JSON patch is 10000, got 10001"
+    assert info.value.message == "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,15 +620,45 @@ spec:
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    (b"a: b: c", "error decoding YAML: error converting YAML to JSON: yaml: line 1: "
-                 "mapping values are not allowed here"),
-    (b"- 1\n- 2\n", "error decoding YAML: error unmarshaling JSON: while decoding JSON: "
+    # libyaml's scanner message, as yaml.v2 (its Go port) words it; yaml.v2's parser.fail (decode.go) names
+    # no line for an error on the first line (its line 0).
+    (b"a: b: c", "error decoding patch: error converting YAML to JSON: yaml: "
+                 "mapping values are not allowed in this context"),
+    (b"a: 1\nb: c: d", "error decoding patch: error converting YAML to JSON: yaml: line 2: "
+                       "mapping values are not allowed in this context"),
+    (b"a: &x [1, *x]", "error decoding patch: error converting YAML to JSON: yaml: anchor 'x' value contains itself"),
+    (b"- 1\n- 2\n", "error decoding patch: error unmarshaling JSON: while decoding JSON: "
                     "json: cannot unmarshal array into Go value of type map[string]interface {}"),
 ])
 def test_apply_errors(body: bytes, message: str) -> None:
     with pytest.raises(BadRequest) as info:
         apply_patch(_deployment(), APPLY_PATCH, body, kind="Deployment")
     assert info.value.message == message
+
+
+@pytest.mark.parametrize(("content_type", "body", "message"), [
+    (MERGE_PATCH, b"{bad", "invalid JSON patch"),
+    (STRATEGIC_MERGE_PATCH, b'{"a":1,}', "invalid JSON patch"),
+    (JSON_PATCH, b"", "invalid JSON patch"),
+    (JSON_PATCH, b"[" * 10001 + b"]" * 10001, "invalid JSON patch"),
+    (APPLY_PATCH, b"a: b: c", "error encoding patch: error converting YAML to JSON: yaml: mapping values are not "
+                              "allowed in this context"),
+])
+def test_patch_bodies_are_checked_before_any_patcher(content_type: str, body: bytes, message: str) -> None:
+    """Kubernetes 1.37's ``validateAndTranscodePatch`` (kubernetes/apiserver pkg/endpoints/handlers/patch.go)."""
+    with pytest.raises(BadRequest) as info:
+        validate_patch(content_type, body)
+    assert info.value.message == message
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    (MERGE_PATCH, b'{"a":' + b"9" * 5000 + b"}"),  # valid syntax: the typed decode judges the number
+    (JSON_PATCH, b"[" * 9999 + b"]" * 9999),
+    (APPLY_PATCH, b"{not json, not checked here"),  # yaml.ToJSON takes a body that starts with { as JSON
+    (APPLY_PATCH, b"spec: {replicas: 2}\n"),
+])
+def test_patch_bodies_that_pass_the_early_check(content_type: str, body: bytes) -> None:
+    validate_patch(content_type, body)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,8 +12,11 @@ strings become U+FFFD). Kubernetes decodes request bodies and patches with it (o
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.scanner
 import math
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -289,15 +292,29 @@ def check_valid(data: bytes) -> None:
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def _replace_surrogates(value: Any) -> Any:
+def _fix_surrogates(text: str) -> str:
     """Go's ``unquote`` turns a lone ``\\ud800`` into U+FFFD; Python keeps it (and cannot encode it)."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _replace_surrogates(value: Any) -> Any:
+    """:func:`_fix_surrogates` on every string of a decoded value, keys included (without recursion)."""
     if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(value, list):
-        return [_replace_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {_replace_surrogates(key): _replace_surrogates(item) for key, item in value.items()}
-    return value
+        return _fix_surrogates(value)
+    root: list[Any] = [value]
+    work: list[tuple[Any, Any]] = [(root, 0)]
+    while work:
+        container, slot = work.pop()
+        item = container[slot]
+        if isinstance(item, str):
+            container[slot] = _fix_surrogates(item)
+        elif isinstance(item, list):
+            work.extend((item, index) for index in range(len(item)))
+        elif isinstance(item, dict):
+            fixed = {_fix_surrogates(key): entry for key, entry in item.items()}
+            container[slot] = fixed
+            work.extend((fixed, key) for key in fixed)
+    return root[0]
 
 
 def _parse_float(literal: str) -> float:
@@ -308,12 +325,121 @@ def _parse_float(literal: str) -> float:
     return value
 
 
+_MAX_DIGITS = sys.get_int_max_str_digits() or 1 << 62
+"""The most digits Python turns into an int (4,300 by default): every longer integer is beyond float64 too."""
+
+
+class BigNumber(float):
+    """An integer literal of more digits than Python converts, kept as written (its value is ±infinity).
+
+    Go decodes such a number only into a big type: into ``interface{}`` it fails as beyond float64, into an
+    integer or float field it is a type error that quotes the literal (``number 1111...``).
+    """
+
+    literal: str
+
+    def __new__(cls, literal: str) -> BigNumber:
+        number = super().__new__(cls, -math.inf if literal.startswith("-") else math.inf)
+        number.literal = literal
+        return number
+
+    def __reduce__(self) -> tuple[type[BigNumber], tuple[str]]:
+        return BigNumber, (self.literal,)  # copies keep the literal
+
+
+_FLOAT64_DIGITS = 309
+"""An integer of more digits may be beyond float64 (about 1.8e308)."""
+_LONG_DIGITS = re.compile(rb"[0-9]{%d}" % (_FLOAT64_DIGITS + 1))
+
+
+def _parse_int(literal: str) -> int:
+    """``convertNumber`` into ``interface{}``: an int64, else a float64; beyond float64 it fails, as in Go."""
+    if len(literal) > _FLOAT64_DIGITS and (len(literal) > _MAX_DIGITS or math.isinf(float(literal))):
+        raise UnmarshalTypeError(f"number {literal}", "float64")
+    return int(literal)
+
+
+def _parse_big_int(literal: str) -> int | float:
+    """Python's int, for the digits it converts; longer literals become a :class:`BigNumber`."""
+    if len(literal) > _MAX_DIGITS:
+        return BigNumber(literal)
+    return int(literal)
+
+
 def _reject_constant(name: str) -> Any:
     """Python's decoder takes ``NaN`` and ``Infinity``; JSON (and Go) do not."""
     raise ValueError(name)
 
 
-def loads(data: bytes) -> Any:
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+"""JSON's whitespace (``json.decoder.WHITESPACE``)."""
+
+
+def _loads_deep(text: str, parse_int: Callable[[str], Any]) -> Any:
+    """Decode JSON that :func:`check_valid` accepted, at any depth, without recursion.
+
+    Python's decoder recurses once per level and stops near a thousand; Go's goes to
+    :data:`MAX_NESTING_DEPTH`. This one keeps its own stack (strings and numbers still decode in C).
+    """
+    def skip(at: int) -> int:
+        match = _WHITESPACE.match(text, at)
+        return match.end() if match else at
+
+    number = json.scanner.NUMBER_RE.match
+    scanstring: Callable[[str, int, bool], tuple[str, int]] = getattr(json.decoder, "scanstring")  # noqa: B009
+    literals = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
+    stack: list[list[Any] | dict[str, Any]] = []
+    keys: list[str] = []
+    index = skip(0)
+    while True:
+        char = text[index]
+        value: Any
+        if char in "{[":
+            index = skip(index + 1)
+            if text[index] in "}]":
+                value, index = ({} if char == "{" else []), index + 1
+            else:
+                stack.append({} if char == "{" else [])
+                if char == "{":
+                    key, index = scanstring(text, index + 1, True)
+                    keys.append(key)
+                    index = skip(skip(index) + 1)  # the colon
+                continue
+        elif char == '"':
+            value, index = scanstring(text, index + 1, True)
+        elif char in literals:
+            word, value = literals[char]
+            index += len(word)
+        else:
+            match = number(text, index)
+            assert match is not None  # check_valid accepted the input
+            integer, fraction, exponent = match.groups()
+            value = parse_int(integer) if not (fraction or exponent) else _parse_float(
+                integer + (fraction or "") + (exponent or ""))
+            index = match.end()
+        while True:  # put the value into its container; close the containers that end here
+            if not stack:
+                return value
+            top = stack[-1]
+            if isinstance(top, dict):
+                top[keys[-1]] = value
+            else:
+                top.append(value)
+            index = skip(index)
+            if text[index] == ",":
+                index = skip(index + 1)
+                if isinstance(top, dict):
+                    key, index = scanstring(text, index + 1, True)
+                    keys[-1] = key
+                    index = skip(skip(index) + 1)
+                break
+            index += 1
+            value = stack.pop()
+            if isinstance(value, dict):
+                keys.pop()
+
+
+def loads(data: bytes, *, big_numbers: bool = False) -> Any:
     """``json.Unmarshal`` into an ``interface{}``: reject what Go rejects, with Go's error.
 
     Python's decoder runs first; whatever it rejects goes through Go's scanner (:func:`check_valid`),
@@ -321,31 +447,53 @@ def loads(data: bytes) -> Any:
 
     Args:
         data: The raw input.
+        big_numbers: Keep every integer (those of more digits than Python converts, 4,300, as
+            :class:`BigNumber`) for a typed decode that follows to reject where it does not fit (what Go does
+            when it decodes into a struct, or keeps the raw text); without it an integer beyond float64 fails
+            (what Go does when it decodes into ``interface{}``).
 
     Returns:
         The value: dicts, lists, strings, ints (for numbers written without fraction or exponent, as
         Kubernetes' ``sigs.k8s.io/json`` keeps them), floats, booleans and None. Invalid UTF-8 and
-        lone surrogates in strings become U+FFFD, as in Go. Of duplicate keys the last one wins.
+        lone surrogates in strings become U+FFFD, as in Go. Of duplicate keys the last one wins. Input
+        nested deeper than Python's decoder goes (about a thousand levels) is decoded without it, up to
+        Go's :data:`MAX_NESTING_DEPTH`.
 
     Raises:
-        JSONSyntaxError: The input is not exactly one JSON value (whitespace around it allowed).
+        JSONSyntaxError: The input is not exactly one JSON value (whitespace around it allowed), or it is
+            nested deeper than :data:`MAX_NESTING_DEPTH` (``invalid character '[' exceeded max depth``).
         UnmarshalTypeError: A number does not fit a float64 (``json: cannot unmarshal number 1e400 into
             Go value of type float64``).
-        RecursionError: Well-formed input nested deeper than Python's decoder goes (about a thousand
-            levels; Go accepts up to :data:`MAX_NESTING_DEPTH`, beyond which this is a JSONSyntaxError).
     """
+    parse_int: Callable[[str], Any] = int
+    if _LONG_DIGITS.search(data):  # a Python call per integer only where some integer needs it
+        parse_int = _parse_big_int if big_numbers else _parse_int
+    text = data.decode("utf-8", errors="replace")
     try:
-        value = json.loads(data.decode("utf-8", errors="replace"), parse_float=_parse_float,
-                           parse_constant=_reject_constant)
-    except (UnmarshalTypeError, RecursionError):
+        value = json.loads(text, parse_float=_parse_float, parse_int=parse_int, parse_constant=_reject_constant)
+    except UnmarshalTypeError:
         check_valid(data)  # Go checks the syntax of the whole input before it decodes anything
         raise
+    except RecursionError:
+        check_valid(data)
+        value = _loads_deep(text, parse_int)
     except ValueError as err:
         check_valid(data)
         raise JSONSyntaxError(str(err), getattr(err, "pos", 0)) from None  # not reached: Go rejects it too
     if _ESCAPED_SURROGATE.search(data):
         value = _replace_surrogates(value)
     return value
+
+
+def valid(data: bytes) -> bool:
+    """``json.Valid``: whether ``data`` is exactly one JSON value (numbers of any size, nesting to 10,000)."""
+    try:
+        loads(data, big_numbers=True)
+    except JSONSyntaxError:
+        return False
+    except UnmarshalTypeError:
+        return True  # a float beyond float64 is still valid syntax
+    return True
 
 
 def value_name(value: Any) -> str:
@@ -372,6 +520,9 @@ def number_literal(value: int | float) -> str:
     """The ``number <literal>`` Value Go names when a number does not fit an integer type.
 
     Go quotes the literal as written; a decoded float is printed back with Python's shortest repr
-    (``1.5``), which matches what was written except for spellings such as ``1e3`` or ``1.50``.
+    (``1.5``), which matches what was written except for spellings such as ``1e3`` or ``1.50``; a
+    :class:`BigNumber` as written.
     """
+    if isinstance(value, BigNumber):
+        return f"number {value.literal}"
     return f"number {value}"

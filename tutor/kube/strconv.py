@@ -106,6 +106,25 @@ class _RangeError(Exception):
         self.value = value
 
 
+def parse_uint(text: str, bit_size: int = 64) -> int:
+    """Return ``strconv.ParseUint(text, 10, bit_size)``.
+
+    Args:
+        text: Decimal digits only (no sign, no spaces, no other scripts' digits).
+        bit_size: 8, 16, 32 or 64 (0 means ``uint``, 64 bits).
+
+    Returns:
+        The number.
+
+    Raises:
+        NumError: ``strconv.ParseUint: parsing "x": invalid syntax``, or ``... value out of range``.
+    """
+    try:
+        return _parse_uint(text, bit_size or _INT_SIZE)
+    except _RangeError:
+        raise NumError("ParseUint", text, NumError.RANGE) from None
+
+
 def parse_int(text: str, bit_size: int = 64) -> int:
     """Return ``strconv.ParseInt(text, 10, bit_size)``.
 

@@ -26,6 +26,7 @@ Map
   resourceVersion, watch fan-out, owner index), ``storage.py`` (SQLite, WAL), ``admission.py`` (ClusterIP and
   NodePort allocation, pod update validation, pod binding, the stored-object size), ``deletion.py`` (graceful deletion, finalizers, propagation),
   ``resources.py`` (served kinds), ``defaults.py`` (defaulting and validation), ``schema.py`` (typed decoding),
+  ``yamljson.py`` (YAML bodies to JSON as ``sigs.k8s.io/yaml`` converts them, with yaml.v2's alias and depth limits),
   ``protobuf.py`` (protobuf bodies), ``patch.py`` (the four patch types), ``tables.py`` (server-side Tables),
   ``selectors.py`` (label and field selectors), ``discovery.py`` (discovery and OpenAPI), ``errors.py``
   (``Status`` errors), ``names.py`` (generated names, pod-template-hash), ``tls.py`` (CA, certificate, token).

@@ -13,11 +13,13 @@ import base64
 import json
 import logging
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from tutor.kube.duration import parse_timestamp
 from tutor.kube.files import atomic_write
@@ -49,6 +51,78 @@ KUBECONFIG_FILE = "kubeconfig"
 CONTEXT = "kube-tutor-practice"
 EVENT_TTL_SECONDS = 3600
 HOUSEKEEPING_SECONDS = 60.0
+HEADER_TIMEOUT = 32.0
+"""kube-apiserver's ``ReadHeaderTimeout`` (kubernetes/apiserver ``pkg/server/secure_serving.go``: 32 s, "just
+shy of requestTimeoutUpperBound"), which also bounds Go's TLS handshake. Here it is the TLS handshake timeout
+and aiohttp's keep-alive timeout: aiohttp's keep-alive timer runs from a connection's start (or its last
+answer) until a whole request header has come, so it closes half-sent requests and idle connections (Go
+keeps idle ones 90 s)."""
+MAX_REQUEST_LINE = 1 << 20
+"""Go's ``MaxHeaderBytes`` (1 MiB, ``secure_serving.go``) for the request line: long selectors fit."""
+MAX_HEADER_FIELD = 64 * 1024
+"""The longest header line; aiohttp has no limit on the whole header block, so one line is kept smaller."""
+
+http_log = logging.getLogger("tutor.practice.http")
+"""aiohttp's server logger for the API server: malformed requests are one line, never a traceback or a header."""
+
+
+class _MalformedRequests(logging.Filter):
+    """Rewrites aiohttp's ``Error handling request`` records of requests its parser refused.
+
+    aiohttp logs them with a traceback and a message that quotes the bytes it refused, which can hold an
+    ``Authorization`` header; Go's server answers them with 400 and logs nothing. Here they are one INFO line
+    with the parser's reason cut before anything it quotes.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            reason = _reason(error)
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg = "refused a malformed HTTP request from %s: %s (%s)"
+            record.args = (remote, reason or "-", type(error).__name__)
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+http_log.addFilter(_MalformedRequests())
+
+
+def _reason(error: HttpProcessingError) -> str:
+    """What the parser refused, without the bytes it quotes (a header, perhaps ``Authorization``).
+
+    llhttp's messages are ``<description>:`` and the bytes on lines of their own; aiohttp's own quote them
+    (``Got more than 8190 bytes when reading: b'...'``, ``Bad status line '...'``); any other message may be
+    the request's own text (an invalid URL), so only its kind is said.
+    """
+    first = (error.message or "").split("\n", 1)[0]
+    if first.endswith(":"):
+        return first[:-1].strip()[:120] or "-"
+    quoted = re.split(r":? b?['\"]", first, maxsplit=1)
+    if len(quoted) > 1:
+        return quoted[0].strip()[:120] or "-"
+    return "malformed request"
+
+
+class _TLSSite(web.SockSite):
+    """A ``SockSite`` whose TLS handshakes get :data:`HEADER_TIMEOUT` (aiohttp leaves asyncio's 60 s)."""
+
+    __slots__ = ("handshake_timeout",)
+
+    def __init__(self, runner: web.BaseRunner, sock: socket.socket, *, ssl_context: Any,
+                 handshake_timeout: float) -> None:
+        super().__init__(runner, sock, ssl_context=ssl_context)
+        self.handshake_timeout = handshake_timeout
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+        self._server = await asyncio.get_running_loop().create_server(
+            server, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog,
+            ssl_handshake_timeout=self.handshake_timeout)
 
 
 class PracticeCluster:
@@ -74,6 +148,7 @@ class PracticeCluster:
         self.nodeports = NodePortProxy(ctx, self.kubelet.serve_app)
         self.requested_port = port
         self.port = 0
+        self.header_timeout = HEADER_TIMEOUT
         self.credentials: Credentials | None = None
         self._runner: web.AppRunner | None = None
         self._housekeeping: asyncio.Task[None] | None = None
@@ -111,12 +186,16 @@ class PracticeCluster:
         self.store.commit()
         server = ApiServer(self.store, self.admission, self.deletion, self.kubelet.log_response,
                            self.credentials.token)
-        self._runner = web.AppRunner(server.app, access_log=None, handle_signals=False)
+        # Request bodies are read as sent (Go's server decodes no Content-Encoding); the limits are Go's.
+        self._runner = web.AppRunner(server.app, access_log=None, handle_signals=False, logger=http_log,
+                                     keepalive_timeout=self.header_timeout, max_line_size=MAX_REQUEST_LINE,
+                                     max_field_size=MAX_HEADER_FIELD, auto_decompress=False)
         await self._runner.setup()
         previous_port = int(self._loaded_meta.get("port", "0") or 0)
         sock = self._bind(self.requested_port or previous_port)
         self.port = sock.getsockname()[1]
-        site = web.SockSite(self._runner, sock, ssl_context=self.credentials.server_context())
+        site = _TLSSite(self._runner, sock, ssl_context=self.credentials.server_context(),
+                        handshake_timeout=self.header_timeout)
         await site.start()
         import yaml
 

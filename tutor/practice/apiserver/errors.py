@@ -76,9 +76,35 @@ class Gone(ApiError):
     reason = "Expired"
 
 
+class RequestEntityTooLarge(ApiError):
+    """``NewRequestEntityTooLargeError``: 413, ``Request entity too large: <message>``.
+
+    Upstream: kubernetes/apimachinery ``pkg/api/errors/errors.go``.
+    """
+
+    code = 413
+    reason = "RequestEntityTooLarge"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Request entity too large: {message}")
+
+
 class UnsupportedMediaType(ApiError):
     code = 415
     reason = "UnsupportedMediaType"
+
+
+class Timeout(ApiError):
+    """``NewTimeoutError``: 504, ``Timeout: <message>``.
+
+    Upstream: kubernetes/apimachinery ``pkg/api/errors/errors.go``.
+    """
+
+    code = 504
+    reason = "Timeout"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Timeout: {message}")
 
 
 class Invalid(ApiError):

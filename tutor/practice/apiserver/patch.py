@@ -27,11 +27,16 @@ from functools import cache
 from typing import Any
 
 import jsonpatch
-import yaml
 
 from tutor.kube import gojson, strconv
-from tutor.practice.apiserver import gotypes
-from tutor.practice.apiserver.errors import ApiError, BadRequest, Invalid, UnsupportedMediaType
+from tutor.practice.apiserver import gotypes, yamljson
+from tutor.practice.apiserver.errors import (
+    ApiError,
+    BadRequest,
+    Invalid,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 from tutor.practice.apiserver.structs import KINDS, STRUCTS
 
 JSON_PATCH = "application/json-patch+json"
@@ -42,6 +47,42 @@ PATCH_TYPES: tuple[str, ...] = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, 
 """The patch content types, in the order the API server lists them in its 415 message."""
 
 MAX_JSON_PATCH_OPERATIONS = 10000
+
+
+def validate_patch(content_type: str, body: bytes) -> None:
+    """What ``PatchResource`` checks before any patcher runs: the type (415), then the body's syntax.
+
+    Upstream (Kubernetes 1.37): kubernetes/apiserver ``pkg/endpoints/handlers/patch.go``
+    (``validateAndTranscodePatch``): a JSON, merge or strategic-merge patch that is not valid JSON
+    (``json.Valid``) is ``invalid JSON patch``; an apply patch that does not convert from YAML
+    (``yaml.ToJSON``, k8s.io/apimachinery ``pkg/util/yaml``; a body that starts with ``{`` is taken as JSON
+    unchecked) is ``error encoding patch: <the conversion's error>``.
+
+    Raises:
+        UnsupportedMediaType: not a patch type.
+        BadRequest: the body does not parse.
+    """
+    media_type = patch_type(content_type)
+    if media_type == APPLY_PATCH:
+        if body.lstrip(b" \t\r\n\v\f").startswith(b"{"):
+            return
+        try:
+            yamljson.yaml_to_json(body)
+        except yamljson.YAMLError as err:
+            raise BadRequest(f"error encoding patch: error converting YAML to JSON: {err}") from None
+    elif not gojson.valid(body):
+        raise BadRequest("invalid JSON patch")
+
+
+def patch_type(content_type: str) -> str:
+    """The patch type of a ``Content-Type`` (what precedes a ``;`` after its first character), else 415."""
+    media_type = content_type.split(";", 1)[0] if content_type.find(";") > 0 else content_type
+    if media_type not in PATCH_TYPES:
+        raise UnsupportedMediaType(
+            "the body of the request was in an unknown format - accepted media types include: "
+            + ", ".join(PATCH_TYPES)
+        )
+    return media_type
 
 
 def apply_patch(
@@ -74,12 +115,7 @@ def apply_patch(
         ApiError: Other strategic merge failures a real server answers with 500 (e.g. an unknown
             ``$patch`` directive), or more than 10000 JSON patch operations (413).
     """
-    media_type = content_type.split(";", 1)[0] if content_type.find(";") > 0 else content_type
-    if media_type not in PATCH_TYPES:
-        raise UnsupportedMediaType(
-            "the body of the request was in an unknown format - accepted media types include: "
-            + ", ".join(PATCH_TYPES)
-        )
+    media_type = patch_type(content_type)
     strict = field_validation in ("Strict", "Warn")
     try:
         if media_type == STRATEGIC_MERGE_PATCH:
@@ -674,8 +710,8 @@ def _merge_docs(doc: dict, patch: dict) -> None:
 
 
 def _apply_merge(original: dict, body: bytes, strict: bool) -> dict:
-    try:
-        patch = gojson.loads(body)
+    try:  # evanphx/json-patch keeps numbers as written (json.RawMessage): the typed decode after judges them
+        patch = gojson.loads(body, big_numbers=True)
     except _GoJSONError as err:
         raise BadRequest(f"error decoding patch: {err}" if strict else "Invalid JSON Patch") from None
     if strict and patch is not None and not isinstance(patch, dict):
@@ -890,8 +926,8 @@ def _apply_op(doc: Any, op: dict) -> Any:
 
 
 def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
-    try:
-        ops = gojson.loads(body)
+    try:  # evanphx/json-patch keeps values as written (json.RawMessage): the typed decode after judges them
+        ops = gojson.loads(body, big_numbers=True)
     except _GoJSONError as err:
         raise BadRequest(f"error decoding patch: {err}" if strict else str(err)) from None
     if ops is None:
@@ -906,10 +942,8 @@ def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
             message = _cannot_unmarshal(op, go_type)
             raise BadRequest(f"error decoding patch: {message}" if strict else message)
     if len(ops) > MAX_JSON_PATCH_OPERATIONS:
-        too_large = ApiError(f"The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, "
-                             f"got {len(ops)}")
-        too_large.code, too_large.reason = 413, "RequestEntityTooLarge"
-        raise too_large
+        raise RequestEntityTooLarge(f"The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, "
+                                    f"got {len(ops)}")
     doc: Any = copy.deepcopy(original)
     for op in ops:
         try:
@@ -927,38 +961,21 @@ def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
 # Server-side apply (simplified)
 
 
-class _ApplyLoader(yaml.SafeLoader):
-    """A safe YAML loader that, like Go's YAML-to-JSON conversion, keeps timestamps as strings."""
-
-
-def _timestamp_as_string(loader: _ApplyLoader, node: yaml.Node) -> Any:
-    return loader.construct_yaml_str(node)
-
-
-_ApplyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
-
-
-def _stringify_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {(_go_v(k) if not isinstance(k, str) else k): _stringify_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_stringify_keys(v) for v in value]
-    return value
-
-
 def _apply_apply(original: dict, body: bytes, kind: str) -> dict:
+    """``applyPatcher``: ``sigs.k8s.io/yaml.Unmarshal`` of the body (YAML to JSON, with yaml.v2's alias and
+    depth limits, see :mod:`~tutor.practice.apiserver.yamljson`), then the merge. Its errors are
+    ``error decoding patch: ...`` (``error decoding YAML: ...`` before Kubernetes 1.37)."""
     try:
         intended = gojson.loads(body)
     except _GoJSONError:
         try:
-            intended = _stringify_keys(yaml.load(body.decode("utf-8", errors="replace"), Loader=_ApplyLoader))
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            problem = getattr(err, "problem", None) or str(err)
-            where = f"line {mark.line + 1}: " if mark is not None else ""
-            raise BadRequest(f"error decoding YAML: error converting YAML to JSON: yaml: {where}{problem}") from None
+            intended = gojson.loads(yamljson.yaml_to_json(body))
+        except yamljson.YAMLError as err:
+            raise BadRequest(f"error decoding patch: error converting YAML to JSON: {err}") from None
+        except _GoJSONError as err:
+            raise BadRequest(f"error decoding patch: error unmarshaling JSON: while decoding JSON: {err}") from None
     if intended is not None and not isinstance(intended, dict):
-        raise BadRequest("error decoding YAML: error unmarshaling JSON: while decoding JSON: "
+        raise BadRequest("error decoding patch: error unmarshaling JSON: while decoding JSON: "
                          + _cannot_unmarshal(intended, _GO_MAP))
     try:
         return _strategic_merge(original, intended, _root_struct(kind))

@@ -7,18 +7,20 @@ import contextvars
 import hmac
 import json
 import logging
+import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_to_bytes
 
-import yaml
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from tutor.kube import strconv
 from tutor.practice.apiserver import defaults, discovery, errors, protobuf, schema, tables
 from tutor.practice.apiserver.admission import Admission, bind, check_stored_size
 from tutor.practice.apiserver.deletion import Deletion
-from tutor.practice.apiserver.patch import apply_patch
+from tutor.practice.apiserver.patch import apply_patch, patch_type, validate_patch
 from tutor.practice.apiserver.resources import Resource, lookup
 from tutor.practice.apiserver.selectors import FieldSelector, LabelSelector
 from tutor.practice.apiserver.storage import StorageFailed
@@ -27,13 +29,32 @@ from tutor.practice.apiserver.store import Obj, Store, WatchEvent, deep_copy
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
+YAML = "application/yaml"
+SUPPORTED_MEDIA_TYPES = (JSON, YAML, protobuf.CONTENT_TYPE)
+"""What the input serializers of kube-apiserver take, in the order its 415 message lists them."""
+MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
+"""``MaxRequestBodyBytes``: the most a write's body may hold (kubernetes/apiserver ``pkg/server/config.go``,
+``NewConfig``: 3 MiB, "2x as the largest request body size" etcd takes), enforced by ``limitedReadBody``
+(``pkg/endpoints/handlers/rest.go``) with ``413 Request entity too large: limit is 3145728``."""
+REQUEST_TIMEOUT = 60.0
+"""``--request-timeout`` (1m0s): a request body that has not come in by then gets the timeout filter's 504
+(kubernetes/apiserver ``pkg/server/filters/timeout.go``)."""
+DECODE_IN_THREAD = 256 * 1024
+"""Bodies larger than this are decoded (and patches applied) in a worker thread: the loop keeps serving."""
 _WARNINGS: contextvars.ContextVar[list[str]] = contextvars.ContextVar("warnings")
 """``Warning`` headers of the request being handled."""
 _ANNOTATION_INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+_WARNING_TOTAL_RUNES, _WARNING_ITEM_RUNES = 4 * 1024, 256
+"""``truncateAtTotalRunes`` and ``truncateItemRunes`` (kubernetes/apiserver ``pkg/endpoints/filters/warning.go``)."""
 
 
 def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    """JSON as Go's encoder writes it: a string that is not valid Unicode gets U+FFFD, never an exception."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (from a name, a path): Go's encoder writes U+FFFD
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode()
 
 
 def json_response(obj: Any, status: int = 200, content_type: str = JSON) -> web.Response:
@@ -42,6 +63,106 @@ def json_response(obj: Any, status: int = 200, content_type: str = JSON) -> web.
 
 def status_response(error: errors.ApiError) -> web.Response:
     return json_response(error.status(), status=error.code)
+
+
+def bearer_token(header: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, as the bearer token authenticator reads it.
+
+    Upstream: kubernetes/apiserver ``pkg/authentication/request/bearertoken/bearertoken.go``: the header is
+    trimmed, split in at most three on single spaces; the scheme is case-insensitive; an empty token (two
+    spaces) is no token.
+    """
+    parts = header.strip().split(" ", 2)
+    if len(parts) < 2 or parts[0].lower() != "bearer" or not parts[1]:
+        return None
+    return parts[1]
+
+
+def warning_headers(warnings: list[str]) -> list[str]:
+    """The ``Warning`` header values of a request's warnings, as the warning recorder writes them.
+
+    Upstream: kubernetes/apiserver ``pkg/endpoints/filters/warning.go`` (deduplicated; once the texts pass
+    4,096 runes each is cut to 256) and kubernetes/apimachinery ``pkg/util/net/http.go``
+    (``NewWarningHeader``: a text that is not valid UTF-8 or holds a control character is dropped).
+    """
+    texts = [w for w in dict.fromkeys(warnings) if w and _header_safe(w)]
+    if sum(len(w) for w in texts) > _WARNING_TOTAL_RUNES:
+        texts = [w[:_WARNING_ITEM_RUNES] for w in texts]
+    return ['299 - "' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in texts]
+
+
+def _header_safe(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return not any(unicodedata.category(c) == "Cc" for c in text)
+
+
+def request_path(request: web.Request) -> str:
+    """The request's path as Go's ``URL.Path`` has it: percent-escapes decoded (``%2F`` too), bytes that are
+    not UTF-8 as U+FFFD (how they reach JSON), never a lone surrogate."""
+    raw = request.raw_path.split("?", 1)[0].split("#", 1)[0]
+    if not raw.startswith("/"):
+        raw = request.rel_url.raw_path  # absolute form (https://host/path): its path; "//x" stays a path, as in Go
+    return unquote_to_bytes(raw.encode("utf-8", "surrogateescape")).decode("utf-8", "replace")
+
+
+def _parse_media_type(header: str) -> str | None:
+    """``mime.ParseMediaType``'s media type (lower case), or None where Go's parser fails.
+
+    Upstream: golang/go ``src/mime/mediatype.go`` (``ParseMediaType``, ``consumeMediaParam``, ``consumeValue``).
+    """
+    base = header.partition(";")[0]
+    media_type = base.strip().lower()
+    kind, slash, sub = media_type.partition("/")
+    if not slash or not _token(kind) or not _token(sub):
+        return None
+    rest = header[len(base):]
+    while rest := rest.lstrip():
+        name, after = _consume_media_param(rest)
+        if not name:
+            if rest.strip() == ";":
+                break  # a trailing semicolon is ignored
+            return None
+        rest = after
+    return media_type
+
+
+def _consume_media_param(text: str) -> tuple[str, str]:
+    """``consumeMediaParam``: ``; name=value`` (a token, or a quoted string); ``("", text)`` if it is not one."""
+    rest = text.lstrip()
+    if not rest.startswith(";"):
+        return "", text
+    rest = rest[1:].lstrip()
+    name = _leading_token(rest)
+    rest = rest[len(name):].lstrip()
+    if not name or not rest.startswith("="):
+        return "", text
+    rest = rest[1:].lstrip()
+    if rest.startswith('"'):
+        index = 1
+        while index < len(rest) and rest[index] != '"':
+            index += 2 if rest[index] == "\\" else 1
+        if index >= len(rest):
+            return "", text
+        return name, rest[index + 1:]
+    value = _leading_token(rest)
+    if not value:
+        return "", text
+    return name, rest[len(value):]
+
+
+def _leading_token(text: str) -> str:
+    end = 0
+    while end < len(text) and _token(text[end]):
+        end += 1
+    return text[:end]
+
+
+def _token(text: str) -> bool:
+    """RFC 1521 ``token``: printable ASCII without spaces and ``()<>@,;:\\"/[]?=``."""
+    return bool(text) and all(0x20 < ord(c) < 0x7F and c not in '()<>@,;:\\"/[]?=' for c in text)
 
 
 def success_status(res: Resource, obj: Obj) -> dict[str, Any]:
@@ -115,21 +236,22 @@ class ApiServer:
         self.logs = logs
         self.token = token
         self.address = "127.0.0.1"
-        self.app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
-        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self.app = web.Application(middlewares=[self._middleware], client_max_size=MAX_REQUEST_BODY_BYTES)
+        self.app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)  # every path, a newline in it too
 
     # ---- plumbing ------------------------------------------------------------------------------
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         if request.path not in ("/healthz", "/livez", "/readyz"):
-            scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-            if not (scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.token.encode())):
+            token = bearer_token(request.headers.get("Authorization", ""))
+            presented = (token or "").encode("utf-8", "surrogateescape")  # any bytes a client sent
+            if token is None or not hmac.compare_digest(presented, self.token.encode()):
                 return status_response(errors.Unauthorized("Unauthorized"))
         try:
             response = await handler(request)
         except errors.ApiError as error:
             response = status_response(error)
-        except (ConnectionResetError, asyncio.CancelledError):
+        except (ConnectionResetError, asyncio.CancelledError, web.HTTPException):
             raise
         except Exception as error:  # noqa: BLE001 - the server must stay up and answer a Status
             log.exception("internal error on %s %s", request.method, request.path_qs)
@@ -153,7 +275,7 @@ class ApiServer:
             raise errors.ApiError(f"Internal error occurred: {error}") from error
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        path = request.path.rstrip("/") or "/"
+        path = request_path(request).rstrip("/") or "/"
         accept = request.headers.get("Accept", "")
         if path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok", content_type="text/plain")
@@ -199,8 +321,13 @@ class ApiServer:
             if _served_group_version(path):
                 raise errors.NotFound("the server could not find the requested resource")
             return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
+        # Only list and watch are served across namespaces (kubernetes/apiserver pkg/endpoints/installer.go).
+        if info.res.namespaced and info.namespace is None and request.method != "GET":
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         query = {k: v[-1] for k, v in parse_qs(request.query_string, keep_blank_values=True).items()}
-        for name in ("timeoutSeconds", "limit", "gracePeriodSeconds"):
+        integers = ("timeoutSeconds", "limit", "gracePeriodSeconds") + (
+            ("tailLines", "sinceSeconds", "limitBytes") if info.sub == "log" else ())
+        for name in integers:  # ParameterCodec.DecodeParameters: strconv.ParseInt into the options' int64s
             value = query.get(name)
             if value is not None and value != "":
                 try:
@@ -218,23 +345,66 @@ class ApiServer:
         if info.res.plural == "endpoints":
             warnings.append("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice")
         if not response.prepared:
-            for warning in warnings:
-                escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
-                response.headers.add("Warning", f'299 - "{escaped}"')
+            for header in warning_headers(warnings):
+                response.headers.add("Warning", header)
         return response
 
+    async def _read_body(self, request: web.Request) -> bytes:
+        """``limitedReadBody``: the body, at most :data:`MAX_REQUEST_BODY_BYTES`, within :data:`REQUEST_TIMEOUT`.
+
+        Raises:
+            errors.RequestEntityTooLarge: a longer body (``Request entity too large: limit is 3145728``).
+            errors.Timeout: the body did not come in time.
+            errors.BadRequest: the body's framing is broken (a chunk size that is not hexadecimal, ...).
+        """
+        limit = MAX_REQUEST_BODY_BYTES
+        if (request.content_length or 0) > limit:
+            raise errors.RequestEntityTooLarge(f"limit is {limit}")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                while chunk := await request.content.readany():
+                    size += len(chunk)
+                    if size > limit:
+                        raise errors.RequestEntityTooLarge(f"limit is {limit}")
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise errors.Timeout("request did not complete within the allotted timeout") from None
+        except (HttpProcessingError, RequestPayloadError) as error:
+            message = getattr(error, "message", "") or str(error)
+            raise errors.BadRequest(message.split("\n", 1)[0]) from None
+        return b"".join(chunks)
+
+    @staticmethod
+    def _media_type(request: web.Request, supported: tuple[str, ...] = SUPPORTED_MEDIA_TYPES) -> str:
+        """``NegotiateInputSerializer``: the body's media type; no ``Content-Type`` means JSON.
+
+        Raises:
+            errors.UnsupportedMediaType: any other type (``the body of the request was in an unknown format -
+                accepted media types include: application/json, application/yaml, ...``).
+        """
+        header = request.headers.get("Content-Type", "")
+        media_type = _parse_media_type(header) if header.strip() else JSON
+        if media_type not in supported:
+            raise errors.UnsupportedMediaType("the body of the request was in an unknown format - accepted media "
+                                              "types include: " + ", ".join(supported))
+        return media_type
+
     async def _body(self, request: web.Request, info: RequestInfo | None = None) -> Obj:
-        raw = await request.read()
-        content_type = request.headers.get("Content-Type", JSON).split(";")[0].strip()
-        if protobuf.is_protobuf(content_type):
-            return protobuf.decode(raw, expected_kind=info.res.kind if info and not info.sub else None)
-        if content_type in ("application/yaml", "application/apply-patch+yaml"):
-            try:
-                data = yaml.safe_load(raw.decode("utf-8"))
-            except (yaml.YAMLError, UnicodeDecodeError) as error:
-                raise errors.BadRequest(f"error decoding YAML: {error}") from error
-        else:
-            data = schema.decode_json_body(raw, info.res.kind if info and not info.sub else None)
+        """The decoded body of a create or an update (of a subresource too)."""
+        media_type = self._media_type(request)
+        raw = await self._read_body(request)
+        into = info.res.kind if info and not info.sub else None
+
+        def decode() -> Obj:
+            if media_type == protobuf.CONTENT_TYPE:
+                return protobuf.decode(raw, expected_kind=into)
+            if media_type == YAML:
+                return schema.decode_yaml_body(raw, into)
+            return schema.decode_json_body(raw, into)
+
+        data = await asyncio.to_thread(decode) if len(raw) > DECODE_IN_THREAD else decode()
         if not isinstance(data, dict):
             raise errors.BadRequest(f"Object 'Kind' is missing in '{raw[:200].decode('utf-8', 'replace')}'")
         return data
@@ -298,19 +468,19 @@ class ApiServer:
         since: int | None = None
         if rv_text not in ("", "0") and not send_initial:
             try:
-                since = int(rv_text)
-            except ValueError as error:
-                raise errors.BadRequest(f'invalid resource version "{rv_text}"') from error
+                since = strconv.parse_uint(rv_text, 64)  # APIObjectVersioner.ParseResourceVersion
+            except strconv.NumError:
+                raise errors.BadRequest(f'invalid resource version "{rv_text}"') from None
         watcher = self.store.watch(res, info.namespace, matches, since)
         initial = []
         if since is None:
             initial = [o for o in self.store.list(res.plural, info.namespace) if matches(o)] if res.stored else []
         start_rv = self.store.rv
         timeout = None
-        if query.get("timeoutSeconds", "").isdigit():
-            timeout = int(query["timeoutSeconds"])
+        if query.get("timeoutSeconds"):
+            timeout = strconv.parse_int(query["timeoutSeconds"], 64)  # checked in _dispatch
+        # Chunked for HTTP/1.1; an HTTP/1.0 client gets the stream until the connection closes, as from Go.
         response = web.StreamResponse(headers={"Content-Type": JSON, "Cache-Control": "no-cache, private"})
-        response.enable_chunked_encoding()
         await response.prepare(request)
         first = [True]
 
@@ -323,7 +493,7 @@ class ApiServer:
             return dumps({"type": kind, "object": obj}) + b"\n"
 
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout if timeout else None
+        deadline = loop.time() + min(timeout, 1 << 32) if timeout else None
         try:
             chunk = b"".join(encode("ADDED", o) for o in initial)
             if send_initial:
@@ -370,7 +540,9 @@ class ApiServer:
 
     # ---- writes --------------------------------------------------------------------------------
     def _check_namespace(self, info: RequestInfo, obj: Obj) -> None:
-        meta = obj.setdefault("metadata", {})
+        if obj.get("metadata") is None:
+            obj["metadata"] = {}  # null decodes to the zero ObjectMeta
+        meta = obj["metadata"]
         if not isinstance(meta, dict):
             raise errors.BadRequest("metadata must be an object")
         if info.res.namespaced:
@@ -380,14 +552,11 @@ class ApiServer:
                     "the namespace of the provided object does not match the namespace sent on the request")
             meta["namespace"] = info.namespace
 
-    def _decode_check(self, info: RequestInfo, obj: Obj, query: dict[str, str]) -> None:
-        """Types and unknown fields, as decoding into the Go struct does (see ``schema``); a ``/scale`` body is
-        an ``autoscaling/v1`` Scale."""
-        kind = "Scale" if info.sub == "scale" else info.res.kind
-        warnings = schema.check_body(obj, kind, query.get("fieldValidation"))
-        if warnings:
-            schema.drop_unknown(obj, kind)
-            _WARNINGS.get().extend(warnings)
+    def _decode_check(self, info: RequestInfo, obj: Obj, query: dict[str, str], kind: str = "") -> None:
+        """Types and unknown fields, as decoding into the Go struct does (see ``schema``): unknown fields go. A
+        ``/scale`` body is an ``autoscaling/v1`` Scale."""
+        kind = kind or ("Scale" if info.sub == "scale" else info.res.kind)
+        _WARNINGS.get().extend(schema.check_body(obj, kind, query.get("fieldValidation")))
 
     def _check_kind(self, info: RequestInfo, obj: Obj) -> None:
         res = info.res
@@ -421,7 +590,8 @@ class ApiServer:
 
     async def _post(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         if info.sub == "binding":
-            body = await self._body(request)
+            body = await self._body(request, info)
+            self._decode_check(info, body, query, kind="Binding")
             bind(self.store, self.store.clock, info.namespace or "", info.name or "", body,
                  dry_run=query.get("dryRun") == "All")
             return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
@@ -436,7 +606,7 @@ class ApiServer:
         res = info.res
         current = self._get_object(info)
         if info.sub == "scale":
-            self._decode_check(info, obj, query)
+            self._decode_check(info, obj, query, kind="Scale")
             replicas = defaults.validate_scale(info.name or "", obj)
             rv = (obj.get("metadata") or {}).get("resourceVersion")
             new = deep_copy(current)
@@ -453,6 +623,7 @@ class ApiServer:
                                     f"URL ({info.name})")
         meta["name"] = info.name
         if info.sub == "status":
+            obj.setdefault("status", {})  # decoded into the kind's struct: a status left out is its zero value
             defaults.validate_status_update(res.plural, obj, current)
             if query.get("dryRun") == "All":
                 return obj
@@ -471,6 +642,11 @@ class ApiServer:
         if info.name is None:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         obj = await self._body(request, info)
+        if info.sub == "scale":  # decoded first: a wrong type is a decode error before anything reads it
+            self._decode_check(info, obj, query, kind="Scale")
+        else:
+            self._check_kind(info, obj)
+            self._decode_check(info, obj, query)
         rv = (obj.get("metadata") or {}).get("resourceVersion")
         if not rv and info.sub != "scale":
             raise errors.invalid(info.res.kind, info.res.group, info.name,
@@ -480,18 +656,32 @@ class ApiServer:
     async def _patch(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         if info.name is None:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
-        content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
-        raw = await request.read()
+        content_type = request.headers.get("Content-Type", "")
+        patch_type(content_type)  # 415 before the body is read, as PatchResource does
+        raw = await self._read_body(request)
         res = info.res
+        if len(raw) <= DECODE_IN_THREAD:
+            validate_patch(content_type, raw)
+        else:
+            await asyncio.to_thread(validate_patch, content_type, raw)
+
+        async def patch(base: Obj, kind: str) -> Obj:
+            if len(raw) <= DECODE_IN_THREAD:
+                return apply_patch(base, content_type, raw, kind=kind)
+            return await asyncio.to_thread(apply_patch, base, content_type, raw, kind=kind)
+
         current = self.store.get(res.plural, info.namespace or "", info.name) if res.stored else None
         if current is None:
-            if content_type == "application/apply-patch+yaml" and not info.sub:
-                obj = apply_patch({}, content_type, raw, kind=res.kind)
-                obj.setdefault("metadata", {})["name"] = info.name
+            if content_type.split(";")[0].strip() == "application/apply-patch+yaml" and not info.sub:
+                obj = await patch({}, res.kind)
+                self._decode_check(info, obj, query)  # a wrongly typed metadata is a decode error
+                if obj.get("metadata") is None:
+                    obj["metadata"] = {}
+                obj["metadata"]["name"] = info.name
                 return json_response(self._create(info, obj, query), status=201)
             raise errors.not_found(res.plural, res.group, info.name)
         base = self._scale(current) if info.sub == "scale" else current
-        patched = apply_patch(deep_copy(base), content_type, raw, kind="Scale" if info.sub == "scale" else res.kind)
+        patched = await patch(deep_copy(base), "Scale" if info.sub == "scale" else res.kind)
         try:
             self._decode_check(info, patched, query)
         except errors.BadRequest as error:
@@ -507,19 +697,17 @@ class ApiServer:
     async def _delete(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         res = info.res
         options: Obj = {}
-        raw = await request.read()
-        if raw:
-            try:  # the delete handler passes a decode error on as is: a 500 without a reason
-                options = schema.decode_json_body(raw, None)
-            except errors.BadRequest as error:
-                raise errors.UnknownError(error.message) from None
+        raw = await self._read_body(request)
+        if raw:  # DeleteResource (kubernetes/apiserver pkg/endpoints/handlers/delete.go)
+            media_type = self._media_type(request)
+            if media_type == protobuf.CONTENT_TYPE:
+                options = protobuf.decode(raw)
+            else:
+                options = schema.decode_delete_options(raw, yaml=media_type == YAML)
         propagation = query.get("propagationPolicy") or options.get("propagationPolicy")
         grace = options.get("gracePeriodSeconds")
-        if "gracePeriodSeconds" in query:
-            try:
-                grace = int(query["gracePeriodSeconds"])
-            except ValueError as error:
-                raise errors.BadRequest("invalid gracePeriodSeconds") from error
+        if query.get("gracePeriodSeconds"):
+            grace = strconv.parse_int(query["gracePeriodSeconds"], 64)  # checked in _dispatch
         if propagation not in (None, "Background", "Foreground", "Orphan"):
             detail = (f'Unsupported value: "{propagation}": supported values: "Foreground", "Background", '
                       '"Orphan", "nil"')

@@ -2,7 +2,7 @@
 
 Regenerate with::
 
-    python -m tutor.practice.apiserver.structs_gen --go core/v1=.../types.go --go apps/v1=.../types.go --go discovery/v1=.../types.go --go autoscaling/v1=.../types.go --go meta/v1=.../types.go --commit k8s.io/api=10b39a39bcee995dfe7cd5e8e7b922be5e46f1e2 --commit k8s.io/apimachinery=eed236ceee2c19c2753a3d93ac0631dc20750454
+    python -m tutor.practice.apiserver.structs_gen --go core/v1=.../types.go --go apps/v1=.../types.go --go discovery/v1=.../types.go --go meta/v1=.../types.go --go autoscaling/v1=.../types.go --commit k8s.io/api=10b39a39bcee995dfe7cd5e8e7b922be5e46f1e2 --commit k8s.io/apimachinery=eed236ceee2c19c2753a3d93ac0631dc20750454
 
 from the upstream Go sources at these commits::
 
@@ -127,11 +127,25 @@ STRUCTS: dict[str, Struct] = {
         field("endpoints", list_of(struct("discovery/v1.Endpoint")), 2),
         field("ports", list_of(struct("discovery/v1.EndpointPort")), 3),
     )),
+    "core/v1.Binding": Struct("v1.Binding", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("target", struct("core/v1.ObjectReference"), 2),
+    )),
     "autoscaling/v1.Scale": Struct("v1.Scale", (
         field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
         field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
         field("spec", struct("autoscaling/v1.ScaleSpec"), 2, "omitempty"),
         field("status", struct("autoscaling/v1.ScaleStatus"), 3, "omitempty"),
+    )),
+    "meta/v1.DeleteOptions": Struct("v1.DeleteOptions", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("gracePeriodSeconds", scalar(INT64), 1, "ptr", "omitempty"),
+        field("preconditions", struct("meta/v1.Preconditions"), 2, "ptr", "omitempty"),
+        field("orphanDependents", scalar(BOOL), 3, "ptr", "omitempty"),
+        field("propagationPolicy", scalar(STRING, "v1.DeletionPropagation"), 4, "ptr", "omitempty"),
+        field("dryRun", list_of(scalar(STRING)), 5, "omitempty"),
+        field("ignoreStoreReadErrorWithClusterBreakingPotential", scalar(BOOL), 6, "ptr", "omitempty"),
     )),
     "meta/v1.TypeMeta": Struct("v1.TypeMeta", (
         field("kind", scalar(STRING), 1, "omitempty"),
@@ -369,6 +383,10 @@ STRUCTS: dict[str, Struct] = {
     "autoscaling/v1.ScaleStatus": Struct("v1.ScaleStatus", (
         field("replicas", scalar(INT32), 1),
         field("selector", scalar(STRING), 2, "omitempty"),
+    )),
+    "meta/v1.Preconditions": Struct("v1.Preconditions", (
+        field("uid", scalar(STRING, "types.UID"), 1, "ptr", "omitempty", go="UID"),
+        field("resourceVersion", scalar(STRING), 2, "ptr", "omitempty"),
     )),
     "meta/v1.OwnerReference": Struct("v1.OwnerReference", (
         field("apiVersion", scalar(STRING), 5, go="APIVersion"),
@@ -1349,6 +1367,8 @@ KINDS: dict[str, str] = {
     "Deployment": "apps/v1.Deployment",
     "ReplicaSet": "apps/v1.ReplicaSet",
     "EndpointSlice": "discovery/v1.EndpointSlice",
+    "Binding": "core/v1.Binding",
     "Scale": "autoscaling/v1.Scale",
+    "DeleteOptions": "meta/v1.DeleteOptions",
 }
 """The top-level kinds of the table and their struct keys."""

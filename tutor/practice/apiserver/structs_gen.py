@@ -4,8 +4,8 @@ Run by hand when upstream changes (tests never run it; they need no network)::
 
     python -m tutor.practice.apiserver.structs_gen \\
         --go core/v1=API/core/v1/types.go --go apps/v1=API/apps/v1/types.go \\
-        --go discovery/v1=API/discovery/v1/types.go --go autoscaling/v1=API/autoscaling/v1/types.go \\
-        --go meta/v1=APIMACHINERY/pkg/apis/meta/v1/types.go \\
+        --go discovery/v1=API/discovery/v1/types.go --go meta/v1=APIMACHINERY/pkg/apis/meta/v1/types.go \\
+        --go autoscaling/v1=API/autoscaling/v1/types.go \\
         --commit k8s.io/api=<sha> --commit k8s.io/apimachinery=<sha> > tutor/practice/apiserver/structs.py
 
 ``API`` is a checkout of kubernetes/api (``staging/src/k8s.io/api`` of kubernetes/kubernetes) and
@@ -30,10 +30,11 @@ from tutor.practice.apiserver.gotypes import GoType
 ROOTS: tuple[str, ...] = (
     "core/v1.Pod", "core/v1.PodTemplate", "core/v1.Service", "core/v1.Endpoints", "core/v1.Event",
     "core/v1.Namespace", "core/v1.Node", "core/v1.ConfigMap", "core/v1.Secret", "core/v1.ServiceAccount",
-    "apps/v1.Deployment", "apps/v1.ReplicaSet", "discovery/v1.EndpointSlice", "autoscaling/v1.Scale",
+    "apps/v1.Deployment", "apps/v1.ReplicaSet", "discovery/v1.EndpointSlice",
+    "core/v1.Binding", "autoscaling/v1.Scale", "meta/v1.DeleteOptions",
 )
-"""The kinds the practice cluster stores, or decodes from protobuf (Secret), patches (PodTemplate) or serves as a
-subresource (Scale)."""
+"""The kinds the practice cluster stores, or decodes from protobuf (Secret) or patches (PodTemplate), and the
+bodies of its subresources and deletes (Binding, Scale, DeleteOptions)."""
 
 IMPORTS: dict[str, str] = {
     "k8s.io/api/core/v1": "core/v1",

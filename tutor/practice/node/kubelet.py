@@ -478,8 +478,7 @@ class Kubelet:
 
         if query.get("follow") != "true":
             return web.Response(text="".join(fmt(line) for line in lines), content_type="text/plain")
-        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
-        response.enable_chunked_encoding()
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})  # chunked unless HTTP/1.0
         await response.prepare(request)
         sent = len(self.logs.get(uid, []))
         await response.write("".join(fmt(line) for line in lines).encode())

@@ -1,11 +1,25 @@
-"""Provides the NodePort proxy: each NodePort listens on 127.0.0.1 and forwards to a ready endpoint's app."""
+"""Provides the NodePort proxy: each NodePort listens on 127.0.0.1 and forwards to a ready endpoint's app.
+
+The app behind it is the bootcamp app, a Node.js ``http`` server, so the proxy reads requests as Node's
+parser (llhttp) does and answers what Node answers: a malformed request line or header, a ``Content-Length``
+that is not one decimal number, ``Content-Length`` with ``Transfer-Encoding``, or a transfer coding other than
+chunked is ``400 Bad Request`` (and the connection closes); a header block over 16 KiB is ``431``; a header
+that does not come within :data:`HEADER_TIMEOUT` is ``408``; an idle keep-alive connection closes after
+:data:`KEEP_ALIVE_TIMEOUT`. The app answers as soon as the header is in (``server.js`` reads no body); the body
+is then skipped, for at most :data:`HEADER_TIMEOUT`, before the connection takes another request.
+
+Upstream: nodejs/node ``lib/_http_server.js`` (``headersTimeout`` 60 s, ``keepAliveTimeout`` 5 s, the 400, 408
+and 431 answers of ``socketOnError``), ``deps/llhttp`` (what is malformed), ``--max-http-header-size`` (16 KiB).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.utils import formatdate
 
 from tutor.kube.podutil import is_pod_ready
@@ -16,9 +30,140 @@ from tutor.practice.node import registry
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
+HEADER_TIMEOUT = 60.0
+"""Node's ``server.headersTimeout``: the whole request header must come within it."""
+KEEP_ALIVE_TIMEOUT = 5.0
+"""Node's ``server.keepAliveTimeout``: how long an idle connection waits for its next request."""
+MAX_HEADER_BYTES = 16 * 1024
+"""Node's ``--max-http-header-size``."""
+MAX_SKIPPED_BODY = 1024 * 1024
+"""A longer body is not read: the connection closes after the answer instead."""
+
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_TARGET = re.compile(rb"[\x21-\x7e\x80-\xff]+\Z")
+_FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*\Z")
+_REASONS = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+
+
+class Malformed(Exception):
+    """A request Node's parser refuses: ``status`` is what it answers."""
+
+    def __init__(self, status: int = 400) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@dataclass
+class Head:
+    """What the proxy needs of a request header: whether the connection stays open, and the body's framing."""
+
+    keep_alive: bool
+    length: int
+    chunked: bool
+
+
+def parse_head(head: bytes) -> Head:
+    """Read a request header (request line and fields, without the blank line) as llhttp does.
+
+    Raises:
+        Malformed: what Node answers 400 to.
+    """
+    request_line, *lines = head.split(b"\r\n")
+    parts = request_line.split(b" ")
+    if len(parts) != 3 or not _TOKEN.match(parts[0]) or not _TARGET.match(parts[1]) \
+            or parts[2] not in (b"HTTP/1.0", b"HTTP/1.1"):
+        raise Malformed()
+    http11 = parts[2] == b"HTTP/1.1"
+    lengths: list[bytes] = []
+    codings: list[bytes] = []
+    connection: list[bytes] = []
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        if not colon or not _TOKEN.match(name):  # an obs-fold continuation line, no colon, a space before it
+            raise Malformed()
+        value = value.strip(b" \t")
+        if not _FIELD_VALUE.match(value):
+            raise Malformed()
+        key = name.lower()
+        if key == b"content-length":
+            lengths.append(value)
+        elif key == b"transfer-encoding":
+            codings += [c.strip().lower() for c in value.split(b",")]
+        elif key == b"connection":
+            connection += [c.strip().lower() for c in value.split(b",")]
+    if len(lengths) > 1 or lengths and not lengths[0].isdigit() or lengths and codings:
+        raise Malformed()  # duplicate, not a decimal number (no sign, no spaces), or with Transfer-Encoding
+    if lengths and (len(lengths[0]) > 20 or int(lengths[0]) >= 1 << 64):
+        raise Malformed()  # llhttp's "Content-Length overflow"
+    if codings and codings[-1] != b"chunked":
+        raise Malformed()  # a request body must end in chunked
+    keep_alive = b"close" not in connection if http11 else b"keep-alive" in connection
+    return Head(keep_alive, int(lengths[0]) if lengths else 0, bool(codings))
 
 ServeApp = Callable[[Obj], str | None]
 """``serve(pod)``: the body the app in ``pod`` answers to one request, None when it runs no app."""
+
+
+async def read_head(reader: asyncio.StreamReader, *, timeout: float, idle: float) -> bytes | None:
+    """The next request header (without its blank line), None when the client closes or sends nothing.
+
+    Args:
+        reader: The connection.
+        timeout: The whole header must come within it.
+        idle: How long to wait for its first byte.
+
+    Raises:
+        Malformed: 431 for a header over :data:`MAX_HEADER_BYTES`, 408 for one that does not come in time.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        start = await asyncio.wait_for(reader.read(1), min(idle, timeout))
+    except TimeoutError:
+        return None
+    if not start:
+        return None
+    try:
+        rest = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), max(0.0, deadline - loop.time()))
+    except asyncio.IncompleteReadError:
+        return None
+    except asyncio.LimitOverrunError:
+        raise Malformed(431) from None
+    except TimeoutError:
+        raise Malformed(408) from None
+    head = start + rest[:-4]
+    if len(head) > MAX_HEADER_BYTES:
+        raise Malformed(431)
+    return head
+
+
+async def skip_body(reader: asyncio.StreamReader, head: Head, *, timeout: float) -> bool:
+    """Read past the body the app did not read; False when the connection cannot take another request."""
+    try:
+        async with asyncio.timeout(timeout):
+            if not head.chunked:
+                if head.length:
+                    await reader.readexactly(head.length)
+                return True
+            skipped = 0
+            while True:  # chunk-size [; extensions] CRLF, data CRLF; a zero size, trailers, CRLF
+                line = await reader.readuntil(b"\r\n")
+                size_text = line[:-2].split(b";", 1)[0].strip()
+                if not size_text or len(size_text) > 8 or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
+                    return False
+                size = int(size_text, 16)
+                skipped += size
+                if skipped > MAX_SKIPPED_BODY:
+                    return False
+                if size == 0:
+                    while (await reader.readuntil(b"\r\n")) != b"\r\n":
+                        pass
+                    return True
+                chunk = await reader.readexactly(size + 2)
+                if chunk[-2:] != b"\r\n":
+                    return False
+    except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        return False
 
 
 class NodePortProxy:
@@ -31,6 +176,8 @@ class NodePortProxy:
         self._owners: dict[int, tuple[str, str, int]] = {}  # nodePort -> (namespace, service, port)
         self._next: dict[tuple[str, str], int] = {}
         self._pending = False
+        self.header_timeout = HEADER_TIMEOUT
+        self.keep_alive_timeout = KEEP_ALIVE_TIMEOUT
         self.store.add_listener(self._on_event)
 
     def _on_event(self, event: WatchEvent) -> None:
@@ -61,13 +208,14 @@ class NodePortProxy:
             if port in self._servers:
                 continue
             try:
-                server = await asyncio.start_server(self._handle, HOST, port, reuse_address=True)
+                server = await asyncio.start_server(self._handle, HOST, port, reuse_address=True,
+                                                    limit=MAX_HEADER_BYTES + 4)
             except OSError as error:
                 log.warning("NodePort %s: cannot listen on %s:%s: %s", owner, HOST, port, error)
                 continue
             self._servers[port] = server
 
-    def _backend(self, port: int) -> Obj | None:
+    def _backend(self, port: int, *, pick: bool = True) -> Obj | None:
         owner = self._owners.get(port)
         if owner is None:
             return None
@@ -95,27 +243,35 @@ class NodePortProxy:
             return None
         key = (namespace, name)
         index = self._next.get(key, 0) % len(pods)
-        self._next[key] = index + 1
+        if pick:
+            self._next[key] = index + 1
         return pods[index]
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         port = writer.get_extra_info("sockname")[1]
         try:
+            if self._backend(port, pick=False) is None:
+                self._reject(writer)  # no ready endpoint: kube-proxy rejects the connection
+                return
+            first = True
             while True:
                 try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                    head = await read_head(reader, timeout=self.header_timeout,
+                                           idle=self.header_timeout if first else self.keep_alive_timeout)
+                except Malformed as error:
+                    writer.write(b"HTTP/1.1 %d %s\r\nConnection: close\r\n\r\n" % (error.status,
+                                                                                   _REASONS[error.status]))
+                    await writer.drain()
                     break
-                length = 0
-                keep_alive = True
-                for line in head.decode("latin-1").split("\r\n")[1:]:
-                    key, _, value = line.partition(":")
-                    if key.strip().lower() == "content-length" and value.strip().isdigit():
-                        length = int(value.strip())
-                    if key.strip().lower() == "connection" and value.strip().lower() == "close":
-                        keep_alive = False
-                if length:
-                    await reader.readexactly(length)
+                if head is None:
+                    break  # the client closed, or stayed idle
+                first = False
+                try:
+                    request = parse_head(head)
+                except Malformed:
+                    writer.write(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+                    await writer.drain()
+                    break
                 pod = self._backend(port)
                 body = self._serve(pod) if pod is not None else None
                 if body is not None:
@@ -124,11 +280,9 @@ class NodePortProxy:
                     except StorageFailed:
                         log.exception("NodePort %s: the app's state could not be stored", port)
                 if body is None:
-                    # No ready endpoint: kube-proxy rejects the connection.
-                    sock = writer.get_extra_info("socket")
-                    if sock is not None:
-                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    self._reject(writer)
                     break
+                keep_alive = request.keep_alive and (request.chunked or request.length <= MAX_SKIPPED_BODY)
                 data = body.encode()
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: "
@@ -136,12 +290,19 @@ class NodePortProxy:
                     + b"\r\nConnection: " + (b"keep-alive" if keep_alive else b"close")
                     + b"\r\nContent-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data)
                 await writer.drain()
-                if not keep_alive:
+                if not keep_alive or not await skip_body(reader, request, timeout=self.header_timeout):
                     break
         except (ConnectionError, OSError):
             pass
         finally:
             writer.close()
+
+    @staticmethod
+    def _reject(writer: asyncio.StreamWriter) -> None:
+        """Close with a reset, as a connection kube-proxy rejects."""
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
 
     def close(self) -> None:
         for server in self._servers.values():
