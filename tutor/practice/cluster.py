@@ -236,8 +236,8 @@ class PracticeCluster:
             await self._runner.cleanup()
         try:
             self.storage.close()
-        except StorageFailed:
-            log.exception("the last changes could not be stored")
+        except StorageFailed as error:
+            log.error("stopped WITHOUT saving the last changes: %s", error)
 
     def _resync_all(self) -> None:
         for d in self.store.list("deployments"):
@@ -319,9 +319,15 @@ class PracticeCluster:
         while True:
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             self._expire_events()
+            try:
+                self.store.commit()
+            except StorageFailed:
+                continue  # said once by the storage; it retries
+            self.storage.vacuum()
 
     def _expire_events(self) -> None:
-        """Events live an hour, like the apiserver's ``--event-ttl``."""
+        """Events live an hour after their last write, like the apiserver's ``--event-ttl`` (an etcd lease
+        attached again by every update)."""
         now = self.clock.now()
         for event in self.store.list("events"):
             last = parse_timestamp(event.get("lastTimestamp") or event["metadata"].get("creationTimestamp"))

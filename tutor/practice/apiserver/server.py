@@ -242,11 +242,19 @@ class ApiServer:
     # ---- plumbing ------------------------------------------------------------------------------
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
-        if request.path not in ("/healthz", "/livez", "/readyz"):
+        if _health_path(request.path) is None:
             token = bearer_token(request.headers.get("Authorization", ""))
             presented = (token or "").encode("utf-8", "surrogateescape")  # any bytes a client sent
             if token is None or not hmac.compare_digest(presented, self.token.encode()):
                 return status_response(errors.Unauthorized("Unauthorized"))
+            storage = self.store.storage
+            if storage is not None and storage.failure is not None and request.method not in ("GET", "HEAD"):
+                # Writes are refused while nothing can be saved (an apiserver whose etcd is unavailable);
+                # the retry below lets them through again as soon as saving works.
+                try:
+                    self._commit()
+                except errors.ApiError as error:
+                    return status_response(error)
         try:
             response = await handler(request)
         except errors.ApiError as error:
@@ -256,6 +264,8 @@ class ApiServer:
         except Exception as error:  # noqa: BLE001 - the server must stay up and answer a Status
             log.exception("internal error on %s %s", request.method, request.path_qs)
             response = status_response(errors.ApiError(f"Internal error occurred: {error}"))
+        if _health_path(request.path) is not None:
+            return response  # says nothing of the state; answers even while saving fails
         try:
             self._commit()
         except errors.ApiError as error:
@@ -270,15 +280,42 @@ class ApiServer:
         """
         try:
             self.store.commit()
-        except StorageFailed as error:
-            log.error("%s", error)
+        except StorageFailed as error:  # logged once by the storage
             raise errors.ApiError(f"Internal error occurred: {error}") from error
+
+    def _health(self, request: web.Request, endpoint: str, check: str | None) -> web.Response:
+        """``/healthz``, ``/livez``, ``/readyz`` and their checks, as kubernetes/apiserver ``pkg/server/healthz``.
+
+        The checks are ``ping``, ``log`` and (not for ``/livez``) ``etcd``, which fails while the storage cannot
+        save. The endpoint withholds the reason (``[-]etcd failed: reason withheld``); the check's own path
+        (``/readyz/etcd``) says it: ``internal server error: <reason>``.
+        """
+        storage = self.store.storage
+        failure = storage.failure if storage is not None else None
+        checks: dict[str, str | None] = {"ping": None, "log": None}
+        if endpoint != "livez":
+            checks["etcd"] = failure
+        if check is not None:
+            if check not in checks:
+                return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
+            if checks[check] is not None:
+                return web.Response(status=500, text=f"internal server error: {checks[check]}\n",
+                                    content_type="text/plain")
+            return web.Response(text="ok", content_type="text/plain")
+        lines = "".join(f"[-]{name} failed: reason withheld\n" if reason is not None else f"[+]{name} ok\n"
+                        for name, reason in checks.items())
+        if any(reason is not None for reason in checks.values()):
+            return web.Response(status=500, text=f"{lines}{endpoint} check failed\n", content_type="text/plain")
+        if "verbose" in request.query:
+            return web.Response(text=f"{lines}{endpoint} check passed\n", content_type="text/plain")
+        return web.Response(text="ok", content_type="text/plain")
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request_path(request).rstrip("/") or "/"
         accept = request.headers.get("Accept", "")
-        if path in ("/healthz", "/livez", "/readyz"):
-            return web.Response(text="ok", content_type="text/plain")
+        health = _health_path(path)
+        if health is not None:
+            return self._health(request, *health)
         if path == "/version" and request.method != "GET":
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         if request.method == "GET":
@@ -471,7 +508,16 @@ class ApiServer:
                 since = strconv.parse_uint(rv_text, 64)  # APIObjectVersioner.ParseResourceVersion
             except strconv.NumError:
                 raise errors.BadRequest(f'invalid resource version "{rv_text}"') from None
-        watcher = self.store.watch(res, info.namespace, matches, since)
+        try:
+            watcher = self.store.watch(res, info.namespace, matches, since)
+        except errors.Gone as error:
+            # Past authentication and a parsed resourceVersion, a watch fails as a watch event of type ERROR,
+            # not as a status code (kubernetes/apiserver pkg/storage/cacher/cacher.go: newErrWatcher).
+            response = web.StreamResponse(headers={"Content-Type": JSON, "Cache-Control": "no-cache, private"})
+            await response.prepare(request)
+            await response.write(dumps({"type": "ERROR", "object": error.status()}) + b"\n")
+            await response.write_eof()
+            return response
         initial = []
         if since is None:
             initial = [o for o in self.store.list(res.plural, info.namespace) if matches(o)] if res.stored else []
@@ -748,6 +794,14 @@ class ApiServer:
                              if k in meta},
                 "spec": {"replicas": spec.get("replicas", 0)},
                 "status": {"replicas": (obj.get("status") or {}).get("replicas", 0), "selector": str(selector)}}
+
+
+def _health_path(path: str) -> tuple[str, str | None] | None:
+    """``("readyz", "etcd")`` for ``/readyz/etcd``, ``("livez", None)`` for ``/livez``; None for other paths."""
+    parts = path.strip("/").split("/")
+    if parts[0] in ("healthz", "livez", "readyz") and len(parts) <= 2:
+        return parts[0], parts[1] if len(parts) == 2 and parts[1] else None
+    return None
 
 
 def _strip_server_fields(obj: Obj) -> None:

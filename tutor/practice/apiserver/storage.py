@@ -31,6 +31,16 @@ a practice cluster ends. Only a power cut or a kernel crash can lose the last co
 then SQLite keeps the database consistent, never torn. FULL fsyncs every commit: five times the cost of a
 commit, about 10 % on a rollout, for a failure a practice cluster does not need to survive.
 
+A failed commit (a read-only directory, a full disk, an I/O error, a lock held by another program) is never
+silent: :attr:`Storage.failure` holds the reason, it is logged once (and again only when the reason changes
+or saving works again), the staged changes stay staged and are retried at most every
+:data:`RETRY_SECONDS` (and before every API request), the API server refuses writes and answers 500 with the
+reason, and ``/readyz/etcd`` fails with it, as an apiserver does when etcd is unavailable.
+
+The file stays compact: ``auto_vacuum=INCREMENTAL`` gives pages freed by deleted objects (expired events,
+deleted pods) back to the file system (:meth:`Storage.vacuum`, from the cluster's housekeeping), and
+``journal_size_limit`` cuts the WAL back to :data:`WAL_LIMIT_BYTES` after each checkpoint.
+
 A database that SQLite cannot read is not silently replaced: :meth:`Storage.open` raises
 :class:`StorageUnreadable`, and the caller keeps the file aside (:meth:`Storage.set_aside`) and says so.
 """
@@ -52,6 +62,13 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 SYNCHRONOUS = "NORMAL"
 """See the module docstring for the measurement behind this choice."""
+RETRY_SECONDS = 2.0
+"""While commits fail, the end-of-turn commit is retried at most this often (each API request retries too)."""
+BUSY_TIMEOUT_SECONDS = 0.5
+"""How long a commit waits for a lock held by another program (the default 5 s would stall the event loop)."""
+WAL_LIMIT_BYTES = 4 * 1024 * 1024
+VACUUM_FREE_PAGES = 256
+"""Free pages (of 4 KiB) above which :meth:`Storage.vacuum` gives them back to the file system."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -115,6 +132,8 @@ class Storage:
         self._state: dict[str, Any] = {}
         self._meta: dict[str, str] = {}
         self._scheduled = False
+        self.failure: str | None = None
+        """Why the last commit failed; None while commits succeed."""
 
     # ---- opening -------------------------------------------------------------------------------
     def open(self) -> Loaded:
@@ -125,7 +144,8 @@ class Storage:
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True,
+                                 timeout=BUSY_TIMEOUT_SECONDS)
         except sqlite3.Error as error:
             raise StorageUnreadable(str(error)) from error
         try:
@@ -133,6 +153,7 @@ class Storage:
             if str(mode).lower() != "wal":
                 raise StorageUnreadable(f"cannot use the WAL journal (journal_mode is {mode})")
             db.execute(f"PRAGMA synchronous={self.synchronous}")
+            db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise StorageUnreadable(f"integrity check failed: {check}")
@@ -140,6 +161,11 @@ class Storage:
             if version > SCHEMA_VERSION:
                 raise StorageUnreadable(f"written by a newer kube-tutor (schema {version}, this one reads "
                                         f"{SCHEMA_VERSION})")
+            if db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                # Takes effect on a new database at once; an existing one is rebuilt once by VACUUM.
+                db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                if db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
+                    db.execute("VACUUM")
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             loaded = Loaded()
@@ -215,15 +241,17 @@ class Storage:
         except RuntimeError:
             return  # no loop yet (start-up): the caller commits explicitly
         self._scheduled = True
-        loop.call_soon(self._end_of_turn)
+        if self.failure is None:
+            loop.call_soon(self._end_of_turn)
+        else:
+            loop.call_later(RETRY_SECONDS, self._end_of_turn)
 
     def _end_of_turn(self) -> None:
         self._scheduled = False
         try:
             self.commit()
         except StorageFailed:
-            log.exception("committing the practice cluster's state to %s failed; retrying with the next change",
-                          self.path)
+            self._schedule()  # logged by commit; retried later, not every turn
 
     def commit(self) -> None:
         """Write every staged change in one transaction (nothing to do when nothing is staged).
@@ -240,8 +268,35 @@ class Storage:
         try:
             self._write(db, upserts, deletes, state, meta)
         except sqlite3.Error as error:
-            raise StorageFailed(f"cannot write {self.path}: {error}") from error
+            reason = f"cannot write {self.path}: {error}"
+            if reason != self.failure:
+                log.error("%s; the practice cluster refuses writes until it can save them (its changes since are "
+                          "kept in memory and retried)", reason)
+            self.failure = reason
+            raise StorageFailed(reason) from error
         self._objects, self._state, self._meta = {}, {}, {}
+        if self.failure is not None:
+            log.warning("saving to %s works again; every change kept in memory is saved", self.path)
+            self.failure = None
+
+    def vacuum(self) -> int:
+        """Give free pages back to the file system when there are many (``PRAGMA incremental_vacuum``).
+
+        Returns:
+            the number of pages freed (0 when there were few, or when the storage is failing).
+        """
+        if self._db is None or self.failure is not None or self.pending:
+            return 0
+        try:
+            free = int(self._db.execute("PRAGMA freelist_count").fetchone()[0])
+            if free < VACUUM_FREE_PAGES:
+                return 0
+            self._db.execute("PRAGMA incremental_vacuum").fetchall()
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as error:
+            log.warning("cannot vacuum %s: %s", self.path, error)
+            return 0
+        return free
 
     @staticmethod
     def _write(db: sqlite3.Connection, upserts: list[tuple[str, str, str, int, str]], deletes: list[ObjectKey],

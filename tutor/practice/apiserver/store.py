@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import builtins
 import copy
+import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -18,12 +18,15 @@ from typing import Any, TypeVar
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.resources import RESOURCES, Resource
 from tutor.practice.apiserver.storage import Storage
+from tutor.practice.apiserver.watchcache import History
 from tutor.practice.clock import Clock
 
 Obj = dict[str, Any]
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 
-EVENT_LOG_SIZE = 200_000
+WATCH_QUEUE_LIMIT = 100 * 1024
+"""Events a watcher may have waiting before it is closed as unresponsive (the cacher closes a watcher that
+blocks its channel; the client watches again from the last resourceVersion it saw)."""
 
 
 T = TypeVar("T")
@@ -50,6 +53,13 @@ class Watcher:
     namespace: str | None
     matches: Callable[[Obj], bool]
     queue: asyncio.Queue[WatchEvent | None] = field(default_factory=asyncio.Queue)
+    closed: bool = False
+
+    def close(self) -> None:
+        """End the watch: the handler sends what is queued, then the response ends."""
+        if not self.closed:
+            self.closed = True
+            self.queue.put_nowait(None)
 
     def offer(self, event: WatchEvent) -> None:
         """Translate a store event for this watcher (selector-aware, like the apiserver's cacher)."""
@@ -72,6 +82,11 @@ class Watcher:
                 kind = "DELETED"
             elif not now_matches:
                 return
+        if self.closed:
+            return
+        if self.queue.qsize() >= WATCH_QUEUE_LIMIT:
+            self.close()  # a client that reads nothing must not hold the server's memory
+            return
         self.queue.put_nowait(WatchEvent(event.rv, event.resource, kind, obj, event.old))
 
 
@@ -86,14 +101,18 @@ class Store:
     change an object copy it first (``deep_copy``).
     """
 
-    def __init__(self, clock: Clock, storage: Storage | None = None) -> None:
+    def __init__(self, clock: Clock, storage: Storage | None = None, *,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.storage = storage
         self.rv = 0
         self._objects: dict[str, dict[Key, Obj]] = {r.plural: {} for r in RESOURCES if r.stored}
         self._resources = {r.plural: r for r in RESOURCES}
         self._owned: dict[str, set[tuple[str, Key]]] = {}
-        self._log: deque[WatchEvent] = deque(maxlen=EVENT_LOG_SIZE)
+        self.monotonic = monotonic
+        """The clock of the watch window (:mod:`~tutor.practice.apiserver.watchcache`); tests replace it."""
+        self._history: dict[str, History[WatchEvent]] = {
+            r.plural: History(0, monotonic=lambda: self.monotonic()) for r in RESOURCES}
         self._watchers: dict[str, set[Watcher]] = {r.plural: set() for r in RESOURCES}
         self._listeners: list[Listener] = []
 
@@ -290,7 +309,7 @@ class Store:
             namespace = meta.get("namespace", "") if event.resource.namespaced else ""
             self.storage.stage(event.resource.plural, namespace, meta["name"],
                                None if event.type == "DELETED" else event.obj, event.rv)
-        self._log.append(event)
+        self._history[event.resource.plural].add(event)
         for watcher in list(self._watchers[event.resource.plural]):
             watcher.offer(event)
         for listener in self._listeners:
@@ -314,14 +333,14 @@ class Store:
         """
         watcher = Watcher(resource, namespace, matches)
         if since is not None and since < self.rv:
-            oldest = self._log[0].rv if self._log else self.rv + 1
-            if since < oldest - 1:
-                raise errors.Gone(f"too old resource version: {since} ({oldest - 1})")
-            for event in self._log:
-                if event.rv > since and event.resource.plural == resource.plural:
-                    watcher.offer(event)
+            for event in self._history[resource.plural].since(since):
+                watcher.offer(event)
         self._watchers[resource.plural].add(watcher)
         return watcher
+
+    def history_sizes(self) -> dict[str, tuple[int, int]]:
+        """Events kept and capacity of each resource's watch window (for the soak bench and tests)."""
+        return {plural: (len(h), h.capacity) for plural, h in self._history.items()}
 
     def unwatch(self, watcher: Watcher) -> None:
         self._watchers[watcher.resource.plural].discard(watcher)
@@ -329,7 +348,7 @@ class Store:
     def close_watches(self) -> None:
         for watchers in self._watchers.values():
             for watcher in watchers:
-                watcher.queue.put_nowait(None)
+                watcher.close()
 
     # ---- persistence ---------------------------------------------------------------------
     def restore(self, objects: Iterable[tuple[str, Obj]], resource_version: int) -> None:
@@ -344,6 +363,8 @@ class Store:
             self._objects[plural][key] = obj
             self._index(plural, key, None, obj)
             self.rv = max(self.rv, int(meta.get("resourceVersion") or 0))
+        # The watch window starts here: nothing before the restart can be replayed (410, and the client lists).
+        self._history = {plural: History(self.rv, monotonic=lambda: self.monotonic()) for plural in self._history}
 
 
 def _same(old: Obj, new: Obj) -> bool:
