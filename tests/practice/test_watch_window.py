@@ -18,8 +18,12 @@ import pytest
 
 from tutor import paths
 from tutor.practice.apiserver import errors
-from tutor.practice.apiserver.watchcache import (EVENT_FRESH_SECONDS, LOWER_BOUND_CAPACITY, UPPER_BOUND_CAPACITY,
-                                                 History)
+from tutor.practice.apiserver.watchcache import (
+    EVENT_FRESH_SECONDS,
+    LOWER_BOUND_CAPACITY,
+    UPPER_BOUND_CAPACITY,
+    History,
+)
 
 
 @dataclass
