@@ -9,7 +9,10 @@ Items:
   1. practice cluster start (fresh state dir, time scale 1) to the lesson's start state rolled out;
   2. ``kubectl get pods`` (warm discovery cache, 4 pods) against ``kubectl version --client``;
   3. a 1,000-replica rolling update (v1 -> v2) until ``kubectl rollout status`` returns (--quick: 200);
-  4. resident memory of the practice cluster process at the start state (4 replicas).
+  4. resident memory of the practice cluster process at the start state (4 replicas);
+  5. cold start of the TUI; 6. a cluster change reaching a check verdict;
+  7. soak (only when asked: ``--only soak [--soak-minutes 60]``): the lesson's commands over and over at a
+     fast learner's pace; RSS growth after the first 5 minutes (target: within +10 %).
 
 Every cluster gets its own temporary state directory and is stopped in a ``finally`` (Ctrl-C too);
 kubectl always runs with an isolated HOME, KUBECACHEDIR, KUBECONFIG and KUBERC=off.
@@ -602,7 +605,7 @@ def bench_memory(settle: float, keep: bool) -> dict[str, Any]:
     cluster.print_log_summary()
     measured = mb(final["VmRSS"])
     ratio = measured / TARGET_RSS_MB
-    result = {"settle_s": settle, "vmrss_kb": final["VmRSS"], "vmhwm_kb": final.get("VmHWM"),
+    result: dict[str, Any] = {"settle_s": settle, "vmrss_kb": final["VmRSS"], "vmhwm_kb": final.get("VmHWM"),
               "vmrss_max_while_settling_kb": max(samples) if samples else None,
               "measured": measured, "unit": "MB", "target": TARGET_RSS_MB, "ratio": ratio, "verdict": verdict(ratio)}
     say(f"    VmRSS {mem(final['VmRSS'])}; VmHWM {mem(final.get('VmHWM', 0))}; "
@@ -672,6 +675,123 @@ def bench_verdict(runs: int, keep: bool) -> dict[str, Any]:
     return result
 
 
+# ---- item 7: soak ------------------------------------------------------------------------------------------
+
+TARGET_SOAK_GROWTH = 0.10
+SOAK_PACE_S = 1.0
+"""Seconds between two commands: a fast learner (a person types one every 10 s or so)."""
+IMAGE_V10 = "gcr.io/google-samples/kubernetes-bootcamp:v10"
+
+
+def soak_cycle(kubectl: Kubectl, say_error: Callable[[str], None]) -> int:
+    """One pass of the lesson as a learner does it, with a look around and a reset; returns commands run."""
+    import urllib.request
+
+    commands = 0
+
+    def run(*args: str, timeout: float = 180.0, expect_failure: bool = False) -> Run:
+        nonlocal commands
+        commands += 1
+        done = kubectl.run(*args, timeout=timeout)
+        if not done.ok and not expect_failure:
+            say_error(f"kubectl {' '.join(args)}: {done.stderr.strip()[:200]}")
+        time.sleep(SOAK_PACE_S)  # the learner reads the output (pacing, not synchronisation)
+        return done
+
+    run(*CREATE)
+    run(*EXPOSE)
+    run(*ROLLOUT_STATUS, "--timeout=120s")
+    run("get", "pods")
+    run("describe", "pods")
+    run("get", "services")
+    run(*SET_IMAGE)
+    run(*ROLLOUT_STATUS, "--timeout=120s")
+    port = run("get", "service", DEPLOYMENT, "-o", "jsonpath={.spec.ports[0].nodePort}").stdout.strip()
+    for _ in range(3):
+        commands += 1
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}", timeout=10) as answer:
+                answer.read()
+        except OSError as error:
+            say_error(f"curl NodePort {port}: {error}")
+    run("set", "image", f"deployments/{DEPLOYMENT}", f"{DEPLOYMENT}={IMAGE_V10}")
+    run("get", "pods")
+    expected_timeout = run(*ROLLOUT_STATUS, "--timeout=15s", timeout=60, expect_failure=True)
+    if expected_timeout.ok:
+        say_error("rollout status of v10 succeeded: the image should not exist")
+    run("describe", "pods")
+    run("get", "events")
+    run("rollout", "undo", f"deployments/{DEPLOYMENT}")
+    run(*ROLLOUT_STATUS, "--timeout=120s")
+    run("scale", f"deployments/{DEPLOYMENT}", "--replicas=10")
+    run(*ROLLOUT_STATUS, "--timeout=120s")
+    run("get", "rs")
+    run("scale", f"deployments/{DEPLOYMENT}", "--replicas=4")
+    pod = run("get", "pods", "-o", "jsonpath={.items[0].metadata.name}").stdout.strip()
+    if pod:
+        run("logs", pod)
+    run("delete", "deployment", DEPLOYMENT)
+    run("delete", "service", DEPLOYMENT)
+    return commands
+
+
+def bench_soak(minutes: float, keep: bool) -> dict[str, Any]:
+    say(f"[7] soak: the lesson's commands over and over for {minutes:g} min (one every {SOAK_PACE_S:g} s or as "
+        f"long as it takes), RSS sampled every 10 s; growth after the first 5 min")
+    errors: list[str] = []
+    with Cluster("soak", keep) as cluster:
+        cluster.up()
+        kubectl = cluster.kubectl()
+        began = time.perf_counter()
+        end = began + minutes * 60
+        baseline_at = began + min(5 * 60, minutes * 60 / 3)
+        samples: list[tuple[float, int]] = []
+        baseline: int | None = None
+        cycles = commands = 0
+        next_sample = began
+        while time.perf_counter() < end:
+            commands += soak_cycle(kubectl, errors.append)
+            cycles += 1
+            now = time.perf_counter()
+            if now >= next_sample:
+                rss = proc_status(cluster.pid).get("VmRSS")
+                if rss is None:
+                    raise BenchError(f"the practice cluster process {cluster.pid} is gone")
+                samples.append((now - began, rss))
+                next_sample = now + 10
+                if baseline is None and now >= baseline_at:
+                    baseline = rss
+                    say(f"    baseline after {(now - began) / 60:.1f} min: {mem(rss)}")
+            if cycles % 5 == 0:
+                rss_text = mem(samples[-1][1]) if samples else "-"
+                say(f"    {(now - began) / 60:5.1f} min: {cycles} cycles, {commands} commands, RSS {rss_text}")
+        final = proc_status(cluster.pid)
+        if "VmRSS" not in final:
+            raise BenchError(f"the practice cluster process {cluster.pid} is gone")
+        events = kubectl.run("get", "events", "-A", "--no-headers").stdout.count("\n")
+        db = cluster.backend.directory / "state.db"
+        sizes = {suffix or "db": (db.with_name(db.name + suffix).stat().st_size
+                                  if db.with_name(db.name + suffix).exists() else 0) for suffix in ("", "-wal")}
+    cluster.print_log_summary()
+    if baseline is None:
+        baseline = samples[0][1] if samples else final["VmRSS"]
+    growth = final["VmRSS"] / baseline - 1
+    ratio = growth / TARGET_SOAK_GROWTH if growth > 0 else 0.0
+    say(f"    {cycles} cycles, {commands} commands, {len(errors)} unexpected errors"
+        + (f" (first: {errors[0]})" if errors else ""))
+    say(f"    RSS: baseline {mem(baseline)}, final {mem(final['VmRSS'])}, max {mem(max(r for _, r in samples))}, "
+        f"VmHWM {mem(final.get('VmHWM', 0))}")
+    say(f"    events kept: {events}; state.db {sizes['db'] / 1e6:.1f} MB, WAL {sizes['-wal'] / 1e6:.1f} MB")
+    say(f"    measured growth {growth * 100:+.1f} %   target <= +{TARGET_SOAK_GROWTH * 100:g} %   ratio {ratio:.2f}")
+    result = {"minutes": minutes, "cycles": cycles, "commands": commands, "errors": errors[:20],
+              "baseline_kb": baseline, "final_kb": final["VmRSS"], "vmhwm_kb": final.get("VmHWM"),
+              "samples": samples, "events": events, "state_db_bytes": sizes["db"], "wal_bytes": sizes["-wal"],
+              "measured": growth * 100, "unit": "%", "target": TARGET_SOAK_GROWTH * 100, "ratio": ratio,
+              "verdict": verdict(ratio)}
+    say(f"    verdict: {result['verdict']}")
+    return result
+
+
 # ---- main --------------------------------------------------------------------------------------------------
 
 
@@ -706,7 +826,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write every number as JSON")
     parser.add_argument("--keep-state", action="store_true", help="keep the temporary state dirs (and logs)")
     parser.add_argument("--only", metavar="ITEMS", default="start,get_pods,rollout,memory,tui,verdict",
-                        help="comma-separated items to run (start,get_pods,rollout,memory,tui,verdict)")
+                        help="comma-separated items to run (start,get_pods,rollout,memory,tui,verdict,soak)")
+    parser.add_argument("--soak-minutes", metavar="MIN", type=float, default=60.0,
+                        help="how long the soak runs (default 60; the baseline is taken at 5 min)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
 
@@ -745,6 +867,9 @@ def main(argv: list[str] | None = None) -> int:
         if "verdict" in only:
             with section(results, "verdict") as store:
                 store(bench_verdict(6 if args.quick else 20, args.keep_state))
+        if "soak" in only:
+            with section(results, "soak") as store:
+                store(bench_soak(args.soak_minutes, args.keep_state))
     except KeyboardInterrupt:
         say("\ninterrupted: stopping the practice clusters this benchmark started")
         stop_all()
@@ -758,7 +883,8 @@ def main(argv: list[str] | None = None) -> int:
 
     say("summary")
     names = {"start": "1 start -> start state", "get_pods": "2 get pods / floor", "rollout": f"3 {replicas}-replica rollout",
-             "memory": "4 RSS at 4 replicas", "tui": "5 TUI cold start", "verdict": "6 change -> verdict"}
+             "memory": "4 RSS at 4 replicas", "tui": "5 TUI cold start", "verdict": "6 change -> verdict",
+             "soak": "7 soak RSS growth"}
     for key, name in names.items():
         item = results.get(key, {})
         if "measured" in item:

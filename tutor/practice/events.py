@@ -18,6 +18,7 @@ spam filter or aggregation; its events are only counted.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -63,6 +64,13 @@ class _Lru(Generic[K, V]):
         return len(self._items)
 
 
+def _digest(*parts: str) -> bytes:
+    """A cache key: 16 bytes whatever the parts (upstream joins them into one string; the caches here hold
+    4,096 keys each, so a digest keeps a few hundred kilobytes where the strings would take megabytes)."""
+    text = "\x00".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=16).digest()
+
+
 class _TokenBucket:
     """``flowcontrol.NewTokenBucketPassiveRateLimiterWithClock``: ``burst`` tokens, refilled at ``qps``."""
 
@@ -85,7 +93,7 @@ class _Aggregate:
     __slots__ = ("last", "messages")
 
     def __init__(self) -> None:
-        self.messages: set[str] = set()
+        self.messages: set[bytes] = set()  # digests of the messages seen (localKeys)
         self.last = float("-inf")
 
 
@@ -105,9 +113,9 @@ class EventRecorder:
         self.store = store
         self.monotonic = monotonic
         """Real seconds; scaled by the practice clock's time scale for the correlator's intervals."""
-        self._spam: _Lru[tuple[str, ...], _TokenBucket] = _Lru()
-        self._aggregates: _Lru[tuple[str, ...], _Aggregate] = _Lru()
-        self._observed: _Lru[tuple[str, ...], _Observation] = _Lru()
+        self._spam: _Lru[bytes, _TokenBucket] = _Lru()
+        self._aggregates: _Lru[bytes, _Aggregate] = _Lru()
+        self._observed: _Lru[bytes, _Observation] = _Lru()
 
     def _now(self) -> float:
         return self.monotonic() * self.store.clock.time_scale
@@ -134,14 +142,14 @@ class EventRecorder:
         source = (component, host, involved["kind"], involved.get("namespace", ""), involved["name"],
                   involved["uid"], involved["apiVersion"])
         now = self._now()
-        key = (*source, field_path, type_, reason, message)  # getEventKey
+        key = _digest(*source, field_path, type_, reason, message)  # getEventKey
         correlated = component not in UNCORRELATED_COMPONENTS
         if correlated:  # EventAggregator.EventAggregate
-            aggregate_key = (*source, type_, reason, component, host)  # EventAggregatorByReasonFunc
+            aggregate_key = _digest(*source, type_, reason, component, host)  # EventAggregatorByReasonFunc
             record = self._aggregates.get(aggregate_key)
             if record is None or now - record.last > AGGREGATE_INTERVAL_SECONDS:
                 record = _Aggregate()
-            record.messages.add(message)
+            record.messages.add(_digest(message))
             record.last = now
             self._aggregates.add(aggregate_key, record)
             if len(record.messages) >= AGGREGATE_MAX_EVENTS:
@@ -155,11 +163,12 @@ class EventRecorder:
         name = observed.name if observed is not None else ""
         first = observed.first if observed is not None else timestamp
         if correlated:  # EventSourceObjectSpamFilter: getSpamKey is the source and the object
-            bucket = self._spam.get(source)
+            spam_key = _digest(*source)
+            bucket = self._spam.get(spam_key)
             if bucket is None:
                 bucket = _TokenBucket(now)
             accepted = bucket.try_accept(now)
-            self._spam.add(source, bucket)
+            self._spam.add(spam_key, bucket)
         else:
             accepted = True
         if not accepted:
