@@ -7,6 +7,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from tutor.kube.files import make_private, private_dir
+
 ENV_STATE_DIR = "KUBE_TUTOR_STATE_DIR"
 ENV_LESSONS_DIR = "KUBE_TUTOR_LESSONS_DIR"
 KUBECTL_GUARD_MARKER = b"# kube-tutor kubectl guard"
@@ -37,6 +39,19 @@ def practice_dir(state: Path) -> Path:
 def kube_cache_dir(state: Path) -> Path:
     """kubectl's discovery/HTTP cache for kube-tutor's clusters (never ``~/.kube/cache``)."""
     return state / "kube-cache"
+
+
+def make_state_private(state: Path, owned: Path) -> None:
+    """Make the state directory private before a backend starts: the state directory and kubectl's cache are
+    created 0700 when missing (missing parents too), whatever the umask, and ``owned`` (the backend's own
+    directory, holding its kubeconfig, credentials and logs) is created 0700 with everything in it made private
+    (0755 becomes 0700, 0644 becomes 0600: an older kube-tutor left them readable).
+
+    An existing state directory is left as it is: ``--state-dir`` may name a directory of the learner's.
+    """
+    private_dir(kube_cache_dir(state))
+    private_dir(owned)
+    make_private(owned)
 
 
 def bin_dir() -> Path:
