@@ -26,6 +26,11 @@ def state_dir(override: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get(ENV_STATE_DIR)
     if env:
         return Path(env).expanduser().resolve()
+    return default_state_dir()
+
+
+def default_state_dir() -> Path:
+    """``$XDG_STATE_HOME/kube-tutor`` (``~/.local/state/kube-tutor``): the state directory kube-tutor names itself."""
     xdg = os.environ.get("XDG_STATE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
     return (base / "kube-tutor").resolve()
@@ -47,9 +52,12 @@ def make_state_private(state: Path, owned: Path) -> None:
     directory, holding its kubeconfig, credentials and logs) is created 0700 with everything in it made private
     (0755 becomes 0700, 0644 becomes 0600: an older kube-tutor left them readable).
 
-    An existing state directory is left as it is: ``--state-dir`` may name a directory of the learner's.
+    An existing state directory is made 0700 only at the default place (:func:`default_state_dir`): one given
+    with ``--state-dir`` or ``$KUBE_TUTOR_STATE_DIR`` may be a directory of the learner's.
     """
     private_dir(kube_cache_dir(state))
+    if state.resolve() == default_state_dir():
+        os.chmod(state, 0o700)
     private_dir(owned)
     make_private(owned)
 

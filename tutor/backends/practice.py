@@ -84,12 +84,15 @@ class PracticeBackend(OwnKubeconfig):
         return pid
 
     def _serves_here(self, pid: int) -> bool:
-        """False when /proc shows that the pid now belongs to another program (reused after a reboot)."""
+        """False when /proc shows that the pid now belongs to another program (reused after a reboot): the
+        server's command line names this directory (an empty one is a zombie's or a kernel thread's)."""
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:
+            return not Path("/proc/self").exists()  # no /proc (macOS): trust server.json
         except OSError:
-            return True  # no /proc (macOS): trust server.json
-        return not command or os.fsencode(self.directory) in command.split(b"\0")
+            return True
+        return os.fsencode(self.directory) in command.split(b"\0")
 
     def _token(self) -> str:
         try:
