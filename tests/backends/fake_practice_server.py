@@ -8,8 +8,8 @@ health endpoints as the server side of issue 9 does:
 - ``failing``: the storage fails: ``/livez`` 200 ``ok``, ``/readyz`` 500, and ``/readyz/etcd`` 500
   ``internal server error: <reason>``, as kube-apiserver's healthz ``adaptCheckToHandler`` answers a failing
   check (``http.Error``: the text and a newline; staging/src/k8s.io/apiserver/pkg/server/healthz/healthz.go);
-- ``busy``: as ``ok``, but nothing is answered before ``--busy`` seconds after the start: a blocked event loop
-  (one thread: every request waits);
+- ``busy``: as ``ok``, but nothing is answered before ``--busy`` seconds after the first request: a blocked
+  event loop (one thread: every request waits);
 - ``hung``: connections are never accepted, so nothing is ever answered.
 
 Its command line names ``DIR``, as the real server's does, so the backend takes it for the server of ``DIR``.
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--reason", default="cannot write state.db: attempt to write a readonly database")
     parser.add_argument("--busy", type=float, default=2.0)
     args = parser.parse_args()
-    started = time.monotonic()
+    busy_until: list[float] = []
     credentials = ensure_credentials(args.directory / "pki")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(credentials.server_cert, credentials.server_key)
@@ -46,7 +46,8 @@ def main() -> None:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             if args.mode == "busy":
-                time.sleep(max(0.0, started + args.busy - time.monotonic()))  # the simulated busy loop (noqa: sleep-ok)
+                busy_until.append(time.monotonic() + args.busy)
+                time.sleep(max(0.0, busy_until[0] - time.monotonic()))  # the simulated busy loop (noqa: sleep-ok)
             failing = args.mode == "failing"
             if self.path in ("/livez", "/healthz"):
                 self.answer(200, "ok")

@@ -172,7 +172,7 @@ def test_down_of_a_cluster_that_saves_exits_0(fakes: Fakes, capsys: pytest.Captu
 
 def test_up_reuses_a_busy_cluster_that_answers_late(fakes: Fakes) -> None:
     """Before issue 9, ``up`` gave /readyz 1 s and then replaced a server whose loop was busy ~1.5 s."""
-    pid = fakes.start("busy", "--busy", "3")
+    pid = fakes.start("busy", "--busy", "2")
     fakes.backend.live_timeout = 0.5  # every request in the busy time goes unanswered: up must ask again
     said: list[str] = []
     status = fakes.backend.up(said.append)
