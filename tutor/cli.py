@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tutor import __version__, paths
-from tutor.backends import BACKENDS, Backend, choose, make_backend
+from tutor.backends import BACKENDS, Backend, ClusterStatus, choose, make_backend
 from tutor.backends.base import BackendError
 from tutor.lesson import (
     Lesson,
@@ -61,9 +61,11 @@ def _parser() -> argparse.ArgumentParser:
                     help="run the practice cluster's clock faster (demos, tests); default 1")
     csub.add_parser("env", parents=[common, backend_parent],
                     help="print shell lines that point kubectl at the cluster")
-    csub.add_parser("status", parents=[common, backend_parent], help="say whether the cluster runs (exit 3 if not)")
+    csub.add_parser("status", parents=[common, backend_parent],
+                    help="say whether the cluster runs (exit 3 if not) and saves changes (exit 4 if not)")
     down = csub.add_parser("down", parents=[common, backend_parent],
-                           help="stop the cluster (practice: objects are kept; kind: deleted)")
+                           help="stop the cluster (practice: objects are kept; kind: deleted); exit 1 when changes "
+                                "were not saved")
     down.add_argument("--delete-state", action="store_true", help="also forget every object of the cluster")
     sub.add_parser("doctor", parents=[common], help="check this machine: Python, kubectl, Docker, kind, disk, memory")
     lint = sub.add_parser("lint", help="check lesson files (default: every installed lesson); one line per problem")
@@ -89,12 +91,19 @@ def _err(message: str) -> int:
     return 1
 
 
+def _not_saving(backend: Backend, status: ClusterStatus) -> str:
+    return (f"the {backend.name} cluster runs but is NOT SAVING CHANGES: {status.storage_error} (what you change "
+            f"is kept in memory only and is lost when it stops)")
+
+
 def cmd_up(backend: Backend) -> int:
     try:
         status = backend.up(on_status=lambda line: print(f"kube-tutor: {line}", file=sys.stderr))
     except BackendError as error:
         return _err(str(error))
     print(status.kubeconfig)
+    if status.storage_error:
+        return _err(_not_saving(backend, status))
     return 0
 
 
@@ -117,29 +126,51 @@ def cmd_env(backend: Backend) -> int:
     return 0
 
 
+STATUS_NOT_RUNNING = 3
+STATUS_NOT_SAVING = 4
+
+
 def cmd_status(backend: Backend) -> int:
+    """0: running; 3: not running; 4: running, but its storage fails (changes are not saved)."""
     status = backend.status()
     if status.running:
         pid = f"pid {status.pid}, " if status.pid else ""
-        print(f"{backend.name} cluster: running ({pid}{status.server}{', ' + status.detail if status.detail else ''})")
+        line = f"{backend.name} cluster: running ({pid}{status.server}{', ' + status.detail if status.detail else ''})"
+        if status.storage_error:
+            line += f" — NOT SAVING CHANGES: {status.storage_error}"
+        print(line)
         print(f"kubeconfig: {status.kubeconfig}")
+        if status.storage_error:
+            print("what you change is kept in memory only and is lost when the cluster stops")
+            return STATUS_NOT_SAVING
         return 0
     print(f"{backend.name} cluster: {status.detail or 'not running'}")
     print("start it with: kube-tutor cluster up")
-    return 3
+    return STATUS_NOT_RUNNING
 
 
 def cmd_down(backend: Backend, state: Path, delete_state: bool) -> int:
+    """Stop the cluster; 1 when it had not saved every change (the reason on stderr), or its state could not be
+    deleted."""
     try:
-        stopped = backend.down()
+        result = backend.down()
     except BackendError as error:
         return _err(str(error))
-    print(f"{backend.name} cluster stopped" if stopped else f"{backend.name} cluster was not running")
+    print(f"{backend.name} cluster stopped" if result.stopped else f"{backend.name} cluster was not running")
+    code = 0
+    if result.unsaved:
+        code = _err(f"the {backend.name} cluster stopped, but {result.unsaved}")
     if delete_state:
         directory = getattr(backend, "directory", state / backend.name)
-        shutil.rmtree(directory, ignore_errors=True)
+        failures: list[str] = []
+        if directory.exists():
+            shutil.rmtree(directory, onerror=lambda _function, path, info: failures.append(
+                f"{path}: {getattr(info[1], 'strerror', None) or info[1]}"))
+        if failures:
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            return _err(f"could not delete {directory}: {failures[0]}{more}")
         print(f"deleted {directory}")
-    return 0
+    return code
 
 
 def _backend(state: Path, args: argparse.Namespace, *, time_scale: float | None = None) -> Backend:
@@ -205,9 +236,11 @@ def _lesson_and_backend(state: Path, args: argparse.Namespace) -> tuple[Lesson, 
         return lesson
     try:
         backend = _backend(state, args)
-        backend.up(on_status=lambda line: print(f"kube-tutor: {line}", file=sys.stderr))
+        status = backend.up(on_status=lambda line: print(f"kube-tutor: {line}", file=sys.stderr))
     except BackendError as error:
         return _err(str(error))
+    if status.storage_error:
+        _err(_not_saving(backend, status))
     return lesson, backend
 
 

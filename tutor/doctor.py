@@ -158,6 +158,9 @@ def check_practice(state: Path) -> Check:
         status = PracticeBackend(state).status()
     except (BackendError, OSError, ValueError) as error:
         return Check(NOTE, f"practice cluster in {state}: cannot tell ({error})")
+    if status.running and status.storage_error:
+        return Check(WARN, f"practice cluster: running ({status.server}, pid {status.pid}) but NOT SAVING CHANGES: "
+                           f"{status.storage_error}")
     if status.running:
         return Check(OK, f"practice cluster: running ({status.server}, pid {status.pid})")
     return Check(NOTE, f"practice cluster: {status.detail or 'not running'}: start it with kube-tutor cluster up")

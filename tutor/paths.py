@@ -7,6 +7,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from tutor.kube.files import make_private, private_dir
+
 ENV_STATE_DIR = "KUBE_TUTOR_STATE_DIR"
 ENV_LESSONS_DIR = "KUBE_TUTOR_LESSONS_DIR"
 KUBECTL_GUARD_MARKER = b"# kube-tutor kubectl guard"
@@ -24,6 +26,11 @@ def state_dir(override: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get(ENV_STATE_DIR)
     if env:
         return Path(env).expanduser().resolve()
+    return default_state_dir()
+
+
+def default_state_dir() -> Path:
+    """``$XDG_STATE_HOME/kube-tutor`` (``~/.local/state/kube-tutor``): the state directory kube-tutor names itself."""
     xdg = os.environ.get("XDG_STATE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
     return (base / "kube-tutor").resolve()
@@ -37,6 +44,22 @@ def practice_dir(state: Path) -> Path:
 def kube_cache_dir(state: Path) -> Path:
     """kubectl's discovery/HTTP cache for kube-tutor's clusters (never ``~/.kube/cache``)."""
     return state / "kube-cache"
+
+
+def make_state_private(state: Path, owned: Path) -> None:
+    """Make the state directory private before a backend starts: the state directory and kubectl's cache are
+    created 0700 when missing (missing parents too), whatever the umask, and ``owned`` (the backend's own
+    directory, holding its kubeconfig, credentials and logs) is created 0700 with everything in it made private
+    (0755 becomes 0700, 0644 becomes 0600: an older kube-tutor left them readable).
+
+    An existing state directory is made 0700 only at the default place (:func:`default_state_dir`): one given
+    with ``--state-dir`` or ``$KUBE_TUTOR_STATE_DIR`` may be a directory of the learner's.
+    """
+    private_dir(kube_cache_dir(state))
+    if state.resolve() == default_state_dir():
+        os.chmod(state, 0o700)
+    private_dir(owned)
+    make_private(owned)
 
 
 def bin_dir() -> Path:

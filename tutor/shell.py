@@ -49,6 +49,7 @@ from typing import Any
 import sh
 
 from tutor import kubectl_guard
+from tutor.kube.files import open_private
 from tutor.kubectl_guard import PINNED_REASONS
 from tutor.kubectl_guard import REFUSED_FLAGS as REFUSED_FLAGS  # re-exported: the console's refusals
 
@@ -157,14 +158,17 @@ def spawn_daemon(argv: Sequence[str | os.PathLike[str]], *, log_path: Path,
 
     Args:
         argv: the program and its arguments.
-        log_path: file that receives the process's stdout and stderr (appended).
+        log_path: file that receives the process's stdout and stderr (appended); created 0600 in a directory
+            created 0700, whatever the umask (an existing log is made 0600 too).
         env: the complete environment (None: inherit).
     """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
+    log = open_private(log_path)
+    try:
         process = subprocess.Popen([os.fspath(a) for a in argv], stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, env=dict(env) if env is not None else None,
                                    start_new_session=True, close_fds=True)
+    finally:
+        os.close(log)
     return process.pid
 
 

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from tutor import paths, shell
-from tutor.backends.base import BackendError
+from tutor.backends.base import BackendError, Stopped
 from tutor.backends.existing import ExistingBackend
 from tutor.backends.practice import PracticeBackend
 from tutor.lesson import load_lesson
@@ -133,7 +133,7 @@ def test_up_copies_only_the_chosen_context(tmp_path: Path, user_config: Path) ->
     lines.clear()
     assert again.up(on_status=lines.append).running
     assert "created namespace learner-copy" not in lines
-    assert again.down() is False
+    assert again.down() == Stopped(False)
     assert user_config.read_bytes() == before
 
 
@@ -158,7 +158,7 @@ def test_verify_keeps_the_lesson_in_the_learners_namespace(tmp_path: Path, user_
         assert "kubernetes-bootcamp" not in default.stdout
         # the practice cluster's NodePorts answer on 127.0.0.1: nothing was forwarded
         assert not backend.forwards_path.exists() or json.loads(backend.forwards_path.read_text()) == {}
-        assert backend.down() is False
+        assert backend.down() == Stopped(False)
     finally:
         backend.down()
     assert user_config.read_bytes() == before
@@ -341,11 +341,11 @@ def test_port_forward_when_the_node_port_does_not_answer(tmp_path: Path, user_co
         assert json.loads(backend.forwards_path.read_text())[f"web:{node_port}"]["pid"] == pid
         assert len(calls.read_text().splitlines()) == 1
 
-        assert backend.down() is True
+        assert backend.down() == Stopped(True)
         assert not shell.pid_alive(pid)
         assert not answers(node_port)
         assert not backend.forwards_path.exists()
-        assert backend.down() is False
+        assert backend.down() == Stopped(False)
         # nothing in the cluster was deleted by down()
         assert kubectl(backend, "get", "service", "web", "-o", "name").stdout == "service/web\n"
     finally:
@@ -377,7 +377,7 @@ def test_a_port_forward_that_cannot_listen_is_one_clear_line(tmp_path: Path, use
         message = one_line(error)
         assert message.startswith(f"kubectl port-forward for service/web did not listen on 127.0.0.1:{node_port}")
         assert not backend.forwards_path.exists() or json.loads(backend.forwards_path.read_text()) == {}
-        assert backend.down() is False
+        assert backend.down() == Stopped(False)
     finally:
         blocker.close()
         backend.down()

@@ -25,7 +25,7 @@ import yaml
 
 from tutor import paths
 from tutor.backends import make_backend
-from tutor.backends.base import BackendError
+from tutor.backends.base import BackendError, Stopped
 from tutor.backends.kind import KindBackend, kind_config, lesson_images
 from tutor.lesson import load_lesson
 
@@ -291,7 +291,7 @@ def test_the_name_is_taken_by_an_unhealthy_cluster(fakes: Fakes) -> None:
     ]
     assert fakes.backend().status().detail == f"the kind cluster kube-tutor exists but does not answer; delete it with {DOWN}"
     # the way out works: down, then up creates a new one
-    assert fakes.backend().down()
+    assert fakes.backend().down().stopped
     assert fakes.backend().up().running
 
 
@@ -372,7 +372,7 @@ def test_down_deletes_the_cluster_by_name(fakes: Fakes) -> None:
     server = Path(fakes.kind_clusters()["kube-tutor"]["dir"] or "") / "server.json"
     pid = int(json.loads(server.read_text(encoding="utf-8"))["pid"])
     fakes.clear()
-    assert fakes.backend().down() is True
+    assert fakes.backend().down() == Stopped(True)
     assert fakes.commands() == [
         ["kind", "get", "clusters"],
         ["kind", "delete", "cluster", "--name", "kube-tutor", "--kubeconfig", str(fakes.kubeconfig)],
@@ -385,7 +385,7 @@ def test_down_deletes_the_cluster_by_name(fakes: Fakes) -> None:
     status = fakes.backend().status()
     assert not status.running and status.detail == "not running (no kind cluster named kube-tutor)"
     fakes.clear()
-    assert fakes.backend().down() is False
+    assert fakes.backend().down() == Stopped(False)
     assert fakes.commands() == [["kind", "get", "clusters"]]
 
 

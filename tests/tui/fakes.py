@@ -148,8 +148,17 @@ class FakeBackend:
     name = "practice"
     namespace = NAMESPACE
 
+    def __init__(self) -> None:
+        self.storage_error = ""
+        """What ``storage_failure`` answers: set it to simulate a cluster whose storage fails."""
+        self.storage_asked = 0
+
     def up(self, on_status: object = None) -> None:
         return None
+
+    def storage_failure(self) -> str:
+        self.storage_asked += 1
+        return self.storage_error
 
     def after_setup(self) -> None:
         return None

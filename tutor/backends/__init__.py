@@ -6,10 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
-from tutor.backends.base import Backend, BackendError, ClusterStatus, DockerProbe, probe_docker
+from tutor.backends.base import Backend, BackendError, ClusterStatus, DockerProbe, Stopped, probe_docker
 
-__all__ = ["BACKENDS", "Backend", "BackendError", "ClusterStatus", "choose", "decide", "detect", "from_environment",
-           "make_backend"]
+__all__ = ["BACKENDS", "Backend", "BackendError", "ClusterStatus", "Stopped", "choose", "decide", "detect",
+           "from_environment", "make_backend"]
 
 BACKENDS = ("practice", "kind", "existing")
 ENV_BACKEND = "KUBE_TUTOR_BACKEND"

@@ -22,10 +22,25 @@ class ClusterStatus:
 
     backend: str
     running: bool
+    """The cluster answers (the practice cluster: its ``/livez``)."""
     kubeconfig: Path
     server: str = ""
     pid: int | None = None
     detail: str = ""
+    storage_error: str = ""
+    """Why a running cluster does not save changes (its storage fails: what ``/readyz/etcd`` says); empty while
+    it saves, or when that cannot be told."""
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """What :meth:`Backend.down` did."""
+
+    stopped: bool
+    """True when something was running and is now stopped; False when there was nothing to stop."""
+    unsaved: str = ""
+    """When the cluster had stopped saving changes: one line saying since when and why; those changes are gone.
+    Empty when everything was saved (or when that cannot be told)."""
 
 
 class Backend(Protocol):
@@ -47,11 +62,22 @@ class Backend(Protocol):
         """
         ...
 
-    def down(self) -> bool:
-        """Stop or delete the cluster kube-tutor made; False if there was none."""
+    def down(self) -> Stopped:
+        """Stop or delete the cluster kube-tutor made, even one whose storage fails (``unsaved`` then says so).
+
+        Raises:
+            BackendError: it could not be stopped.
+        """
         ...
 
     def status(self) -> ClusterStatus: ...
+
+    def storage_failure(self) -> str:
+        """Why the running cluster does not save changes; empty while it saves or when that cannot be told.
+
+        Cheap enough to poll every few seconds (the TUI's status bar).
+        """
+        ...
 
     def env(self) -> dict[str, str]:
         """KUBECONFIG (kube-tutor's), KUBECACHEDIR, KUBERC=off, and whatever else kubectl needs here."""

@@ -22,8 +22,8 @@ from typing import Any
 import yaml
 
 from tutor import paths, shell
-from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig
-from tutor.kube.files import atomic_write
+from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, Stopped
+from tutor.kube.files import atomic_write, open_private
 
 PROTECTED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -196,7 +196,6 @@ class ExistingBackend(OwnKubeconfig):
             self._write(config)
 
     def _write(self, config: dict[str, Any]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         atomic_write(self.kubeconfig, yaml.safe_dump(config, sort_keys=False).encode())
 
     def _server(self) -> str:
@@ -278,6 +277,7 @@ class ExistingBackend(OwnKubeconfig):
         Raises:
             BackendError: with a one-line message (file missing, context not found, unreachable, forbidden).
         """
+        paths.make_state_private(self.state, self.directory)
         self._copy_context()
         if on_status is not None:
             on_status(f"checking that {self._server() or 'the cluster'} answers")
@@ -303,14 +303,19 @@ class ExistingBackend(OwnKubeconfig):
                                  detail=f"context {self._context_name()}, namespace {self.namespace}")
         return ClusterStatus(self.name, False, self.kubeconfig, self._server(), detail=f"not answering: {why}")
 
-    def down(self) -> bool:
-        """Stop the port-forwards kube-tutor started; nothing in the cluster is deleted."""
+    def storage_failure(self) -> str:
+        """Nothing to tell: the cluster's storage is its admins'; kubectl's own errors say when it fails."""
+        return ""
+
+    def down(self) -> Stopped:
+        """Stop the port-forwards kube-tutor started (``stopped`` False if none ran); nothing in the cluster is
+        deleted."""
         forwards = self._forwards()
         stopped = False
         for record in forwards.values():
             stopped = self._stop(int(record.get("pid", 0))) or stopped
         self.forwards_path.unlink(missing_ok=True)
-        return stopped
+        return Stopped(stopped)
 
     def after_setup(self) -> None:
         """Make each NodePort Service of the namespace answer on ``127.0.0.1:<nodePort>``.
@@ -367,7 +372,6 @@ class ExistingBackend(OwnKubeconfig):
         return data if isinstance(data, dict) else {}
 
     def _save_forwards(self, forwards: Mapping[str, dict[str, Any]]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         atomic_write(self.forwards_path, (json.dumps(dict(forwards), indent=2) + "\n").encode())
 
     def _start_forward(self, service: str, node_port: int, port: int) -> dict[str, Any]:
@@ -375,8 +379,7 @@ class ExistingBackend(OwnKubeconfig):
                    f"{node_port}:{port}"]
         argv = ["bash", "--noprofile", "--norc", "-c", _RESTART_LOOP, "port-forward", *kubectl]
         log = self.forward_log(service)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "a", encoding="utf-8") as handle:
+        with open(open_private(log), "a", encoding="utf-8") as handle:
             handle.write(f"$ {shlex.join(kubectl)}\n")
         pid = shell.spawn_daemon(argv, log_path=log, env=self._process_env())
         return {"pid": pid, "service": service, "nodePort": node_port, "port": port, "log": str(log)}

@@ -20,7 +20,7 @@ import yaml
 
 import tutor
 from tutor import paths, shell
-from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, probe_docker
+from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, Stopped, probe_docker
 from tutor.kube.files import atomic_write
 
 PRACTICE_WAY_OUT = "use the practice cluster: kube-tutor --backend practice"
@@ -197,7 +197,7 @@ class KindBackend(OwnKubeconfig):
                                "(https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or "
                                f"{PRACTICE_WAY_OUT}")
         say(f"looking for an existing kind cluster named {self.CLUSTER}")
-        self.directory.mkdir(parents=True, exist_ok=True)
+        paths.make_state_private(self.state, self.directory)
         if self.CLUSTER in self._clusters(kind):
             if not self.kubeconfig.exists():
                 self._export_kubeconfig(kind)
@@ -219,15 +219,19 @@ class KindBackend(OwnKubeconfig):
         return ClusterStatus(self.name, True, self.kubeconfig, self._server(),
                              detail=f"kind cluster {self.CLUSTER}, NodePort {self.node_port} on 127.0.0.1")
 
-    def down(self) -> bool:
-        """Delete the kind cluster kube-tutor made; False if there was none.
+    def storage_failure(self) -> str:
+        """Nothing to tell: etcd runs inside the kind node; kubectl's own errors say when it fails."""
+        return ""
+
+    def down(self) -> Stopped:
+        """Delete the kind cluster kube-tutor made (``stopped`` False if there was none).
 
         Raises:
             BackendError: kind could not list or delete clusters.
         """
         kind = self._kind()
         if kind is None:
-            return False
+            return Stopped(False)
         existed = self.CLUSTER in self._clusters(kind)
         if existed:
             try:
@@ -241,7 +245,7 @@ class KindBackend(OwnKubeconfig):
                                    f"{_error_line(done.stderr, done.stdout)}. Check that Docker runs, then try again")
         self.kubeconfig.unlink(missing_ok=True)
         self._images_marker.unlink(missing_ok=True)
-        return existed
+        return Stopped(existed)
 
     def after_setup(self) -> None:
         """Give the lesson's NodePort Service the nodePort that ``kind-config.yaml`` publishes on 127.0.0.1.

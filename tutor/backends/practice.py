@@ -1,23 +1,46 @@
-"""Provides the practice backend: starts, finds and stops the embedded practice cluster's process."""
+"""Provides the practice backend: starts, finds and stops the embedded practice cluster's process.
+
+Liveness and readiness are told apart as kube-apiserver does. The cluster *runs* while its process answers
+``/livez``. Whether it *saves* what kubectl changes is ``/readyz/etcd``: 200 ``ok``, or 500 with
+``internal server error: <reason>`` once a commit to ``state.db`` failed (kube-apiserver's healthz
+``adaptCheckToHandler``, staging/src/k8s.io/apiserver/pkg/server/healthz/healthz.go). A cluster whose storage
+fails still runs: it is reported, never replaced. A busy one (its event loop blocked for seconds) gets
+:data:`LIVE_TIMEOUT` per request and :data:`HUNG_AFTER` in all before :meth:`PracticeBackend.up` replaces it,
+saying so.
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import re
 import ssl
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tutor import paths, shell
-from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig
+from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, Stopped
 
 START_TIMEOUT = 20.0
+"""Seconds a new server process gets to answer ``/livez``."""
 STOP_TIMEOUT = 15.0
+LIVE_TIMEOUT = 5.0
+"""Seconds one ``/livez`` or ``/readyz/etcd`` request may take."""
+HUNG_AFTER = 30.0
+"""Seconds ``up`` keeps asking a running server's ``/livez`` before it replaces the process as hung."""
 POLL = 0.02
+RETRY = 0.25
+"""Pause between two ``/livez`` requests that failed at once (connection refused)."""
+ANSWER_LIMIT = 64 * 1024
+"""Bytes read of a health answer."""
+SERVER_FILE = "server.json"
+_TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
 
 
 class PracticeBackend(OwnKubeconfig):
@@ -31,6 +54,8 @@ class PracticeBackend(OwnKubeconfig):
         self.directory = paths.practice_dir(state)
         env_scale = os.environ.get("KUBE_TUTOR_TIME_SCALE")
         self.time_scale = time_scale if time_scale is not None else float(env_scale) if env_scale else 1.0
+        self.live_timeout = LIVE_TIMEOUT
+        self.hung_after = HUNG_AFTER
 
     @property
     def kubeconfig(self) -> Path:
@@ -40,33 +65,105 @@ class PracticeBackend(OwnKubeconfig):
     def log_path(self) -> Path:
         return self.directory / "cluster.log"
 
+    # ---- the server process ------------------------------------------------------------------------------------
     def _server_info(self) -> dict[str, Any] | None:
         try:
-            return json.loads((self.directory / "server.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            info = json.loads((self.directory / SERVER_FILE).read_text(encoding="utf-8"))
+            int(info["pid"]), int(info["port"])
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+        return info if isinstance(info, dict) else None
+
+    def _server_pid(self, info: dict[str, Any] | None) -> int:
+        """The pid ``server.json`` names when that process is alive and serves this directory; else 0."""
+        if info is None:
+            return 0
+        pid = int(info["pid"])
+        if not shell.pid_alive(pid) or not self._serves_here(pid):
+            return 0
+        return pid
+
+    def _serves_here(self, pid: int) -> bool:
+        """False when /proc shows that the pid now belongs to another program (reused after a reboot): the
+        server's command line names this directory (an empty one is a zombie's or a kernel thread's)."""
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:
+            return not Path("/proc/self").exists()  # no /proc (macOS): trust server.json
+        except OSError:
+            return True
+        return os.fsencode(self.directory) in command.split(b"\0")
+
+    def _token(self) -> str:
+        try:
+            return (self.directory / "pki" / "token").read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
+
+    def _get(self, port: int, path: str, timeout: float) -> tuple[int, str] | None:
+        """``GET path`` on the server: its status and body, or None when it did not answer within ``timeout``."""
+        try:
+            context = ssl.create_default_context(cafile=str(self.directory / "pki" / "ca.crt"))
+        except (OSError, ssl.SSLError):
+            return None
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),  # 127.0.0.1: never a proxy
+                                             urllib.request.HTTPSHandler(context=context))
+        request = urllib.request.Request(f"https://127.0.0.1:{port}{path}")
+        token = self._token()
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                return response.status, response.read(ANSWER_LIMIT).decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            try:
+                body = error.read(ANSWER_LIMIT).decode("utf-8", "replace")
+            except (OSError, http.client.HTTPException):
+                body = ""
+            return error.code, body
+        except (urllib.error.URLError, OSError, ssl.SSLError, http.client.HTTPException, ValueError):
             return None
 
-    def _healthy(self, port: int, timeout: float = 1.0) -> bool:
-        ca = self.directory / "pki" / "ca.crt"
-        if not ca.exists():
-            return False
-        context = ssl.create_default_context(cafile=str(ca))
-        try:
-            with urllib.request.urlopen(f"https://127.0.0.1:{port}/readyz", context=context,
-                                        timeout=timeout) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError, ssl.SSLError):
-            return False
+    def _live(self, port: int, timeout: float | None = None) -> bool:
+        answer = self._get(port, "/livez", self.live_timeout if timeout is None else timeout)
+        return answer is not None and answer[0] == 200
 
+    def _storage_error(self, port: int) -> str:
+        """What ``/readyz/etcd`` says is wrong with the storage; empty on ``ok``, no answer, or no such check."""
+        answer = self._get(port, "/readyz/etcd", self.live_timeout)
+        if answer is None or answer[0] != 500:
+            return ""  # 200 ok; 404 or 401 from a server without the check
+        body = answer[1]
+        try:
+            body = str(json.loads(body)["message"])  # a Status, as an API error answers
+        except (ValueError, KeyError, TypeError):
+            pass  # healthz's plain text
+        lines = [line.strip() for line in body.splitlines() if line.strip()]
+        reason = "; ".join(lines).removeprefix("internal server error: ")
+        return reason[:1000] or "its storage check failed (/readyz/etcd answered 500)"
+
+    def _running(self, info: dict[str, Any], pid: int) -> ClusterStatus:
+        port = int(info["port"])
+        return ClusterStatus(self.name, True, self.kubeconfig, f"https://127.0.0.1:{port}", pid,
+                             f"time scale {info.get('time_scale', 1)}", storage_error=self._storage_error(port))
+
+    # ---- the Backend protocol ----------------------------------------------------------------------------------
     def status(self) -> ClusterStatus:
         info = self._server_info()
-        if info and shell.pid_alive(int(info.get("pid", 0))) and self._healthy(int(info["port"])):
-            return ClusterStatus(self.name, True, self.kubeconfig, f"https://127.0.0.1:{info['port']}",
-                                 int(info["pid"]), f"time scale {info.get('time_scale', 1)}")
-        detail = "not running"
-        if info and shell.pid_alive(int(info.get("pid", 0))):
-            detail = f"process {info['pid']} is not answering (see {self.log_path})"
-        return ClusterStatus(self.name, False, self.kubeconfig, detail=detail)
+        pid = self._server_pid(info)
+        if info is None or not pid:
+            return ClusterStatus(self.name, False, self.kubeconfig, detail="not running")
+        if not self._live(int(info["port"])):
+            return ClusterStatus(self.name, False, self.kubeconfig, pid=pid,
+                                 detail=f"process {pid} is not answering (no answer to /livez within "
+                                        f"{self.live_timeout:g} s; log: {self.log_path})")
+        return self._running(info, pid)
+
+    def storage_failure(self) -> str:
+        info = self._server_info()
+        if info is None or not self._server_pid(info):
+            return ""
+        return self._storage_error(int(info["port"]))
 
     def after_setup(self) -> None:
         """Nothing to do: NodePorts already listen on 127.0.0.1."""
@@ -74,30 +171,67 @@ class PracticeBackend(OwnKubeconfig):
     def up(self, on_status: Callable[[str], None] | None = None) -> ClusterStatus:
         """Start the practice cluster, or reuse the running one; return once it answers.
 
+        A running server that does not answer ``/livez`` at once is asked again until :attr:`hung_after`
+        seconds have passed; only then is it replaced, with one line to ``on_status`` saying so. A server whose
+        storage fails is reused as it is: the status's ``storage_error`` says why it does not save.
+
         Raises:
             BackendError: it did not come up; the message points at its log.
         """
-        current = self.status()
-        if current.running:
-            return current
-        if on_status is not None:
-            on_status("starting the practice cluster")
+        def say(line: str) -> None:
+            if on_status is not None:
+                on_status(line)
+
+        paths.make_state_private(self.state, self.directory)
         info = self._server_info()
-        if info and shell.pid_alive(int(info.get("pid", 0))):
-            self._terminate(int(info["pid"]))
-        (self.directory / "server.json").unlink(missing_ok=True)
-        argv = shell.python_module("tutor.practice", "serve", self.directory, "--time-scale", str(self.time_scale))
+        pid = self._server_pid(info)
+        if info is not None and pid:
+            waited = self._wait_live(pid, int(info["port"]), say)
+            if waited is None:
+                return self._running(info, pid)
+            if shell.pid_alive(pid):
+                say(f"replacing the practice cluster: its process {pid} did not answer /livez for {waited:.0f} s, "
+                    f"so it is stopped (SIGTERM) and a new one started; its log: {self.log_path}")
+                self._terminate(pid)
+        say("starting the practice cluster")
+        (self.directory / SERVER_FILE).unlink(missing_ok=True)
+        argv = shell.python_module("tutor.practice", "serve", self.directory, "--time-scale", str(self.time_scale),
+                                   "--log-file", self.log_path)
         pid = shell.spawn_daemon(argv, log_path=self.log_path)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             info = self._server_info()
-            if info and info.get("pid") == pid and self._healthy(int(info["port"])):
-                return self.status()
+            if info is not None and info.get("pid") == pid and self._live(int(info["port"])):
+                return self._running(info, pid)
             if not shell.pid_alive(pid):
                 break
-            time.sleep(POLL)
+            time.sleep(POLL)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
         tail = self._log_tail()
         raise BackendError(f"the practice cluster did not start (log: {self.log_path}){': ' + tail if tail else ''}")
+
+    def _wait_live(self, pid: int, port: int, say: Callable[[str], None]) -> float | None:
+        """Ask ``/livez`` until it answers or :attr:`hung_after` seconds passed.
+
+        Returns:
+            None once it answered; else the seconds waited (the process is hung, or gone).
+        """
+        started = time.monotonic()
+        deadline = started + self.hung_after
+        told = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if self._live(port, max(0.5, min(self.live_timeout, remaining))):
+                if told:
+                    say(f"the practice cluster (process {pid}) answered after {time.monotonic() - started:.0f} s; "
+                        f"reusing it")
+                return None
+            if not shell.pid_alive(pid) or time.monotonic() >= deadline:
+                return time.monotonic() - started
+            if not told:
+                say(f"the practice cluster (process {pid}) does not answer /livez; waiting up to "
+                    f"{self.hung_after:g} s before replacing it")
+                told = True
+            time.sleep(RETRY)  # pause between attempts of a deadline-bounded wait (noqa: sleep-ok)
 
     def _log_tail(self) -> str:
         try:
@@ -109,12 +243,44 @@ class PracticeBackend(OwnKubeconfig):
     def _terminate(self, pid: int) -> None:
         shell.stop_process(pid, grace=STOP_TIMEOUT)
 
-    def down(self) -> bool:
-        """Stop the practice cluster (its objects are kept for the next ``up``); False if none ran."""
+    def down(self) -> Stopped:
+        """Stop the practice cluster (its objects are kept for the next ``up``).
+
+        A cluster whose storage fails is stopped too; ``unsaved`` then says since when and why its changes
+        were not saved.
+        """
         info = self._server_info()
-        if not info or not shell.pid_alive(int(info.get("pid", 0))):
-            (self.directory / "server.json").unlink(missing_ok=True)
-            return False
-        self._terminate(int(info["pid"]))
-        (self.directory / "server.json").unlink(missing_ok=True)
-        return True
+        pid = self._server_pid(info)
+        if info is None or not pid:
+            (self.directory / SERVER_FILE).unlink(missing_ok=True)
+            return Stopped(False)
+        reason = self._storage_error(int(info["port"]))
+        self._terminate(pid)
+        (self.directory / SERVER_FILE).unlink(missing_ok=True)
+        if not reason:
+            return Stopped(True)
+        since = self._failing_since(reason, info.get("started"))
+        return Stopped(True, f"changes since {since or 'its storage failed'} were not saved: {reason} "
+                             f"(log: {self.log_path})")
+
+    def _failing_since(self, reason: str, started: object) -> str:
+        """When this server first logged ``reason`` (the log's local time), looking through the rotated logs
+        oldest first and skipping lines from before the server started (``started``: server.json's UTC time);
+        empty when no line says it."""
+        try:
+            since = datetime.strptime(str(started), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            since = datetime.min.replace(tzinfo=UTC)
+        needle = reason.split("; ")[0]
+        for path in (*(self.log_path.with_name(f"{self.log_path.name}.{n}") for n in (3, 2, 1)), self.log_path):
+            try:
+                with open(path, encoding="utf-8", errors="replace") as log:
+                    for line in log:
+                        if needle not in line or not (found := _TIMESTAMP.match(line)):
+                            continue
+                        logged = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S").astimezone(UTC)
+                        if logged >= since:
+                            return found.group(1)
+            except (OSError, ValueError):
+                continue
+        return ""

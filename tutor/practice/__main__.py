@@ -1,13 +1,19 @@
-"""Provides ``python -m tutor.practice serve DIR``: the practice cluster's server process."""
+"""Provides ``python -m tutor.practice serve DIR``: the practice cluster's server process.
+
+Everything the server creates is private to its user whatever the umask it was started with (directories 0700,
+files 0600: the state holds the cluster's token and key). With ``--log-file`` it logs to that file, rotated by
+size, and its stdout and stderr follow the file (:mod:`tutor.practice.logfile`); without, it logs to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from pathlib import Path
 
+from tutor.practice import logfile
 from tutor.practice.cluster import serve
 
 
@@ -18,9 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("directory", type=Path)
     run.add_argument("--time-scale", type=float, default=1.0)
     run.add_argument("--port", type=int, default=0)
+    run.add_argument("--log-file", type=Path, default=None,
+                     help=f"log to this file, rotated at {logfile.MAX_BYTES // (1024 * 1024)} MiB with "
+                          f"{logfile.BACKUPS} old files kept, and send stdout and stderr there too "
+                          f"(default: log to stderr)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    os.umask(0o077)  # state.db, its WAL, server.json, kubeconfig: 0600 however the umask was set
+    logfile.setup(args.log_file, own_stdio=args.log_file is not None)
     try:
         asyncio.run(serve(args.directory, time_scale=args.time_scale, port=args.port))
     except KeyboardInterrupt:
@@ -29,4 +39,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -26,6 +26,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The cluster is not answering ({error}). Start it again with `kube-tutor cluster up` (your objects are kept); kube-tutor keeps trying to reconnect.",
     },
     "cluster_back": {"ja": "クラスターに再接続しました。", "en": "Reconnected to the cluster."},
+    "not_saving": {"ja": "変更を保存できません", "en": "not saving changes"},
+    "storage_failed": {
+        "ja": "クラスターが変更を保存できなくなりました（{error}）。これからの変更はメモリーにだけあり、クラスターを止めると失われます。",
+        "en": "The cluster can no longer save changes ({error}). What you change now is kept in memory only and is lost when the cluster stops.",
+    },
+    "storage_back": {"ja": "クラスターはまた変更を保存できるようになりました。", "en": "The cluster saves changes again."},
     "passed": {"ja": "✓ ステップ完了！", "en": "✓ Step passed!"},
     "next_in": {
         "ja": "{seconds} 秒後に次のステップへ進みます（Esc でこのまま）",

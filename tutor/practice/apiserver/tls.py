@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tutor.kube.files import atomic_write
+from tutor.kube.files import atomic_write, make_private, private_dir
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,11 @@ class Credentials:
 def ensure_credentials(directory: Path) -> Credentials:
     """Create (once) a CA, a server certificate for 127.0.0.1/localhost and a token in ``directory``.
 
-    Existing files are reused so a restarted cluster keeps its kubeconfig valid.
+    Existing files are reused so a restarted cluster keeps its kubeconfig valid. The directory is 0700 and
+    every file 0600, whatever the umask: the key and the token are credentials.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
+    make_private(directory)
     creds = Credentials(directory / "ca.crt", directory / "server.crt", directory / "server.key",
                         directory / "token")
     if all(p.exists() for p in (creds.ca_cert, creds.server_cert, creds.server_key, creds.token_file)):

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from tutor.lesson.runtime import LessonRuntime
 
 ADVANCE_SECONDS = 5
+STORAGE_POLL = 5.0
+"""Seconds between two questions to the backend whether the cluster still saves changes."""
 
 
 class LessonScreen(Screen[None]):
@@ -68,6 +70,8 @@ class LessonScreen(Screen[None]):
         self._advance: Timer | None = None
         self._countdown = 0
         self._cluster_error: str | None = None
+        self._storage_error = ""
+        """Why the cluster does not save changes (``Backend.storage_failure``); empty while it saves."""
         self._hint_shown = False
         self._solution_shown = False
 
@@ -113,6 +117,7 @@ class LessonScreen(Screen[None]):
         await self.show_step()
         # Start watching once the screen has been drawn: six kubectl processes compete for the CPU.
         self.call_after_refresh(self.watch_cluster)
+        self.call_after_refresh(self.watch_storage)
 
     # ---- steps ---------------------------------------------------------------------------------
     async def show_step(self) -> None:
@@ -137,9 +142,12 @@ class LessonScreen(Screen[None]):
     def refresh_chrome(self) -> None:
         """The status bar and the outline."""
         n, total = self.index + 1, len(self.lesson.steps)
-        healthy = self._cluster_error is None
-        dot = "[green]●[/]" if healthy else "[red]●[/]"
-        health = t("connected", self.lang) if healthy else t("unreachable", self.lang)
+        if self._cluster_error is not None:
+            dot, health = "[red]●[/]", t("unreachable", self.lang)
+        elif self._storage_error:
+            dot, health = "[red]●[/]", f"[b]{t('not_saving', self.lang)}[/b]"
+        else:
+            dot, health = "[green]●[/]", t("connected", self.lang)
         # Most important first: a narrow terminal cuts the end (the lesson title), never the step.
         self.query_one("#status", Static).update(
             f"[b]{t('step_of', self.lang, n=n, total=total)}[/b] · {self.backend.name} {dot} {health} · "
@@ -343,6 +351,24 @@ class LessonScreen(Screen[None]):
                 self.monitor.poke.set()
 
     # ---- the cluster --------------------------------------------------------------------------
+    @work(exclusive=True, group="storage", exit_on_error=False)
+    async def watch_storage(self) -> None:
+        """Ask the backend every :data:`STORAGE_POLL` seconds whether the cluster saves changes; say when that
+        changes (the status bar, and one line in the console)."""
+        while True:
+            try:
+                reason = await asyncio.to_thread(self.backend.storage_failure)  # it blocks on a request
+            except Exception:  # noqa: BLE001 - cannot tell now: keep what was last known
+                reason = self._storage_error
+            if reason != self._storage_error:
+                if reason:
+                    self.console.notice(t("storage_failed", self.lang, error=reason), severity="error")
+                else:
+                    self.console.notice(t("storage_back", self.lang))
+                self._storage_error = reason
+                self.refresh_chrome()
+            await asyncio.sleep(STORAGE_POLL)  # pacing of a poll, not a synchronisation (noqa: sleep-ok)
+
     @work(exclusive=True, group="cluster", exit_on_error=False)
     async def watch_cluster(self) -> None:
         watch = self.runtime.watch
