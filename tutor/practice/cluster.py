@@ -22,7 +22,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from tutor.kube.duration import parse_timestamp
-from tutor.kube.files import atomic_write
+from tutor.kube.files import atomic_write, private_dir
 from tutor.practice.apiserver.admission import Admission
 from tutor.practice.apiserver.deletion import Deletion
 from tutor.practice.apiserver.resources import RESOURCES
@@ -176,7 +176,7 @@ class PracticeCluster:
 
     # ---- life cycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         self.credentials = ensure_credentials(self.directory / "pki")
         unreadable = self._open()
         if not self.store.get("namespaces", "", "default"):

@@ -57,6 +57,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tutor.kube.files import private_dir
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -142,7 +144,7 @@ class Storage:
         Raises:
             StorageUnreadable: the file is not a database SQLite can read, or one of its rows is not JSON.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         try:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True,
                                  timeout=BUSY_TIMEOUT_SECONDS)
