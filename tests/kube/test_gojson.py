@@ -87,3 +87,11 @@ def test_unmarshal_type_error_wording() -> None:
 ])
 def test_value_name(value: object, name: str) -> None:
     assert gojson.value_name(value) == name
+
+
+def test_type_name_is_reflect_type_of_as_percent_s_prints_it() -> None:
+    # apimachinery pkg/util/mergepatch/errors.go ErrBadArgType: fmt.Errorf("... %s", reflect.TypeOf(actual))
+    from tutor.kube.gojson import type_name
+
+    assert [type_name(v) for v in ({}, [], "s", True, 1, 1.5, None)] == [
+        "map[string]interface {}", "[]interface {}", "string", "bool", "int64", "float64", "%!s(<nil>)"]

@@ -516,6 +516,27 @@ def value_name(value: Any) -> str:
     return "number"
 
 
+def type_name(value: Any) -> str:
+    """``reflect.TypeOf(value)`` as ``%s`` prints it, for a value decoded into ``interface{}``.
+
+    Integers are ``int64`` (apimachinery's JSON decoder converts whole numbers to int64); a nil interface has no
+    type, and ``%s`` of it prints ``%!s(<nil>)`` (as in apimachinery ``mergepatch.ErrBadArgType``).
+    """
+    if value is None:
+        return "%!s(<nil>)"
+    if isinstance(value, dict):
+        return "map[string]interface {}"
+    if isinstance(value, list):
+        return "[]interface {}"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int64"
+    return "float64"
+
+
 def number_literal(value: int | float) -> str:
     """The ``number <literal>`` Value Go names when a number does not fit an integer type.
 

@@ -167,23 +167,6 @@ def _go_v(value: Any) -> str:
     return str(value)
 
 
-def _go_type(value: Any) -> str:
-    """``reflect.TypeOf(value)`` of a decoded JSON value, as ``%s`` prints it."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, dict):
-        return _GO_MAP
-    if isinstance(value, list):
-        return "[]interface {}"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int64"
-    return "float64"
-
-
 def _go_eq(a: Any, b: Any) -> bool:
     """Go's ``==`` on two ``interface{}`` JSON values: same kind and equal (bools are not numbers)."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -272,7 +255,7 @@ def _no_merge_key(m: dict, key: str) -> _SMPError:
 
 
 def _bad_arg_type(expected: str, actual: Any) -> _SMPError:
-    return _SMPError(f"expected a {expected}, but received a {_go_type(actual)}")
+    return _SMPError(f"expected a {expected}, but received a {gojson.type_name(actual)}")
 
 
 def _bad_patch_type(directive: Any, m: dict) -> _SMPError:
@@ -443,7 +426,7 @@ def _slice_element_is_map(*lists: list) -> bool:
                 first = item
                 if isinstance(item, list):
                     raise _no_list_of_lists()
-            elif _go_type(first) != _go_type(item):
+            elif gojson.type_name(first) != gojson.type_name(item):
                 raise _SMPError("list element types are not identical: " + _go_v(list(lists)))
     if first is _MISSING:
         raise _SMPError("no elements in any of the given slices")

@@ -36,6 +36,8 @@ from typing import Any
 
 import yaml
 
+from tutor.kube import gojson
+
 MAX_DEPTH = 10000
 """yaml.v2's ``max_flow_level`` and ``max_indents``."""
 ALIAS_RATIO_RANGE_LOW = 400_000
@@ -302,13 +304,12 @@ def _go_syntax(value: Any) -> str:
 
 
 def _go_type(value: Any) -> str:
-    if value is None:
-        return "%!s(<nil>)"
+    """``reflect.TypeOf`` of a YAML-decoded key as ``%s`` prints it (YAML's own number types, else JSON's)."""
     if isinstance(value, _Uint64):
         return "uint64"
     if isinstance(value, _BigInt | _BigLiteral):
         return "*big.Int"
-    return type(value).__name__
+    return gojson.type_name(value)
 
 
 def _key_string(key: Any, value: Any) -> str:
