@@ -61,6 +61,14 @@ def json_response(obj: Any, status: int = 200, content_type: str = JSON) -> web.
     return web.Response(body=dumps(obj), status=status, headers={"Content-Type": content_type})
 
 
+def _list_response(head: dict[str, Any], key: str, encoded: list[bytes]) -> web.Response:
+    """``head`` with ``key`` (its last field) holding the already encoded items: the bytes of ``dumps`` of the
+    whole, built without the whole."""
+    head = {k: v for k, v in head.items() if k != key}
+    body = b"".join((dumps(head)[:-1], b',"', key.encode(), b'":[', b",".join(encoded), b"]}"))
+    return web.Response(body=body, headers={"Content-Type": JSON})
+
+
 def status_response(error: errors.ApiError) -> web.Response:
     return json_response(error.status(), status=error.code)
 
@@ -485,13 +493,18 @@ class ApiServer:
     def _list(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.Response:
         res = info.res
         matches = self._selectors(info, query)
-        items = [o for o in self.store.list(res.plural, info.namespace) if matches(o)] if res.stored else []
+        items = (o for o in self.store.scan(res.plural, info.namespace) if matches(o)) if res.stored else iter(())
         rv = str(self.store.rv)
+        # Each item is encoded as it is read and only its bytes are kept: the answer's peak memory is its size,
+        # not that of every object decoded and every row built at once.
         if self._wants_table(request):
-            return json_response(tables.table(res.kind, items, now=self.store.clock.now(), resource_version=rv,
-                                              include_object=query.get("includeObject", "Metadata")))
-        return json_response({"kind": res.kind_list, "apiVersion": res.api_version,
-                              "metadata": {"resourceVersion": rv}, "items": items})
+            now, include = self.store.clock.now(), query.get("includeObject", "Metadata")
+            head = tables.table(res.kind, [], now=now, resource_version=rv, include_object=include)
+            rows = [dumps(tables.table(res.kind, [o], now=now, resource_version=rv, include_object=include,
+                                       with_columns=False)["rows"][0]) for o in items]
+            return _list_response(head, "rows", rows)
+        return _list_response({"kind": res.kind_list, "apiVersion": res.api_version,
+                               "metadata": {"resourceVersion": rv}}, "items", [dumps(o) for o in items])
 
     async def _watch(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         res = info.res

@@ -212,6 +212,16 @@ class Store:
             keys = sorted(k for k in bucket if k[0] == namespace)
         return [bucket[k] for k in keys]
 
+    def scan(self, plural: str, namespace: str | None = None) -> Iterator[Obj]:
+        """The objects of :meth:`list`, one at a time: a packed kind is decoded as it is read, so a list of an
+        hour of events never holds them all decoded at once (the largest answer sets the process's memory)."""
+        bucket = self._objects.get(plural, {})
+        keys = sorted(bucket) if namespace is None else sorted(k for k in bucket if k[0] == namespace)
+        for key in keys:
+            obj = bucket.get(key)
+            if obj is not None:
+                yield obj
+
     def iter(self, plural: str) -> Iterator[Obj]:
         return iter(list(self._objects.get(plural, {}).values()))
 
