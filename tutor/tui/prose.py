@@ -62,8 +62,13 @@ class Block:
 class Prose(Visual):
     """Blocks of text, broken into lines for the width they are shown at (:mod:`tutor.tui.linebreak`)."""
 
-    def __init__(self, blocks: Iterable[Block]) -> None:
+    def __init__(self, blocks: Iterable[Block], *, measure: int | None = None) -> None:
+        """Args:
+            blocks: the paragraphs.
+            measure: the widest a line gets, in cells, however wide the widget (None: as wide as it is).
+        """
         self.blocks: tuple[Block, ...] = tuple(blocks)
+        self.measure = measure
         self._lines: dict[int, list[Content]] = {}
 
     def __str__(self) -> str:
@@ -84,6 +89,8 @@ class Prose(Visual):
 
     def lines(self, width: int) -> list[Content]:
         """The lines at ``width`` cells."""
+        if self.measure is not None:
+            width = min(width, self.measure)
         found = self._lines.get(width)
         if found is None:
             found = []
@@ -104,8 +111,9 @@ class Prose(Visual):
         return Content("\n").join(self.lines(width)).render_strips(width, height, style, options)
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        return max((block.first.cell_length + max(Content(line).cell_length for line in block.text.plain.split("\n"))
-                    for block in self.blocks), default=0)
+        widest = max((block.first.cell_length + max(Content(line).cell_length for line in block.text.plain.split("\n"))
+                      for block in self.blocks), default=0)
+        return widest if self.measure is None else min(widest, self.measure)
 
     def get_minimal_width(self, rules: RulesMap) -> int:
         return max((block.first.cell_length + 2 for block in self.blocks), default=1)
