@@ -134,7 +134,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "binding.run": {"ja": "実行", "en": "Run"},
     "binding.copy": {"ja": "コピー", "en": "Copy"},
     "binding.dismiss": {"ja": "閉じる", "en": "Close"},
-    "binding.command_palette": {"ja": "コマンド", "en": "palette"},
+    "binding.command_palette": {"ja": "操作", "en": "palette"},
     # ---- palette: Textual's own commands in the command palette (Ctrl+P), found by their English words
     "palette.search": {"ja": "コマンドを検索…", "en": "Search for commands…"},
     "palette.theme": {"ja": "テーマ", "en": "Theme"},
