@@ -67,8 +67,10 @@ NO_END: frozenset[str] = frozenset("‘“（〔［｛〈《「『【｟〘〖«
 INSEPARABLE: frozenset[str] = frozenset("—…‥〳〴〵")
 """Two of these in a row are never broken apart (cl-08)."""
 
-FOLD_AFTER: frozenset[str] = frozenset("/-:.=_,?&")
-"""Where a word wider than the line is folded by preference (a path, an image, a flag)."""
+FOLD_AFTER: frozenset[str] = frozenset("/=,?&")
+"""Where a word wider than the line is folded by preference (between the parts of a path, an image, a flag)."""
+FOLD_AFTER_WEAK: frozenset[str] = frozenset("-:._")
+"""Where a word wider than the line is folded when it has none of :data:`FOLD_AFTER` near the line's end."""
 
 _DIGITS = frozenset("0123456789０１２３４５６７８９")
 _SPACES = frozenset(" \t")
@@ -274,15 +276,16 @@ def _fill(text: str, analysis: _Analysis, start: int, stop: int, width: int, sla
 
 
 def _fold(text: str, cells: list[int], start: int, limit: int) -> int:
-    """Where to cut a word that does not fit on a line by itself: ``limit`` at the latest, after a ``/``, ``-``...
-    in the last third when there is one, never before a character no line may start with."""
+    """Where to cut a word that does not fit on a line by itself: ``limit`` at the latest; after a ``/``, ``=``...
+    in the last half of the line when there is one, else after a ``-``, ``:``, ``.`` in its last third; never
+    before a character no line may start with."""
     if limit <= start:
         return start + 1  # one character wider than the line
-    floor = start + (2 * (limit - start)) // 3
     cut = limit
-    for index in range(limit, max(floor, start + 1) - 1, -1):
-        if text[index - 1] in FOLD_AFTER:
-            cut = index
+    for marks, floor in ((FOLD_AFTER, start + (limit - start) // 2), (FOLD_AFTER_WEAK, start + 2 * (limit - start) // 3)):
+        found = next((index for index in range(limit, max(floor, start + 1) - 1, -1) if text[index - 1] in marks), None)
+        if found is not None:
+            cut = found
             break
     while cut - 1 > start and cut < len(text) and text[cut] in NO_START:
         cut -= 1
