@@ -148,8 +148,8 @@ class _Inline:
 
     def add_content(self, content: Content) -> None:
         """Append text that is already styled (no Markdown)."""
-        start = len(self.text)
         self.add(content.plain)
+        start = len(self.text) - len(content.plain)
         self.spans += [Span(start + span.start, start + span.end, span.style) for span in content.spans]
 
     def add(self, text: str, style: str | None = None, *, code: bool = False) -> None:
