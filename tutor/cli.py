@@ -8,7 +8,7 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tutor import __version__, paths
@@ -27,6 +27,7 @@ from tutor.lesson import (
 from tutor.lesson.progress import Progress
 from tutor.lesson.runtime import backend_env, kubectl_path
 from tutor.lesson.verify import reset, verify
+from tutor.text import said, t
 
 
 def _backend_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -96,9 +97,14 @@ def _not_saving(backend: Backend, status: ClusterStatus) -> str:
             f"is kept in memory only and is lost when it stops)")
 
 
+def _say(lang: str) -> Callable[[str], None]:
+    """Prints what a backend says while it starts (``on_status``) on stderr, in ``lang``."""
+    return lambda line: print(f"kube-tutor: {said(line, lang)}", file=sys.stderr)
+
+
 def cmd_up(backend: Backend) -> int:
     try:
-        status = backend.up(on_status=lambda line: print(f"kube-tutor: {line}", file=sys.stderr))
+        status = backend.up(on_status=_say(default_lang()))
     except BackendError as error:
         return _err(str(error))
     print(status.kubeconfig)
@@ -173,6 +179,11 @@ def cmd_down(backend: Backend, state: Path, delete_state: bool) -> int:
     return code
 
 
+def _lang(args: argparse.Namespace) -> str:
+    """The language of the learner: ``--lang``, else the locale's."""
+    return getattr(args, "lang", None) or default_lang()
+
+
 def _backend(state: Path, args: argparse.Namespace, *, time_scale: float | None = None) -> Backend:
     """The backend the options name (or the detected one), announced on stderr with the reason.
 
@@ -180,7 +191,7 @@ def _backend(state: Path, args: argparse.Namespace, *, time_scale: float | None 
         BackendError: an unknown or incomplete choice.
     """
     name, reason = choose(getattr(args, "backend", None))
-    print(f"kube-tutor: using the {name} backend ({reason})", file=sys.stderr)
+    print(f"kube-tutor: {t('choice.using', _lang(args), name=name, reason=reason)}", file=sys.stderr)
     return make_backend(name, state, kubeconfig=getattr(args, "kubeconfig", None),
                         context=getattr(args, "context", None), namespace=getattr(args, "namespace", None),
                         time_scale=time_scale)
@@ -236,7 +247,7 @@ def _lesson_and_backend(state: Path, args: argparse.Namespace) -> tuple[Lesson, 
         return lesson
     try:
         backend = _backend(state, args)
-        status = backend.up(on_status=lambda line: print(f"kube-tutor: {line}", file=sys.stderr))
+        status = backend.up(on_status=_say(_lang(args)))
     except BackendError as error:
         return _err(str(error))
     if status.storage_error:
@@ -250,7 +261,7 @@ def cmd_verify(state: Path, args: argparse.Namespace) -> int:
         return found
     lesson, backend = found
     return asyncio.run(verify(lesson, backend_env(backend.env()), backend.namespace, backend=backend,
-                              name=backend.name, out=sys.stdout, lang=args.lang or default_lang(),
+                              name=backend.name, out=sys.stdout, lang=_lang(args),
                               verbose=args.verbose))
 
 
@@ -261,7 +272,7 @@ def cmd_reset(state: Path, args: argparse.Namespace) -> int:
     lesson, backend = found
     Progress.load(state, lesson.id, backend.name).reset()
     return asyncio.run(reset(lesson, backend_env(backend.env()), backend.namespace, backend=backend,
-                             out=sys.stdout, lang=args.lang or default_lang()))
+                             out=sys.stdout, lang=_lang(args)))
 
 
 def cmd_tui(state: Path, args: argparse.Namespace) -> int:

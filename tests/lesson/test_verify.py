@@ -80,6 +80,11 @@ def test_reset_restores_the_start_state_and_forgets_progress(state: Path) -> Non
     done = cli(state, "reset", "rolling-update", "--lang", "en")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("✓ Updating your app (rolling updates): back at the start.")
+    # in Japanese, every word is Japanese (the backend's choice on stderr too)
+    done = cli(state, "reset", "rolling-update", "--backend", "practice", "--lang", "ja")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("✓ アプリケーションの更新（ローリングアップデート）: 開始時の状態に戻しました。前の章の終わり")
+    assert done.stderr.splitlines()[0] == "kube-tutor: practice バックエンドを使います（--backend practice）"
     deployment = json.loads(kubectl(state, "get", "deployment", "kubernetes-bootcamp", "-o", "json"))
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == \
         "gcr.io/google-samples/kubernetes-bootcamp:v1"

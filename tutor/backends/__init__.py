@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from tutor.backends.base import Backend, BackendError, ClusterStatus, DockerProbe, Stopped, probe_docker
+from tutor.text import Phrase
 
 __all__ = ["BACKENDS", "Backend", "BackendError", "ClusterStatus", "Stopped", "choose", "decide", "detect",
            "from_environment", "make_backend"]
@@ -23,15 +24,16 @@ def decide(docker: DockerProbe, kind: str | None) -> tuple[str, str]:
         kind: the ``kind`` program on PATH, or None.
 
     Returns:
-        (backend name, the reason in one sentence).
+        (backend name, the reason in one sentence: a :class:`~tutor.text.Phrase`, English until said in another
+        language).
     """
     if docker.client is None:
-        return "practice", "Docker is not installed, so the practice cluster is used"
+        return "practice", Phrase("choice.no_docker")
     if not docker.running:
-        return "practice", "the Docker daemon is not running (`docker info` failed), so the practice cluster is used"
+        return "practice", Phrase("choice.daemon_down")
     if kind is None:
-        return "practice", "Docker runs but kind is not installed, so the practice cluster is used"
-    return "kind", "Docker runs and kind is installed, so a kind cluster is used"
+        return "practice", Phrase("choice.no_kind")
+    return "kind", Phrase("choice.kind")
 
 
 def detect() -> tuple[str, str]:

@@ -24,6 +24,7 @@ import yaml
 from tutor import paths, shell
 from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, Stopped
 from tutor.kube.files import atomic_write, open_private
+from tutor.text import Phrase
 
 PROTECTED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -280,13 +281,13 @@ class ExistingBackend(OwnKubeconfig):
         paths.make_state_private(self.state, self.directory)
         self._copy_context()
         if on_status is not None:
-            on_status(f"checking that {self._server() or 'the cluster'} answers")
+            on_status(Phrase("existing.checking", server=self._server() or Phrase("existing.the_cluster")))
         ok, why = self._reachable()
         if not ok:
             raise BackendError(f"the cluster of context {self._context_name()!r} ({self._server()}) does not "
                                f"answer: {why}")
         if self._ensure_namespace() and on_status is not None:
-            on_status(f"created namespace {self.namespace}")
+            on_status(Phrase("existing.created", namespace=self.namespace))
         return self.status()
 
     def status(self) -> ClusterStatus:

@@ -22,6 +22,7 @@ import tutor
 from tutor import paths, shell
 from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, Stopped, probe_docker
 from tutor.kube.files import atomic_write
+from tutor.text import Phrase
 
 PRACTICE_WAY_OUT = "use the practice cluster: kube-tutor --backend practice"
 DOWN_WAY_OUT = "`kube-tutor cluster down --backend kind` (or `kind delete cluster --name kube-tutor`)"
@@ -188,15 +189,15 @@ class KindBackend(OwnKubeconfig):
             if on_status is not None:
                 on_status(line)
 
-        say("checking that the Docker daemon answers (docker info)")
+        say(Phrase("kind.docker"))
         self._check_docker()
-        say("checking that kind is installed")
+        say(Phrase("kind.installed"))
         kind = self._kind()
         if kind is None:
             raise BackendError("kind is not installed (no `kind` on PATH). Install it "
                                "(https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or "
                                f"{PRACTICE_WAY_OUT}")
-        say(f"looking for an existing kind cluster named {self.CLUSTER}")
+        say(Phrase("kind.looking", name=self.CLUSTER))
         paths.make_state_private(self.state, self.directory)
         if self.CLUSTER in self._clusters(kind):
             if not self.kubeconfig.exists():
@@ -204,12 +205,11 @@ class KindBackend(OwnKubeconfig):
             if not self._healthy():
                 raise BackendError(f"A kind cluster named {self.CLUSTER} exists but its API server does not "
                                    f"answer. Delete it with {DOWN_WAY_OUT}, then try again")
-            say(f"reusing the running kind cluster {self.CLUSTER}")
+            say(Phrase("kind.reusing", name=self.CLUSTER))
         else:
-            say(f"checking that port {self.node_port} on 127.0.0.1 is free for the lesson's NodePort")
+            say(Phrase("kind.port", port=self.node_port))
             self._check_port()
-            say(f"creating the kind cluster {self.CLUSTER} (this takes a minute or two; the first time also "
-                f"downloads kind's node image)")
+            say(Phrase("kind.creating", name=self.CLUSTER))
             self._images_marker.unlink(missing_ok=True)
             self._create(kind)
         self._load_images(kind, say)
@@ -346,9 +346,9 @@ class KindBackend(OwnKubeconfig):
             except shell.ShellError:
                 present = False
             if not present:
-                say(f"pulling {image}")
+                say(Phrase("kind.pulling", image=image))
                 self._pull(docker, image)
-            say(f"loading {image} into the kind cluster")
+            say(Phrase("kind.loading", image=image))
             try:
                 done = self._run([kind, "load", "docker-image", image, "--name", self.CLUSTER], self.LOAD_TIMEOUT)
             except shell.ShellError as error:

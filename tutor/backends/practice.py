@@ -26,6 +26,7 @@ from typing import Any
 
 from tutor import paths, shell
 from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, Stopped
+from tutor.text import Phrase
 
 START_TIMEOUT = 20.0
 """Seconds a new server process gets to answer ``/livez``."""
@@ -190,10 +191,9 @@ class PracticeBackend(OwnKubeconfig):
             if waited is None:
                 return self._running(info, pid)
             if shell.pid_alive(pid):
-                say(f"replacing the practice cluster: its process {pid} did not answer /livez for {waited:.0f} s, "
-                    f"so it is stopped (SIGTERM) and a new one started; its log: {self.log_path}")
+                say(Phrase("practice.replacing", pid=pid, seconds=f"{waited:.0f}", log=self.log_path))
                 self._terminate(pid)
-        say("starting the practice cluster")
+        say(Phrase("practice.starting"))
         (self.directory / SERVER_FILE).unlink(missing_ok=True)
         argv = shell.python_module("tutor.practice", "serve", self.directory, "--time-scale", str(self.time_scale),
                                    "--log-file", self.log_path)
@@ -222,14 +222,12 @@ class PracticeBackend(OwnKubeconfig):
             remaining = deadline - time.monotonic()
             if self._live(port, max(0.5, min(self.live_timeout, remaining))):
                 if told:
-                    say(f"the practice cluster (process {pid}) answered after {time.monotonic() - started:.0f} s; "
-                        f"reusing it")
+                    say(Phrase("practice.answered", pid=pid, seconds=f"{time.monotonic() - started:.0f}"))
                 return None
             if not shell.pid_alive(pid) or time.monotonic() >= deadline:
                 return time.monotonic() - started
             if not told:
-                say(f"the practice cluster (process {pid}) does not answer /livez; waiting up to "
-                    f"{self.hung_after:g} s before replacing it")
+                say(Phrase("practice.not_answering", pid=pid, seconds=f"{self.hung_after:g}"))
                 told = True
             time.sleep(RETRY)  # pause between attempts of a deadline-bounded wait (noqa: sleep-ok)
 

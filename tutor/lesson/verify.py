@@ -12,6 +12,7 @@ from tutor.lesson.checks import StepVerdict
 from tutor.lesson.images import pods_that_cannot_run
 from tutor.lesson.model import Lesson
 from tutor.lesson.runtime import LessonRuntime
+from tutor.text import t
 
 OK, FAIL = "✓", "✗"
 
@@ -37,13 +38,19 @@ def _missing(verdict: StepVerdict, lang: str, verbose: bool) -> list[str]:
 
 
 def _start_failure(what: str, outcome: StartOutcome, lang: str, verbose: bool) -> str:
-    """The lines that say which phase of the start state failed, and what is missing."""
+    """The lines that say which phase of the start state failed (``what``: ``setup``, ``reset``), and what is
+    missing."""
     indented = outcome.failure.replace("\n", "\n    ")
+    what = t(f"verify.{what}", lang)
     if outcome.phase == "setup":
-        return f"{FAIL} {what}: a command failed\n    {indented}\n"
+        return f"{FAIL} {what}: {t('verify.command_failed', lang)}\n    {indented}\n"
     if outcome.phase == "ready" and outcome.ready is not None:
         return f"{FAIL} {what}: {outcome.failure}\n" + "\n".join(_missing(outcome.ready, lang, verbose)) + "\n"
     return f"{FAIL} {what}: {indented}\n"
+
+
+def _took(seconds: float, lang: str) -> str:
+    return t("verify.took", lang, seconds=f"{seconds:.1f}")
 
 
 async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, backend: AfterSetup, name: str,
@@ -53,11 +60,12 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
     Prints one line per step with a mark and its time; returns 0 only if every step passed.
     """
     started = time.monotonic()
-    out.write(f"verify {lesson.id} on {name} (namespace {namespace})\n")
+    out.write(t("verify.header", lang, lesson=lesson.id, backend=name, namespace=namespace) + "\n")
     runtime = LessonRuntime(lesson, env, namespace)
     try:
         if not await runtime.start():
-            out.write(f"{FAIL} the cluster does not answer: {runtime.watch.error or 'no answer'}\n")
+            error = runtime.watch.error or t("verify.no_answer_detail", lang)
+            out.write(f"{FAIL} {t('verify.no_answer', lang, error=error)}\n")
             return 1
         t0 = time.monotonic()
 
@@ -68,14 +76,14 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
         if not outcome.ok:
             out.write(_start_failure("setup", outcome, lang, verbose))
             return 1
-        out.write(f"{OK} setup  ({time.monotonic() - t0:.1f} s)\n")
+        out.write(f"{OK} {t('verify.setup', lang)}  {_took(time.monotonic() - t0, lang)}\n")
         failed = 0
         for number, step in enumerate(lesson.steps, 1):
             t0 = time.monotonic()
             label = f"{number}/{len(lesson.steps)} {step.id}: {step.title.get(lang)}"
             early = await runtime.verdict(step)
             if early.passed:
-                out.write(f"{FAIL} {label}: its checks pass before the solution runs (a check that cannot fail)\n")
+                out.write(f"{FAIL} {label}: {t('verify.passes_early', lang)}\n")
                 failed += 1
                 continue
             command_failed = None
@@ -86,29 +94,29 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
                     out.write(f"    $ {command}\n" + "".join("    " + line + "\n"
                                                             for line in "".join(chunks).splitlines()))
                 if code != 0:
-                    command_failed = f"`{command}` exited {code}: {''.join(chunks).strip()[-300:]}"
+                    command_failed = t("verify.exited", lang, command=command, code=code,
+                                       output="".join(chunks).strip()[-300:])
                     break
             if command_failed:
-                out.write(f"{FAIL} {label}: the solution failed: {command_failed}\n")
+                out.write(f"{FAIL} {label}: {t('verify.solution_failed', lang, detail=command_failed)}\n")
                 failed += 1
                 continue
             verdict = await runtime.wait_for(step.id, step.checks, step.timeout)
             seconds = time.monotonic() - t0
             never = _never_run(runtime)
             if verdict.passed and never:
-                out.write(f"{FAIL} {label}: its checks pass, but on pods that will never run:\n" + "\n".join(never)
-                          + "\n")
+                out.write(f"{FAIL} {label}: {t('verify.never_run', lang)}\n" + "\n".join(never) + "\n")
                 failed += 1
             elif verdict.passed:
-                note = " (failed as intended)" if step.expect == "failure" else ""
-                out.write(f"{OK} {label}{note}  ({seconds:.1f} s)\n")
+                note = t("verify.intended", lang) if step.expect == "failure" else ""
+                out.write(f"{OK} {label}{note}  {_took(seconds, lang)}\n")
             else:
-                out.write(f"{FAIL} {label}: not passed after {step.timeout:g} s; still missing:\n")
+                out.write(f"{FAIL} {label}: {t('verify.not_passed', lang, seconds=f'{step.timeout:g}')}\n")
                 out.write("\n".join(_missing(verdict, lang, verbose) + never) + "\n")
                 failed += 1
         total = time.monotonic() - started
         passed = len(lesson.steps) - failed
-        out.write(f"{passed} of {len(lesson.steps)} steps passed in {total:.1f} s\n")
+        out.write(t("verify.summary", lang, passed=passed, total=len(lesson.steps), seconds=f"{total:.1f}") + "\n")
         return 0 if failed == 0 else 1
     finally:
         await runtime.stop()
@@ -120,13 +128,14 @@ async def reset(lesson: Lesson, env: Mapping[str, str], namespace: str, *, backe
     runtime = LessonRuntime(lesson, env, namespace)
     try:
         if not await runtime.start():
-            out.write(f"{FAIL} the cluster does not answer: {runtime.watch.error or 'no answer'}\n")
+            error = runtime.watch.error or t("verify.no_answer_detail", lang)
+            out.write(f"{FAIL} {t('verify.no_answer', lang, error=error)}\n")
             return 1
         outcome = await lifecycle.reach_start_state(runtime, backend)
         if not outcome.ok:
             out.write(_start_failure("reset", outcome, lang, False))
             return 1
-        out.write(f"{OK} {lesson.title.get(lang)}: back at the start. {lesson.setup.text.get(lang)}\n")
+        out.write(f"{OK} {t('reset.done', lang, title=lesson.title.get(lang), setup=lesson.setup.text.get(lang))}\n")
         return 0
     finally:
         await runtime.stop()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.screen import Screen
 
 from tutor.backends import lifecycle
 from tutor.backends.base import Backend
@@ -17,7 +19,7 @@ from tutor.lesson.progress import Progress
 from tutor.lesson.runtime import LessonRuntime, backend_env
 from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.screens.start import StartScreen
-from tutor.tui.text import localize_bindings, start_failure
+from tutor.tui.text import localize_bindings, localize_command, start_failure, t
 
 
 class TutorApp(App[None]):
@@ -84,6 +86,16 @@ class TutorApp(App[None]):
         assert self.runtime is not None
         self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend,
                                         lang=self.lang))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's commands of the command palette, in the learner's language."""
+        for command in super().get_system_commands(screen):
+            yield localize_command(command, self.lang)
+
+    def action_command_palette(self) -> None:
+        """Textual's command palette, its search field saying what it is in the learner's language."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(CommandPalette(placeholder=t("palette.search", self.lang), id="--command-palette"))
 
     async def action_quit(self) -> None:
         await self.shutdown()

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tutor.text import TEXTS as CLI_TEXTS
+from tutor.text import lookup
+
 if TYPE_CHECKING:
+    from textual.app import SystemCommand
+
     from tutor.backends.lifecycle import StartOutcome
 
 TEXTS: dict[str, dict[str, str]] = {
     # ---- start and lesson screens
-    "starting": {"ja": "{backend} クラスターを起動しています…", "en": "Starting the {backend} cluster…"},
+    "starting": {"ja": "{backend} クラスターを準備しています…", "en": "Getting the {backend} cluster ready…"},
     "connecting": {"ja": "クラスターに接続しています…", "en": "Connecting to the cluster…"},
     "start_failed": {"ja": "クラスターを起動できませんでした", "en": "The cluster did not start"},
     "retry": {"ja": "r: もう一度試す · Ctrl+Q: 終了", "en": "r: try again · Ctrl+Q: quit"},
@@ -129,15 +134,39 @@ TEXTS: dict[str, dict[str, str]] = {
     "binding.run": {"ja": "実行", "en": "Run"},
     "binding.copy": {"ja": "コピー", "en": "Copy"},
     "binding.dismiss": {"ja": "閉じる", "en": "Close"},
+    "binding.command_palette": {"ja": "操作", "en": "palette"},
+    # ---- palette: Textual's own commands in the command palette (Ctrl+P), found by their English words
+    "palette.search": {"ja": "コマンドを検索…", "en": "Search for commands…"},
+    "palette.theme": {"ja": "テーマ", "en": "Theme"},
+    "palette.theme_help": {"ja": "色のテーマを変える", "en": "Change the current theme"},
+    "palette.quit": {"ja": "終了", "en": "Quit"},
+    "palette.quit_help": {"ja": "すぐに終了する（進み具合は保存されます）", "en": "Quit the application as soon as possible"},
+    "palette.keys": {"ja": "キー", "en": "Keys"},
+    "palette.keys_show_help": {
+        "ja": "フォーカスのあるウィジェットのヘルプと、使えるキーの一覧を表示する",
+        "en": "Show help for the focused widget and a summary of available keys",
+    },
+    "palette.keys_hide_help": {"ja": "キーとヘルプの一覧を閉じる", "en": "Hide the keys and widget help panel"},
+    "palette.maximize": {"ja": "最大化", "en": "Maximize"},
+    "palette.maximize_help": {"ja": "フォーカスのあるウィジェットを最大化する", "en": "Maximize the focused widget"},
+    "palette.minimize": {"ja": "元に戻す", "en": "Minimize"},
+    "palette.minimize_help": {
+        "ja": "最大化したウィジェットを元の大きさに戻す",
+        "en": "Minimize the widget and restore to normal size",
+    },
+    "palette.screenshot": {"ja": "スクリーンショット", "en": "Screenshot"},
+    "palette.screenshot_help": {
+        "ja": "今の画面を SVG の「スクリーンショット」として保存する",
+        "en": "Save an SVG 'screenshot' of the current screen",
+    },
 }
 """Every text, by key, then by language."""
 
 
 def t(key: str, lang: str, **values: object) -> str:
-    """The text ``key`` in ``lang`` (English for an unknown language), with ``{placeholders}`` filled."""
-    entry = TEXTS[key]
-    text = entry.get(lang) or entry["en"]
-    return text.format(**values) if values else text
+    """The text ``key`` in ``lang`` (English for an unknown language), with ``{placeholders}`` filled; a key this
+    table lacks is one of the command line's and the backends' (:data:`tutor.text.TEXTS`)."""
+    return lookup(TEXTS if key in TEXTS else CLI_TEXTS, key, lang, **values)
 
 
 def texts(area: str, lang: str) -> dict[str, str]:
@@ -156,6 +185,18 @@ def localize_bindings(node: object, lang: str) -> None:
     for key, entries in bindings.items():
         bindings[key] = [dataclasses.replace(b, description=TEXTS.get(f"binding.{b.action}", {}).get(lang)
                                              or b.description) for b in entries]
+
+
+def localize_command(command: SystemCommand, lang: str) -> SystemCommand:
+    """One of Textual's commands of the command palette with its title and help in ``lang`` (``palette.*``, found
+    by their English words; a command without them stays as it is)."""
+    english = {entry["en"]: entry for key, entry in TEXTS.items() if key.startswith("palette.")}
+
+    def said(words: str) -> str:
+        entry = english.get(words)
+        return (entry.get(lang) or words) if entry else words
+
+    return command._replace(title=said(command.title), help=said(command.help))
 
 
 def start_failure(outcome: StartOutcome, lang: str) -> str:

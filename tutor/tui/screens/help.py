@@ -5,9 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tutor.tui.prose import Block, Prose, text_block
 from tutor.tui.text import t
 
 KEYS = [
@@ -45,9 +47,12 @@ class HelpScreen(ModalScreen[None]):
         self.lang = lang
 
     def compose(self) -> ComposeResult:
-        lines = [f"[b]{t('help.title', self.lang)}[/b]", ""]
-        for key, text in KEYS:
-            lines.append(f"[b]{key}[/b]  {t(text, self.lang)}")
-        lines += ["", t("help.close", self.lang)]
+        column = max(Content(key).cell_length for key, _ in KEYS) + 2
+        blocks = [text_block(t("help.title", self.lang), style="bold")]
+        for number, (key, text) in enumerate(KEYS):
+            # each key in a column of its own, what it does wrapped beside it
+            blocks.append(Block(Content(t(text, self.lang)), first=Content.styled(key, "bold").pad_right(
+                column - Content(key).cell_length), space_before=number == 0))
+        blocks.append(text_block(t("help.close", self.lang), space_before=True))
         with VerticalScroll():
-            yield Static("\n".join(lines), id="help-text")
+            yield Static(Prose(blocks), id="help-text")

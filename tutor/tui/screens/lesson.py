@@ -14,11 +14,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Footer, Static
 
 from tutor import shell
 from tutor.backends import lifecycle
 from tutor.lesson.checks import StepMonitor, StepVerdict
+from tutor.tui.prose import Prose, banner_prose, markdown, text_block
 from tutor.tui.screens.help import HelpScreen
 from tutor.tui.text import localize_bindings, start_failure, t
 from tutor.tui.widgets.checklist import Checklist
@@ -85,7 +86,7 @@ class LessonScreen(Screen[None]):
                 yield Static("", id="banner")
                 yield Checklist(self.lang, id="checklist")
                 yield StepPanel(id="step")
-                yield Markdown("", id="hint")
+                yield Static("", id="hint")
                 yield Vertical(id="solution")
             yield ClusterPanel(lang=self.lang, id="cluster")
         yield Console(lang=self.lang, id="console")
@@ -191,11 +192,11 @@ class LessonScreen(Screen[None]):
         self.console.notice(t("passed", self.lang) + (f" {said}" if said else ""))
         self.query_one("#lesson", VerticalScroll).scroll_home(animate=False)
         if last:
-            banner.update(f"[b]{t('passed', self.lang)}[/b] {said}\n{t('lesson_done', self.lang)}")
+            banner.update(banner_prose(t("passed", self.lang), said, t("lesson_done", self.lang)))
             banner.display = True
             return
         self._countdown = ADVANCE_SECONDS
-        banner.update(f"[b]{t('passed', self.lang)}[/b] {said}\n{t('next_in', self.lang, seconds=self._countdown)}")
+        banner.update(banner_prose(t("passed", self.lang), said, t("next_in", self.lang, seconds=self._countdown)))
         banner.display = True
         self._advance = self.set_interval(1, self._tick)
 
@@ -207,7 +208,7 @@ class LessonScreen(Screen[None]):
             return
         banner = self.query_one("#banner", Static)
         said = self.step.passed.get(self.lang) if self.step.passed else ""
-        banner.update(f"[b]{t('passed', self.lang)}[/b] {said}\n{t('next_in', self.lang, seconds=self._countdown)}")
+        banner.update(banner_prose(t("passed", self.lang), said, t("next_in", self.lang, seconds=self._countdown)))
 
     def _cancel_advance(self) -> None:
         if self._advance is not None:
@@ -238,13 +239,13 @@ class LessonScreen(Screen[None]):
             self._cancel_advance()
             banner = self.query_one("#banner", Static)
             said = self.step.passed.get(self.lang) if self.step.passed else ""
-            banner.update(f"[b]{t('passed', self.lang)}[/b] {said}\n{t('stay', self.lang)}")
+            banner.update(banner_prose(t("passed", self.lang), said, t("stay", self.lang)))
 
     def action_hint(self) -> None:
-        hint = self.query_one("#hint", Markdown)
+        hint = self.query_one("#hint", Static)
         self._hint_shown = not self._hint_shown
         if self._hint_shown:
-            hint.update(f"**{t('hint', self.lang)}**: {self.step.hint.get(self.lang)}")
+            hint.update(markdown(f"**{t('hint', self.lang)}**: {self.step.hint.get(self.lang)}"))
         hint.display = self._hint_shown
         if self._hint_shown:
             self.query_one("#lesson", VerticalScroll).scroll_to_widget(hint)
@@ -254,7 +255,7 @@ class LessonScreen(Screen[None]):
         self._solution_shown = not self._solution_shown
         await box.remove_children()
         if self._solution_shown:
-            await box.mount_all([Static(f"[b]{t('solution', self.lang)}[/b]"),
+            await box.mount_all([Static(Prose([text_block(t("solution", self.lang), style="bold")])),
                                  *(CommandBlock(c) for c in self.step.solution)])
         box.display = self._solution_shown
         if self._solution_shown:

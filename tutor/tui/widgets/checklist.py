@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from rich.text import Text
+from textual.content import Content
 from textual.widgets import Static
 
 from tutor.lesson.checks import StepVerdict
+from tutor.tui.prose import Prose, inline, text_block
 from tutor.tui.text import t
 
 
-def inline_code(message: str) -> Text:
-    """Markdown's `code` spans as bold text without the backticks."""
-    text = Text()
-    for index, part in enumerate(message.split("`")):
-        text.append(part, style="bold" if index % 2 else "")
-    return text
-
-
 class Checklist(Static):
-    """One line per condition: ✓ what holds, ○ what is still missing (with its observed value)."""
+    """One line per condition: ✓ what holds, ○ what is still missing (with its observed value).
+
+    Each condition's text is inline Markdown (```code```), wrapped under its mark (a hanging indent) by the
+    rules of :mod:`tutor.tui.linebreak`.
+    """
 
     def __init__(self, lang: str, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__("", id=id)
@@ -30,20 +27,17 @@ class Checklist(Static):
         heading = t("checklist.heading", self.lang)
         if expect_failure:
             heading += t("checklist.intended", self.lang)
-        text = Text(heading + "\n", style="bold")
-        text.append("")
+        blocks = [text_block(heading, style="bold")]
         if verdict is None:
-            text.append(t("checklist.looking", self.lang), style="dim")
+            blocks.append(text_block(t("checklist.looking", self.lang), style="dim"))
         else:
-            for index, result in enumerate(verdict.results):
-                if index:
-                    text.append("\n")
-                text.append("✓ " if result.passed else "○ ", style="bold green" if result.passed else "bold yellow")
-                text.append_text(inline_code(result.message(self.lang)))
-        self.update(text)
+            for result in verdict.results:
+                mark = Content.styled("✓ " if result.passed else "○ ",
+                                      "bold green" if result.passed else "bold yellow")
+                blocks.append(inline(result.message(self.lang), first=mark))
+        self.update(Prose(blocks))
         self.set_class(verdict is not None and verdict.passed, "-passed")
 
     def plain(self) -> str:
-        """The checklist as plain text (for tests and screen readers)."""
-        content = self.content
-        return content.plain if isinstance(content, Text) else str(content)
+        """The checklist as plain text, unwrapped (for tests and screen readers)."""
+        return str(self.content)

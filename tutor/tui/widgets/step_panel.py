@@ -1,4 +1,8 @@
-"""Provides StepPanel: the step's Markdown text with each suggested command as a runnable block."""
+"""Provides StepPanel: the step's Markdown text with each suggested command as a runnable block.
+
+The text is shown as :class:`~tutor.tui.prose.Prose`, which breaks Japanese lines as a Japanese reader expects
+(:mod:`tutor.tui.linebreak`); a command wraps at its spaces, under its ``$``.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,12 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
+
+from tutor.tui.prose import Block, Prose, markdown, text_block
 
 _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
 
@@ -29,12 +36,22 @@ def split_markdown(text: str) -> list[tuple[str, str]]:
     return [(kind, body) for kind, body in parts if body.strip()]
 
 
-_CJK_BREAK = re.compile(r"(?<=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef])\n(?=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef`*])")
+def command_prose(command: str) -> Prose:
+    """``$ command``, wrapped at the command's spaces (a word wider than the line is folded after a ``/``, ``-``,
+    ``:``...) under a hanging indent."""
+    return Prose([Block(Content(command), code=((0, len(command)),), first=Content("$ "))])
 
 
-def join_cjk_lines(text: str) -> str:
-    """Join a paragraph's lines between Japanese characters: Markdown would put a space there."""
-    return _CJK_BREAK.sub("", text)
+class StepText(Static):
+    """A run of the step's Markdown between two code blocks."""
+
+    DEFAULT_CSS = """
+    StepText { margin: 0 0 1 0; }
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(markdown(text))
+        self.text = text
 
 
 class CommandBlock(Static, can_focus=True):
@@ -54,7 +71,7 @@ class CommandBlock(Static, can_focus=True):
         command: str
 
     def __init__(self, command: str) -> None:
-        super().__init__(f"$ {command}", markup=False, classes="command")
+        super().__init__(command_prose(command), classes="command")
         self.command = command
 
     def action_run(self) -> None:
@@ -81,12 +98,12 @@ class StepPanel(Vertical):
 
     async def show(self, title: str, text: str, commands: tuple[str, ...], *, lang: str = "en") -> None:
         """Replace the content with a step (its suggested commands are the code blocks' lines)."""
-        self._title.update(title)
+        self._title.update(Prose([text_block(title)]))
         await self._body.remove_children()
         widgets: list[Widget] = []
         for kind, body in split_markdown(text):
             if kind == "md":
-                widgets.append(Markdown(join_cjk_lines(body.strip()) if lang == "ja" else body.strip()))
+                widgets.append(StepText(body.strip()))
             else:
                 for line in body.strip().splitlines():
                     if line.strip():
