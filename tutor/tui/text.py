@@ -132,7 +132,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "help.key09": {"ja": "ヒントを表示", "en": "show the hint"},
     "help.key10": {"ja": "解答を表示", "en": "show the solution"},
     "help.key11": {"ja": "このステップの始めの状態に戻す", "en": "reset the cluster to the start of this step"},
-    "help.restart": {"ja": "止まったクラスターを起動し直す", "en": "start a cluster that stopped again"},
+    "help.restart": {"ja": "止まったクラスターを起動し直す", "en": "restart a cluster that stopped"},
     "help.key12": {"ja": "自分のシェルに切り替える（exit で戻る）", "en": "suspend into your own shell (exit returns)"},
     "help.key13": {"ja": "このヘルプ", "en": "this help"},
     "help.key14": {"ja": "終了（進み具合は保存されます）", "en": "quit (progress is saved)"},
