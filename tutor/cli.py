@@ -39,6 +39,20 @@ def _backend_options(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument("--namespace", default=default, help="existing: the namespace for the lesson")
 
 
+def _time_scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+TIME_SCALE_HELP = ("practice cluster: run its clock this many times faster (demos); a running cluster with another "
+                   "scale is restarted (its objects are kept); default: the running one's, else 1")
+
+
 def _parser() -> argparse.ArgumentParser:
     state_help = ("where kube-tutor keeps clusters and progress (default: $KUBE_TUTOR_STATE_DIR, "
                   "else $XDG_STATE_HOME/kube-tutor)")
@@ -50,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Learn Kubernetes rolling updates from your terminal, with the real kubectl.")
     parser.add_argument("--state-dir", metavar="DIR", default=None, help=state_help)
     parser.add_argument("--lang", choices=["ja", "en"], default=None, help="language (default: from the locale)")
+    parser.add_argument("--time-scale", type=_time_scale, default=None, metavar="N", help=TIME_SCALE_HELP)
     _backend_options(parser, None)
     parser.add_argument("--version", action="version", version=f"kube-tutor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -58,8 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     backend_parent = argparse.ArgumentParser(add_help=False)
     _backend_options(backend_parent, argparse.SUPPRESS)
     up = csub.add_parser("up", parents=[common, backend_parent], help="start the cluster (reuses a running one)")
-    up.add_argument("--time-scale", type=float, default=None,
-                    help="run the practice cluster's clock faster (demos, tests); default 1")
+    up.add_argument("--time-scale", type=_time_scale, default=argparse.SUPPRESS, metavar="N", help=TIME_SCALE_HELP)
     csub.add_parser("env", parents=[common, backend_parent],
                     help="print shell lines that point kubectl at the cluster")
     csub.add_parser("status", parents=[common, backend_parent],
@@ -75,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     lang.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS,
                       help="language (default: from the locale)")
     _backend_options(lang, argparse.SUPPRESS)
+    lang.add_argument("--time-scale", type=_time_scale, default=argparse.SUPPRESS, metavar="N", help=TIME_SCALE_HELP)
     verify = sub.add_parser("verify", parents=[common, lang],
                             help="play a lesson headless: each step must fail first, then pass with its solution")
     verify.add_argument("lesson", metavar="LESSON", help="a lesson id (rolling-update) or file")
@@ -184,17 +199,19 @@ def _lang(args: argparse.Namespace) -> str:
     return getattr(args, "lang", None) or default_lang()
 
 
-def _backend(state: Path, args: argparse.Namespace, *, time_scale: float | None = None) -> Backend:
-    """The backend the options name (or the detected one), announced on stderr with the reason.
+def _backend(state: Path, args: argparse.Namespace, *, announce: bool = True) -> Backend:
+    """The backend the options name (or the detected one); ``announce``: say which on stderr, with the reason
+    (only the commands that start something do: ``cluster up``, the TUI, ``verify``, ``reset``).
 
     Raises:
         BackendError: an unknown or incomplete choice.
     """
     name, reason = choose(getattr(args, "backend", None))
-    print(f"kube-tutor: {t('choice.using', _lang(args), name=name, reason=reason)}", file=sys.stderr)
+    if announce:
+        print(f"kube-tutor: {t('choice.using', _lang(args), name=name, reason=reason)}", file=sys.stderr)
     return make_backend(name, state, kubeconfig=getattr(args, "kubeconfig", None),
                         context=getattr(args, "context", None), namespace=getattr(args, "namespace", None),
-                        time_scale=time_scale)
+                        time_scale=getattr(args, "time_scale", None))
 
 
 def default_lang() -> str:
@@ -292,8 +309,29 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
         return _err(str(error))
     from tutor.tui.app import TutorApp
 
-    TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices).run()
+    app = TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices)
+    app.run()
+    if app.lesson_shown:
+        print(goodbye(app.lesson, backend, state, app.lang), file=sys.stderr)
     return 0
+
+
+def goodbye(lesson: Lesson, backend: Backend, state: Path, lang: str) -> str:
+    """What is left behind when the TUI quits: where the progress is, and the cluster still running."""
+    progress = Progress.load(state, lesson.id, backend.name)
+    total = len(lesson.steps)
+    if all(progress.step(step.id).passed for step in lesson.steps):
+        lines = [t("exit.finished", lang)]
+    else:
+        n = lesson.index(progress.current) + 1 if progress.current in {s.id for s in lesson.steps} else 1
+        lines = [t("exit.saved", lang, n=n, total=total)]
+    try:
+        running = backend.status().running
+    except BackendError:
+        running = False
+    if running and backend.name != "existing":
+        lines.append(t(f"exit.still_running.{backend.name}", lang, command=f"{paths.command(state)} cluster down"))
+    return "\n".join(f"kube-tutor: {line}" for line in lines)
 
 
 def _start_by_default(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
@@ -333,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_reset(state, args)
     if args.command == "cluster":
         try:
-            backend = _backend(state, args, time_scale=getattr(args, "time_scale", None))
+            backend = _backend(state, args, announce=args.action == "up")
         except BackendError as error:
             return _err(str(error))
         if args.action == "up":

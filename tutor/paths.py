@@ -36,6 +36,18 @@ def default_state_dir() -> Path:
     return (base / "kube-tutor").resolve()
 
 
+def command(state: Path) -> str:
+    """``kube-tutor``, with ``--state-dir`` when ``state`` is not the one kube-tutor finds by itself: the
+    command a learner types to act on this state directory (``<command> cluster down``)."""
+    import shlex
+
+    found = os.environ.get(ENV_STATE_DIR)
+    implicit = Path(found).expanduser().resolve() if found else default_state_dir()
+    if state.expanduser().resolve() == implicit:
+        return "kube-tutor"
+    return f"kube-tutor --state-dir {shlex.quote(str(state))}"
+
+
 def practice_dir(state: Path) -> Path:
     """Where the practice cluster keeps its certificates, objects and kubeconfig."""
     return state / "practice"

@@ -34,6 +34,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Docker runs and kind is installed, so a kind cluster is used",
     },
     # ---- practice: what the practice backend says while it starts its cluster
+    # ---- what quitting the TUI leaves behind
+    "exit.saved": {"ja": "進み具合を保存しました（ステップ {n}/{total}）。同じコマンドで続きから始められます。",
+                   "en": "progress saved (step {n}/{total}); the same command resumes it."},
+    "exit.finished": {"ja": "レッスンは完了しています。もう一度やるときは `kube-tutor reset` で最初に戻せます。",
+                      "en": "lesson finished; `kube-tutor reset` puts it back to the start to play it again."},
+    "exit.still_running.practice": {
+        "ja": "練習用クラスターは動いたままです（オブジェクトも残っています）。止めるには `{command}`。",
+        "en": "the practice cluster is still running (with your objects); stop it with `{command}`."},
+    "exit.still_running.kind": {
+        "ja": "kind クラスターは動いたままです。削除するには `{command}`。",
+        "en": "the kind cluster is still running; `{command}` deletes it."},
+    "practice.restarting_scale": {
+        "ja": "練習用クラスターを時間の速さ {scale} 倍で起動し直します（これまでは {running} 倍）。オブジェクトは残ります",
+        "en": "restarting the practice cluster at time scale {scale} (it ran at {running}); its objects are kept"},
     "practice.starting": {"ja": "練習用クラスターを起動しています", "en": "starting the practice cluster"},
     "practice.not_answering": {
         "ja": "練習用クラスター（プロセス {pid}）が /livez に応答しません。置き換える前に最大 {seconds} 秒待ちます",

@@ -83,7 +83,7 @@ def main() -> None:
 
 
 def write_info(directory: Path, port: int) -> None:
-    info = {"pid": os.getpid(), "port": port, "time_scale": 1.0, "kubeconfig": str(directory / "kubeconfig"),
+    info = {"pid": os.getpid(), "port": port, "time_scale": 20.0, "kubeconfig": str(directory / "kubeconfig"),
             "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     atomic_write(directory / "server.json", json.dumps(info).encode())
 

@@ -59,12 +59,23 @@ def test_existing_needs_a_namespace(tmp_path: Path) -> None:
         make_backend("existing", tmp_path)
 
 
-def test_the_cli_announces_its_choice(tmp_path: Path) -> None:
+def test_the_cli_announces_its_choice_when_it_starts_a_cluster(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": fake_bin(tmp_path, False, False)}
     env.pop("KUBE_TUTOR_BACKEND", None)
-    done = subprocess.run([str(paths.bin_dir() / "kube-tutor"), "--state-dir", str(tmp_path / "s"), "cluster",
-                           "status"], capture_output=True, text=True, env=env, check=False, timeout=60)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(paths.bin_dir() / "kube-tutor"), "--state-dir", str(tmp_path / "s"), "cluster",
+                               *args], capture_output=True, text=True, env=env, check=False, timeout=60)
+
+    done = cli("status")
     assert done.returncode == 3
-    assert done.stderr.splitlines()[0] == ("kube-tutor: using the practice backend (the Docker daemon is not running "
-                                           "(`docker info` failed), so the practice cluster is used)")
+    assert "using the" not in done.stderr, "a question starts nothing: no backend line"
     assert done.stdout.startswith("practice cluster: not running")
+    try:
+        done = cli("up", "--time-scale", "20")
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.splitlines()[0] == ("kube-tutor: using the practice backend (the Docker daemon is not "
+                                               "running (`docker info` failed), so the practice cluster is used)")
+    finally:
+        done = cli("down")
+    assert (done.returncode, done.stderr) == (0, "")

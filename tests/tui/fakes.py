@@ -152,8 +152,12 @@ class FakeBackend:
         self.storage_error = ""
         """What ``storage_failure`` answers: set it to simulate a cluster whose storage fails."""
         self.storage_asked = 0
+        self.ups = 0
+        """How often ``up`` was called (Ctrl+R restarts through it)."""
+        self.time_scale = 1.0
 
     def up(self, on_status: object = None) -> None:
+        self.ups += 1
         return None
 
     def storage_failure(self) -> str:

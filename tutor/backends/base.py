@@ -27,6 +27,8 @@ class ClusterStatus:
     server: str = ""
     pid: int | None = None
     detail: str = ""
+    time_scale: float = 1.0
+    """How many times faster than real time the cluster's clock runs (the practice cluster; 1 elsewhere)."""
     storage_error: str = ""
     """Why a running cluster does not save changes (its storage fails: what ``/readyz/etcd`` says); empty while
     it saves, or when that cannot be told."""

@@ -54,7 +54,11 @@ class PracticeBackend(OwnKubeconfig):
         self.state = state
         self.directory = paths.practice_dir(state)
         env_scale = os.environ.get("KUBE_TUTOR_TIME_SCALE")
-        self.time_scale = time_scale if time_scale is not None else float(env_scale) if env_scale else 1.0
+        self.requested_scale: float | None = time_scale if time_scale is not None else (
+            float(env_scale) if env_scale else None)
+        """The time scale asked for (``--time-scale``, ``KUBE_TUTOR_TIME_SCALE``); None: whatever runs, else 1."""
+        self.time_scale = self.requested_scale or 1.0
+        """The time scale of the cluster: the one asked for, or, once :meth:`up` found one running, its own."""
         self.live_timeout = LIVE_TIMEOUT
         self.hung_after = HUNG_AFTER
 
@@ -145,8 +149,9 @@ class PracticeBackend(OwnKubeconfig):
 
     def _running(self, info: dict[str, Any], pid: int) -> ClusterStatus:
         port = int(info["port"])
+        scale = float(info.get("time_scale", 1) or 1)
         return ClusterStatus(self.name, True, self.kubeconfig, f"https://127.0.0.1:{port}", pid,
-                             f"time scale {info.get('time_scale', 1)}", storage_error=self._storage_error(port))
+                             f"time scale {scale:g}", storage_error=self._storage_error(port), time_scale=scale)
 
     # ---- the Backend protocol ----------------------------------------------------------------------------------
     def status(self) -> ClusterStatus:
@@ -188,9 +193,15 @@ class PracticeBackend(OwnKubeconfig):
         pid = self._server_pid(info)
         if info is not None and pid:
             waited = self._wait_live(pid, int(info["port"]), say)
-            if waited is None:
+            running_scale = float(info.get("time_scale", 1) or 1)
+            if waited is None and self.requested_scale in (None, running_scale):
+                self.time_scale = running_scale
                 return self._running(info, pid)
-            if shell.pid_alive(pid):
+            if waited is None:
+                say(Phrase("practice.restarting_scale", scale=f"{self.requested_scale:g}",
+                           running=f"{running_scale:g}"))
+                self._terminate(pid)
+            elif shell.pid_alive(pid):
                 say(Phrase("practice.replacing", pid=pid, seconds=f"{waited:.0f}", log=self.log_path))
                 self._terminate(pid)
         say(Phrase("practice.starting"))

@@ -45,6 +45,8 @@ class TutorApp(App[None]):
         self.lang = lang
         self.cwd = cwd
         self.runtime: LessonRuntime | None = runtime
+        self.lesson_shown = False
+        """True once the lesson screen was shown (the CLI then says what quitting left behind)."""
 
     def on_mount(self) -> None:
         if len(self.choices) > 1:
@@ -84,6 +86,7 @@ class TutorApp(App[None]):
 
     def show_lesson(self, progress: Progress) -> None:
         assert self.runtime is not None
+        self.lesson_shown = True
         self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend,
                                         lang=self.lang))
 

@@ -18,6 +18,18 @@ if TYPE_CHECKING:
     from tutor.backends.lifecycle import StartOutcome
 
 TEXTS: dict[str, dict[str, str]] = {
+    # ---- a cluster that went away
+    "cluster.restart_hint": {
+        "ja": "Ctrl+R でクラスターを起動し直せます（オブジェクトは残っています）。別の端末なら `{command}`。",
+        "en": "Ctrl+R starts the cluster again (your objects are kept); from another terminal: `{command}`."},
+    "cluster.restarting": {"ja": "クラスターを起動し直しています…", "en": "Starting the cluster again…"},
+    "cluster.restart_failed": {"ja": "クラスターを起動できませんでした：{error}",
+                               "en": "The cluster did not start: {error}"},
+    "cluster.running": {"ja": "クラスターは動いています。", "en": "The cluster is running."},
+    "cluster.down_reset": {
+        "ja": "クラスターが応答しないので、ステップを戻せません。Ctrl+R で起動し直してから F5 を押してください。",
+        "en": "The cluster is not answering, so the step cannot be reset: press Ctrl+R to start it again, then F5."},
+    "time_scale": {"ja": "時間 ×{scale}", "en": "time ×{scale}"},
     # ---- start and lesson screens
     "starting": {"ja": "{backend} クラスターを準備しています…", "en": "Getting the {backend} cluster ready…"},
     "connecting": {"ja": "クラスターに接続しています…", "en": "Connecting to the cluster…"},
@@ -27,8 +39,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "connected": {"ja": "接続中", "en": "connected"},
     "unreachable": {"ja": "応答なし", "en": "not answering"},
     "cluster_down": {
-        "ja": "クラスターが応答しません（{error}）。`kube-tutor cluster up` で起動し直してください（オブジェクトは残っています）。kube-tutor は再接続を続けます。",
-        "en": "The cluster is not answering ({error}). Start it again with `kube-tutor cluster up` (your objects are kept); kube-tutor keeps trying to reconnect.",
+        "ja": "クラスターが応答しません（{error}）。kube-tutor は再接続を続けます。",
+        "en": "The cluster is not answering ({error}); kube-tutor keeps trying to reconnect.",
     },
     "cluster_back": {"ja": "クラスターに再接続しました。", "en": "Reconnected to the cluster."},
     "not_saving": {"ja": "変更を保存できません", "en": "not saving changes"},
@@ -114,6 +126,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "help.key09": {"ja": "ヒントを表示", "en": "show the hint"},
     "help.key10": {"ja": "解答を表示", "en": "show the solution"},
     "help.key11": {"ja": "このステップの始めの状態に戻す", "en": "reset the cluster to the start of this step"},
+    "help.restart": {"ja": "止まったクラスターを起動し直す", "en": "restart a cluster that stopped"},
     "help.key12": {"ja": "自分のシェルに切り替える（exit で戻る）", "en": "suspend into your own shell (exit returns)"},
     "help.key13": {"ja": "このヘルプ", "en": "this help"},
     "help.key14": {"ja": "終了（進み具合は保存されます）", "en": "quit (progress is saved)"},

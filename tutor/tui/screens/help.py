@@ -25,6 +25,7 @@ KEYS = [
     ('F2', 'help.key09'),
     ('F3', 'help.key10'),
     ('F5', 'help.key11'),
+    ('Ctrl+R', 'help.restart'),
     ('!', 'help.key12'),
     ('F1 / ?', 'help.key13'),
     ('Ctrl+Q', 'help.key14'),

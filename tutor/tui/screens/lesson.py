@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from tutor import shell
+from tutor import paths, shell
 from tutor.backends import lifecycle
 from tutor.lesson.checks import StepMonitor, StepVerdict
 from tutor.tui.prose import Prose, banner_prose, markdown, text_block
@@ -51,6 +51,7 @@ class LessonScreen(Screen[None]):
         Binding("question_mark", "help", "Help", show=False),
         Binding("exclamation_mark", "shell", "Shell", show=False),
         Binding("escape", "stay", "Stay", show=False),
+        Binding("ctrl+r", "restart_cluster", "Restart cluster", show=False),
     ]
 
     def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: Backend,
@@ -149,6 +150,10 @@ class LessonScreen(Screen[None]):
             dot, health = "[red]●[/]", f"[b]{t('not_saving', self.lang)}[/b]"
         else:
             dot, health = "[green]●[/]", t("connected", self.lang)
+        scale = float(getattr(self.backend, "time_scale", 1.0) or 1.0)
+        if scale != 1.0:
+            health += " · [b yellow]" + t("time_scale", self.lang, scale=f"{scale:g}") + "[/]"
+        self.set_class(self._cluster_error is not None, "-disconnected")
         # Most important first: a narrow terminal cuts the end (the lesson title), never the step.
         self.query_one("#status", Static).update(
             f"[b]{t('step_of', self.lang, n=n, total=total)}[/b] · {self.backend.name} {dot} {health} · "
@@ -268,7 +273,32 @@ class LessonScreen(Screen[None]):
         self.open_shell()
 
     def action_reset_step(self) -> None:
+        if self._cluster_error is not None:  # every setup command would fail the same way: say it once
+            self.console.notice(t("cluster.down_reset", self.lang), severity="error")
+            return
         self.reset_step()
+
+    def action_restart_cluster(self) -> None:
+        self.restart_cluster()
+
+    @work(exclusive=True, group="restart", exit_on_error=False)
+    async def restart_cluster(self) -> None:
+        """Ctrl+R: ``backend.up()`` (reuses a cluster that answers; starts a stopped one; says what it did)."""
+        from tutor.backends.base import BackendError
+
+        console = self.console
+        console.notice(t("cluster.restarting", self.lang))
+
+        def say(line: str) -> None:
+            self.app.call_from_thread(console.notice, line)
+
+        try:
+            await asyncio.to_thread(self.backend.up, say)
+        except BackendError as error:
+            console.notice(t("cluster.restart_failed", self.lang, error=error), severity="error")
+            return
+        console.notice(t("cluster.running", self.lang))
+        self.refresh_chrome()
 
     # ---- the console --------------------------------------------------------------------------
     @on(Console.Submitted)
@@ -382,6 +412,9 @@ class LessonScreen(Screen[None]):
                 if watch.error != self._cluster_error:
                     if watch.error and not self._cluster_error:
                         self.console.notice(t("cluster_down", self.lang, error=watch.error), severity="error")
+                        state = getattr(self.app, "state", None)
+                        command = f"{paths.command(state) if state is not None else 'kube-tutor'} cluster up"
+                        self.console.notice(t("cluster.restart_hint", self.lang, command=command))
                     elif self._cluster_error and not watch.error:
                         self.console.notice(t("cluster_back", self.lang))
                     self._cluster_error = watch.error
