@@ -3,46 +3,13 @@ offers Ctrl+R, F5 says one line; a time scale other than 1 is in the status bar.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
 from tests.tui.fakes import FakeBackend, FakeWatch, make_app
-from tutor.tui.screens.lesson import LessonScreen
+from tests.tui.pilot import console_text, lesson_screen, squeeze, until
 from tutor.tui.text import t
-from tutor.tui.widgets.console import Console
-
-DEADLINE = 10.0
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
-
-
-def squeeze(text: str) -> str:
-    return "".join(text.split())
-
-
-def console_text(pilot: Pilot[Any]) -> str:
-    log = pilot.app.screen.query_one(Console).query_one("RichLog")
-    return squeeze("".join(line.text for line in log.lines))  # type: ignore[attr-defined]
-
-
-async def lesson_screen(pilot: Pilot[Any]) -> LessonScreen:
-    app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.verdict is not None,
-                "the lesson screen")
-    assert isinstance(app.screen, LessonScreen)
-    return app.screen
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

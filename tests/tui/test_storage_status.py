@@ -6,8 +6,6 @@ practice backend answers from the server's ``/readyz/etcd``.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,45 +13,23 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.tui.fakes import FakeBackend, make_app
+from tests.tui.pilot import console_text, lesson_screen, squeeze, until
 from tutor.tui.screens import lesson as lesson_module
-from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.text import t
-from tutor.tui.widgets.console import Console
 
-DEADLINE = 10.0
 REASON = "cannot write /state/practice/state.db: attempt to write a readonly database"
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
 
 
 def status_bar(pilot: Pilot[Any]) -> str:
     return str(pilot.app.screen.query_one("#status").render())
 
 
-async def lesson_screen(pilot: Pilot[Any]) -> LessonScreen:
-    """Wait for the lesson screen with its first verdict (composed and mounted)."""
-    app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.verdict is not None,
-                "the lesson screen")
-    assert isinstance(app.screen, LessonScreen)
-    return app.screen
 
 
-def console_text(pilot: Pilot[Any]) -> str:
-    """The console's text without whitespace (the log wraps long lines)."""
-    log = pilot.app.screen.query_one(Console).query_one("RichLog")
-    return squeeze("".join(line.text for line in log.lines))  # type: ignore[attr-defined]
 
 
-def squeeze(text: str) -> str:
-    return "".join(text.split())
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
