@@ -73,6 +73,7 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
         for number, step in enumerate(lesson.steps, 1):
             t0 = time.monotonic()
             label = f"{number}/{len(lesson.steps)} {step.id}: {step.title.get(lang)}"
+            runtime.begin_step()  # the step's own history: its solution's commands
             early = await runtime.verdict(step)
             if early.passed:
                 out.write(f"{FAIL} {label}: its checks pass before the solution runs (a check that cannot fail)\n")
