@@ -18,17 +18,35 @@ def inline_code(message: str) -> Text:
 
 
 class Checklist(Static):
-    """One line per condition: ✓ what holds, ○ what is still missing (with its observed value)."""
+    """One line per condition: ✓ what holds, ○ what is still missing (with its observed value).
+
+    Folded (:meth:`fold`, the screen's F4), it is one line: how many hold and the first that does not.
+    """
 
     def __init__(self, lang: str, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__("", id=id)
         self.lang = lang
         self.verdict: StepVerdict | None = None
+        self.expect_failure = False
+        self.folded = False
 
     def show(self, verdict: StepVerdict | None, *, expect_failure: bool = False) -> None:
         self.verdict = verdict
+        self.expect_failure = expect_failure
+        self.update(self.summary() if self.folded else self.full())
+        self.set_class(verdict is not None and verdict.passed, "-passed")
+
+    def fold(self, folded: bool) -> None:
+        """One line (True) or the whole list (False)."""
+        if folded != self.folded or not self.content:
+            self.folded = folded
+            self.set_class(folded, "-folded")
+            self.show(self.verdict, expect_failure=self.expect_failure)
+
+    def full(self) -> Text:
+        verdict = self.verdict
         heading = t("checklist.heading", self.lang)
-        if expect_failure:
+        if self.expect_failure:
             heading += t("checklist.intended", self.lang)
         text = Text(heading + "\n", style="bold")
         text.append("")
@@ -40,10 +58,28 @@ class Checklist(Static):
                     text.append("\n")
                 text.append("✓ " if result.passed else "○ ", style="bold green" if result.passed else "bold yellow")
                 text.append_text(inline_code(result.message(self.lang)))
-        self.update(text)
-        self.set_class(verdict is not None and verdict.passed, "-passed")
+        return text
+
+    def summary(self) -> Text:
+        """The folded line: ``▸ Checks 1/2 (F4) ○ the first condition that does not hold``."""
+        verdict = self.verdict
+        text = Text("▸ " + t("checklist.heading", self.lang), style="bold")
+        if verdict is None:
+            text.append(f" {t('checklist.unfold', self.lang)} ")
+            text.append(t("checklist.looking", self.lang), style="dim")
+            return text
+        held = sum(1 for result in verdict.results if result.passed)
+        text.append(f" {held}/{len(verdict.results)}", style="bold green" if verdict.passed else "bold yellow")
+        text.append(f" {t('checklist.unfold', self.lang)} ")
+        missing = next((result for result in verdict.results if not result.passed), None)
+        if missing is None:
+            text.append("✓ ", style="bold green")
+            text.append(t("checklist.all_hold", self.lang))
+        else:
+            text.append("○ ", style="bold yellow")
+            text.append_text(inline_code(missing.message(self.lang)))
+        return text
 
     def plain(self) -> str:
-        """The checklist as plain text (for tests and screen readers)."""
-        content = self.content
-        return content.plain if isinstance(content, Text) else str(content)
+        """The checklist as plain text (for tests and screen readers): the whole list, folded or not."""
+        return self.full().plain
