@@ -320,7 +320,10 @@ class FakeRuntime:
 
     @property
     def step_history(self) -> list[str]:
-        return [*self._step_earlier, *self.session.history[self._step_mark:]]
+        ran = self.session.history[self._step_mark:]
+        if ran and self.session.running:  # a command counts once it has finished
+            ran = ran[:-1]
+        return [*self._step_earlier, *ran]
 
     async def start(self, sync_timeout: float = 15.0) -> bool:
         await self.watch.start()

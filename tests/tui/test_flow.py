@@ -451,3 +451,21 @@ def test_the_recap_keeps_the_last_run_of_each_command_that_mattered() -> None:
                                                    (65, "1 min 05 s", "1 分 05 秒"), (3600, "60 min 00 s", "60 分 00 秒")])
 def test_durations(seconds: int, en: str, ja: str) -> None:
     assert duration(seconds, "en") == en and duration(seconds, "ja") == ja
+
+
+def test_the_gist_of_a_commands_output_is_the_line_that_says_why() -> None:
+    from tutor.tui.screens.lesson import GIST_CHARS, OutputTail
+
+    tail = OutputTail()
+    tail.add("\x1b[1mNAME\x1b[0m   READY\nweb-1  1/1\n")
+    assert tail.gist() == "web-1 1/1"  # nothing failed: the last line
+    tail = OutputTail()
+    tail.add('4s  Warning  Failed  pod/x  Failed to pull image "v10": rpc error: code = NotFound desc = ' + "y" * 200
+             + ': not found\n1s  Warning  Failed  pod/x  Error: ImagePullBackOff\n')
+    gist = tail.gist()
+    assert gist.startswith('4s Warning Failed pod/x Failed to pull image "v10"') and gist.endswith(": not found")
+    assert len(gist) <= GIST_CHARS
+    tail = OutputTail()
+    tail.add("error: timed out waiting for the condition\n")
+    assert tail.gist() == "error: timed out waiting for the condition"
+    assert OutputTail().gist() == ""

@@ -51,8 +51,12 @@ class LessonRuntime:
 
     @property
     def step_history(self) -> list[str]:
-        """The commands run since :meth:`begin_step`, oldest first."""
-        return [*self._step_earlier, *self.session.history[self._step_mark:]]
+        """The commands run since :meth:`begin_step`, oldest first; a command counts once it has finished (the
+        learner has seen its output)."""
+        ran = self.session.history[self._step_mark:]
+        if ran and self.session.running:
+            ran = ran[:-1]
+        return [*self._step_earlier, *ran]
 
     async def start(self, sync_timeout: float = 15.0) -> bool:
         """Start watching the cluster; True once every kind was listed."""

@@ -209,13 +209,14 @@ class EndScreen(ModalScreen[None]):
         return grid
 
     def next_table(self) -> RenderableType:
+        """Each command on its line, what it does under it (a state directory's path can be long)."""
         flag = state_flag(self.state)
-        grid = Table.grid(padding=(0, 2, 0, 0))
-        grid.add_column(no_wrap=True, style="bold")
-        grid.add_column(overflow="fold")
-        grid.add_row(f"kube-tutor reset {self.lesson.id}{flag}", t("end.reset", self.lang))
-        grid.add_row(f"kube-tutor cluster down{flag}", t("end.down", self.lang))
-        return grid
+        lines: list[RenderableType] = []
+        for command, does in ((f"kube-tutor reset {self.lesson.id}{flag}", "end.reset"),
+                              (f"kube-tutor cluster down{flag}", "end.down")):
+            lines.append(Text(command, style="bold"))
+            lines.append(Text("  " + t(does, self.lang), style="dim"))
+        return Group(*lines)
 
     def plain(self) -> str:
         """The recap's steps as plain text (for tests and screen readers)."""

@@ -52,24 +52,39 @@ STORAGE_POLL = 5.0
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_TELLING = (re.compile(r"not found", re.IGNORECASE), re.compile(r"\b(error|failed)\b", re.IGNORECASE))
+"""What makes an output line worth recalling, most telling first: why something failed, then that it did."""
+GIST_CHARS = 160
+"""The longest gist; a longer line keeps its beginning and its end (where kubectl says why)."""
 
 
 class OutputTail:
-    """The end of a command's output: enough to say what it showed last (the recap's "→ ..." line)."""
+    """The end of a command's output: enough to say what it showed (the recap's "→ ..." line)."""
 
-    def __init__(self, keep: int = 4096) -> None:
+    def __init__(self, keep: int = 8192) -> None:
         self.keep = keep
         self.text = ""
 
     def add(self, chunk: str) -> None:
         self.text = (self.text + chunk)[-self.keep:]
 
-    def last_line(self) -> str:
-        """The last line with something on it, without colours or surrounding blanks."""
-        for line in reversed(_ANSI.sub("", self.text).splitlines()):
-            if line.strip():
-                return " ".join(line.split())
-        return ""
+    def gist(self) -> str:
+        """The line that tells most: the last that says why something failed (``not found``), else the last
+        that says it failed, else the last line; without colours, blanks squeezed, at most :data:`GIST_CHARS`."""
+        lines = [" ".join(line.split()) for line in _ANSI.sub("", self.text).splitlines()]
+        lines = [line for line in lines if line]
+        if not lines:
+            return ""
+        chosen = lines[-1]
+        for telling in _TELLING:
+            found = [line for line in lines if telling.search(line)]
+            if found:
+                chosen = found[-1]
+                break
+        if len(chosen) > GIST_CHARS:
+            half = (GIST_CHARS - 3) // 2
+            chosen = f"{chosen[:half]} … {chosen[-half:]}"
+        return chosen
 
 
 class LessonScreen(Screen[None]):
@@ -451,7 +466,7 @@ class LessonScreen(Screen[None]):
         finally:
             console.finish(code)
             console.running = False
-            self.progress.ran(step_id, line, code, tail.last_line())  # the recap and a resumed step_history
+            self.progress.ran(step_id, line, code, tail.gist())  # the recap and a resumed step_history
             if self.monitor is not None:
                 self.monitor.poke.set()
 
