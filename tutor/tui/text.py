@@ -154,9 +154,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Press any key to begin · F7 shows this again · F1 lists every key",
     },
     # ---- end
-    "end.title": {"ja": "🎉 レッスン完了:「{title}」", "en": "🎉 You finished “{title}”"},
-    "end.title_unfinished": {"ja": "「{title}」のまとめ", "en": "Recap of “{title}”"},
-    "end.total": {"ja": "（{time}）", "en": "in {time}"},
+    "end.title": {"ja": "🎉 レッスン完了です", "en": "🎉 You finished the lesson"},
+    "end.title_unfinished": {"ja": "ここまでのまとめ", "en": "Recap so far"},
+    "end.title_time": {"ja": "🎉 レッスン完了です（{time}）", "en": "🎉 You finished the lesson in {time}"},
     "end.steps": {"ja": "やったこと", "en": "What you did"},
     "end.not_passed": {"ja": "未完了", "en": "not passed"},
     "end.minutes": {"ja": "{minutes} 分 {seconds} 秒", "en": "{minutes} min {seconds} s"},

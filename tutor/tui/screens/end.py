@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -157,9 +157,11 @@ class EndScreen(ModalScreen[None]):
 
     DEFAULT_CSS: ClassVar[str] = """
     EndScreen { align: center middle; }
-    EndScreen > VerticalScroll { width: 100%; max-width: 100; height: auto; max-height: 100%;
+    EndScreen > Vertical { width: 100%; max-width: 100; height: auto; max-height: 100%;
         border: round $success; background: $surface; padding: 0 1; }
+    EndScreen #end-scroll { height: auto; }
     EndScreen .end--title { text-style: bold; color: $success; }
+    EndScreen .end--lesson { text-style: bold; }
     EndScreen .end--heading { text-style: bold; margin-top: 1; }
     EndScreen .end--keys { margin-top: 1; color: $text-muted; }
     """
@@ -179,16 +181,32 @@ class EndScreen(ModalScreen[None]):
         title = self.lesson.title.get(lang)
         total = total_seconds(self.lesson, self.progress)
         finished = all(step.passed for step in self.steps)
-        heading = t("end.title", lang, title=title) if finished else t("end.title_unfinished", lang, title=title)
-        if total is not None and finished:
-            heading += " " + t("end.total", lang, time=duration(total, lang))
-        with VerticalScroll():
+        if not finished:
+            heading = t("end.title_unfinished", lang)
+        elif total is None:
+            heading = t("end.title", lang)
+        else:
+            heading = t("end.title_time", lang, time=duration(total, lang))
+        with Vertical():
             yield Static(Text(heading), classes="end--title")
-            yield Static(t("end.steps", lang), classes="end--heading")
-            yield Static(self.step_table(), id="end-steps")
+            yield Static(Text(title, overflow="ellipsis", no_wrap=True), classes="end--lesson")
+            with VerticalScroll(id="end-scroll"):  # the steps scroll; what next and the keys always show
+                yield Static(t("end.steps", lang), classes="end--heading")
+                yield Static(self.step_table(), id="end-steps")
             yield Static(t("end.next", lang), classes="end--heading")
             yield Static(self.next_table(), id="end-next")
             yield Static(t("end.keys", lang), classes="end--keys")
+
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The steps get the rows the title, what next and the keys leave (borders and margins included)."""
+        fixed = 2 + 2 + 1 + 1 + 4 + 2  # border, title and lesson, heading margin, heading, two commands, keys
+        self.query_one("#end-scroll").styles.max_height = max(4, self.size.height - fixed)
 
     def step_table(self) -> RenderableType:
         grid = Table.grid(padding=(0, 1, 0, 0), expand=True)
