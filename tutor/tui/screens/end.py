@@ -67,7 +67,7 @@ def _seconds(start: str | None, end: str | None) -> int | None:
 
 
 def duration(seconds: int, lang: str) -> str:
-    """``1 min 05 s`` / ``1 分 05 秒``; ``12 s`` / ``12 秒`` under a minute; hours as minutes."""
+    """``1 min 05 s`` (``end.minutes``), ``12 s`` under a minute (``end.seconds``); hours count as minutes."""
     minutes, rest = divmod(seconds, 60)
     if minutes:
         return t("end.minutes", lang, minutes=minutes, seconds=f"{rest:02d}")
