@@ -469,3 +469,14 @@ def test_the_gist_of_a_commands_output_is_the_line_that_says_why() -> None:
     tail.add("error: timed out waiting for the condition\n")
     assert tail.gist() == "error: timed out waiting for the condition"
     assert OutputTail().gist() == ""
+
+
+async def test_a_terminal_too_small_from_the_start_keeps_its_notice_until_it_grows(tmp_path: Path) -> None:
+    app = flow_app("start_state", "en", tmp_path, progress=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TooSmallScreen)
+                    and any(isinstance(s, LessonScreen) for s in app.screen_stack), "the lesson under the notice")
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: isinstance(app.screen, IntroScreen), "the intro once it fits")
+        await pilot.press("f1")  # the intro offers F1: it closes and shows the keys
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", "the keys")

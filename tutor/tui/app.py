@@ -85,8 +85,14 @@ class TutorApp(App[None]):
 
     def show_lesson(self, progress: Progress, intro: bool = False) -> None:
         assert self.runtime is not None
+        notice = self.screen
+        small = isinstance(notice, TooSmallScreen)
+        if isinstance(notice, TooSmallScreen):  # the notice stays on top: the lesson replaces the start screen
+            notice.leave()
         self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend,
                                         lang=self.lang, intro=intro, state=self.state))
+        if small:
+            self.push_screen(TooSmallScreen(self.lang, MIN_SIZE))
 
     def on_resize(self, event: events.Resize) -> None:
         """Below 80x24 the lesson does not fit: say so over whatever screen is up, until the terminal grows."""
@@ -94,7 +100,7 @@ class TutorApp(App[None]):
         if small and not isinstance(self.screen, TooSmallScreen):
             self.push_screen(TooSmallScreen(self.lang, MIN_SIZE))
         elif not small and isinstance(self.screen, TooSmallScreen):
-            self.pop_screen()
+            self.screen.leave()
 
     async def action_quit(self) -> None:
         await self.shutdown()

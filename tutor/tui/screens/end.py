@@ -206,7 +206,8 @@ class EndScreen(ModalScreen[None]):
     def _fit(self) -> None:
         """The steps get the rows the title, what next and the keys leave (borders and margins included)."""
         fixed = 2 + 2 + 1 + 1 + 4 + 2  # border, title and lesson, heading margin, heading, two commands, keys
-        self.query_one("#end-scroll").styles.max_height = max(4, self.size.height - fixed)
+        for scroll in self.query("#end-scroll"):  # none yet on a resize before the screen is composed
+            scroll.styles.max_height = max(4, self.size.height - fixed)
 
     def step_table(self) -> RenderableType:
         grid = Table.grid(padding=(0, 1, 0, 0), expand=True)

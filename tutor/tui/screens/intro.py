@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tutor.lesson import Lesson
+from tutor.tui.screens.help import HelpScreen
 from tutor.tui.text import t
 from tutor.tui.widgets.checklist import inline_code
 
@@ -65,6 +66,8 @@ class IntroScreen(ModalScreen[None]):
         event.stop()
         event.prevent_default()
         self.dismiss()
+        if event.key in ("f1", "question_mark"):  # the key line offers F1: it closes this and shows the keys
+            self.app.push_screen(HelpScreen(self.lang))
 
     def on_click(self) -> None:
         self.dismiss()

@@ -22,6 +22,18 @@ class TooSmallScreen(ModalScreen[None]):
         super().__init__()
         self.lang = lang
         self.minimum = minimum
+        self._leaving = False
+
+    def fits(self) -> bool:
+        """Whether the terminal is big enough now."""
+        width, height = self.app.size
+        return width >= self.minimum[0] and height >= self.minimum[1]
+
+    def leave(self) -> None:
+        """Close the notice (once, however many resizes and resumes ask)."""
+        if not self._leaving and self.app.screen is self:
+            self._leaving = True
+            self.dismiss()
 
     def compose(self) -> ComposeResult:
         with Middle(), Center():
@@ -35,9 +47,8 @@ class TooSmallScreen(ModalScreen[None]):
 
     def on_screen_resume(self) -> None:
         # Uncovered after the terminal grew while another screen was above this one.
-        width, height = self.app.size
-        if width >= self.minimum[0] and height >= self.minimum[1]:
-            self.dismiss()
+        if self.fits():
+            self.leave()
         else:
             self._say()
 
