@@ -54,8 +54,8 @@ def service(node_port: int = 31234) -> dict[str, Any]:
 
 
 def results(lesson: Lesson, step: str, snapshot: dict[str, list[dict[str, Any]]], *, variables=None, history=(),
-            probe: tuple[int, str] = (-1, "")) -> dict[str, Any]:
-    context = build_context(snapshot, variables=variables, history=history)
+            step_history=(), probe: tuple[int, str] = (-1, "")) -> dict[str, Any]:
+    context = build_context(snapshot, variables=variables, history=history, step_history=step_history)
 
     async def run_probe(command: str) -> tuple[int, str]:
         assert "$NODE_PORT" in command
@@ -134,7 +134,7 @@ def test_step_two_reports_a_half_done_rollout(lesson: Lesson) -> None:
 
 def test_the_break_step_passes_only_when_it_fails_for_the_right_reason(lesson: Lesson) -> None:
     assert not any(r.passed for r in results(lesson, "break", v2_done()).values() if r.id != "old-pods-serving")
-    got = results(lesson, "break", v10_stall())
+    got = results(lesson, "break", v10_stall(), step_history=["kubectl get events"])
     assert all(r.passed for r in got.values()), {k: (r.passed, r.error) for k, r in got.items()}
     typo = v10_stall()
     typo["deployments"] = [deployment("jocatalin/kubernetes-bootcamp:v1O", generation=3, observed=3, updated=2,
@@ -142,6 +142,37 @@ def test_the_break_step_passes_only_when_it_fails_for_the_right_reason(lesson: L
     got = results(lesson, "break", typo)
     assert not got["image-v10"].passed
     assert got["image-v10"].message("en") == "The Deployment runs `jocatalin/kubernetes-bootcamp:v1O`: set it to v10"
+
+
+V10_SET = "kubectl set image deployments/kubernetes-bootcamp kubernetes-bootcamp=" + V10
+
+
+@pytest.mark.parametrize(("looked", "seen"), [
+    ([], False),
+    ([V10_SET, "kubectl get deployments", "kubectl get pods"], False),
+    ([V10_SET, "kubectl describe pods"], False),  # several pods: kubectl lists no events
+    ([V10_SET, "kubectl describe pods -l app=kubernetes-bootcamp"], False),
+    ([V10_SET, "kubectl get events"], True),
+    ([V10_SET, "kubectl get ev --field-selector type=Warning"], True),
+    ([V10_SET, "kubectl events --types=Warning"], True),
+    ([V10_SET, "kubectl describe pod kubernetes-bootcamp-6d4fb9c5dk-7mx2p"], True),
+    ([V10_SET, "kubectl  describe pods/kubernetes-bootcamp-6d4fb9c5dk-7mx2p"], True),
+    ([V10_SET, "kubectl describe po kubernetes-bootcamp-6d4fb9c5dk-7mx2p"], True),
+])
+def test_the_break_step_passes_only_once_the_learner_looked_at_the_reason(lesson: Lesson, looked: list[str],
+                                                                           seen: bool) -> None:
+    """The failure alone is not the point: the learner must have looked at the events on this step (its own
+    history, not the lesson's: step 1 suggests `describe pods` too)."""
+    got = results(lesson, "break", v10_stall(), history=["kubectl get events", *looked], step_history=looked)
+    assert got["looked-at-the-reason"].passed is seen
+    assert all(r.passed for r in got.values() if r.id != "looked-at-the-reason")
+
+
+def test_step_two_is_not_complete_on_the_v1_deployment(lesson: Lesson) -> None:
+    """Skipping step 1 (Ctrl+N) leaves a complete v1 Deployment: that is not step 2's rollout."""
+    got = results(lesson, "verify", start_state())
+    assert not got["rollout-complete"].passed
+    assert not got["all-v2"].passed
 
 
 def test_the_break_step_waits_for_the_pull_failure(lesson: Lesson) -> None:
@@ -159,6 +190,10 @@ def test_rollback_needs_v10_superseded_and_four_v2_pods(lesson: Lesson) -> None:
     assert not got["no-failing-pods"].passed
     assert got["no-failing-pods"].message("en") == "2 v10 pods are still around"
     got = results(lesson, "rollback", rolled_back())
+    assert not got["looked-at-the-revisions"].passed  # `rollout undo` alone does not end the lesson
+    assert all(r.passed for r in got.values() if r.id != "looked-at-the-revisions")
+    got = results(lesson, "rollback", rolled_back(), step_history=[
+        "kubectl rollout undo deployments/kubernetes-bootcamp", "kubectl rollout history deployments/kubernetes-bootcamp"])
     assert all(r.passed for r in got.values()), {k: (r.passed, r.error) for k, r in got.items()}
 
 

@@ -64,13 +64,18 @@ CHECK_BLOCK = """\
 
 STEP_BLOCK = BASE[BASE.index("  - id: first"):]
 
-SUMMARY_ERROR = "unknown key 'summary' in the lesson; allowed keys: id, title, description, setup, steps, images"
+SUMMARY_ERROR = ("unknown key 'summary' in the lesson; allowed keys: id, title, description, setup, steps, images, "
+                 "auto_advance")
 STEP_KEYS = "id, title, text, commands, checks, hint, solution, expect, passed, timeout"
 
 # (case id, text to replace in BASE, replacement, line, path, message, whole: the message is exact)
 VARIANTS = [
     ("unknown-top-level-key", "id: tiny\n", "id: tiny\nsummary: {ja: a, en: b}\n", 2, "summary",
      SUMMARY_ERROR, True),
+    ("auto-advance-not-a-boolean", "id: tiny\n", "id: tiny\nauto_advance: yes\n", 2, "auto_advance",
+     "expected true or false, got 'yes'", True),
+    ("auto-advance-a-string", "id: tiny\n", "id: tiny\nauto_advance: 'false'\n", 2, "auto_advance",
+     "expected true or false, got 'false'", True),
     ("unknown-setup-key", "  commands: [kubectl get pods]\nsteps:", "  commands: [kubectl get pods]\n  wait: 3\nsteps:",
      7, "setup.wait", "unknown key 'wait' in setup; allowed keys: text, commands, ready, timeout", True),
     ("unknown-check-key-with-suggestion", "Pods exist}\n", "Pods exist}\n        mising: {ja: a, en: b}\n", 16,
@@ -311,6 +316,7 @@ def test_minimal_fixture_loads_into_the_dataclasses() -> None:
     assert lesson.description.get("en") == "Create one Deployment and scale it."
     assert lesson.images == ("gcr.io/google-samples/kubernetes-bootcamp:v1",)
     assert lesson.absent_images == ("gcr.io/google-samples/kubernetes-bootcamp:v0",)
+    assert lesson.auto_advance is False  # the fixture turns it off
 
     assert isinstance(lesson.setup, Setup)
     assert lesson.setup.commands == ("kubectl delete deployment web --ignore-not-found",)

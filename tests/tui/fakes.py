@@ -314,6 +314,20 @@ class FakeRuntime:
         self.watch = FakeWatch(snapshot)
         self.session = FakeSession(self.watch, cwd)
         self.probes: list[str] = []
+        self._step_mark = 0
+        self._step_earlier: list[str] = []
+
+    def begin_step(self, earlier: Sequence[str] = ()) -> None:
+        """As ``LessonRuntime.begin_step``: the step history starts again from ``earlier``."""
+        self._step_mark = len(self.session.history)
+        self._step_earlier = list(earlier)
+
+    @property
+    def step_history(self) -> list[str]:
+        ran = self.session.history[self._step_mark:]
+        if ran and self.session.running:  # a command counts once it has finished
+            ran = ran[:-1]
+        return [*self._step_earlier, *ran]
 
     async def start(self, sync_timeout: float = 15.0) -> bool:
         await self.watch.start()
@@ -324,7 +338,8 @@ class FakeRuntime:
         await self.session.close()
 
     def context(self) -> dict[str, Any]:
-        return build_context(self.watch.snapshot(), variables=self.session.exported(), history=self.session.history)
+        return build_context(self.watch.snapshot(), variables=self.session.exported(), history=self.session.history,
+                             step_history=self.step_history)
 
     async def run_probe(self, command: str) -> tuple[int, str]:
         """``curl localhost:$NODE_PORT`` answers v2 once NODE_PORT holds the NodePort; curl's exit 3 before."""

@@ -46,8 +46,16 @@ async def lesson_ready(pilot, app: TutorApp) -> LessonScreen:  # noqa: ANN001
     """Wait until the lesson screen shows a verdict and the console has focus (typing goes there)."""
     from textual.widgets import Input
 
-    await until(pilot, lambda: isinstance(app.screen, LessonScreen) and isinstance(app.focused, Input)
-                and app.screen.query_one(Checklist).verdict is not None, message="the lesson screen")
+    from tutor.tui.screens.intro import IntroScreen
+
+    def ready() -> bool:
+        if isinstance(app.screen, IntroScreen):  # a first visit begins with the lesson's introduction
+            app.screen.dismiss()
+            return False
+        return (isinstance(app.screen, LessonScreen) and isinstance(app.focused, Input)
+                and app.screen.query_one(Checklist).verdict is not None)
+
+    await until(pilot, ready, message="the lesson screen")
     return app.screen  # type: ignore[return-value]
 
 
@@ -105,9 +113,19 @@ async def test_the_whole_lesson_through_the_ui(backend: PracticeBackend, lesson:
         # Step 3: the deliberate failure; the cluster panel shows the stall.
         await type_command(pilot, "kubectl set image deployments/kubernetes-bootcamp "
                                   "kubernetes-bootcamp=jocatalin/kubernetes-bootcamp:v10")
-        await until(pilot, lambda: screen.progress.step("break").passed, message="the v10 stall")
+        # The failure comes, for the right reason; the step waits until the learner has looked at the events.
+        await until(pilot, lambda: checklist.verdict is not None and checklist.verdict.step_id == "break"
+                    and [r.id for r in checklist.verdict.results if not r.passed] == ["looked-at-the-reason"],
+                    message="the v10 stall")
         assert "Checks (this failure is intended)" in checklist.plain()
         assert "✓ The 2 new pods are stuck in ErrImagePull / ImagePullBackOff" in checklist.plain()
+        assert not screen.progress.step("break").passed
+        await until(pilot, lambda: not screen.console.running, message="set image finished")
+        await type_command(pilot, "kubectl get events --field-selector type=Warning")
+        await until(pilot, lambda: screen.progress.step("break").passed, message="the events looked at")
+        assert not screen.console.running  # it counts once its output is there
+        assert 'Failedtopullimage"jocatalin/kubernetes-bootcamp:v10"' in "".join(console_text(app).split())
+        assert screen._advance is None  # a deliberate failure never moves on by itself
 
         def stalled() -> bool:
             groups = {g.image: g for g in panel.groups}
@@ -127,8 +145,13 @@ async def test_the_whole_lesson_through_the_ui(backend: PracticeBackend, lesson:
 
         # Step 4: roll back.
         await type_command(pilot, "kubectl rollout undo deployments/kubernetes-bootcamp")
-        await until(pilot, lambda: screen.progress.step("rollback").passed, message="rolled back")
-        assert "You finished the lesson" in str(screen.query_one("#banner").content)
+        await until(pilot, lambda: checklist.verdict is not None and checklist.verdict.step_id == "rollback"
+                    and [r.id for r in checklist.verdict.results if not r.passed] == ["looked-at-the-revisions"],
+                    message="rolled back")
+        await until(pilot, lambda: not screen.console.running, message="undo finished")
+        await type_command(pilot, "kubectl rollout history deployments/kubernetes-bootcamp")
+        await until(pilot, lambda: screen.progress.step("rollback").passed, message="the revisions looked at")
+        assert "You finished the lesson" in str(screen.query_one("#banner").render())
         assert all(Progress.load(tmp_path, "rolling-update", "practice").step(s.id).passed for s in lesson.steps)
         await pilot.press("ctrl+q")
 
@@ -197,7 +220,8 @@ async def test_a_cluster_that_dies_mid_lesson_is_reported_and_the_app_recovers(l
             await pilot.pause()
             await asyncio.to_thread(backend.down)  # never block the app's loop from the test
             await until(pilot, lambda: "The cluster is not answering" in console_text(app), message="the notice")
-            assert "kube-tutor cluster up" in console_text(app)
+            said = "".join(console_text(app).split())  # the console wraps long lines
+            assert "".join(f"kube-tutor --state-dir {tmp_path / 'dying'} cluster up".split()) in said
             assert "not answering" in str(screen.query_one("#status").content)
             assert isinstance(app.screen, LessonScreen)
             await type_command(pilot, "kubectl get pods")  # kubectl's own error, the app keeps going

@@ -1,4 +1,5 @@
-"""Snapshot tests of the whole TUI: the lesson screen in each step's state, in ja and en, at 80x24 and 120x40.
+"""Snapshot tests of the whole TUI: the lesson screen in each step's state, in ja and en, at 80x24, 120x40 and
+160x50; the intro and the end screen.
 
 The app runs on the fakes of ``tests.tui.fakes`` (a fixed cluster state, canned command output), so every
 screen is the same on every run: fixed pod names, no ages, no clock, the cursor does not blink, and the
@@ -21,8 +22,11 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input
 
-from tests.tui.fakes import STATES, FakeRuntime, make_app
+from tests.tui.fakes import STATES, FakeRuntime, make_app, rolling_update_lesson
+from tests.tui.test_flow import finished_progress, flow_app  # the fakes, with `get events`, `rollout history`
+from tutor.tui.screens.end import EndScreen
 from tutor.tui.screens.help import HelpScreen
+from tutor.tui.screens.intro import IntroScreen
 from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.widgets.checklist import Checklist
 from tutor.tui.widgets.cluster_panel import ClusterPanel
@@ -30,17 +34,18 @@ from tutor.tui.widgets.cluster_panel import ClusterPanel
 DEADLINE = 10.0
 """Seconds a condition may take before a test fails (the fakes answer at once: this is only a guard)."""
 
-SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+SIZES = {"80x24": (80, 24), "120x40": (120, 40), "160x50": (160, 50)}
 
 CASES = {
     # name: (cluster state, what the learner typed in the console)
     "step1-todo": ("start_state", ()),
     "step2-in-progress": ("v2_done", ("kubectl get pods",)),
-    "step3-passed": ("v10_stall", ()),
-    "step4-lesson-done": ("rolled_back", ()),
+    "step3-passed": ("v10_stall", ("kubectl get events",)),
+    "step4-lesson-done": ("rolled_back", ("kubectl rollout history deployments/kubernetes-bootcamp",)),
 }
 """One lesson-screen state per step: step 1 not done yet, step 2 half done (NODE_PORT not exported), the
-break step passed (the 5 s auto-advance frozen), the rollback passed (lesson complete)."""
+break step passed once the events were looked at (it stays), the rollback passed once the revisions were looked at
+(lesson complete; the countdown to the recap frozen)."""
 
 
 @pytest.fixture(autouse=True)
@@ -131,7 +136,7 @@ def verdict_view(step_id: str, commands: tuple[str, ...]) -> Callable[[Pilot[Any
 def test_lesson_screen(snap_compare: Any, tmp_path: Path, case: str, lang: str, size: str) -> None:
     state, commands = CASES[case]
     step_id = STATES[state][0]
-    app = make_app(state, lang, tmp_path)
+    app = flow_app(state, lang, tmp_path)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=verdict_view(step_id, commands))
 
 
@@ -181,3 +186,34 @@ async def test_what_80x24_shows(tmp_path: Path, case: str, lang: str) -> None:
         assert panel.region.height >= len(shown)  # every pod line fits without scrolling the panel
         await scroll_into_view(pilot, title)
         assert pane.content_region.overlaps(title.region)
+
+
+# ---- the beginning and the end ----
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_intro_screen(snap_compare: Any, tmp_path: Path, lang: str) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, lambda: isinstance(pilot.app.screen, IntroScreen), "the intro")
+        await pilot.pause()
+
+    app = flow_app("start_state", lang, tmp_path, progress=False)  # a first visit
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", ["80x24", "120x40"])
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_end_screen(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, size: str) -> None:
+    from tests.tui.test_flow import flow_app
+
+    monkeypatch.setenv("KUBE_TUTOR_STATE_DIR", str(tmp_path))  # the default state dir: no --state-dir to show
+    finished_progress(tmp_path, rolling_update_lesson())
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, lambda: isinstance(pilot.app.screen, EndScreen), "the end screen")
+        for field in pilot.app.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    app = flow_app("rolled_back", lang, tmp_path, progress=False)  # a finished lesson reopens on its recap
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)

@@ -68,7 +68,7 @@ def _terminal(pod: Mapping[str, Any]) -> bool:
 
 
 def build_context(snapshot: Mapping[str, Sequence[Mapping[str, Any]]], *, variables: Mapping[str, str] | None = None,
-                  history: Sequence[str] = ()) -> dict[str, Any]:
+                  history: Sequence[str] = (), step_history: Sequence[str] = ()) -> dict[str, Any]:
     """The names a check's CEL expression sees (docs/lesson-format.md, "What a CEL expression sees"), with the
     types :data:`tutor.lesson.model.CEL_TYPES` declares for lint.
 
@@ -77,6 +77,7 @@ def build_context(snapshot: Mapping[str, Sequence[Mapping[str, Any]]], *, variab
             ``endpoints``, ``events``), as the API returns them.
         variables: what the learner exported in the console.
         history: the commands the learner ran, oldest first.
+        step_history: the commands the learner ran since arriving at the step (or since its F5), oldest first.
     """
     ctx: dict[str, Any] = {kind: list(snapshot.get(kind, [])) for kind in
                            ("deployments", "replicasets", "pods", "services", "endpoints", "events")}
@@ -87,6 +88,7 @@ def build_context(snapshot: Mapping[str, Sequence[Mapping[str, Any]]], *, variab
                           if not (p.get("metadata") or {}).get("deletionTimestamp") and not _terminal(p)]
     ctx["vars"] = dict(variables or {})
     ctx["history"] = list(history)
+    ctx["step_history"] = list(step_history)
     ctx["probe"] = {"exit": -1, "output": ""}
     return ctx
 

@@ -312,6 +312,15 @@ class _Reader:
             return None
         return value
 
+    def boolean(self, node: yaml.Node, path: str) -> bool | None:
+        """``true`` or ``false`` (YAML 1.1 also reads ``yes``/``no``/``on``/``off`` as booleans: refused here, as
+        everywhere else a lesson must say what it means)."""
+        if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "bool" and node.value in ("true", "false"):
+            return node.value == "true"
+        got = _short(node.value) if isinstance(node, yaml.ScalarNode) else _describe(node)
+        self.report(node, path, f"expected true or false, got {got}")
+        return None
+
     def timeout(self, node: yaml.Node | None, path: str, default: float) -> float | None:
         """A positive, finite number of seconds (booleans are not numbers)."""
         if node is None:
@@ -557,7 +566,8 @@ class _Reader:
         return None
 
     def lesson(self, node: yaml.Node, path: Path) -> Lesson | None:
-        values = self.mapping(node, "", "the lesson", ("id", "title", "description", "setup", "steps"), ("images",),
+        values = self.mapping(node, "", "the lesson", ("id", "title", "description", "setup", "steps"),
+                              ("images", "auto_advance"),
                               expected="a map with id, title, description, setup and steps at the top level")
         if values is None:
             return None
@@ -566,6 +576,7 @@ class _Reader:
         description = self.text(values["description"], "description") if "description" in values else None
         declared = self.images(values["images"], "images") if "images" in values else ((), ())
         setup = self.setup(values["setup"], "setup") if "setup" in values else None
+        auto_advance = self.boolean(values["auto_advance"], "auto_advance") if "auto_advance" in values else True
         steps: tuple[Step, ...] | None = None
         if "steps" in values:
             items = self.items(values["steps"], "steps", "step", required=True)
@@ -578,10 +589,10 @@ class _Reader:
         if declared is not None:
             self.images_used(node, [*declared[0], *declared[1]])
         if (lesson_id is None or title is None or description is None or declared is None or setup is None
-                or steps is None):
+                or steps is None or auto_advance is None):
             return None
         return Lesson(id=lesson_id, title=title, description=description, setup=setup, steps=steps, path=path,
-                      images=declared[0], absent_images=declared[1])
+                      images=declared[0], absent_images=declared[1], auto_advance=auto_advance)
 
     # -- images ------------------------------------------------------------------------------------
 

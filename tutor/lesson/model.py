@@ -33,7 +33,7 @@ CEL_TYPES: Mapping[str, str] = MappingProxyType({
     "endpoints": "list(dyn)", "events": "list(dyn)",
     "deployment": "map(string, dyn)", "replicaset": "map(string, dyn)", "service": "map(string, dyn)",
     "active_pods": "list(dyn)", "vars": "map(string, string)", "history": "list(string)",
-    "probe": "kube_tutor.Probe",
+    "step_history": "list(string)", "probe": "kube_tutor.Probe",
 })
 """The names a check's expressions may use, each with its CEL type as CEL spells it (``kube-tutor lint`` checks
 the expressions against them). Kubernetes objects are ``dyn``, as a ValidatingAdmissionPolicy's ``object`` is
@@ -195,6 +195,9 @@ class Lesson:
     absent_images: tuple[str, ...] = ()
     """Images the lesson names on purpose although no registry has them (``images.absent``): their pods
     failing to pull is part of the lesson; never fetch them."""
+    auto_advance: bool = True
+    """Whether a passed step moves on to the next by itself after a few seconds (``auto_advance``); never for an
+    ``expect: failure`` step, whose point is looking at the failure."""
 
     def step(self, step_id: str) -> Step:
         """The step with an id.

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tutor.kube.files import atomic_write
+
+COMMANDS_KEPT = 50
+"""How many commands a step keeps (the newest)."""
+
+SHOWN_CHARS = 200
+"""How much of a command's last output line a step keeps."""
 
 
 def _now() -> str:
@@ -23,6 +30,10 @@ class StepProgress:
     passed_at: str | None = None
     conditions: list[str] = field(default_factory=list)
     """Ids of the conditions that held at the last evaluation."""
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    """What the learner ran on this step, oldest first (at most :data:`COMMANDS_KEPT`): each ``line``, ``at`` (when
+    it finished), ``exit`` (its exit status) and ``shown`` (the last line it printed, at most :data:`SHOWN_CHARS`
+    characters). Forgotten on F5; the step history of the checks and the end screen's recap read it."""
 
     @property
     def passed(self) -> bool:
@@ -75,6 +86,26 @@ class Progress:
         if passed and entry.passed_at is None:
             entry.passed_at = _now()
         self.save()
+
+    def ran(self, step_id: str, line: str, exit_code: int, shown: str) -> None:
+        """Record a command the learner ran on a step (and what it printed last)."""
+        entry = self.step(step_id)
+        entry.commands.append({"line": line, "at": _now(), "exit": exit_code, "shown": shown[:SHOWN_CHARS]})
+        del entry.commands[:-COMMANDS_KEPT]
+        self.save()
+
+    def forget_commands(self, step_id: str) -> None:
+        """Forget what the learner ran on a step (F5 puts the step back at its start)."""
+        self.step(step_id).commands.clear()
+        self.save()
+
+    def lines(self, step_id: str) -> list[str]:
+        """The command lines run on a step, oldest first."""
+        return [str(command.get("line", "")) for command in self.step(step_id).commands]
+
+    def complete(self, step_ids: Iterable[str]) -> bool:
+        """Whether every one of these steps (a lesson's) has passed."""
+        return all(step_id in self.steps and self.steps[step_id].passed for step_id in step_ids)
 
     def reset(self) -> None:
         self.current = None

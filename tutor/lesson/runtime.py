@@ -37,6 +37,26 @@ class LessonRuntime:
         self.kubectl = str(paths.kubectl())
         self.session = shell.Session(self.env, cwd or Path.cwd())
         self.watch = ClusterWatch(self.kubectl, self.env, namespace)
+        self._step_mark = 0
+        self._step_earlier: list[str] = []
+
+    def begin_step(self, earlier: Sequence[str] = ()) -> None:
+        """Start the step history (the CEL name ``step_history``) afresh: from now on it is ``earlier`` (what the
+        learner ran on this step in an earlier session) followed by every line the session runs.
+
+        Called when the learner arrives at a step, after its F5, and by ``verify`` before each step's solution.
+        """
+        self._step_mark = len(self.session.history)
+        self._step_earlier = list(earlier)
+
+    @property
+    def step_history(self) -> list[str]:
+        """The commands run since :meth:`begin_step`, oldest first; a command counts once it has finished (the
+        learner has seen its output)."""
+        ran = self.session.history[self._step_mark:]
+        if ran and self.session.running:
+            ran = ran[:-1]
+        return [*self._step_earlier, *ran]
 
     async def start(self, sync_timeout: float = 15.0) -> bool:
         """Start watching the cluster; True once every kind was listed."""
@@ -48,7 +68,8 @@ class LessonRuntime:
         await self.session.close()
 
     def context(self) -> dict[str, Any]:
-        return build_context(self.watch.snapshot(), variables=self.session.exported(), history=self.session.history)
+        return build_context(self.watch.snapshot(), variables=self.session.exported(), history=self.session.history,
+                             step_history=self.step_history)
 
     async def run_probe(self, command: str) -> tuple[int, str]:
         """Run a check's probe in the learner's environment (not recorded in their history)."""

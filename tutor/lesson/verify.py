@@ -81,6 +81,7 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
         for number, step in enumerate(lesson.steps, 1):
             t0 = time.monotonic()
             label = f"{number}/{len(lesson.steps)} {step.id}: {step.title.get(lang)}"
+            runtime.begin_step()  # the step's own history: its solution's commands
             early = await runtime.verdict(step)
             if early.passed:
                 out.write(f"{FAIL} {label}: {t('verify.passes_early', lang)}\n")

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
@@ -19,6 +20,7 @@ from tutor.lesson.progress import Progress
 from tutor.lesson.runtime import LessonRuntime, backend_env
 from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.screens.start import StartScreen
+from tutor.tui.screens.too_small import MIN_SIZE, TooSmallScreen
 from tutor.tui.text import localize_bindings, localize_command, start_failure, t
 
 
@@ -67,11 +69,12 @@ class TutorApp(App[None]):
             self.runtime = LessonRuntime(self.lesson, backend_env(self.backend.env()), self.backend.namespace,
                                          cwd=self.cwd)
         progress = Progress.load(self.state, self.lesson.id, self.backend.name)
-        if progress.current is None:
-            # A first visit: put the cluster in the lesson's start state.
+        first_visit = progress.current is None
+        if first_visit:
+            # A first visit: put the cluster in the lesson's start state (the intro then says what it is).
             await self.runtime.start()
             if say is not None:
-                say(self.lesson.setup.text.get(self.lang))
+                say(t("setting_up", self.lang))
             outcome = await lifecycle.reach_start_state(self.runtime, self.backend)
             if not outcome.ok:
                 return start_failure(outcome, self.lang)
@@ -81,14 +84,28 @@ class TutorApp(App[None]):
             if failure is not None:
                 return failure
         # Switch from the app, not from StartScreen's worker (the switch removes that screen and its workers).
-        self.call_later(self.show_lesson, progress)
+        self.call_later(self.show_lesson, progress, first_visit)
         return None
 
-    def show_lesson(self, progress: Progress) -> None:
+    def show_lesson(self, progress: Progress, intro: bool = False) -> None:
         assert self.runtime is not None
         self.lesson_shown = True
+        notice = self.screen
+        small = isinstance(notice, TooSmallScreen)
+        if isinstance(notice, TooSmallScreen):  # the notice stays on top: the lesson replaces the start screen
+            notice.leave()
         self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend,
-                                        lang=self.lang))
+                                        lang=self.lang, intro=intro, state=self.state))
+        if small:
+            self.push_screen(TooSmallScreen(self.lang, MIN_SIZE))
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below 80x24 the lesson does not fit: say so over whatever screen is up, until the terminal grows."""
+        small = event.size.width < MIN_SIZE[0] or event.size.height < MIN_SIZE[1]
+        if small and not isinstance(self.screen, TooSmallScreen):
+            self.push_screen(TooSmallScreen(self.lang, MIN_SIZE))
+        elif not small and isinstance(self.screen, TooSmallScreen):
+            self.screen.leave()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's commands of the command palette, in the learner's language."""

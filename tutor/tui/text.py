@@ -90,6 +90,36 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "コマンドを入力するか、提案されたコマンドを選んで Enter を押してください。F1 でヘルプ。",
         "en": "Type a command, or pick a suggested one and press Enter. F1 shows every key.",
     },
+    "setting_up": {"ja": "クラスターをレッスンの始めの状態にしています…", "en": "Putting the cluster in the lesson's start state…"},
+    "failure_stays": {
+        "ja": "このステップは自動では進みません。失敗の様子をゆっくり確かめて、準備ができたら Ctrl+N で次へ。",
+        "en": "This step does not move on by itself: take your time with the failure, then Ctrl+N moves on.",
+    },
+    "advance_off": {"ja": "準備ができたら Ctrl+N で次へ進みます。", "en": "Ctrl+N moves on when you are ready."},
+    "next_after_command": {
+        "ja": "実行中のコマンドが終わってから次のステップへ進みます（Esc でこのまま）",
+        "en": "Moving to the next step once the running command has finished (Esc to stay here)",
+    },
+    "recap_in": {"ja": "{seconds} 秒後にまとめを表示します（Esc でこのまま）", "en": "The recap follows in {seconds} s (Esc to stay here)."},
+    "recap_key": {"ja": "Ctrl+N でまとめを表示します。", "en": "Ctrl+N shows the recap."},
+    "skipped": {
+        "ja": "ステップ {n}「{title}」を終えずに先へ進みました。クラスターはステップ {next} の始めの状態ではありません。F5 で準備できます（前のステップの解答を実行します）。",
+        "en": "You skipped step {n} ({title}) before it passed. The cluster is not where step {next} starts: F5 sets it up (it runs the earlier steps' solutions).",
+    },
+    "reset_undoes": {
+        "ja": "F5: ステップ {n} でクラスターに加えた変更を取り消し、レッスンの始めの状態に戻します。",
+        "en": "F5: what you changed in the cluster on step {n} is undone; it goes back to the lesson's start state.",
+    },
+    "reset_undoes_replays": {
+        "ja": "F5: ステップ {n} でクラスターに加えた変更を取り消し、ステップ 1〜{last} の解答をもう一度実行します。",
+        "en": "F5: what you changed in the cluster on step {n} is undone, and the solutions of steps 1 to {last} run again.",
+    },
+    "too_small": {
+        "ja": "kube-tutor には {width}x{height} 以上の端末が必要です（今は {now}）。ウィンドウを広げてください。Ctrl+Q で終了。",
+        "en": "kube-tutor needs a terminal of at least {width}x{height} (this one is {now}). Please make the window bigger. Ctrl+Q quits.",
+    },
+    "console_maximize": {"ja": "F6 で広げる", "en": "F6 bigger"},
+    "console_restore": {"ja": "F6 で元に戻す", "en": "F6 back"},
     # ---- panel
     "panel.title": {"ja": "クラスター · Deployment {deployment}", "en": "Cluster · deployment {deployment}"},
     "panel.title_short": {"ja": "クラスター · {deployment}", "en": "Cluster · {deployment}"},
@@ -130,10 +160,38 @@ TEXTS: dict[str, dict[str, str]] = {
     "help.key12": {"ja": "自分のシェルに切り替える（exit で戻る）", "en": "suspend into your own shell (exit returns)"},
     "help.key13": {"ja": "このヘルプ", "en": "this help"},
     "help.key14": {"ja": "終了（進み具合は保存されます）", "en": "quit (progress is saved)"},
+    "help.key15": {"ja": "チェックを 1 行にたたむ / すべて表示", "en": "fold the checks to one line, or show them all"},
+    "help.key16": {"ja": "コンソールを広げる / 元に戻す", "en": "make the console fill the screen, or back"},
+    "help.key17": {"ja": "レッスンの紹介（始めの状態とステップ）", "en": "the lesson's introduction (its start state and steps)"},
+    "help.key18": {"ja": "レッスンのテキストをスクロール（マウスのホイールでも）", "en": "scroll the lesson text (or the mouse wheel)"},
+    # ---- intro
+    "intro.start": {"ja": "始めの状態", "en": "Where you start"},
+    "intro.steps": {"ja": "ステップ", "en": "Steps"},
+    "intro.keys": {
+        "ja": "何かキーを押すと始まります · F7 でこの画面をもう一度 · F1 でキー操作",
+        "en": "Press any key to begin · F7 shows this again · F1 lists every key",
+    },
+    # ---- end
+    "end.title": {"ja": "🎉 レッスン完了です", "en": "🎉 You finished the lesson"},
+    "end.title_unfinished": {"ja": "ここまでのまとめ", "en": "Recap so far"},
+    "end.title_time": {"ja": "🎉 レッスン完了です（{time}）", "en": "🎉 You finished the lesson in {time}"},
+    "end.steps": {"ja": "やったこと", "en": "What you did"},
+    "end.not_passed": {"ja": "未完了", "en": "not passed"},
+    "end.minutes": {"ja": "{minutes} 分 {seconds} 秒", "en": "{minutes} min {seconds} s"},
+    "end.seconds": {"ja": "{seconds} 秒", "en": "{seconds} s"},
+    "end.next": {"ja": "次は", "en": "What next"},
+    "end.reset": {"ja": "レッスンを最初からやり直す", "en": "play the lesson again from its start"},
+    "end.down": {
+        "ja": "クラスターを止める（進み具合とオブジェクトは残ります）",
+        "en": "stop the cluster (your progress and objects are kept)",
+    },
+    "end.keys": {"ja": "Esc でレッスンに戻る · Ctrl+Q で終了", "en": "Esc goes back to the lesson · Ctrl+Q quits"},
     # ---- checklist
     "checklist.heading": {"ja": "チェック", "en": "Checks"},
     "checklist.intended": {"ja": "（この失敗は意図したものです）", "en": " (this failure is intended)"},
     "checklist.looking": {"ja": "クラスターを確認しています…", "en": "Looking at the cluster…"},
+    "checklist.unfold": {"ja": "(F4)", "en": "(F4)"},
+    "checklist.all_hold": {"ja": "すべて満たしています", "en": "all hold"},
     # ---- picker
     "picker.title": {"ja": "レッスンを選んでください", "en": "Pick a lesson"},
     # ---- binding
@@ -172,6 +230,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "今の画面を SVG の「スクリーンショット」として保存する",
         "en": "Save an SVG 'screenshot' of the current screen",
     },
+    "binding.toggle_checklist": {"ja": "チェック", "en": "Checks"},
+    "binding.toggle_console": {"ja": "コンソール", "en": "Console"},
+    "binding.intro": {"ja": "紹介", "en": "Intro"},
 }
 """Every text, by key, then by language."""
 

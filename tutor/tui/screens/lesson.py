@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 from typing import TYPE_CHECKING
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
@@ -20,7 +23,9 @@ from tutor import paths, shell
 from tutor.backends import lifecycle
 from tutor.lesson.checks import StepMonitor, StepVerdict
 from tutor.tui.prose import Prose, banner_prose, markdown, text_block
+from tutor.tui.screens.end import EndScreen
 from tutor.tui.screens.help import HelpScreen
+from tutor.tui.screens.intro import IntroScreen
 from tutor.tui.text import localize_bindings, start_failure, t
 from tutor.tui.widgets.checklist import Checklist
 from tutor.tui.widgets.cluster_panel import ClusterPanel
@@ -28,14 +33,59 @@ from tutor.tui.widgets.console import Console
 from tutor.tui.widgets.step_panel import CommandBlock, StepPanel
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from textual.widget import Widget
+
     from tutor.backends.base import Backend
     from tutor.lesson import Lesson, Step
     from tutor.lesson.progress import Progress
     from tutor.lesson.runtime import LessonRuntime
 
 ADVANCE_SECONDS = 5
+"""Seconds between a step passing and the next step (counted only while no command runs in the console)."""
+SHORT_HEIGHT = 30
+"""Below this many rows the checklist starts folded to one line (F4 unfolds it) and the layout tightens."""
+NARROW_WIDTH = 110
+"""Below this many columns the outline is hidden and the cluster panel narrower."""
 STORAGE_POLL = 5.0
 """Seconds between two questions to the backend whether the cluster still saves changes."""
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_TELLING = (re.compile(r"not found", re.IGNORECASE), re.compile(r"\b(error|failed)\b", re.IGNORECASE))
+"""What makes an output line worth recalling, most telling first: why something failed, then that it did."""
+GIST_CHARS = 160
+"""The longest gist; a longer line keeps its beginning and its end (where kubectl says why)."""
+
+
+class OutputTail:
+    """The end of a command's output: enough to say what it showed (the recap's "→ ..." line)."""
+
+    def __init__(self, keep: int = 8192) -> None:
+        self.keep = keep
+        self.text = ""
+
+    def add(self, chunk: str) -> None:
+        self.text = (self.text + chunk)[-self.keep:]
+
+    def gist(self) -> str:
+        """The line that tells most: the last that says why something failed (``not found``), else the last
+        that says it failed, else the last line; without colours, blanks squeezed, at most :data:`GIST_CHARS`."""
+        lines = [" ".join(line.split()) for line in _ANSI.sub("", self.text).splitlines()]
+        lines = [line for line in lines if line]
+        if not lines:
+            return ""
+        chosen = lines[-1]
+        for telling in _TELLING:
+            found = [line for line in lines if telling.search(line)]
+            if found:
+                chosen = found[-1]
+                break
+        if len(chosen) > GIST_CHARS:
+            half = (GIST_CHARS - 3) // 2
+            chosen = f"{chosen[:half]} … {chosen[-half:]}"
+        return chosen
 
 
 class LessonScreen(Screen[None]):
@@ -47,6 +97,11 @@ class LessonScreen(Screen[None]):
         Binding("f2", "hint", "Hint"),
         Binding("f3", "solution", "Solution"),
         Binding("f5", "reset_step", "Reset step"),
+        Binding("f4", "toggle_checklist", "Checks", show=False),
+        Binding("f6", "toggle_console", "Console", show=False),
+        Binding("f7", "intro", "Intro", show=False),
+        Binding("ctrl+up", "scroll_lesson(-3)", "Scroll up", show=False),
+        Binding("ctrl+down", "scroll_lesson(3)", "Scroll down", show=False),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
         Binding("exclamation_mark", "shell", "Shell", show=False),
@@ -55,7 +110,11 @@ class LessonScreen(Screen[None]):
     ]
 
     def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: Backend,
-                 lang: str) -> None:
+                 lang: str, intro: bool = False, state: Path | None = None) -> None:
+        """Args:
+            intro: show the lesson's introduction first (a first visit).
+            state: the state directory in use (the end screen names it in the commands it suggests).
+        """
         super().__init__()
         localize_bindings(self, lang)
         self.lesson = lesson
@@ -76,6 +135,12 @@ class LessonScreen(Screen[None]):
         """Why the cluster does not save changes (``Backend.storage_failure``); empty while it saves."""
         self._hint_shown = False
         self._solution_shown = False
+        self._intro = intro
+        self.state = state
+        self._checklist_folded: bool | None = None
+        """The learner's choice with F4 (None: folded on a short terminal, unfolded on a tall one)."""
+        self._to_the_end = False
+        """The countdown after the last step leads to the end screen, not to a next step."""
 
     # ---- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -105,9 +170,11 @@ class LessonScreen(Screen[None]):
         self._fit()
 
     def _fit(self) -> None:
-        """Small terminals (80x24) hide the outline and shrink the side panes."""
-        self.set_class(self.size.width < 110, "-narrow")
-        self.set_class(self.size.height < 30, "-short")
+        """Small terminals (80x24) hide the outline, shrink the side panes and fold the checklist to one line."""
+        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
+        self.set_class(self.size.height < SHORT_HEIGHT, "-short")
+        folded = self._checklist_folded
+        self.query_one(Checklist).fold(self.size.height < SHORT_HEIGHT if folded is None else folded)
 
     async def on_mount(self) -> None:
         self._fit()
@@ -116,10 +183,15 @@ class LessonScreen(Screen[None]):
         self.query_one("#solution").display = False
         self.console.notice(t("welcome", self.lang))
         self.console.focus_input()
+        self.console.border_title = t("console_maximize", self.lang)
         await self.show_step()
         # Start watching once the screen has been drawn: six kubectl processes compete for the CPU.
         self.call_after_refresh(self.watch_cluster)
         self.call_after_refresh(self.watch_storage)
+        if self.progress.complete(step.id for step in self.lesson.steps):
+            self.call_after_refresh(self.action_recap)  # a finished lesson reopens on its recap
+        elif self._intro:
+            self.call_after_refresh(self.action_intro)
 
     # ---- steps ---------------------------------------------------------------------------------
     async def show_step(self) -> None:
@@ -129,6 +201,7 @@ class LessonScreen(Screen[None]):
         title = f"{self.index + 1}. {step.title.get(self.lang)}"
         await self.query_one(StepPanel).show(title, step.text.get(self.lang), step.commands, lang=self.lang)
         self.query_one(Checklist).show(None, expect_failure=step.expect == "failure")
+        self.runtime.begin_step(self.progress.lines(step.id))  # what the learner ran here before counts
         self.query_one("#banner").display = False
         self._hint_shown = self._solution_shown = False
         self.query_one("#hint").display = False
@@ -158,13 +231,16 @@ class LessonScreen(Screen[None]):
         self.query_one("#status", Static).update(
             f"[b]{t('step_of', self.lang, n=n, total=total)}[/b] · {self.backend.name} {dot} {health} · "
             f"kube-tutor · {self.lesson.title.get(self.lang)}")
-        outline = Text(t("outline", self.lang) + "\n", style="bold")
+        # A grid: a title that wraps continues under itself, not under its mark (a hanging indent).
+        steps = Table.grid(padding=(0, 1, 0, 0))
+        steps.add_column(no_wrap=True)
+        steps.add_column(overflow="fold")
         for i, step in enumerate(self.lesson.steps):
             passed = self.progress.step(step.id).passed
             mark = "✓" if passed else ("▶" if i == self.index else "·")
             style = "bold" if i == self.index else ("green" if passed else "dim")
-            outline.append(f"{mark} {i + 1}. {step.title.get(self.lang)}\n", style=style)
-        self.query_one("#outline", Static).update(outline)
+            steps.add_row(Text(f"{mark} {i + 1}.", style=style), Text(step.title.get(self.lang), style=style))
+        self.query_one("#outline", Static).update(Group(Text(t("outline", self.lang), style="bold"), steps))
 
     @work(exclusive=True, group="checks", exit_on_error=False)
     async def monitor_step(self) -> None:
@@ -190,30 +266,60 @@ class LessonScreen(Screen[None]):
         self.refresh_chrome()
 
     def step_passed(self) -> None:
+        """Say so; then, gently, move on: never from a deliberate failure (its point is looking at it), never
+        while a command runs, never when the lesson turned it off."""
         step = self.step
-        banner = self.query_one("#banner", Static)
         said = step.passed.get(self.lang) if step.passed else ""
         last = self.index == len(self.lesson.steps) - 1
         self.console.notice(t("passed", self.lang) + (f" {said}" if said else ""))
         self.query_one("#lesson", VerticalScroll).scroll_home(animate=False)
+        self._to_the_end = last
         if last:
-            banner.update(banner_prose(t("passed", self.lang), said, t("lesson_done", self.lang)))
-            banner.display = True
+            self.refresh_chrome()
+            if not self.lesson.auto_advance:
+                self._say_passed(t("lesson_done", self.lang) + " " + t("recap_key", self.lang))
+                return
+        elif step.expect == "failure":
+            self._say_passed(t("failure_stays", self.lang))
+            return
+        elif not self.lesson.auto_advance:
+            self._say_passed(t("advance_off", self.lang))
             return
         self._countdown = ADVANCE_SECONDS
-        banner.update(banner_prose(t("passed", self.lang), said, t("next_in", self.lang, seconds=self._countdown)))
-        banner.display = True
+        self._say_countdown()
         self._advance = self.set_interval(1, self._tick)
 
-    def _tick(self) -> None:
-        self._countdown -= 1
-        if self._countdown <= 0:
-            self._cancel_advance()
-            self.run_worker(self.go(self.index + 1), group="navigate", exclusive=True)
-            return
+    def _say_passed(self, then: str) -> None:
+        """The banner: passed, the step's own words, then what happens next."""
         banner = self.query_one("#banner", Static)
         said = self.step.passed.get(self.lang) if self.step.passed else ""
-        banner.update(banner_prose(t("passed", self.lang), said, t("next_in", self.lang, seconds=self._countdown)))
+        banner.update(banner_prose(t("passed", self.lang), said, then))
+        banner.display = True
+
+    def _say_countdown(self) -> None:
+        if self.console.running:
+            then = t("next_after_command", self.lang)
+        elif self._to_the_end:
+            then = t("lesson_done", self.lang) + " " + t("recap_in", self.lang, seconds=self._countdown)
+        else:
+            then = t("next_in", self.lang, seconds=self._countdown)
+        self._say_passed(then)
+
+    def _tick(self) -> None:
+        if self.console.running:
+            # Never interrupt a command: count again from the start once it has finished.
+            self._countdown = ADVANCE_SECONDS
+        else:
+            self._countdown -= 1
+        if self._countdown <= 0:
+            self._cancel_advance()
+            if self._to_the_end:
+                self._say_passed(t("lesson_done", self.lang) + " " + t("recap_key", self.lang))
+                self.action_recap()
+            else:
+                self.run_worker(self.go(self.index + 1), group="navigate", exclusive=True)
+            return
+        self._say_countdown()
 
     def _cancel_advance(self) -> None:
         if self._advance is not None:
@@ -229,8 +335,15 @@ class LessonScreen(Screen[None]):
     # ---- actions ------------------------------------------------------------------------------
     async def action_next_step(self) -> None:
         if self.index >= len(self.lesson.steps) - 1:
-            self.notify(t("last_step", self.lang))
+            if self.progress.complete(step.id for step in self.lesson.steps):
+                self.action_recap()  # after the last step comes the end
+            else:
+                self.notify(t("last_step", self.lang))
             return
+        if not self.progress.step(self.step.id).passed:
+            # Skipping is allowed, and said: the next step's checks read a cluster that is not where it starts.
+            self.console.notice(t("skipped", self.lang, n=self.index + 1, title=self.step.title.get(self.lang),
+                                  next=self.index + 2), severity="error")
         await self.go(self.index + 1)
 
     async def action_previous_step(self) -> None:
@@ -242,18 +355,22 @@ class LessonScreen(Screen[None]):
     def action_stay(self) -> None:
         if self._advance is not None:
             self._cancel_advance()
-            banner = self.query_one("#banner", Static)
-            said = self.step.passed.get(self.lang) if self.step.passed else ""
-            banner.update(banner_prose(t("passed", self.lang), said, t("stay", self.lang)))
+            self._say_passed(t("recap_key", self.lang) if self._to_the_end else t("stay", self.lang))
 
-    def action_hint(self) -> None:
+    def _reveal(self, widget: Widget) -> None:
+        """Scroll the lesson pane to a box that has just been shown: after the next refresh, once it has a
+        place in the layout (scrolling in the same tick scrolls to where it was: nowhere)."""
+        pane = self.query_one("#lesson", VerticalScroll)
+        self.call_after_refresh(pane.scroll_to_widget, widget, animate=False, top=True)
+
+    async def action_hint(self) -> None:
         hint = self.query_one("#hint", Static)
         self._hint_shown = not self._hint_shown
         if self._hint_shown:
             hint.update(markdown(f"**{t('hint', self.lang)}**: {self.step.hint.get(self.lang)}"))
         hint.display = self._hint_shown
         if self._hint_shown:
-            self.query_one("#lesson", VerticalScroll).scroll_to_widget(hint)
+            self._reveal(hint)
 
     async def action_solution(self) -> None:
         box = self.query_one("#solution", Vertical)
@@ -264,7 +381,36 @@ class LessonScreen(Screen[None]):
                                  *(CommandBlock(c) for c in self.step.solution)])
         box.display = self._solution_shown
         if self._solution_shown:
-            self.query_one("#lesson", VerticalScroll).scroll_to_widget(box)
+            self._reveal(box)
+
+    def action_toggle_checklist(self) -> None:
+        """F4: the whole checklist, or its one-line summary."""
+        checklist = self.query_one(Checklist)
+        self._checklist_folded = not checklist.folded
+        checklist.fold(self._checklist_folded)
+        if not self._checklist_folded:
+            self._reveal(checklist)
+
+    def action_scroll_lesson(self, lines: int) -> None:
+        """Ctrl+↑/↓: scroll the lesson text without leaving the console."""
+        self.query_one("#lesson", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_toggle_console(self) -> None:
+        """F6: the console takes the whole screen (status bar and keys stay), or goes back."""
+        big = not self.has_class("-console-max")
+        self.set_class(big, "-console-max")
+        self.console.border_title = t("console_restore" if big else "console_maximize", self.lang)
+        self.console.focus_input()
+
+    def action_intro(self) -> None:
+        """F7: the lesson's introduction (what it is about, where it starts, its steps)."""
+        if not isinstance(self.app.screen, IntroScreen):
+            self.app.push_screen(IntroScreen(self.lesson, self.lang))
+
+    def action_recap(self) -> None:
+        """The end screen: each step with its time and the commands that mattered."""
+        if not isinstance(self.app.screen, EndScreen):
+            self.app.push_screen(EndScreen(self.lesson, self.progress, self.lang, state=self.state))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.lang))
@@ -338,12 +484,20 @@ class LessonScreen(Screen[None]):
     async def run_command(self, line: str) -> None:
         console = self.console
         console.running = True
+        step_id = self.step.id
+        tail = OutputTail()
         code = 1
+
+        def write(text: str) -> None:
+            tail.add(text)
+            console.write(text)
+
         try:
-            code = await self.runtime.session.run(line, console.write)
+            code = await self.runtime.session.run(line, write)
         finally:
             console.finish(code)
             console.running = False
+            self.progress.ran(step_id, line, code, tail.gist())  # the recap and a resumed step_history
             if self.monitor is not None:
                 self.monitor.poke.set()
 
@@ -369,9 +523,14 @@ class LessonScreen(Screen[None]):
             return
         console.running = True
         console.notice(t("resetting", self.lang))
+        n = self.index + 1
+        console.notice(t("reset_undoes", self.lang, n=n) if n == 1 else
+                       t("reset_undoes_replays", self.lang, n=n, last=n - 1))
         try:
             outcome = await lifecycle.reach_start_state(self.runtime, self.backend,
                                                         steps_before=self.lesson.steps[: self.index])
+            self.progress.forget_commands(self.step.id)
+            self.runtime.begin_step()  # what was looked at before F5 looked at another cluster
             if outcome.ok:
                 console.notice(t("reset_done", self.lang))
             else:
