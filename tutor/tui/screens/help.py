@@ -23,6 +23,7 @@ KEYS = [
     ('F2', 'help.key09'),
     ('F3', 'help.key10'),
     ('F5', 'help.key11'),
+    ('F6', 'help.key15'),
     ('!', 'help.key12'),
     ('F1 / ?', 'help.key13'),
     ('Ctrl+Q', 'help.key14'),
