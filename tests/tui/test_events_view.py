@@ -140,8 +140,8 @@ async def test_f6_shows_the_warnings_newest_first_explained_and_only_for_live_ob
         text = view.plain_text
         assert "→ The registry has no such tag: nothing is published as jocatalin/kubernetes-bootcamp:v10" in text
         # 3 failed pulls each: a 40 s back-off from the last failure (39 s and 40 s after T0; now is 66 s)
-        assert "after 3 failed pulls it waits 40 s: next try in ~13 s." in text
-        assert "after 3 failed pulls it waits 40 s: next try in ~14 s." in text
+        assert "failed pulls so far: 3, so it waits 40 s: next try in ~13 s." in text
+        assert "failed pulls so far: 3, so it waits 40 s: next try in ~14 s." in text
         assert "was scaled from 1 to 2. Why: during a rolling update at most 4 + maxSurge 1 = 5 pods" in text
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, LessonScreen), "the lesson screen again")

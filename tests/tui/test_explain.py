@@ -132,8 +132,8 @@ def test_the_back_off_counts_only_that_images_pulls_and_follows_the_time_scale()
 
 
 @pytest.mark.parametrize(("lang", "text"), [
-    ("en", "The kubelet waits 10 s, 20 s, 40 s … up to 5 min before pulling again; after 3 failed pulls it waits "
-           "40 s: next try in ~34 s."),
+    ("en", "The kubelet waits 10 s, 20 s, 40 s … up to 5 min before pulling again; failed pulls so far: 3, so it "
+           "waits 40 s: next try in ~34 s."),
     ("ja", "kubelet は 10 秒、20 秒、40 秒…と最大 5 分まで待ってから、もう一度取得します。3 回失敗したので今は 40 秒待ちます。"
            "次の取得まであと約 34 秒です。"),
 ])
@@ -144,7 +144,8 @@ def test_backoff_says_when_the_next_pull_comes(lang: str, text: str) -> None:
 
 def test_backoff_that_is_over_says_the_next_try_is_due() -> None:
     got = explained(*pull_failures(2, last=60), at=90)
-    assert got[("BackOff", "Back-off pulling image")].endswith("after 2 failed pulls it waits 20 s: the next try is due now.")
+    assert got[("BackOff", "Back-off pulling image")].endswith(
+        "failed pulls so far: 2, so it waits 20 s: the next try is due now.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -235,6 +236,9 @@ def test_explain_pod_for_the_selected_pod() -> None:
     assert explain_pod(row("ErrImagePull", PodDetail("waiting", "ErrImagePull", "not found")), "ja") == (
         "最後のイメージ取得が失敗しました。レジストリにそのタグはありません。")
     assert "10 s, 20 s, 40 s" in explain_pod(row("ImagePullBackOff", PodDetail("waiting", "ImagePullBackOff")), "en")
+    back_off = PodDetail("waiting", "ImagePullBackOff", f'Back-off pulling image "{V10}": ErrImagePull: {NOT_FOUND}')
+    assert explain_pod(row("ImagePullBackOff", back_off), "en").endswith("before trying again. The registry has no "
+                                                                          "such tag.")
     assert explain_pod(row("Terminating", PodDetail(""), deleting=True, grace=30), "en").endswith("after 30 s.")
     assert explain_pod(row("Error", PodDetail("terminated", "Error", "", "c", 137)), "en") == (
         "The container stopped with exit code 137.")

@@ -422,13 +422,12 @@ def explain_pod(row: PodRow, lang: str) -> str:
         return t("explain.pod.Terminating", lang, grace=row.grace if row.grace is not None else DEFAULT_GRACE_SECONDS)
     detail = row.detail
     if detail.state == "waiting":
-        if detail.reason == "ErrImagePull":
-            first = t("explain.pod.ErrImagePull", lang)
-            if _NOT_FOUND.search(detail.message):
-                return f"{first}{'' if lang == 'ja' else ' '}{t('explain.no_such_tag_short', lang)}"
-            return first
         key = f"explain.pod.{detail.reason}"
-        return t(key, lang) if key in TEXTS else ""
+        said = t(key, lang) if key in TEXTS else ""
+        pulling = detail.reason in ("ErrImagePull", "ImagePullBackOff")
+        if said and pulling and _NOT_FOUND.search(detail.message) and not _DENIED.search(detail.message):
+            return f"{said}{'' if lang == 'ja' else ' '}{t('explain.no_such_tag_short', lang)}"
+        return said
     if detail.state == "terminated":
         if detail.reason == "Completed":
             return t("explain.pod.Completed", lang)

@@ -84,8 +84,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "panel.no_deployment": {"ja": "Deployment はまだありません", "en": "no deployment yet"},
     "panel.error": {"ja": "クラスターが応答しません: {message}", "en": "cluster not answering: {message}"},
     "panel.hint": {"ja": "↑↓ で Pod を選ぶと、理由が出ます", "en": "↑↓ selects a pod and shows why"},
-    "panel.state.waiting": {"ja": "待機中（Waiting）", "en": "Waiting"},
-    "panel.state.terminated": {"ja": "終了（Terminated）", "en": "Terminated"},
+    "panel.state.waiting": {"ja": "待機中", "en": "Waiting"},
+    "panel.state.terminated": {"ja": "終了", "en": "Terminated"},
     "panel.state.unscheduled": {"ja": "ノード未定", "en": "Not scheduled"},
     "panel.state.pod": {"ja": "Pod", "en": "Pod"},
     "panel.state.running": {"ja": "実行中", "en": "Running"},
@@ -201,11 +201,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "explain.backoff_next": {
         "ja": "kubelet は 10 秒、20 秒、40 秒…と最大 5 分まで待ってから、もう一度取得します。{failed} 回失敗したので今は {delay} 秒待ちます。次の取得まであと約 {next} 秒です。",
-        "en": "The kubelet waits 10 s, 20 s, 40 s … up to 5 min before pulling again; after {failed} failed pulls it waits {delay} s: next try in ~{next} s.",
+        "en": "The kubelet waits 10 s, 20 s, 40 s … up to 5 min before pulling again; failed pulls so far: {failed}, so it waits {delay} s: next try in ~{next} s.",
     },
     "explain.backoff_due": {
         "ja": "kubelet は 10 秒、20 秒、40 秒…と最大 5 分まで待ってから、もう一度取得します。{failed} 回失敗したので今は {delay} 秒待ちます。次の取得はまもなくです。",
-        "en": "The kubelet waits 10 s, 20 s, 40 s … up to 5 min before pulling again; after {failed} failed pulls it waits {delay} s: the next try is due now.",
+        "en": "The kubelet waits 10 s, 20 s, 40 s … up to 5 min before pulling again; failed pulls so far: {failed}, so it waits {delay} s: the next try is due now.",
     },
     "explain.crash_backoff": {
         "ja": "コンテナが止まり続けています。kubelet は 10 秒、20 秒、40 秒…と最大 5 分まで待ってから、もう一度起動します。",

@@ -317,35 +317,36 @@ def pod_lines(groups: Sequence[Group] | None) -> list[PodRow | None]:
 
 
 def detail_text(pod: PodRow, lang: str) -> Content:
-    """What the panel says about the selected pod: its name, state and reason, what that means, the message.
+    """What the panel says about the selected pod: its state and reason, what that means, the message, and the
+    command that shows the rest.
 
     Args:
         pod: The selected pod.
         lang: ``"ja"`` or ``"en"``.
 
     Returns:
-        Lines to wrap in the panel's width.
+        Lines to wrap in the panel's width (the most telling first: a short pane cuts the end).
     """
     words = texts("panel", lang)
     detail = pod.detail
     style = SEVERITY_STYLES[status_severity(pod.status)]
-    lines = [Content.styled(pod.name, "bold")]
     if detail.state in ("waiting", "terminated", "unscheduled", "pod"):
-        state = words[f"state.{detail.state}"]
         reason = detail.reason or pod.status
         if detail.state == "terminated" and detail.exit_code is not None:
-            reason = f"{reason} ({t('panel.exit_code', lang, code=detail.exit_code)})" if detail.reason else t(
-                "panel.exit_code", lang, code=detail.exit_code)
-        lines.append(Content.assemble(f"{state}: ", (reason, style)))
+            code = t("panel.exit_code", lang, code=detail.exit_code)
+            reason = f"{reason} ({code})" if detail.reason else code
+        state = words[f"state.{detail.state}"]
     else:
-        lines.append(Content.assemble(f"{words['state.running'] if pod.status == 'Running' else 'STATUS'}: ",
-                                      (pod.status, style)))
+        reason = pod.status
+        state = words["state.running"] if pod.status == "Running" else "STATUS"
+    lines = [Content.assemble(f"{state}: ", (reason, f"bold {style}" if style else "bold"))]
     explained = explain_pod(pod, lang)
     if explained:
         # Japanese runs on without spaces (a space would let the line break right after the arrow)
         lines.append(Content.styled(f"→{'' if lang == 'ja' else ' '}{explained}", "$text-accent"))
     if detail.message:
         lines.append(Content.styled(detail.message, MUTED))
+    lines.append(Content.styled(f"$ kubectl describe pod {pod.name}", MUTED))
     return Content("\n").join(lines)
 
 
