@@ -143,7 +143,7 @@ def test_the_curl_check_counts_only_the_learners_own_curl_and_says_what_it_got(
     assert not got.passed
     assert got.message("en") == (f"Run `curl localhost:$NODE_PORT` and see the v2 app answer (`v=2`). "
                                  f"Your last curl gave: {seen}")
-    assert got.message("ja").endswith(f"最後の curl の結果: {seen}")
+    assert got.message("ja").endswith(f"最後の curl の結果：{seen}")
 
 
 @pytest.mark.parametrize("line", ["curl localhost:$NODE_PORT", "curl -s http://localhost:$NODE_PORT/",
