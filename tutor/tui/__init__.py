@@ -1,7 +1,8 @@
 """Provides the kube-tutor TUI: the only package of kube-tutor that imports textual.
 
 ``app.py`` holds :class:`~tutor.tui.app.TutorApp` (a lesson and a backend are injected); ``screens/`` the
-start, picker, lesson and help screens; ``widgets/`` one widget per module; ``tutor.tcss`` the one stylesheet;
+start, picker, lesson, help and events screens; ``widgets/`` one widget per module; ``tutor.tcss`` the one stylesheet;
 ``text.py`` every word the TUI itself shows, in Japanese and English (lesson texts live in the lesson files);
-``rollout.py`` the pure view model of the cluster panel (a deployment's pods grouped by revision).
+``rollout.py`` the pure view model of the cluster panel (a deployment's pods grouped by revision);
+``explain.py`` what an event or a pod's state means, in both languages (pure too: the events view and the panel).
 """
