@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tutor.lesson import Lesson, find_lesson, load_lesson
-from tutor.lesson.checks import build_context, evaluate, evaluate_checks
+from tutor.lesson.checks import CommandRun, build_context, evaluate, evaluate_checks
 
 V1 = "gcr.io/google-samples/kubernetes-bootcamp:v1"
 V2 = "jocatalin/kubernetes-bootcamp:v2"
@@ -54,12 +54,13 @@ def service(node_port: int = 31234) -> dict[str, Any]:
 
 
 def results(lesson: Lesson, step: str, snapshot: dict[str, list[dict[str, Any]]], *, variables=None, history=(),
-            step_history=(), probe: tuple[int, str] = (-1, "")) -> dict[str, Any]:
-    context = build_context(snapshot, variables=variables, history=history, step_history=step_history)
+            step_history=(),
+            commands: tuple[CommandRun, ...] = ()) -> dict[str, Any]:
+    context = build_context(snapshot, variables=variables, history=[*history, *(c.line for c in commands)],
+                            step_history=step_history, commands=commands)
 
     async def run_probe(command: str) -> tuple[int, str]:
-        assert "$NODE_PORT" in command
-        return probe
+        raise AssertionError(f"the lesson runs no probe, yet it ran {command!r}")
 
     verdict = asyncio.run(evaluate_checks(step, lesson.step(step).checks, context, run_probe))
     return {r.id: r for r in verdict.results}
@@ -97,9 +98,9 @@ def test_step_one_fails_on_v1_and_says_which_image_runs(lesson: Lesson) -> None:
     got = results(lesson, "update", start_state())
     assert not got["image-v2"].passed
     assert got["image-v2"].message("en") == (
-        f"The Deployment still runs `{V1}`: change it to v2 with `kubectl set image`")
+        f"The Deployment's image is `{V1}`, not `{V2}`: set it with `kubectl set image`")
     assert got["image-v2"].message("ja") == (
-        f"Deployment のイメージはまだ `{V1}` です。`kubectl set image` で v2 にしましょう")
+        f"Deployment のイメージは `{V1}` で、`{V2}` ではありません。`kubectl set image` で変えましょう")
     assert not got["new-replicaset"].passed
 
 
@@ -117,15 +118,49 @@ def test_step_two_needs_the_learners_own_actions(lesson: Lesson) -> None:
     assert not got["rollout-status"].passed
     done = results(lesson, "verify", v2_done(), variables={"NODE_PORT": "31234"},
                    history=["kubectl rollout status deployments/kubernetes-bootcamp"],
-                   probe=(0, "Hello Kubernetes bootcamp! | Running on: x | v=2\n"))
+                   commands=(CommandRun("curl localhost:$NODE_PORT", 0, ANSWER_V2),))
     assert all(r.passed for r in done.values())
+    assert done["curl-v2"].message("en") == "Your `curl localhost:$NODE_PORT` was answered by the v2 app (`v=2`)"
+
+
+ANSWER_V1 = "Hello Kubernetes bootcamp! | Running on: kubernetes-bootcamp-5c69669756-2kq8x | v=1\n"
+ANSWER_V2 = "Hello Kubernetes bootcamp! | Running on: kubernetes-bootcamp-7c6644499c-bx4wq | v=2\n"
+
+
+@pytest.mark.parametrize(("commands", "seen"), [
+    ((), "—"),
+    ((CommandRun("kubectl get pods", 0, "NAME ... v=2"),), "—"),   # v=2 in another command's output
+    ((CommandRun("curl localhost:$NODE_PORT", 0, ANSWER_V1),), ANSWER_V1.strip()),
+    ((CommandRun("curl localhost:$NODE_PORT", 3, "curl: (3) URL rejected: Port number was not a decimal number\n"),),
+     "curl: (3) URL rejected: Port number was not a decimal number"),
+    ((CommandRun("curl localhost:$NODE_PORT", 0, ANSWER_V1), CommandRun("curl localhost:$NODE_PORT", 7,
+      "curl: (7) Failed to connect to localhost port 31234\n")), "curl: (7) Failed to connect to localhost port 31234"),
+])
+def test_the_curl_check_counts_only_the_learners_own_curl_and_says_what_it_got(
+        lesson: Lesson, commands: tuple[CommandRun, ...], seen: str) -> None:
+    """No probe: the check reads the learner's commands, so nothing but the learner takes a turn of the Service's
+    round robin; while it does not hold it says what was wanted and what the learner's last curl gave."""
+    got = results(lesson, "verify", v2_done(), variables={"NODE_PORT": "31234"}, commands=commands)["curl-v2"]
+    assert not got.passed
+    assert got.message("en") == (f"Run `curl localhost:$NODE_PORT` and see the v2 app answer (`v=2`). "
+                                 f"Your last curl gave: {seen}")
+    assert got.message("ja").endswith(f"最後の curl の結果：{seen}")
+
+
+@pytest.mark.parametrize("line", ["curl localhost:$NODE_PORT", "curl -s http://localhost:$NODE_PORT/",
+                                  "for i in 1 2 3 4; do curl localhost:$NODE_PORT; done"])
+def test_any_curl_of_the_learner_answered_by_v2_passes(lesson: Lesson, line: str) -> None:
+    first = CommandRun("curl localhost:$NODE_PORT", 0, ANSWER_V1)   # an earlier answer from v1 does not matter
+    got = results(lesson, "verify", v2_done(), commands=(first, CommandRun(line, 0, ANSWER_V2)))["curl-v2"]
+    assert got.passed
 
 
 def test_step_two_reports_a_half_done_rollout(lesson: Lesson) -> None:
     snapshot = v2_done()
     snapshot["deployments"] = [deployment(V2, updated=3, available=3, ready=3)]
     snapshot["pods"] = [pod(f"v2-{i}", V2) for i in range(3)] + [pod("v1-0", V1)]
-    got = results(lesson, "verify", snapshot, variables={"NODE_PORT": "99999"}, probe=(0, "... | v=1\n"))
+    got = results(lesson, "verify", snapshot, variables={"NODE_PORT": "99999"},
+                  commands=(CommandRun("curl localhost:$NODE_PORT", 0, ANSWER_V1),))
     assert got["rollout-complete"].message("en") == "The rollout is still running (3 of 4 new pods so far)"
     assert got["all-v2"].message("en") == "v2 pods so far: 3 / 4"
     assert not got["node-port"].passed  # the variable holds another port
@@ -141,7 +176,8 @@ def test_the_break_step_passes_only_when_it_fails_for_the_right_reason(lesson: L
                                       ready=3, available=3)]
     got = results(lesson, "break", typo)
     assert not got["image-v10"].passed
-    assert got["image-v10"].message("en") == "The Deployment runs `jocatalin/kubernetes-bootcamp:v1O`: set it to v10"
+    assert got["image-v10"].message("en") == (
+        f"The Deployment's image is `jocatalin/kubernetes-bootcamp:v1O`, not `{V10}`: set it with `kubectl set image`")
 
 
 V10_SET = "kubectl set image deployments/kubernetes-bootcamp kubernetes-bootcamp=" + V10
@@ -187,6 +223,8 @@ def test_the_break_step_waits_for_the_pull_failure(lesson: Lesson) -> None:
 def test_rollback_needs_v10_superseded_and_four_v2_pods(lesson: Lesson) -> None:
     got = results(lesson, "rollback", v10_stall())
     assert not got["image-v2-again"].passed
+    assert got["image-v2-again"].message("en") == (
+        f"The Deployment's image is still `{V10}`, not v2 (`{V2}`): go back with `kubectl rollout undo`")
     assert not got["no-failing-pods"].passed
     assert got["no-failing-pods"].message("en") == "2 v10 pods are still around"
     got = results(lesson, "rollback", rolled_back())
@@ -202,7 +240,7 @@ def test_a_missing_object_is_a_failed_check_with_its_error_kept(lesson: Lesson) 
     result = evaluate(lesson.step("update").checks[0], context)
     assert not result.passed
     assert result.error is not None and "kubernetes-bootcamp" in result.error
-    assert result.message("en").startswith("The Deployment still runs `?`")
+    assert result.message("en").startswith("The Deployment's image is `?`")
 
 
 def test_setup_ready_checks(lesson: Lesson) -> None:

@@ -27,7 +27,7 @@ from tutor.lesson import (
     load_lesson,
     loader,
 )
-from tutor.lesson.checks import build_context
+from tutor.lesson.checks import CommandRun, build_context
 from tutor.lesson.model import CEL_OBJECT_TYPES, CEL_TYPES
 
 MINIMAL = Path(__file__).parent.parent / "data" / "lessons" / "minimal.yaml"
@@ -586,7 +586,8 @@ def test_the_declared_types_are_the_values_checks_see() -> None:
     """CEL_TYPES (what lint types expressions against) describes what build_context gives the expressions."""
     pod = {"metadata": {"name": "web-1"}, "status": {"phase": "Running"}}
     context = build_context({"pods": [pod], "deployments": [{"metadata": {"name": "web"}}]},
-                            variables={"NODE_PORT": "30000"}, history=["kubectl get pods"])
+                            variables={"NODE_PORT": "30000"}, history=["kubectl get pods"],
+                            commands=[CommandRun("kubectl get pods", 0, "No resources found\n")])
     assert set(context) == set(CEL_TYPES) == CEL_NAMES
 
     def conforms(value: Any, spelling: str) -> bool:

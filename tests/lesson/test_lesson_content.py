@@ -105,7 +105,7 @@ def test_installed_lessons_are_found() -> None:
 
 
 STDLIB = set(sys.stdlib_module_names)
-DISTRIBUTIONS = {"aiohttp": "aiohttp", "cryptography": "cryptography", "jsonpatch": "jsonpatch", "yaml": "pyyaml",
+DISTRIBUTIONS = {"aiohttp": "aiohttp", "budoux": "budoux", "cryptography": "cryptography", "jsonpatch": "jsonpatch", "yaml": "pyyaml",
                  "cel": "common-expression-language", "markdown_it": "markdown-it-py", "textual": "textual", "sh": "sh", "rich": "rich"}
 
 

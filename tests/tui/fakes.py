@@ -18,7 +18,7 @@ from typing import Any
 
 from tests.lesson.test_checks import rolled_back, start_state, v2_done, v10_stall
 from tutor.lesson import Check, Lesson, Step, find_lesson, load_lesson
-from tutor.lesson.checks import StepVerdict, build_context, evaluate_checks
+from tutor.lesson.checks import CommandRun, StepVerdict, build_context, evaluate_checks
 from tutor.lesson.progress import Progress
 from tutor.tui.app import TutorApp
 from tutor.tui.rollout import image_tag, pod_ready, pod_status
@@ -239,6 +239,8 @@ class FakeSession:
         self.env: dict[str, str] = dict(self._base)
         self.cwd = cwd or Path("/home/learner")
         self.history: list[str] = []
+        self.commands: list[CommandRun] = []
+        """Each command with its exit status and output, as ``tutor.lesson.runtime.RecordingSession`` keeps them."""
         self._running = False
         self.cancelled = 0
 
@@ -256,9 +258,17 @@ class FakeSession:
             return 0
         self.history.append(line)
         self._running = True
+        printed: list[str] = []
+
+        def tee(chunk: str) -> None:
+            printed.append(chunk)
+            on_output(chunk)
+
         try:
             await asyncio.sleep(0)  # yield to the loop like a real command would (noqa: sleep-ok)
-            return self._answer(" ".join(line.split()), on_output)
+            code = self._answer(" ".join(line.split()), tee)
+            self.commands.append(CommandRun(line, code, "".join(printed)))
+            return code
         finally:
             self._running = False
 
@@ -339,7 +349,7 @@ class FakeRuntime:
 
     def context(self) -> dict[str, Any]:
         return build_context(self.watch.snapshot(), variables=self.session.exported(), history=self.session.history,
-                             step_history=self.step_history)
+                             step_history=self.step_history, commands=self.session.commands)
 
     async def run_probe(self, command: str) -> tuple[int, str]:
         """``curl localhost:$NODE_PORT`` answers v2 once NODE_PORT holds the NodePort; curl's exit 3 before."""

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.content import Content
 
 from tutor.tui.rollout import (
     OTHER_PODS,
     Group,
+    PodDetail,
     PodRow,
     image_tag,
+    pod_detail,
     pod_ready,
     pod_restarts,
     pod_status,
+    revision_label,
     rollout_groups,
     status_severity,
 )
 from tutor.tui.widgets import ClusterPanel
-from tutor.tui.widgets.cluster_panel import line_count, render_lines, short_pod_name
+from tutor.tui.widgets.cluster_panel import line_count, pod_lines, render_lines, short_pod_name
 
 DEPLOY = "kubernetes-bootcamp"
 IMAGE = "jocatalin/kubernetes-bootcamp"
@@ -109,12 +114,17 @@ def completed_pod(name: str) -> Obj:
                     conditions=ready_conditions(False))
 
 
+def image_of(tag: str) -> str:
+    """The lesson's image of a version: v1 comes from gcr.io, v2 and v10 from Docker Hub."""
+    return f"gcr.io/google-samples/kubernetes-bootcamp:{tag}" if tag == "v1" else f"{IMAGE}:{tag}"
+
+
 def deployment(tag: str, *, replicas: int = 4, revision: int = 3, name: str = DEPLOY) -> Obj:
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}",
                          "annotations": {REVISION: str(revision)}},
             "spec": {"replicas": replicas, "template": {"spec": {"containers": [
-                {"name": "kubernetes-bootcamp", "image": f"{IMAGE}:{tag}"}]}}},
+                {"name": "kubernetes-bootcamp", "image": image_of(tag)}]}}},
             "status": {"replicas": replicas}}
 
 
@@ -133,7 +143,7 @@ def replicaset(pod_hash: str, revision: int, tag: str, *, replicas: int, ready: 
                                               "uid": f"uid-{owner}", "controller": True,
                                               "blockOwnerDeletion": True}]},
             "spec": {"replicas": replicas, "template": {"spec": {"containers": [
-                {"name": "kubernetes-bootcamp", "image": f"{IMAGE}:{tag}"}]}}},
+                {"name": "kubernetes-bootcamp", "image": image_of(tag)}]}}},
             "status": status}
 
 
@@ -285,12 +295,18 @@ def test_image_tag(image: str, tag: str) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
+PULL_ERROR = f'failed to pull and unpack image "docker.io/{IMAGE}:v10": not found'
+BACK_OFF = f'Back-off pulling image "{IMAGE}:v10"'
+
+
 def test_rollout_groups_of_the_v10_stall() -> None:
     groups = rollout_groups(v10_stall(), DEPLOY)
     assert groups == [
         Group(RS_V10, 3, "v10", desired=2, ready=0, current=True, pods=(
-            PodRow(V10_PODS[0], "ErrImagePull", "0/1", 0),
-            PodRow(V10_PODS[1], "ImagePullBackOff", "0/1", 0),
+            PodRow(V10_PODS[0], "ErrImagePull", "0/1", 0,
+                   PodDetail("waiting", "ErrImagePull", PULL_ERROR, "kubernetes-bootcamp")),
+            PodRow(V10_PODS[1], "ImagePullBackOff", "0/1", 0,
+                   PodDetail("waiting", "ImagePullBackOff", BACK_OFF, "kubernetes-bootcamp")),
         )),
         Group(RS_V2, 2, "v2", desired=3, ready=3, current=False,
               pods=tuple(PodRow(name, "Running", "1/1", 0) for name in V2_PODS)),
@@ -345,7 +361,7 @@ def test_a_terminating_pod_stays_under_its_old_replicaset() -> None:
     snapshot["replicasets"][0]["spec"]["replicas"] = 0
     snapshot["pods"].append(running_pod(f"{RS_V1}-old11", RS_V1, deleting=True))
     v1 = rollout_groups(snapshot, DEPLOY)[-1]
-    assert v1.pods == (PodRow(f"{RS_V1}-old11", "Terminating", "1/1", 0),)
+    assert v1.pods == (PodRow(f"{RS_V1}-old11", "Terminating", "1/1", 0, deleting=True, grace=30),)
     assert not v1.scaled_to_zero
 
 
@@ -357,10 +373,10 @@ def test_a_terminating_pod_stays_under_its_old_replicaset() -> None:
 @pytest.mark.parametrize(("width", "shown"), [
     (40, V10_PODS[0]),
     (17, "…6d4fb9c5dk-7mx2p"),   # the last two dash segments: pod-template-hash and random suffix
-    (12, "…9c5dk-7mx2p"),        # then as much of the end as fits
+    (12, "…7mx2p"),              # then the random suffix: never a cut segment a learner cannot find
     (6, "…7mx2p"),
-    (5, "7mx2p"),                # the random suffix alone when that is exactly the room
-    (4, "…x2p"),
+    (5, "7mx2p"),                # the random suffix alone
+    (4, "…x2p"),                 # only when even that does not fit, its end
 ])
 def test_short_pod_name(width: int, shown: str) -> None:
     assert short_pod_name(V10_PODS[0], width) == shown
@@ -391,6 +407,7 @@ def test_new_replicaset_without_pods_other_pods_and_restarts_render() -> None:
         container_status(waiting_state("CrashLoopBackOff"), restarts=12, last_state=last)]))
     lines = [line.plain for line in render_lines(rollout_groups(snapshot, DEPLOY), 38)]
     assert lines[2:4] == ["★ rev 3 · v10 · 0/2 ready", "  no pods"]
+    assert lines[6:9] == ["  ● …bx4wq 1/1 Running", "  ● …kz9tn 1/1 Running", "  ● …r2mhd 1/1 Running"]
     assert lines[-2:] == ["  other pods · 1", "  ● debug 0/1 CrashLoopBackOff ↻12"]
     assert all(len(line) <= 38 for line in lines)
     assert line_count(rollout_groups(snapshot, DEPLOY)) == len(lines)
@@ -538,3 +555,178 @@ def test_snapshot_cluster_not_answering(snap_compare: Any) -> None:
     snapshot["pods"].append(running_pod(f"{RS_V1}-old11", RS_V1, deleting=True))
     app = PanelApp("en", snapshot, error="dial tcp 127.0.0.1:6443: connect: connection refused")
     assert snap_compare(app, terminal_size=(40, 16))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Truthful labels: a revision is named by what tells its image apart; names and labels are never cut to nothing
+# ---------------------------------------------------------------------------------------------------
+
+LESSON_IMAGES = ("gcr.io/google-samples/kubernetes-bootcamp:v1", f"{IMAGE}:v2", f"{IMAGE}:v10")
+"""The rolling-update lesson's images (``images.pull`` and ``images.absent``)."""
+
+
+@pytest.mark.parametrize(("image", "label"), [
+    ("gcr.io/google-samples/kubernetes-bootcamp:v1", "v1"),       # the lesson's own images: their tags
+    (f"{IMAGE}:v2", "v2"),
+    (f"{IMAGE}:v10", "v10"),
+    (f"docker.io/{IMAGE}:v2", "v2"),                              # docker.io/ is implied: the same image
+    ("jocatalin/kubernetes-bootcmp:v2", "bootcmp:v2"),            # a misspelt repository is NOT v2
+    ("jocatalin/kubernetes-bootcamp:v3", "v3"),                   # an unknown tag of the lesson's repository
+    (f"{IMAGE}:v2-rc", "v2-rc"),
+    ("gcr.io/google-samples/kubernetes-bootcamp:v2", "google-samples/kubernetes-bootcamp:v2"),  # not the lesson's v2
+    ("nginx:1.27", "nginx:1.27"),
+    ("nginx", "nginx:latest"),                                    # what the kubelet pulls
+    (IMAGE, "latest"),
+    ("nginx@sha256:4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c", "nginx@4f3a2b1"),
+    ("nginx:1.27@sha256:4f3a2b1c0d9e", "nginx:1.27"),
+    ("localhost:5000/bootcamp:v1", "localhost:5000/bootcamp:v1"),  # "v1" and "bootcamp:v1" name the lesson's v1
+    ("", ""),
+])
+def test_revision_label_names_what_differs_from_the_lessons_images(image: str, label: str) -> None:
+    assert revision_label(image, LESSON_IMAGES) == label
+
+
+def test_revision_label_without_a_lesson_tells_the_revisions_apart() -> None:
+    assert revision_label(f"{IMAGE}:v10", (), [f"{IMAGE}:v2", "gcr.io/google-samples/kubernetes-bootcamp:v1"]) == "v10"
+    assert revision_label("jocatalin/kubernetes-bootcmp:v2", (), [f"{IMAGE}:v2"]) == "bootcmp:v2"
+    # two revisions that only differ before the last segment are named by what differs
+    assert revision_label("a.io/team/app:v2", LESSON_IMAGES, ["b.io/team/app:v2"]) == "a.io/team/app:v2"
+
+
+def test_a_misspelt_image_is_not_labelled_as_the_lessons_v2() -> None:
+    """ux-audit 04: `set image ...=jocatalin/kubernetes-bootcmp:v2` showed as "rev 2 · v2 · ImagePullBackOff"."""
+    snapshot = v10_stall()
+    typo = "jocatalin/kubernetes-bootcmp:v2"
+    snapshot["deployments"] = [deployment("v2", revision=2)]
+    snapshot["deployments"][0]["spec"]["template"]["spec"]["containers"][0]["image"] = typo
+    snapshot["replicasets"] = [replicaset("5c69669756", 1, "v1", replicas=3, ready=3),
+                               replicaset("64dd9f7f79", 2, "v2", replicas=2, ready=0)]
+    snapshot["replicasets"][1]["spec"]["template"]["spec"]["containers"][0]["image"] = typo
+    snapshot["pods"] = [pull_failing_pod(f"{DEPLOY}-64dd9f7f79-c8qcl", f"{DEPLOY}-64dd9f7f79")]
+    groups = rollout_groups(snapshot, DEPLOY, LESSON_IMAGES)
+    assert [(group.revision, group.image, group.current) for group in groups] == [
+        (2, "bootcmp:v2", True), (1, "v1", False)]
+    for width in (26, 35):
+        assert render_lines(groups, width)[2].plain.startswith("★ rev 2 · bootcmp:v2")
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize("width", [14, 18, 20, 24, 26, 27, 30, 35])
+def test_the_revision_label_and_the_pod_suffix_are_never_cut(lang: str, width: int) -> None:
+    """ux-audit 19: at 80 columns (a 26-cell pane) the header read "★ rev 3 · v… · 0/2 準備完了" and pods "● …xpd"."""
+    groups = rollout_groups(v10_stall(), DEPLOY, LESSON_IMAGES)
+    lines = [line.plain for line in render_lines(groups, width, lang=lang)]
+    assert all(Content(line).cell_length <= width for line in lines)
+    headers = [line for line in lines if "●" not in line and re.search(r"\bv(1|2|10)\b", line)]
+    assert [re.findall(r"\bv(?:1|2|10)\b", header) for header in headers] == [["v10"], ["v2"], ["v1"]]
+    assert headers[0].startswith("★ ") and "…" not in headers[0]
+    pods = [line for line in lines if "●" in line]
+    for pod, suffix in zip(pods, ["7mx2p", "h5lsv", "bx4wq", "kz9tn", "r2mhd"], strict=True):
+        assert suffix in pod, (pod, suffix)
+    if width >= 24:   # the 80-column pane has 26 cells: there the STATUS is whole too
+        assert "ImagePullBackOff" in pods[1]
+
+
+def test_at_80_columns_pods_keep_name_and_status_and_drop_ready() -> None:
+    lines = [line.plain for line in render_lines(rollout_groups(v10_stall(), DEPLOY, LESSON_IMAGES), 26)]
+    assert lines[2:5] == ["★ rev 3 · v10 · 0/2 ready", " ● …7mx2p ErrImagePull", " ● …h5lsv ImagePullBackOff"]
+    assert lines[6:8] == ["  rev 2 · v2 · 3/3 ready", " ● …bx4wq Running"]
+    ja = [line.plain for line in render_lines(rollout_groups(v10_stall(), DEPLOY, LESSON_IMAGES), 26, lang="ja")]
+    assert ja[2] == "★ rev 3 · v10 · 0/2" and ja[-1] == "  rev 1 · v1 · 0/0"
+
+
+# ---------------------------------------------------------------------------------------------------
+# pod_detail and the selected pod
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("pod", "detail"), [
+    (pull_failing_pod("p", reason="ErrImagePull"), PodDetail("waiting", "ErrImagePull", PULL_ERROR,
+                                                             "kubernetes-bootcamp")),
+    (creating_pod("p"), PodDetail("waiting", "ContainerCreating", "", "kubernetes-bootcamp")),
+    (running_pod("p"), PodDetail("")),
+    (pending_pod("p"), PodDetail("unscheduled", "Unschedulable", "")),
+    (completed_pod("p"), PodDetail("terminated", "Completed", "", "kubernetes-bootcamp", 0)),
+    (make_pod("p", phase="Failed", reason="Evicted"), PodDetail("pod", "Evicted", "")),
+    (make_pod("p", phase="Running", statuses=[
+        container_status(waiting_state("CrashLoopBackOff", "back-off 40s restarting failed container=c1")),
+        container_status(running_state(), ready=True, name="c1")]),
+     PodDetail("waiting", "CrashLoopBackOff", "back-off 40s restarting failed container=c1", "kubernetes-bootcamp")),
+])
+def test_pod_detail_is_the_reason_and_message_of_the_container_that_decides(pod: Obj, detail: PodDetail) -> None:
+    assert pod_detail(pod) == detail
+
+
+def test_pod_lines_match_the_rendered_lines() -> None:
+    groups = rollout_groups(v10_stall(), DEPLOY)
+    lines = render_lines(groups, 38)
+    names = [pod.name if pod is not None else None for pod in pod_lines(groups)]
+    assert len(names) == len(lines) == line_count(groups)
+    for name, line in zip(names, lines, strict=True):
+        assert (name is not None) == ("●" in line.plain)
+        if name is not None:
+            assert name[-5:] in line.plain
+
+
+async def test_selecting_a_pod_shows_its_reason_and_message() -> None:
+    app = PanelApp(snapshot=v10_stall())
+    async with app.run_test(size=(40, 24)) as pilot:
+        panel = app.query_one(ClusterPanel)
+        panel.focus()
+        await pilot.pause()
+        assert panel.detail == "" and "↑↓" in str(panel.query_one("#pod-detail").render())
+        await pilot.press("down")   # the first press selects the first failing pod
+        await pilot.pause()
+        assert panel.selected_pod is not None and panel.selected_pod.name == V10_PODS[0]
+        assert panel.detail.splitlines() == [
+            "Waiting: ErrImagePull", "→ The last pull of the image failed. The registry has no such tag.",
+            PULL_ERROR, f"$ kubectl describe pod {V10_PODS[0]}"]
+        foot = panel.query_one("#pod-detail")
+        assert foot.display and panel.region.contains_region(foot.region)
+        await pilot.press("down")
+        await pilot.pause()
+        assert panel.detail.splitlines()[0] == "Waiting: ImagePullBackOff"
+        assert BACK_OFF in panel.detail and "10 s, 20 s, 40 s" in panel.detail
+        await pilot.press("down")
+        await pilot.pause()
+        assert panel.detail.splitlines() == ["Running: Running", f"$ kubectl describe pod {V2_PODS[0]}"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert panel.selected_pod is None and panel.detail == ""
+
+
+async def test_a_click_selects_a_pod_and_a_vanished_pod_is_unselected() -> None:
+    app = PanelApp(lang="ja", snapshot=v10_stall())
+    async with app.run_test(size=(40, 24)) as pilot:
+        panel = app.query_one(ClusterPanel)
+        body = panel.query_one("#cluster-body")
+        row = next(i for i, pod in enumerate(pod_lines(panel.groups)) if pod is not None and pod.name == V10_PODS[1])
+        await pilot.click(body, offset=(3, row))
+        await pilot.pause()
+        assert panel.selected_pod is not None and panel.selected_pod.name == V10_PODS[1]
+        assert panel.detail.splitlines()[0] == "待機中: ImagePullBackOff"
+        assert "kubelet は 10 秒、20 秒、40 秒" in panel.detail
+        snapshot = v10_stall()
+        snapshot["pods"] = [pod for pod in snapshot["pods"] if pod["metadata"]["name"] != V10_PODS[1]]
+        panel.update_snapshot(snapshot)
+        await pilot.pause()
+        assert panel.selected_pod is None and panel.detail == ""
+        assert str(panel.query_one("#pod-detail").render()) == "↑↓ で Pod を選ぶと、理由が出ます"  # focused: how to
+
+
+def test_snapshot_selected_pod_en(snap_compare: Any) -> None:
+    async def select(pilot: Any) -> None:
+        pilot.app.query_one(ClusterPanel).focus()
+        await pilot.press("down", "down")
+        await pilot.pause()
+
+    assert snap_compare(PanelApp("en", v10_stall()), terminal_size=(40, 24), run_before=select)
+
+
+def test_snapshot_selected_pod_ja_narrow(snap_compare: Any) -> None:
+    async def select(pilot: Any) -> None:
+        pilot.app.query_one(ClusterPanel).focus()
+        await pilot.press("down")
+        await pilot.pause()
+
+    assert snap_compare(PanelApp("ja", v10_stall()), terminal_size=(30, 24), run_before=select)

@@ -55,20 +55,45 @@ class StepVerdict:
         return [r.id for r in self.results if r.passed]
 
 
+OBSERVED_CHARS = 160
+"""The most characters of an observed value a ``missing`` text shows (a command's output can be long)."""
+
+
 def _render(value: Any) -> str:
+    """An observed value as one line: a command's output (``commands[i].output``) has its lines joined, and a
+    long value keeps its first :data:`OBSERVED_CHARS` characters and ``…``."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
         return ", ".join(_render(v) for v in value)
-    return str(value)
+    text = " ".join(str(value).split())
+    return text if len(text) <= OBSERVED_CHARS else text[: OBSERVED_CHARS - 1] + "…"
 
 
 def _terminal(pod: Mapping[str, Any]) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
+@dataclass(frozen=True)
+class CommandRun:
+    """One command the learner ran in the console, as a check's ``commands`` sees it."""
+
+    line: str
+    """The line as typed."""
+    exit: int
+    """Its exit status (130 when the learner cancelled it, 2 when the console refused it)."""
+    output: str
+    """The end of what it printed, stdout and stderr together (at most
+    :data:`tutor.lesson.runtime.OUTPUT_KEPT` characters)."""
+
+    def as_cel(self) -> dict[str, Any]:
+        """The ``kube_tutor.Command`` value a CEL expression sees."""
+        return {"line": self.line, "exit": self.exit, "output": self.output}
+
+
 def build_context(snapshot: Mapping[str, Sequence[Mapping[str, Any]]], *, variables: Mapping[str, str] | None = None,
-                  history: Sequence[str] = (), step_history: Sequence[str] = ()) -> dict[str, Any]:
+                  history: Sequence[str] = (), step_history: Sequence[str] = (),
+                  commands: Sequence[CommandRun] = ()) -> dict[str, Any]:
     """The names a check's CEL expression sees (docs/lesson-format.md, "What a CEL expression sees"), with the
     types :data:`tutor.lesson.model.CEL_TYPES` declares for lint.
 
@@ -78,6 +103,8 @@ def build_context(snapshot: Mapping[str, Sequence[Mapping[str, Any]]], *, variab
         variables: what the learner exported in the console.
         history: the commands the learner ran, oldest first.
         step_history: the commands the learner ran since arriving at the step (or since its F5), oldest first.
+        commands: the learner's last commands with their exit status and output, oldest first (a check counts
+            the learner's own ``curl`` from it, so no probe takes a turn of the Service's load balancing).
     """
     ctx: dict[str, Any] = {kind: list(snapshot.get(kind, [])) for kind in
                            ("deployments", "replicasets", "pods", "services", "endpoints", "events")}
@@ -89,6 +116,7 @@ def build_context(snapshot: Mapping[str, Sequence[Mapping[str, Any]]], *, variab
     ctx["vars"] = dict(variables or {})
     ctx["history"] = list(history)
     ctx["step_history"] = list(step_history)
+    ctx["commands"] = [run.as_cel() for run in commands]
     ctx["probe"] = {"exit": -1, "output": ""}
     return ctx
 

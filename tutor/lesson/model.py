@@ -33,7 +33,7 @@ CEL_TYPES: Mapping[str, str] = MappingProxyType({
     "endpoints": "list(dyn)", "events": "list(dyn)",
     "deployment": "map(string, dyn)", "replicaset": "map(string, dyn)", "service": "map(string, dyn)",
     "active_pods": "list(dyn)", "vars": "map(string, string)", "history": "list(string)",
-    "step_history": "list(string)", "probe": "kube_tutor.Probe",
+    "step_history": "list(string)", "commands": "list(kube_tutor.Command)", "probe": "kube_tutor.Probe",
 })
 """The names a check's expressions may use, each with its CEL type as CEL spells it (``kube-tutor lint`` checks
 the expressions against them). Kubernetes objects are ``dyn``, as a ValidatingAdmissionPolicy's ``object`` is
@@ -42,8 +42,10 @@ values."""
 
 CEL_OBJECT_TYPES: Mapping[str, Mapping[str, str]] = MappingProxyType({
     "kube_tutor.Probe": MappingProxyType({"exit": "int", "output": "string"}),
+    "kube_tutor.Command": MappingProxyType({"line": "string", "exit": "int", "output": "string"}),
 })
-"""The fields of the object types of :data:`CEL_TYPES`: ``probe`` is the probe command's exit code and output."""
+"""The fields of the object types of :data:`CEL_TYPES`: ``probe`` is the probe command's exit code and output;
+each of ``commands`` is a command the learner ran, its exit status and the end of its output."""
 
 CEL_NAMES = frozenset(CEL_TYPES)
 """The names a check's expressions may use (``probe`` only in a check that has a ``probe`` command)."""

@@ -11,13 +11,50 @@ from typing import TYPE_CHECKING, Any
 
 from tutor import kubectl_guard, paths, shell
 from tutor.backends.watch import ClusterWatch
-from tutor.lesson.checks import StepVerdict, build_context, evaluate_checks
+from tutor.lesson.checks import CommandRun, StepVerdict, build_context, evaluate_checks
 
 if TYPE_CHECKING:
     from tutor.lesson.model import Check, Lesson, Step
 
 PROBE_TIMEOUT = 10.0
 PROBE_INTERVAL = 1.0
+OUTPUT_KEPT = 4096
+"""Characters of each command's output the checks see (its end: where ``describe`` puts the events)."""
+COMMANDS_KEPT = 50
+"""Commands whose exit status and output the checks see (the last ones)."""
+
+
+class RecordingSession(shell.Session):
+    """The learner's shell session that also keeps, for the checks, each command's exit status and the end of its
+    output (:attr:`commands`, the CEL name ``commands``): a check can count the learner's own ``curl`` instead of
+    running one of its own, which would take a turn of the Service's load balancing."""
+
+    def __init__(self, env: Mapping[str, str], cwd: str | os.PathLike[str]) -> None:
+        super().__init__(env, cwd)
+        self.commands: list[CommandRun] = []
+        """The last :data:`COMMANDS_KEPT` commands run, oldest first."""
+
+    async def run(self, line: str, on_output: Callable[[str], None]) -> int:
+        """:meth:`tutor.shell.Session.run`, keeping the line, its exit status and the end of its output."""
+        if self.running or not line.strip():
+            return await super().run(line, on_output)
+        kept: list[str] = []
+        size = 0
+
+        def tee(chunk: str) -> None:
+            nonlocal size
+            kept.append(chunk)
+            size += len(chunk)
+            if size > 2 * OUTPUT_KEPT:  # a long `get -w`: keep memory bounded as it runs
+                text = "".join(kept)[-OUTPUT_KEPT:]
+                kept[:] = [text]
+                size = len(text)
+            on_output(chunk)
+
+        code = await super().run(line, tee)
+        self.commands.append(CommandRun(line, code, "".join(kept)[-OUTPUT_KEPT:]))
+        del self.commands[:-COMMANDS_KEPT]
+        return code
 
 
 class LessonRuntime:
@@ -35,7 +72,7 @@ class LessonRuntime:
         self.env = dict(env)
         self.namespace = namespace
         self.kubectl = str(paths.kubectl())
-        self.session = shell.Session(self.env, cwd or Path.cwd())
+        self.session = RecordingSession(self.env, cwd or Path.cwd())
         self.watch = ClusterWatch(self.kubectl, self.env, namespace)
         self._step_mark = 0
         self._step_earlier: list[str] = []
@@ -69,7 +106,8 @@ class LessonRuntime:
 
     def context(self) -> dict[str, Any]:
         return build_context(self.watch.snapshot(), variables=self.session.exported(), history=self.session.history,
-                             step_history=self.step_history)
+                             step_history=self.step_history,
+                             commands=self.session.commands)
 
     async def run_probe(self, command: str) -> tuple[int, str]:
         """Run a check's probe in the learner's environment (not recorded in their history)."""

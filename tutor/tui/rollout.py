@@ -3,13 +3,16 @@
 :func:`pod_status`, :func:`pod_ready` and :func:`pod_restarts` give kubectl's ``printPod`` words
 (:func:`tutor.kube.printers.print_pod`, the one port of ``pkg/printers/internalversion/printers.go``,
 which the practice cluster's Tables use too) for pods as ``kubectl get -o json`` returns them. :func:`rollout_groups` arranges a cluster snapshot the way the
-cluster panel shows a rolling update: one group per revision, newest first, each with its pods.
+cluster panel shows a rolling update: one group per revision, newest first, each with its pods, each revision
+labelled by :func:`revision_label` (the part of its image that tells it apart from the lesson's images), each
+pod with the reason and message of what it waits for (:func:`pod_detail`).
 
 This module is core: it never imports textual.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
@@ -23,10 +26,13 @@ __all__ = [
     "Group",
     "PodRow",
     "Severity",
+    "PodDetail",
     "image_tag",
+    "pod_detail",
     "pod_ready",
     "pod_restarts",
     "pod_status",
+    "revision_label",
     "rollout_groups",
     "status_severity",
 ]
@@ -172,6 +178,174 @@ def image_tag(image: str) -> str:
     return "latest"
 
 
+_SEPARATORS = "/:-_@"
+"""Where a label may begin in the last path segment of an image reference: after one of these (``@`` itself
+begins a digest); before that segment, only after a ``/``."""
+
+
+def _canonical(image: str) -> str:
+    """``image`` as labels compare it: Docker Hub's implied ``docker.io/`` and ``library/`` written out, ``:latest``
+    made explicit for an untagged image (what the kubelet pulls), a digest shortened to ``@`` and 7 hex digits
+    (dropped when there is a tag, which says more to a learner)."""
+    name, at, digest = image.strip().partition("@")
+    first, slash, rest = name.partition("/")
+    if not slash:
+        name = f"docker.io/library/{name}"
+    elif "." not in first and ":" not in first and first != "localhost":
+        name = f"docker.io/{name}"
+    tagged = ":" in name.rsplit("/", 1)[-1]
+    if at and not tagged:
+        return f"{name}@{digest.rpartition(':')[2][:7]}"
+    return name if tagged else f"{name}:latest"
+
+
+def _starts(reference: str) -> list[int]:
+    """Where a label of ``reference`` may begin, last first. A label always holds the whole tag (or digest)."""
+    segment = reference.rfind("/") + 1
+    last = reference[segment:]
+    tag_at = segment + (last.find("@") if "@" in last else last.rfind(":") + 1)
+    starts = {0}
+    for index, char in enumerate(reference):
+        if char == "@":
+            starts.add(index)
+        elif (char == "/" or (char in _SEPARATORS and index >= segment)) and index + 1 <= tag_at:
+            starts.add(index + 1)
+    return sorted((start for start in starts if start <= tag_at), reverse=True)
+
+
+def _ends_with(other: str, label: str) -> bool:
+    """True when ``other`` ends with ``label`` at a place a label may begin (``v2`` ends ``x:v2``, not ``x:av2``)."""
+    if not other.endswith(label):
+        return False
+    cut = len(other) - len(label)
+    return cut == 0 or label.startswith("@") or other[cut - 1] in _SEPARATORS
+
+
+def _words(reference: str) -> list[tuple[int, str]]:
+    """The words of a reference with where each begins (``docker.io``, ``jocatalin``, ``kubernetes``, ``bootcmp``)."""
+    return [(match.start(), match.group()) for match in re.finditer(r"[^/:\-_@]+", reference)]
+
+
+def _shown(label: str) -> str:
+    """A label without the Docker Hub prefixes :func:`_canonical` wrote out."""
+    for prefix in ("docker.io/library/", "docker.io/", "library/"):
+        if label.startswith(prefix) and len(label) > len(prefix):
+            return label[len(prefix):]
+    return label
+
+
+def revision_label(image: str, lesson_images: Iterable[str] = (), other_images: Iterable[str] = ()) -> str:
+    """The part of a revision's image that tells it apart: what the cluster panel shows after ``rev N ·``.
+
+    An image the lesson uses is named by its shortest end that no other lesson image ends with: its tag
+    (``v1``, ``v2``, ``v10``) when the tags differ. Any other image is named from the first word where it
+    differs from the lesson image it is closest to, and at least by as much of its end as no lesson image and
+    no other revision's image ends with: a misspelt ``jocatalin/kubernetes-bootcmp:v2`` is ``bootcmp:v2``,
+    never ``v2``; ``jocatalin/kubernetes-bootcamp:v3`` is ``v3``; ``nginx:1.27`` is ``nginx:1.27``. An
+    untagged image reads ``:latest`` (what the kubelet pulls), a digest without a tag ``@`` and 7 hex digits;
+    ``docker.io/`` and ``library/`` are implied, as Docker Hub implies them.
+
+    Args:
+        image: The revision's image, e.g. ``jocatalin/kubernetes-bootcmp:v2``.
+        lesson_images: The images the lesson names (``Lesson.images`` and ``Lesson.absent_images``).
+        other_images: The images of the deployment's other revisions.
+
+    Returns:
+        The label; ``""`` for an empty reference.
+    """
+    if not image.strip():
+        return ""
+    reference = _canonical(image)
+    lesson = {_canonical(i) for i in lesson_images if i.strip()}
+    others = {_canonical(i) for i in other_images if i.strip()}
+    latest = len(reference)
+    if reference in lesson:
+        rivals = lesson - {reference}
+    else:
+        rivals = (lesson | others) - {reference}
+        words = _words(reference)
+        if lesson and words:
+            def shared(other: str) -> int:
+                count = 0
+                for (_, word), (_, their) in zip(words, _words(other), strict=False):
+                    if word != their:
+                        break
+                    count += 1
+                return count
+
+            latest = words[min(max(shared(other) for other in lesson), len(words) - 1)][0]
+    for start in _starts(reference):
+        label = reference[start:]
+        if start <= latest and not any(_ends_with(other, label) for other in rivals):
+            return _shown(label)
+    return _shown(reference)
+
+
+class PodDetail(NamedTuple):
+    """Why a pod is in its STATUS: the state of the container that decides it, as ``kubectl describe`` says."""
+
+    state: str
+    """``waiting`` or ``terminated`` (a container's state), ``unscheduled`` (no node yet), ``pod`` (the pod's
+    own reason, e.g. ``Evicted``), or ``""`` when there is nothing to explain (it runs)."""
+    reason: str = ""
+    """``ImagePullBackOff``, ``ErrImagePull``, ``CrashLoopBackOff``, ``Error``, ``Unschedulable`` …"""
+    message: str = ""
+    """The message that goes with the reason (``Back-off pulling image "…": ErrImagePull: … not found``)."""
+    container: str = ""
+    """The container's name, ``""`` for the pod itself."""
+    exit_code: int | None = None
+    """A terminated container's exit code."""
+
+
+def pod_detail(pod: Obj) -> PodDetail:
+    """The reason and message behind a pod's STATUS, from the container that decides it.
+
+    Init containers that have not completed come first; then the app containers, last to first, as
+    ``printPod`` reads them: the first one waiting with a reason, or terminated. A pod without container
+    statuses that could not be scheduled gives its ``PodScheduled`` condition; a pod with a reason of its own
+    (``Evicted``) gives that.
+
+    Args:
+        pod: A pod as ``kubectl get pod -o json`` returns it.
+
+    Returns:
+        The detail; ``PodDetail("")`` when every container runs (nothing to explain).
+    """
+    status = _map(pod.get("status"))
+
+    def of(container: Obj) -> PodDetail | None:
+        state = _map(container.get("state"))
+        name = str(container.get("name") or "")
+        waiting = _map(state.get("waiting"))
+        if waiting.get("reason"):
+            return PodDetail("waiting", str(waiting["reason"]), str(waiting.get("message") or ""), name)
+        terminated = state.get("terminated")
+        if isinstance(terminated, Mapping):
+            code = _int(terminated.get("exitCode"))
+            reason = str(terminated.get("reason") or "")
+            return PodDetail("terminated", reason, str(terminated.get("message") or ""), name, code)
+        return None
+
+    for container in _list(status.get("initContainerStatuses")):
+        terminated = _map(_map(_map(container).get("state")).get("terminated"))
+        if terminated and _int(terminated.get("exitCode")) == 0:
+            continue
+        found = of(_map(container))
+        if found is not None:
+            return found
+    for container in reversed(_list(status.get("containerStatuses"))):
+        found = of(_map(container))
+        if found is not None:
+            return found
+    if status.get("reason"):
+        return PodDetail("pod", str(status["reason"]), str(status.get("message") or ""))
+    for condition in _list(status.get("conditions")):
+        condition = _map(condition)
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            return PodDetail("unscheduled", str(condition.get("reason") or ""), str(condition.get("message") or ""))
+    return PodDetail("")
+
+
 class PodRow(NamedTuple):
     """One pod as the cluster panel lists it."""
 
@@ -183,6 +357,12 @@ class PodRow(NamedTuple):
     """The READY column, ``"1/1"``."""
     restarts: int
     """The RESTARTS count (:func:`pod_restarts`)."""
+    detail: PodDetail = PodDetail("")
+    """What the pod waits for, or why its container stopped (:func:`pod_detail`)."""
+    deleting: bool = False
+    """The pod has a ``deletionTimestamp``."""
+    grace: int | None = None
+    """``metadata.deletionGracePeriodSeconds`` of a pod being deleted (else the spec's grace period)."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +374,7 @@ class Group:
     revision: int
     """The ``deployment.kubernetes.io/revision`` annotation (0 when missing, and for other pods)."""
     image: str
-    """The tag of the ReplicaSet's first container image (:func:`image_tag`), ``""`` for other pods."""
+    """The label of the ReplicaSet's first container image (:func:`revision_label`), ``""`` for other pods."""
     desired: int
     """``spec.replicas`` (for other pods: how many there are)."""
     ready: int
@@ -237,14 +417,21 @@ def _owned_by(obj: Obj, kind: str, name: str, uid: str) -> bool:
 
 def _pod_row(pod: Obj) -> PodRow:
     printed = _print_pod(pod)
-    return PodRow(_meta(pod, "name"), printed.status, printed.ready_text, printed.restarts)
+    meta = _map(pod.get("metadata"))
+    deleting = bool(meta.get("deletionTimestamp"))
+    grace = meta.get("deletionGracePeriodSeconds") if deleting else None
+    if grace is None:
+        grace = _map(pod.get("spec")).get("terminationGracePeriodSeconds")
+    return PodRow(_meta(pod, "name"), printed.status, printed.ready_text, printed.restarts, pod_detail(pod), deleting,
+                  grace if isinstance(grace, int) and not isinstance(grace, bool) else None)
 
 
 def _items(snapshot: Mapping[str, Sequence[Obj]], kind: str) -> Iterable[Obj]:
     return (_map(item) for item in _list(snapshot.get(kind)))
 
 
-def rollout_groups(snapshot: Mapping[str, Sequence[Obj]], deployment: str) -> list[Group]:
+def rollout_groups(snapshot: Mapping[str, Sequence[Obj]], deployment: str,
+                   lesson_images: Sequence[str] = ()) -> list[Group]:
     """A deployment's ReplicaSets with their pods, newest revision first.
 
     ReplicaSets are the deployment's when an owner reference names it (kind ``Deployment``); pods
@@ -257,6 +444,8 @@ def rollout_groups(snapshot: Mapping[str, Sequence[Obj]], deployment: str) -> li
         snapshot: ``deployments``, ``replicasets`` and ``pods``: lists of objects as ``kubectl get -o
             json`` returns them (other keys are ignored, missing ones count as empty).
         deployment: The deployment's name.
+        lesson_images: The images the lesson names: each revision is labelled by what tells its image apart
+            from them (:func:`revision_label`).
 
     Returns:
         The groups; empty when there is neither a ReplicaSet of the deployment nor an unowned pod.
@@ -294,13 +483,15 @@ def rollout_groups(snapshot: Mapping[str, Sequence[Obj]], deployment: str) -> li
             other.append(_pod_row(pod))
 
     groups = []
+    first_images = {_meta(rs, "name"): (_images(rs) or [""])[0] for rs in owned}
     for rs in owned:
         name = _meta(rs, "name")
-        images = _images(rs)
+        image = first_images[name]
+        others = [other for other_name, other in first_images.items() if other_name != name]
         groups.append(Group(
             name=name,
             revision=_int(_map(_map(rs.get("metadata")).get("annotations")).get(REVISION_ANNOTATION)),
-            image=image_tag(images[0]) if images else "",
+            image=revision_label(image, lesson_images, others),
             desired=_int(_map(rs.get("spec")).get("replicas"), 1),
             ready=_int(_map(rs.get("status")).get("readyReplicas")),
             current=name == current_name,

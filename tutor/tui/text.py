@@ -130,6 +130,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "panel.other": {"ja": "その他の Pod", "en": "other pods"},
     "panel.no_deployment": {"ja": "Deployment はまだありません", "en": "no deployment yet"},
     "panel.error": {"ja": "クラスターが応答しません: {message}", "en": "cluster not answering: {message}"},
+    "panel.hint": {"ja": "↑↓ で Pod を選ぶと、理由が出ます", "en": "↑↓ selects a pod and shows why"},
+    "panel.state.waiting": {"ja": "待機中", "en": "Waiting"},
+    "panel.state.terminated": {"ja": "終了", "en": "Terminated"},
+    "panel.state.unscheduled": {"ja": "ノード未定", "en": "Not scheduled"},
+    "panel.state.pod": {"ja": "Pod", "en": "Pod"},
+    "panel.state.running": {"ja": "実行中", "en": "Running"},
+    "panel.exit_code": {"ja": "終了コード {code}", "en": "exit code {code}"},
     # ---- console
     "console.placeholder": {"ja": "コマンドを入力（例: kubectl get pods）", "en": "kubectl get pods"},
     "console.running": {"ja": "実行中… Ctrl+C で中断", "en": "running… Ctrl+C cancels"},
@@ -186,6 +193,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "stop the cluster (your progress and objects are kept)",
     },
     "end.keys": {"ja": "Esc でレッスンに戻る · Ctrl+Q で終了", "en": "Esc goes back to the lesson · Ctrl+Q quits"},
+    "help.events": {
+        "ja": "イベント一覧（警告とその意味、新しい順）",
+        "en": "events: the warnings and what they mean, newest first",
+    },
     # ---- checklist
     "checklist.heading": {"ja": "チェック", "en": "Checks"},
     "checklist.intended": {"ja": "（この失敗は意図したものです）", "en": " (this failure is intended)"},
@@ -233,6 +244,113 @@ TEXTS: dict[str, dict[str, str]] = {
     "binding.toggle_checklist": {"ja": "チェック", "en": "Checks"},
     "binding.toggle_console": {"ja": "コンソール", "en": "Console"},
     "binding.intro": {"ja": "紹介", "en": "Intro"},
+    "binding.events": {"ja": "イベント", "en": "Events"},
+    # ---- events: the events view (tutor.tui.screens.events)
+    "events.title": {"ja": "イベント（新しい順）", "en": "Events, newest first"},
+    "events.intro": {
+        "ja": "今あるレッスンのオブジェクトについての警告と、スケール・停止・待機のイベントを、意味と一緒に表示します。Esc で閉じます。",
+        "en": "Warnings, and scaling, stopping and back-off, about the lesson's objects that still exist, each with what it means. Esc closes.",
+    },
+    "events.none": {
+        "ja": "レッスンのオブジェクトについての警告はまだありません。",
+        "en": "No warnings about the lesson's objects yet.",
+    },
+    "events.ago": {"ja": "{age} 前", "en": "{age} ago"},
+    "events.times": {"ja": "{count} 回", "en": "×{count}"},
+    "events.kubectl": {
+        "ja": "kubectl では: kubectl events --types=Warning（古い順）",
+        "en": "With kubectl: kubectl events --types=Warning (oldest first)",
+    },
+    # ---- explain: what an event or a pod's state means (tutor.tui.explain)
+    "explain.scaled": {
+        "ja": "ReplicaSet {rs}{label} の Pod 数が {old} から {new} になりました。",
+        "en": "ReplicaSet {rs}{label} was scaled from {old} to {new}.",
+    },
+    "explain.scaled_up": {
+        "ja": "理由: ローリングアップデート中に同時に存在してよい Pod は、最大 {replicas} + maxSurge {surge} = {total} 個です（maxSurge {spec}）。",
+        "en": "Why: during a rolling update at most {replicas} + maxSurge {surge} = {total} pods may exist at once (maxSurge {spec}).",
+    },
+    "explain.scaled_down": {
+        "ja": "理由: 少なくとも {replicas} − maxUnavailable {unavailable} = {total} 個の Pod が利用可能でなければならない（maxUnavailable {spec}）ので、その数を保てる分だけ減らします。",
+        "en": "Why: at least {replicas} − maxUnavailable {unavailable} = {total} pods must stay available (maxUnavailable {spec}), so pods go only while that many remain.",
+    },
+    "explain.scaled_recreate": {
+        "ja": "理由: 戦略が Recreate なので、古い Pod をすべて止めてから新しい Pod を起動します。",
+        "en": "Why: the strategy is Recreate: every old pod goes before new ones start.",
+    },
+    "explain.no_such_tag": {
+        "ja": "レジストリにそのタグはありません。{image} という名前では何も公開されていないので、イメージを変えるまで取得は失敗し続けます。",
+        "en": "The registry has no such tag: nothing is published as {image}, so every pull fails until the image is changed.",
+    },
+    "explain.no_such_tag_short": {"ja": "レジストリにそのタグはありません。", "en": "The registry has no such tag."},
+    "explain.pull_denied": {
+        "ja": "レジストリが取得を拒否しました。非公開のイメージか、名前が間違っています。",
+        "en": "The registry refused the pull: the image is private, or its name is wrong.",
+    },
+    "explain.pull_failed": {
+        "ja": "kubelet はイメージを取得できませんでした。理由はメッセージにあります。",
+        "en": "The kubelet could not pull the image; the message says why.",
+    },
+    "explain.err_image_pull": {
+        "ja": "そのため、コンテナを作れません。イメージが届いていないからです（ErrImagePull）。",
+        "en": "So the container cannot be created: its image never arrived (ErrImagePull).",
+    },
+    "explain.err_image_pull_backoff": {
+        "ja": "コンテナはまだ作れません。kubelet は次の取得まで待っています（ImagePullBackOff）。",
+        "en": "The container still cannot be created: the kubelet is waiting before it pulls again (ImagePullBackOff).",
+    },
+    "explain.backoff": {
+        "ja": "kubelet は 10 秒、20 秒、40 秒…と最大 5 分まで待ってから、もう一度取得します。",
+        "en": "The kubelet waits 10 s, 20 s, 40 s … up to 5 min before pulling again.",
+    },
+    "explain.backoff_next": {
+        "ja": "kubelet は 10 秒、20 秒、40 秒…と最大 5 分まで待ってから、もう一度取得します。{failed} 回失敗したので今は {delay} 秒待ちます。次の取得まであと約 {next} 秒です。",
+        "en": "The kubelet waits 10 s, 20 s, 40 s … up to 5 min before pulling again; failed pulls so far: {failed}, so it waits {delay} s: next try in ~{next} s.",
+    },
+    "explain.backoff_due": {
+        "ja": "kubelet は 10 秒、20 秒、40 秒…と最大 5 分まで待ってから、もう一度取得します。{failed} 回失敗したので今は {delay} 秒待ちます。次の取得はまもなくです。",
+        "en": "The kubelet waits 10 s, 20 s, 40 s … up to 5 min before pulling again; failed pulls so far: {failed}, so it waits {delay} s: the next try is due now.",
+    },
+    "explain.crash_backoff": {
+        "ja": "コンテナが止まり続けています。kubelet は 10 秒、20 秒、40 秒…と最大 5 分まで待ってから、もう一度起動します。",
+        "en": "The container keeps stopping; the kubelet waits 10 s, 20 s, 40 s … up to 5 min before starting it again.",
+    },
+    "explain.killing": {
+        "ja": "Pod が削除されるので（更新で置き換えられたか、スケールダウン）、kubelet がこのコンテナを止めます。まず SIGTERM を送り、{grace} 秒たっても動いていれば SIGKILL します。",
+        "en": "The kubelet stops this container because its pod is being deleted (replaced by the rollout, or scaled down): SIGTERM now, SIGKILL if it still runs after {grace} s.",
+    },
+    "explain.combined": {
+        "ja": "似たイベントが 10 個を超えたので、Kubernetes がこの 1 つにまとめました。",
+        "en": "Kubernetes merged more than 10 similar events into this one.",
+    },
+    "explain.capped": {
+        "ja": "1 つのオブジェクトについてのイベントは 25 個で数えるのをやめ、その後は 5 分に 1 つだけです。新しいものが載っていないことがあります。",
+        "en": "Events about one object stop counting after 25 (then one every 5 min): later ones may be missing.",
+    },
+    "explain.pod.ErrImagePull": {"ja": "最後のイメージ取得が失敗しました。", "en": "The last pull of the image failed."},
+    "explain.pod.ImagePullBackOff": {
+        "ja": "イメージを取得できませんでした。kubelet は 10 秒、20 秒、40 秒…と最大 5 分まで待ってから、もう一度試します。",
+        "en": "The image could not be pulled; the kubelet waits 10 s, 20 s, 40 s … up to 5 min before trying again.",
+    },
+    "explain.pod.ContainerCreating": {
+        "ja": "kubelet が Pod を準備しています（イメージを取得して、コンテナを起動します）。",
+        "en": "The kubelet is preparing the pod: pulling the image, then starting the container.",
+    },
+    "explain.pod.CrashLoopBackOff": {
+        "ja": "コンテナが止まり続けています。kubelet は 10 秒、20 秒、40 秒…と最大 5 分まで待ってから、もう一度起動します。",
+        "en": "The container keeps stopping; the kubelet waits 10 s, 20 s, 40 s … up to 5 min before starting it again.",
+    },
+    "explain.pod.Terminating": {
+        "ja": "削除中です。kubelet は SIGTERM を送り、{grace} 秒たっても動いていれば SIGKILL します。",
+        "en": "Being deleted: the kubelet sent SIGTERM, and sends SIGKILL if it still runs after {grace} s.",
+    },
+    "explain.pod.Completed": {"ja": "コンテナは正常に終了しました。", "en": "The container finished successfully."},
+    "explain.pod.terminated": {"ja": "コンテナは終了コード {code} で止まりました。", "en": "The container stopped with exit code {code}."},
+    "explain.pod.unscheduled": {
+        "ja": "Pod を受け入れられるノードがまだありません。理由はメッセージにあります。",
+        "en": "No node can take the pod yet; the message says why.",
+    },
+    "explain.pod.Pending": {"ja": "Pod はノードに割り当てられるのを待っています。", "en": "The pod waits for a node."},
 }
 """Every text, by key, then by language."""
 

@@ -30,6 +30,7 @@ KEYS = [
     ('F6', 'help.key16'),
     ('F7', 'help.key17'),
     ('Ctrl+↑ / Ctrl+↓', 'help.key18'),
+    ('F8', 'help.events'),
     ('!', 'help.key12'),
     ('F1 / ?', 'help.key13'),
     ('Ctrl+Q', 'help.key14'),

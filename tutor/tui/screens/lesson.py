@@ -102,6 +102,7 @@ class LessonScreen(Screen[None]):
         Binding("f7", "intro", "Intro", show=False),
         Binding("ctrl+up", "scroll_lesson(-3)", "Scroll up", show=False),
         Binding("ctrl+down", "scroll_lesson(3)", "Scroll down", show=False),
+        Binding("f8", "events", "Events", show=False),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
         Binding("exclamation_mark", "shell", "Shell", show=False),
@@ -154,7 +155,7 @@ class LessonScreen(Screen[None]):
                 yield StepPanel(id="step")
                 yield Static("", id="hint")
                 yield Vertical(id="solution")
-            yield ClusterPanel(lang=self.lang, id="cluster")
+            yield ClusterPanel(lang=self.lang, id="cluster", images=(*self.lesson.images, *self.lesson.absent_images))
         yield Console(lang=self.lang, id="console")
         yield Footer()
 
@@ -414,6 +415,14 @@ class LessonScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.lang))
+
+    def action_events(self) -> None:
+        """The lesson's warnings, newest first, each explained (tutor.tui.screens.events)."""
+        from tutor.tui.screens.events import EventsScreen
+
+        self.app.push_screen(EventsScreen(self.runtime.watch, self.lang,
+                                          lesson_images=(*self.lesson.images, *self.lesson.absent_images),
+                                          time_scale=float(getattr(self.backend, "time_scale", 1.0) or 1.0)))
 
     def action_shell(self) -> None:
         self.open_shell()
