@@ -146,7 +146,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "help.key04": {"ja": "出力を消す（コンソールで入力）", "en": "clear the output (type it in the console)"},
     "help.key05": {"ja": "フォーカスを移動（コマンド、チェック、クラスター）", "en": "move focus (commands, checks, cluster)"},
     "help.key06": {
-        "ja": "提案されたコマンドの上で: それをコピー（ほかのキーは入力欄へ）",
+        "ja": "提案されたコマンドの上で: コピー（ほかのキーは入力欄へ）",
         "en": "on a suggested command: copy it (other keys go to the console)",
     },
     "help.key07": {"ja": "次 / 前のステップ", "en": "next / previous step"},
@@ -159,7 +159,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "help.key13": {"ja": "このヘルプ", "en": "this help"},
     "help.key14": {"ja": "終了（進み具合は保存されます）", "en": "quit (progress is saved)"},
     "help.key15": {
-        "ja": "補完（コマンド、リソースの種類と名前、フラグ）。2 回で候補の一覧",
+        "ja": "補完（コマンド、リソースの種類と名前、フラグ）。もう一度押すと候補の一覧",
         "en": "complete (commands, resource types and names, flags); twice lists them",
     },
     # ---- checklist

@@ -340,8 +340,10 @@ class LessonScreen(Screen[None]):
         stripped = line.strip()
         if stripped == "clear":
             self.console.clear()
+            self.save_console()
             return
         if stripped == "!":
+            self.save_console()
             self.open_shell()
             return
         if not echoed:
