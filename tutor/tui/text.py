@@ -138,7 +138,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "run a command (in the console, or on a suggested command)",
     },
     "help.key01": {"ja": "入力の履歴", "en": "console history"},
-    "help.key02": {"ja": "提案されたコマンドを受け入れる", "en": "accept the suggested completion"},
+    "help.key02": {"ja": "提案されたコマンドを受け入れる", "en": "accept the suggested command"},
     "help.key03": {
         "ja": "実行中のコマンドを中断（rollout status、get -w）",
         "en": "cancel a running command (rollout status, get -w)",
