@@ -87,8 +87,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "last_step": {"ja": "最後のステップです。", "en": "This is the last step."},
     "outline": {"ja": "ステップ", "en": "Steps"},
     "welcome": {
-        "ja": "コマンドを入力するか（Tab で補完）、提案されたコマンドを Shift+Tab で選んで Enter を押してください。F1 でヘルプ。",
-        "en": "Type a command (Tab completes it), or pick a suggested one with Shift+Tab and press Enter. F1 shows every key.",
+        "ja": "コマンドを入力（Tab で補完）。Shift+Tab で提案を選べます。F1 でヘルプ。",
+        "en": "Type a command (Tab completes); Shift+Tab picks a suggestion. F1: every key.",
     },
     # ---- panel
     "panel.title": {"ja": "クラスター · Deployment {deployment}", "en": "Cluster · deployment {deployment}"},
