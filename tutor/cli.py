@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import shlex
 import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tutor import __version__, paths
+from tutor import __version__, kubectl_guard, paths, shell
 from tutor.backends import BACKENDS, Backend, ClusterStatus, choose, make_backend
 from tutor.backends.base import BackendError
 from tutor.lesson import (
@@ -128,7 +129,79 @@ def cmd_up(backend: Backend) -> int:
     return 0
 
 
-def cmd_env(backend: Backend) -> int:
+# `export NAME=$(kubectl get ...)` in a lesson's commands: the variables a lesson has the learner keep (NODE_PORT).
+_LESSON_VARIABLE = re.compile(r"export\s+([A-Za-z_][A-Za-z0-9_]*)=\$\((kubectl\s+get\s.*)\)")
+
+
+def lesson_variables(lesson: Lesson) -> dict[str, list[str]]:
+    """The variables a lesson has the learner export from a read of the cluster, and how: each
+    ``export NAME=$(kubectl get ...)`` line of its steps' commands and solutions, as the ``kubectl get`` arguments
+    (``{"NODE_PORT": ["get", "services/kubernetes-bootcamp", "-o", "go-template=..."]}``). Lines that need more of
+    a shell than quoting (``$VAR``, backticks, a pipe) or that the kubectl guard would refuse are left out.
+
+    Args:
+        lesson: The lesson.
+
+    Returns:
+        Each variable's kubectl arguments (the first line that sets it).
+    """
+    found: dict[str, list[str]] = {}
+    for step in lesson.steps:
+        for line in (*step.commands, *step.solution):
+            match = _LESSON_VARIABLE.fullmatch(line.strip())
+            if match is None or match.group(1) in found:
+                continue
+            try:
+                words = shlex.split(match.group(2))
+            except ValueError:
+                continue
+            if any("$" in word or "`" in word or word.strip("|&;<>") == "" for word in words) or (
+                    kubectl_guard.refusal(words[1:]) is not None):
+                continue
+            found[match.group(1)] = words[1:]
+    return found
+
+
+def _lesson_in_use(state: Path, backend: Backend) -> Lesson | None:
+    """The lesson last played on this backend (the newest progress file), else the default one; None when none
+    loads."""
+    progress = []
+    for file in (state / "progress").glob(f"*/{backend.name}.json"):
+        try:
+            progress.append((file.stat().st_mtime, file.parent.name))
+        except OSError:
+            continue
+    for name in [name for _, name in sorted(progress, reverse=True)] + [None]:
+        try:
+            return load_lesson(find_lesson(name))
+        except (LessonNotFound, LessonError, OSError):
+            continue
+    return None
+
+
+def _variable_lines(state: Path, backend: Backend, env: dict[str, str]) -> list[str]:
+    """``export NAME=value`` for each variable of the lesson in use whose ``kubectl get`` answers (NODE_PORT once
+    the lesson's Service exists), else a comment saying why it is not set."""
+    lesson = _lesson_in_use(state, backend)
+    if lesson is None:
+        return []
+    lines: list[str] = []
+    for name, arguments in lesson_variables(lesson).items():
+        try:
+            done = shell.run(["kubectl", *arguments], env=backend_env(env), timeout=15)
+        except shell.ShellError as error:
+            lines.append(f"# {name} is not set: {error}")
+            continue
+        value = done.stdout.strip()
+        if done.returncode == 0 and value and "\n" not in value:
+            lines.append(f"export {name}={shlex.quote(value)}")
+        else:
+            why = (done.stderr.strip().splitlines() or [f"kubectl exited with status {done.returncode}"])[-1]
+            lines.append(f"# {name} is not set ({lesson.id}): {why}")
+    return lines
+
+
+def cmd_env(backend: Backend, state: Path, state_flag: str | None = None) -> int:
     # The kubectl guard comes first on PATH here too: this shell's KUBECONFIG is kube-tutor's own file, which
     # `kubectl config use-context`/`set-context` would rewrite under the running lesson (tutor/kubectl_guard.py).
     env = backend.env()
@@ -136,14 +209,19 @@ def cmd_env(backend: Backend) -> int:
         directories = kubectl_path(env)
     except OSError as error:
         return _err(f"cannot write the kubectl guard beside {env.get('KUBECONFIG')}: {error.strerror}")
+    again = f" --state-dir {shlex.quote(state_flag)}" if state_flag else ""
     print(f"# Point this shell's kubectl at kube-tutor's {backend.name} cluster:")
-    print('#   eval "$(kube-tutor cluster env)"')
+    print(f'#   eval "$(kube-tutor cluster env{again})"')
     for key, value in env.items():
         print(f"export {key}={shlex.quote(value)}")
     print("# kube-tutor's kubectl guard first: it keeps kubectl on this cluster and this kubeconfig unchanged.")
     print(f"export PATH={shlex.quote(os.pathsep.join(directories))}:\"$PATH\"")
     if not backend.status().running:
-        print(f"# The {backend.name} cluster is not running: start it with `kube-tutor cluster up`.")
+        print(f"# The {backend.name} cluster is not running: start it with `kube-tutor cluster up{again}`.")
+        return 0
+    # The lesson's own variables (NODE_PORT), read from the cluster as the lesson's `export` line reads them.
+    for line in _variable_lines(state, backend, env):
+        print(line)
     return 0
 
 
@@ -377,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.action == "up":
             return cmd_up(backend)
         if args.action == "env":
-            return cmd_env(backend)
+            return cmd_env(backend, state, args.state_dir)
         if args.action == "status":
             return cmd_status(backend)
         if args.action == "down":

@@ -323,6 +323,324 @@ def check_command(line: str) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Interactive programs: refused before the line runs, since the console has no terminal to give them
+
+_FULL_SCREEN = frozenset({"watch", "top", "htop", "btop", "atop"})
+"""Programs that redraw the whole screen: the console shows only lines, so nothing (``watch``) or garbage."""
+_EDITORS = frozenset({"vi", "vim", "nvim", "view", "vimdiff", "nano", "pico", "emacs", "mg", "micro", "joe"})
+"""Editors: they need a terminal for both input and output."""
+_PAGERS = frozenset({"less", "more", "most"})
+"""Pagers: they page in a terminal of their own (the console keeps and scrolls the whole output)."""
+_TERMINAL_COMMANDS = frozenset({"exec", "run", "debug", "attach"})
+"""kubectl commands that connect the terminal to a container with ``-t``/``--tty`` (``attach`` also with ``-i``)."""
+
+
+@dataclass(frozen=True)
+class Interactive:
+    """A program in a learner's line that needs a terminal of its own (see :func:`interactive_program`)."""
+
+    kind: str
+    """``full_screen`` (watch, top), ``editor`` (vi, nano), ``pager`` (less, more), ``kubectl_edit`` (``kubectl edit``,
+    which starts an editor) or ``tty`` (``kubectl exec -t``, ``kubectl attach -i``, ...)."""
+    program: str
+    """The program as the learner should read it: ``watch``, ``vim``, ``kubectl edit``, ``kubectl exec -it``."""
+
+
+def _boolean_flag(value: str) -> bool:
+    """pflag's reading of ``--flag=value`` for a boolean flag (Go's ``strconv.ParseBool``); unreadable is true,
+    since kubectl then refuses the line anyway."""
+    return value not in ("0", "f", "F", "false", "FALSE", "False")
+
+
+def _kubectl_interactive(arguments: Sequence[str]) -> Interactive | None:
+    """Whether a kubectl invocation needs a terminal: ``edit`` (and ``apply edit-last-applied``) start an editor;
+    ``exec``/``run``/``debug``/``attach`` with ``-t``/``--tty``, and ``attach`` with ``-i``/``--stdin``, connect the
+    terminal to the container. Flags are read as :func:`tutor.kubectl_guard.refusal` reads them (pflag's short-flag
+    groups ``-it``, ``--flag=false``); words after ``--`` belong to the container's program.
+
+    Upstream: the ``-i``/``--stdin`` and ``-t``/``--tty`` flags of ``staging/src/k8s.io/kubectl/pkg/cmd/exec/exec.go``,
+    ``attach/attach.go``, ``run/run.go`` and ``debug/debug.go``; ``edit/edit.go`` and ``apply/apply_edit_last_applied.go``
+    run ``$KUBE_EDITOR``/``$EDITOR`` (``vi`` by default).
+    """
+    positional: list[str] = []
+    flags: list[str] = []
+    stdin = tty = False
+    value_next = False
+    for word in arguments:
+        if value_next:
+            value_next = False
+            continue
+        if word == "--":
+            break
+        if word.startswith("--"):
+            name, equals, value = word.partition("=")
+            name = name.replace("_", "-")
+            if name in ("--stdin", "--tty"):
+                on = _boolean_flag(value) if equals else True
+                stdin, tty = (on, tty) if name == "--stdin" else (stdin, on)
+                flags.append(name.removeprefix("--"))
+            value_next = not equals and name in kubectl_guard._VALUE_FLAGS
+        elif word.startswith("-") and len(word) > 1:
+            letters = word[1:]
+            booleans = letters[: len(letters) - len(letters.lstrip(kubectl_guard._BOOLEAN_SHORTHANDS))]
+            stdin = stdin or "i" in booleans
+            tty = tty or "t" in booleans
+            flags.extend(letter for letter in booleans if letter in "it")
+            value_next = letters[len(booleans):] in kubectl_guard._VALUE_SHORTHANDS
+        else:
+            positional.append(word)
+    if not positional:
+        return None
+    command = positional[0]
+    if command == "edit" or (command == "apply" and positional[1:2] == ["edit-last-applied"]):
+        return Interactive("kubectl_edit", " ".join(["kubectl", *positional[:2 if command == "apply" else 1]]))
+    if command in _TERMINAL_COMMANDS and (tty or (command == "attach" and stdin)):
+        letters = "".join(dict.fromkeys(flag for flag in flags if len(flag) == 1))
+        named = " ".join(f"--{flag}" for flag in dict.fromkeys(flags) if len(flag) > 1)
+        shown = " ".join(part for part in (f"-{letters}" if letters else "", named) if part)
+        return Interactive("tty", f"kubectl {command} {shown}")
+    return None
+
+
+def _words_interactive(words: Sequence[str]) -> Interactive | None:
+    """The interactive program a simple command runs, looking through prefixes (``sudo``, ``env``, ``time``...)."""
+    index = 0
+    while index < len(words) and _ASSIGNMENT.match(words[index]):
+        index += 1
+    after_prefix = False
+    while index < len(words):
+        word = words[index]
+        name = os.path.basename(word)
+        if name in _FULL_SCREEN:
+            return Interactive("full_screen", name)
+        if name in _EDITORS:
+            return Interactive("editor", name)
+        if name in _PAGERS:
+            return Interactive("pager", name)
+        if _is_kubectl(word):
+            return _kubectl_interactive(words[index + 1:])
+        if name in _PREFIX_WORDS:
+            after_prefix = True
+        elif not (after_prefix and (word.startswith("-") or _ASSIGNMENT.match(word) or word.isdigit())):
+            return None  # the command is another program (its arguments are not commands)
+        index += 1
+    return None
+
+
+def interactive_program(line: str) -> Interactive | None:
+    """Find a program in a learner's line that needs a terminal of its own, so the console can refuse the line
+    before any of it runs, with a pointer to what works instead.
+
+    The line is read as :func:`check_command` reads it (shlex, posix, with shell operators): every simple command
+    of the line (``kubectl get pods | less`` has two), looking through prefixes such as ``sudo``, ``env``, ``time``
+    and ``VAR=value``, and the code inside ``$(...)``, backticks and ``bash -c``. Only the command word counts:
+    ``echo vim`` and ``grep less notes.txt`` run, and so does ``kubectl exec POD -- env``.
+
+    Args:
+        line: the line as typed.
+
+    Returns:
+        The first such program, or None. A line shlex cannot parse (an open quote) is None: bash reports it.
+    """
+    try:
+        commands, nested = _simple_commands(line)
+    except ValueError:
+        return None
+    for words in commands:
+        if found := _words_interactive(words):
+            return found
+        if os.path.basename(words[0]) in _CODE_RUNNERS - {"watch"}:
+            nested.extend(word for word in words[1:] if any(space in word for space in " \t\n"))
+    for code in nested:
+        if found := interactive_program(code):
+            return found
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Completion with kubectl's own engine: `kubectl __complete ARGS... PARTIAL`, what its shell completion scripts call
+
+COMPLETION_ERROR = 1
+"""Cobra's ``ShellCompDirectiveError``: ignore the completions."""
+COMPLETION_NO_SPACE = 2
+"""``ShellCompDirectiveNoSpace``: no space after a single completion (``deployments/`` goes on)."""
+COMPLETION_NO_FILE = 4
+"""``ShellCompDirectiveNoFileComp``: no file names when there is no completion."""
+COMPLETION_FILTER_FILE_EXT = 8
+"""``ShellCompDirectiveFilterFileExt``: the lines are file extensions to complete file names with, not words."""
+COMPLETION_FILTER_DIRS = 16
+"""``ShellCompDirectiveFilterDirs``: complete directory names (a line, if any, is the directory to look in)."""
+COMPLETION_KEEP_ORDER = 32
+"""``ShellCompDirectiveKeepOrder``: list the completions in the order given, not sorted."""
+_ACTIVE_HELP = "_activeHelp_ "
+"""Cobra's ``activeHelpMarker``: such a line is a hint for the learner, not a completion."""
+COMPLETION_TIMEOUT = 5.0
+"""Seconds a completion may take (kubectl asks the cluster for names) before it is given up."""
+
+
+@dataclass(frozen=True)
+class Completions:
+    """What ``kubectl __complete`` answered."""
+
+    candidates: tuple[tuple[str, str], ...]
+    """Each completion and its description (empty when it has none), in kubectl's order."""
+    directive: int
+    """Cobra's ``ShellCompDirective`` bits (:data:`COMPLETION_NO_SPACE`, ...)."""
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The completions to put on the command line: none for an error or a file filter."""
+        if self.directive & (COMPLETION_ERROR | COMPLETION_FILTER_FILE_EXT | COMPLETION_FILTER_DIRS):
+            return ()
+        return tuple(value for value, _ in self.candidates)
+
+
+def parse_completions(output: str) -> Completions:
+    """Read the standard output of ``kubectl __complete``.
+
+    Cobra prints one completion a line, each optionally followed by a tab and its description, and as the last
+    line ``:<directive>`` (``spf13/cobra`` ``completions.go``, ``initCompleteCmd``: "The directive integer must be
+    that last character following a single colon"); it writes its debug line ``Completion ended with directive``
+    to stderr, which is not read here. ActiveHelp lines (``_activeHelp_ ...``, ``active_help.go``) are hints, not
+    completions, and are dropped.
+
+    Args:
+        output: the command's standard output.
+
+    Returns:
+        The completions; without a directive line the output is not cobra's, which reads as an error.
+    """
+    lines = output.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines or not re.fullmatch(r":[0-9]+", lines[-1].strip()):
+        return Completions((), COMPLETION_ERROR)
+    directive = int(lines.pop().strip()[1:])
+    candidates: list[tuple[str, str]] = []
+    for line in lines:
+        if not line.strip() or line.startswith(_ACTIVE_HELP):
+            continue
+        value, _, description = line.partition("\t")
+        if value.strip():
+            candidates.append((value.strip(), description.strip()))
+    return Completions(tuple(dict.fromkeys(candidates)), directive)
+
+
+def kubectl_completion_args(line: str) -> list[str] | None:
+    """The arguments to give ``kubectl __complete`` for the word at the end of ``line`` (the text before the cursor).
+
+    The last simple command of the line must run kubectl (as :func:`check_command` finds it: after ``;``, ``|``,
+    ``$(``, ``VAR=value``, ``sudo``, ``watch``...); its words after ``kubectl`` are returned with the word being
+    completed last: ``""`` when the line ends in a blank (``kubectl get `` gives ``["get", ""]``).
+
+    Args:
+        line: the command line up to the cursor.
+
+    Returns:
+        The arguments, or None when the word is not an argument of kubectl (another program, the word ``kubectl``
+        itself, an open quote).
+    """
+    try:
+        tokens = _lex(line)
+    except ValueError:
+        return None
+    words: list[str] = []
+    skip_next = False
+    for token in tokens:
+        if token and all(char in _OPERATOR_CHARS for char in token):
+            if "(" in token or not ("<" in token or ">" in token):
+                words = []
+            else:
+                skip_next = True
+            continue
+        if skip_next:
+            skip_next = False
+            continue
+        words.append(token)
+    if not words or skip_next:
+        return None
+    ends_in_blank = line[-1:] in (" ", "\t") and not line.endswith(("\\ ", "\\\t"))
+    if ends_in_blank:
+        words.append("")
+    arguments = _kubectl_arguments(words)
+    if not arguments:
+        return None
+    return arguments
+
+
+async def kubectl_completions(arguments: Sequence[str], env: Mapping[str, str], *,
+                              timeout: float = COMPLETION_TIMEOUT) -> Completions:
+    """Ask kubectl's own completion engine: ``kubectl __complete ARGS... PARTIAL``, as its shell completion scripts
+    do. It completes commands, flags, flag values, resource types and the names of objects in the cluster.
+
+    kubectl is found on ``env``'s PATH, so the learner's console environment reaches it through the kubectl guard
+    with kube-tutor's own kubeconfig; ActiveHelp is turned off (``KUBECTL_ACTIVE_HELP=0``).
+
+    Args:
+        arguments: from :func:`kubectl_completion_args`, the word to complete last.
+        env: the environment the console runs commands in.
+        timeout: seconds before kubectl is stopped.
+
+    Returns:
+        The completions; an error (:data:`COMPLETION_ERROR`) when kubectl failed.
+
+    Raises:
+        ShellError: kubectl is missing or did not answer in time.
+    """
+    done = await run_async(["kubectl", "__complete", *arguments], {**env, "KUBECTL_ACTIVE_HELP": "0"},
+                           timeout=timeout)
+    if done.returncode != 0:
+        return Completions((), COMPLETION_ERROR)
+    found = parse_completions(done.stdout)
+    partial = arguments[-1] if arguments else ""
+    if partial.startswith("-") and "=" in partial:
+        # `--output=ya` is answered with `yaml`: bash splits the word at `=` (COMP_WORDBREAKS); put the flag back
+        flag = partial[: partial.index("=") + 1]
+        found = Completions(tuple((value if value.startswith(flag) else flag + value, description)
+                                  for value, description in found.candidates), found.directive)
+    return found
+
+
+def path_completions(partial: str, cwd: str | os.PathLike[str], *, directories_only: bool = False,
+                     extensions: Iterable[str] = ()) -> list[str]:
+    """File names that complete ``partial`` (relative to ``cwd``, ``~/`` expanded), as a shell completes them.
+
+    Directories end in ``/``; hidden entries only when ``partial``'s last part starts with ``.``.
+
+    Args:
+        partial: the word typed so far.
+        cwd: the console's working directory.
+        directories_only: only directories (cobra's ``ShellCompDirectiveFilterDirs``).
+        extensions: only files with one of these extensions (``ShellCompDirectiveFilterFileExt``), and directories.
+
+    Returns:
+        The completed words, sorted; empty when the directory cannot be read.
+    """
+    head, _, stem = partial.rpartition("/")
+    prefix = head + "/" if "/" in partial else ""
+    base = Path(os.path.expanduser(prefix or ".") if prefix.startswith("~") else (prefix or "."))
+    directory = base if base.is_absolute() else Path(cwd) / base
+    suffixes = tuple(f".{extension.lstrip('.')}" for extension in extensions)
+    found: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.name.startswith(stem) or (entry.name.startswith(".") and not stem.startswith(".")):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if is_dir:
+            found.append(f"{prefix}{entry.name}/")
+        elif not directories_only and (not suffixes or entry.name.endswith(suffixes)):
+            found.append(f"{prefix}{entry.name}")
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Process groups
 
 _GROUP_POLL = 0.02
@@ -420,6 +738,7 @@ _WRAPPER = (
     'builtin eval "$__kt_line"'
 )
 _SHELL_MANAGED = frozenset({"PWD", "OLDPWD", "SHLVL", "_"})
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LEFTOVER_GRACE = 0.2
 _READ_SIZE = 65536
 
@@ -493,6 +812,23 @@ class Session:
         hidden = _SHELL_MANAGED | set(self._pinned)
         return {name: value for name, value in self.env.items()
                 if name not in hidden and not name.startswith("BASH_FUNC_") and self._base.get(name) != value}
+
+    def restore(self, variables: Mapping[str, str], history: Iterable[str] = ()) -> None:
+        """Bring back what an earlier session of the same lesson left: its exported variables and its history.
+
+        Pinned variables, ``PATH`` (it holds this installation's kubectl guard) and the variables bash manages
+        are not restored; neither are names that are not shell identifiers or values with a NUL character.
+
+        Args:
+            variables: as :meth:`exported` returned them.
+            history: lines run, oldest first; they come before this session's own.
+        """
+        hidden = _SHELL_MANAGED | set(self._pinned) | {"PATH"}
+        for name, value in variables.items():
+            if (name not in hidden and not name.startswith("BASH_FUNC_") and _IDENTIFIER.fullmatch(name)
+                    and "\0" not in value):
+                self.env[name] = value
+        self.history[:0] = [line for line in history if line.strip()]
 
     async def run(self, line: str, on_output: Callable[[str], None]) -> int:
         """Run one line in bash, streaming its output.

@@ -251,6 +251,11 @@ class FakeSession:
     def exported(self) -> dict[str, str]:
         return {name: value for name, value in self.env.items() if self._base.get(name) != value}
 
+    def restore(self, variables: Mapping[str, str], history: Sequence[str] = ()) -> None:
+        """``Session.restore``: the variables and history an earlier session left."""
+        self.env.update({name: value for name, value in variables.items() if name != "PATH"})
+        self.history[:0] = list(history)
+
     async def run(self, line: str, on_output: Callable[[str], None]) -> int:
         if self._running:
             raise RuntimeError("a command is already running in this session")

@@ -1,4 +1,5 @@
-"""Provides learner progress per lesson and backend, saved atomically in the state directory."""
+"""Provides learner progress per lesson and backend, and what the learner's console held (history, exported
+variables), both saved atomically in the state directory (files 0600)."""
 
 from __future__ import annotations
 
@@ -108,12 +109,76 @@ class Progress:
         return all(step_id in self.steps and self.steps[step_id].passed for step_id in step_ids)
 
     def reset(self) -> None:
+        """Forget the lesson's progress, and what the console held (the start state is made anew, so a saved
+        ``NODE_PORT`` would be stale)."""
         self.current = None
         self.steps.clear()
         self.save()
+        ConsoleState.file_beside(self.path).unlink(missing_ok=True)
 
     def save(self) -> None:
         self.updated_at = _now()
         data = {"lesson": self.lesson, "backend": self.backend, "current": self.current,
                 "updated_at": self.updated_at, "steps": {k: asdict(v) for k, v in self.steps.items()}}
+        atomic_write(self.path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+CONSOLE_LIMIT = 1000
+"""How many lines of each history a saved console keeps (the newest)."""
+
+
+@dataclass
+class ConsoleState:
+    """What the learner's console held in one lesson on one backend: restored when the lesson resumes, so Up
+    finds the earlier commands and ``$NODE_PORT`` is still set. Saved beside the progress file
+    (``progress/<lesson>/<backend>.console.json``)."""
+
+    path: Path
+    """The file it is saved in."""
+    history: list[str] = field(default_factory=list)
+    """The console's input history (Up and Down), oldest first."""
+    commands: list[str] = field(default_factory=list)
+    """Every line the shell session ran, oldest first: the ``history`` the lesson's checks read."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """The variables the learner exported (``{"NODE_PORT": "31234"}``)."""
+
+    @classmethod
+    def file_beside(cls, progress_file: Path) -> Path:
+        """The console file that belongs to a progress file (``rolling-update/practice.json``)."""
+        return progress_file.with_name(f"{progress_file.stem}.console.json")
+
+    @classmethod
+    def load(cls, progress: Progress) -> ConsoleState:
+        """The saved console of a lesson's progress, or an empty one; a damaged file is kept aside as ``.broken``.
+
+        Args:
+            progress: The lesson's progress on its backend.
+
+        Returns:
+            The console state (lines that are not strings, and variables that are not string pairs, are dropped).
+        """
+        path = cls.file_beside(progress.path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except FileNotFoundError:
+            return cls(path)
+        except (OSError, ValueError):
+            path.replace(path.with_suffix(".broken"))
+            return cls(path)
+
+        def lines(key: str) -> list[str]:
+            value = data.get(key)
+            return [line for line in value if isinstance(line, str)] if isinstance(value, list) else []
+
+        variables = data.get("variables")
+        return cls(path, lines("history"), lines("commands"),
+                   {name: value for name, value in variables.items() if isinstance(value, str)}
+                   if isinstance(variables, dict) else {})
+
+    def save(self) -> None:
+        """Write the file atomically (0600), keeping the newest :data:`CONSOLE_LIMIT` lines of each history."""
+        data = {"history": self.history[-CONSOLE_LIMIT:], "commands": self.commands[-CONSOLE_LIMIT:],
+                "variables": dict(sorted(self.variables.items())), "updated_at": _now()}
         atomic_write(self.path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())

@@ -87,8 +87,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "last_step": {"ja": "最後のステップです。", "en": "This is the last step."},
     "outline": {"ja": "ステップ", "en": "Steps"},
     "welcome": {
-        "ja": "コマンドを入力するか、提案されたコマンドを選んで Enter を押してください。F1 でヘルプ。",
-        "en": "Type a command, or pick a suggested one and press Enter. F1 shows every key.",
+        "ja": "コマンドを入力（Tab で補完）。Shift+Tab で提案を選べます。F1 でヘルプ。",
+        "en": "Type a command (Tab completes); Shift+Tab picks a suggestion. F1: every key.",
     },
     "setting_up": {"ja": "クラスターをレッスンの始めの状態にしています…", "en": "Putting the cluster in the lesson's start state…"},
     "failure_stays": {
@@ -142,6 +142,31 @@ TEXTS: dict[str, dict[str, str]] = {
     "console.running": {"ja": "実行中… Ctrl+C で中断", "en": "running… Ctrl+C cancels"},
     "console.busy": {"ja": "コマンドがまだ実行中です（Ctrl+C で中断できます）", "en": "a command is still running (Ctrl+C cancels it)"},
     "console.exit": {"ja": "終了ステータス {code}", "en": "exit status {code}"},
+    "console.more": {"ja": "…ほかに {count} 件", "en": "… and {count} more"},
+    "console.refused_full_screen": {
+        "ja": "kube-tutor: `{program}` は画面全体を描き直すので、このコンソールには表示できません。代わりに `kubectl get pods -w` を使ってください（Ctrl+C で止まります）。`!` で自分のシェルも開けます。",
+        "en": "kube-tutor: `{program}` redraws the whole screen, which this console cannot show: use `kubectl get pods -w` instead (Ctrl+C stops it), or type `!` for your own shell.",
+    },
+    "console.refused_editor": {
+        "ja": "kube-tutor: `{program}` には専用の端末が必要で、このコンソールでは動きません。`!` と入力すると、レッスンの kubectl が使える自分のシェルが開きます（`exit` で戻ります）。",
+        "en": "kube-tutor: `{program}` needs a terminal of its own, which this console is not: type `!` to open your own shell with the lesson's kubectl (`exit` comes back here).",
+    },
+    "console.refused_pager": {
+        "ja": "kube-tutor: `{program}` は専用の端末でページ送りするので、このコンソールでは動きません。出力はすべてここに残り、PageUp / PageDown でスクロールできます。`!` で自分のシェルも開けます。",
+        "en": "kube-tutor: `{program}` pages in a terminal of its own, which this console is not: the console keeps the whole output (PageUp/PageDown scroll it), or type `!` for your own shell.",
+    },
+    "console.refused_kubectl_edit": {
+        "ja": "kube-tutor: `{program}` はエディターを開くので、専用の端末が必要です。`kubectl set image`、`kubectl scale`、`kubectl patch` で変更するか、`!` で自分のシェルを開いてください。",
+        "en": "kube-tutor: `{program}` opens an editor, which needs a terminal of its own: change the object with `kubectl set image`, `kubectl scale` or `kubectl patch`, or type `!` for your own shell.",
+    },
+    "console.refused_tty": {
+        "ja": "kube-tutor: `{program}` には専用の端末が必要で、このコンソールでは動きません。-i / -t を付けなければコマンドを 1 つ実行できます（`kubectl exec POD -- env`）。`!` で自分のシェルも開けます。",
+        "en": "kube-tutor: `{program}` needs a terminal of its own, which this console is not: without -i/-t it runs one command (`kubectl exec POD -- env`), or type `!` for your own shell.",
+    },
+    "console.not_saved": {
+        "ja": "コンソールの履歴と変数を保存できませんでした: {error}",
+        "en": "Could not save the console's history and variables: {error}",
+    },
     # ---- help
     "help.title": {"ja": "キー操作", "en": "Keys"},
     "help.close": {"ja": "Esc: 閉じる", "en": "Esc closes this help."},
@@ -150,14 +175,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "run a command (in the console, or on a suggested command)",
     },
     "help.key01": {"ja": "入力の履歴", "en": "console history"},
-    "help.key02": {"ja": "提案されたコマンドを受け入れる", "en": "accept the suggested completion"},
+    "help.key02": {"ja": "提案されたコマンドを受け入れる", "en": "accept the suggested command"},
     "help.key03": {
         "ja": "実行中のコマンドを中断（rollout status、get -w）",
         "en": "cancel a running command (rollout status, get -w)",
     },
     "help.key04": {"ja": "出力を消す（コンソールで入力）", "en": "clear the output (type it in the console)"},
     "help.key05": {"ja": "フォーカスを移動（コマンド、チェック、クラスター）", "en": "move focus (commands, checks, cluster)"},
-    "help.key06": {"ja": "フォーカスしたコマンドをコピー", "en": "copy the focused command"},
+    "help.key06": {
+        "ja": "提案されたコマンドの上で: コピー（ほかのキーは入力欄へ）",
+        "en": "on a suggested command: copy it (other keys go to the console)",
+    },
     "help.key07": {"ja": "次 / 前のステップ", "en": "next / previous step"},
     "help.key08": {"ja": "次のステップへ自動で進まない", "en": "stay on a passed step"},
     "help.key09": {"ja": "ヒントを表示", "en": "show the hint"},
@@ -196,6 +224,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "help.events": {
         "ja": "イベント一覧（警告とその意味、新しい順）",
         "en": "events: the warnings and what they mean, newest first",
+    "help.tab": {
+        "ja": "補完（コマンド、リソースの種類と名前、フラグ）。もう一度押すと候補の一覧",
+        "en": "complete (commands, resource types and names, flags); twice lists them",
     },
     # ---- checklist
     "checklist.heading": {"ja": "チェック", "en": "Checks"},

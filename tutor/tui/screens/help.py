@@ -14,12 +14,13 @@ from tutor.tui.text import t
 
 KEYS = [
     ('Enter', 'help.key00'),
+    ('Tab', 'help.tab'),
     ('↑ / ↓', 'help.key01'),
     ('→ / End', 'help.key02'),
     ('Ctrl+C', 'help.key03'),
     ('clear', 'help.key04'),
-    ('Tab / Shift+Tab', 'help.key05'),
-    ('c', 'help.key06'),
+    ('Shift+Tab', 'help.key05'),
+    ('Ctrl+C', 'help.key06'),
     ('Ctrl+N / Ctrl+B', 'help.key07'),
     ('Esc', 'help.key08'),
     ('F2', 'help.key09'),

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Static
 from tutor import paths, shell
 from tutor.backends import lifecycle
 from tutor.lesson.checks import StepMonitor, StepVerdict
+from tutor.lesson.progress import ConsoleState
 from tutor.tui.prose import Prose, banner_prose, markdown, text_block
 from tutor.tui.screens.end import EndScreen
 from tutor.tui.screens.help import HelpScreen
@@ -29,7 +30,7 @@ from tutor.tui.screens.intro import IntroScreen
 from tutor.tui.text import localize_bindings, start_failure, t
 from tutor.tui.widgets.checklist import Checklist
 from tutor.tui.widgets.cluster_panel import ClusterPanel
-from tutor.tui.widgets.console import Console
+from tutor.tui.widgets.console import Console, raw_words
 from tutor.tui.widgets.step_panel import CommandBlock, StepPanel
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ class LessonScreen(Screen[None]):
         """The learner's choice with F4 (None: folded on a short terminal, unfolded on a tall one)."""
         self._to_the_end = False
         """The countdown after the last step leads to the end screen, not to a next step."""
+        self._resumed = progress.current is not None
+        """The lesson resumes (no setup ran): what the console held last time comes back."""
 
     # ---- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -183,6 +186,8 @@ class LessonScreen(Screen[None]):
         self.query_one("#hint").display = False
         self.query_one("#solution").display = False
         self.console.notice(t("welcome", self.lang))
+        if self._resumed:
+            self.restore_console()
         self.console.focus_input()
         self.console.border_title = t("console_maximize", self.lang)
         await self.show_step()
@@ -462,13 +467,22 @@ class LessonScreen(Screen[None]):
 
     @on(CommandBlock.Run)
     def on_command_run(self, event: CommandBlock.Run) -> None:
+        self.console.remember(event.command)
         self.submit(event.command, echoed=False)
         self.console.focus_input()
 
     @on(CommandBlock.Copy)
     def on_command_copy(self, event: CommandBlock.Copy) -> None:
+        if self.console.running:  # Ctrl+C stops a running command wherever the focus is
+            self.console.interrupt()
+            return
         self.app.copy_to_clipboard(event.command)
         self.notify(t("copied", self.lang, command=event.command))
+
+    @on(CommandBlock.Typed)
+    def on_command_typed(self, event: CommandBlock.Typed) -> None:
+        """A key typed on a command block goes to the console, as if typed there."""
+        self.console.type_text(event.text)
 
     @on(Console.CancelRequested)
     def on_console_cancel(self) -> None:
@@ -481,12 +495,19 @@ class LessonScreen(Screen[None]):
         stripped = line.strip()
         if stripped == "clear":
             self.console.clear()
+            self.save_console()
             return
         if stripped == "!":
+            self.save_console()
             self.open_shell()
             return
         if not echoed:
             self.console.write(f"\x1b[1m$ {line}\x1b[0m\n")
+        if (found := shell.interactive_program(line)) is not None:
+            self.console.notice(t(f"console.refused_{found.kind}", self.lang, program=found.program),
+                                severity="error")
+            self.save_console()
+            return
         self.run_command(line)
 
     @work(group="shell", exit_on_error=False)
@@ -507,8 +528,58 @@ class LessonScreen(Screen[None]):
             console.finish(code)
             console.running = False
             self.progress.ran(step_id, line, code, tail.gist())  # the recap and a resumed step_history
+            self.save_console()
             if self.monitor is not None:
                 self.monitor.poke.set()
+
+    # ---- the console's history, variables and completion -------------------------------------------------
+    def restore_console(self) -> None:
+        """Bring back the history (Up) and the exported variables of the last time this lesson ran."""
+        saved = ConsoleState.load(self.progress)
+        self.console.load_history(saved.history)
+        self.runtime.session.restore(saved.variables, saved.commands)
+
+    def save_console(self) -> None:
+        """Save the history and the exported variables, for the next start of this lesson (quit and resume)."""
+        saved = ConsoleState(ConsoleState.file_beside(self.progress.path), self.console.history,
+                             list(self.runtime.session.history), self.runtime.session.exported())
+        try:
+            saved.save()
+        except OSError as error:
+            self.console.notice(t("console.not_saved", self.lang, error=error.strerror or error), severity="error")
+
+    @on(Console.CompletionRequested)
+    def on_console_completion(self, event: Console.CompletionRequested) -> None:
+        self.complete_line(event.line)
+
+    @work(exclusive=True, group="complete", exit_on_error=False)
+    async def complete_line(self, line: str) -> None:
+        """Complete the word at the end of ``line``: kubectl's own completion engine for kubectl's arguments,
+        file names where kubectl (or any other program) takes a file; the console adds the step's words."""
+        session = self.runtime.session
+        arguments = shell.kubectl_completion_args(line)
+        words = raw_words(line)
+        candidates: list[tuple[str, str]] = []
+        no_space = keep_order = False
+        files: list[str] | None = None
+        if arguments is not None:
+            try:
+                found = await shell.kubectl_completions(arguments, session.env)
+            except shell.ShellError:
+                found = shell.Completions((), shell.COMPLETION_ERROR)
+            candidates = list(found.candidates) if found.words else []
+            no_space = bool(found.directive & shell.COMPLETION_NO_SPACE)
+            keep_order = bool(found.directive & shell.COMPLETION_KEEP_ORDER)
+            if not candidates and not found.directive & (shell.COMPLETION_ERROR | shell.COMPLETION_NO_FILE):
+                filtered = found.directive & shell.COMPLETION_FILTER_FILE_EXT
+                files = shell.path_completions(words[-1][1], session.cwd,
+                                               extensions=[value for value, _ in found.candidates] if filtered else [],
+                                               directories_only=bool(found.directive & shell.COMPLETION_FILTER_DIRS))
+        elif len(words) > 1:  # another program's argument: a file name, as bash completes it
+            files = shell.path_completions(words[-1][1], session.cwd)
+        if files is not None:
+            candidates, no_space = [(name, "") for name in files], False
+        self.console.complete(line, candidates, no_space=no_space, keep_order=keep_order)
 
     def open_shell(self) -> None:
         env = dict(self.runtime.session.env)

@@ -1,10 +1,14 @@
 """Provides the Console widget: the learner's command line and the output of the commands it ran.
 
 The console is pure UI. It never runs anything itself (only :mod:`tutor.shell` spawns processes): it posts
-:class:`Console.Submitted` when the learner enters a line and :class:`Console.CancelRequested` when they press
-Ctrl+C during a command. The screen that owns it runs the command and feeds the output back down through
-:meth:`Console.write`, :meth:`Console.finish` and :meth:`Console.notice`, and sets :attr:`Console.running`
-while a command runs.
+:class:`Console.Submitted` when the learner enters a line, :class:`Console.CancelRequested` when they press
+Ctrl+C during a command and :class:`Console.CompletionRequested` when they press Tab. The screen that owns it runs
+the command and feeds the output back down through :meth:`Console.write`, :meth:`Console.finish` and
+:meth:`Console.notice`, sets :attr:`Console.running` while a command runs, and answers a completion request with
+:meth:`Console.complete` (kubectl's own candidates; the console adds the words of the step's commands itself).
+
+Tab behaves as in bash: one candidate completes the word (and a space follows), several complete their common
+prefix, and a second Tab that cannot complete more lists them in the output. It never moves the focus.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ OUTPUT_LIMIT = 5000
 PROMPT = "$ "
 """The prompt shown before the input and before each echoed command."""
 
+LIST_LIMIT = 100
+"""How many completion candidates a second Tab lists; the rest are counted."""
+
 # C0 control characters (and DEL) other than tab and escape would garble the cells of a line; the escape
 # stays because the ANSI decoder needs it.
 _CONTROL_CHARACTERS = {code: None for code in (*range(0x20), 0x7F) if code not in (0x09, 0x1B)}
@@ -62,6 +69,59 @@ def _clean_line(line: str) -> str:
     if "\r" in line:
         line = line.rsplit("\r", 1)[1]
     return line.translate(_CONTROL_CHARACTERS)
+
+
+def raw_words(text: str) -> list[tuple[int, str]]:
+    """Split a command line at blanks outside quotes, keeping each word as typed (quotes and escapes included).
+
+    Args:
+        text: A command line, or the part of it before the cursor.
+
+    Returns:
+        Each word with its offset in ``text``; when ``text`` ends in a blank outside quotes, an empty word at its
+        end (the word about to be typed).
+    """
+    words: list[tuple[int, str]] = []
+    start: int | None = None
+    quote = ""
+    escaped = False
+    for index, char in enumerate(text):
+        if start is None and char not in " \t":
+            start = index
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in " \t" and start is not None:
+            words.append((start, text[start:index]))
+            start = None
+    if start is not None:
+        words.append((start, text[start:]))
+    elif not text or text[-1] in " \t":
+        words.append((len(text), ""))
+    return words
+
+
+def common_prefix(words: Iterable[str]) -> str:
+    """The longest prefix every word shares.
+
+    Args:
+        words: At least one word.
+
+    Returns:
+        The prefix (empty when they share none).
+    """
+    ordered = sorted(words)
+    first, last = ordered[0], ordered[-1]
+    length = 0
+    while length < min(len(first), len(last)) and first[length] == last[length]:
+        length += 1
+    return first[:length]
 
 
 class History:
@@ -155,12 +215,16 @@ class _CommandInput(Input):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "interrupt", "Cancel the command or clear the line", show=False),
+        Binding("tab", "complete", "Complete", show=False),
         Binding("up", "history_previous", "Previous command", show=False),
         Binding("down", "history_next", "Next command", show=False),
     ]
 
     class Interrupted(Message):
         """Ctrl+C was pressed in the input; the console decides what it means."""
+
+    class TabPressed(Message):
+        """Tab was pressed in the input; the console completes the word before the cursor."""
 
     def __init__(self, history: History, *, placeholder: str, classes: str | None = None) -> None:
         """Create the input.
@@ -175,7 +239,8 @@ class _CommandInput(Input):
         """The console's history (shared with the console, which records submitted lines)."""
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
-        """Claim Ctrl+C, so no binding of an ancestor (not even the app's priority ones) sees it.
+        """Claim Ctrl+C and Tab, so no binding of an ancestor (not even the app's priority ones, nor the screen's
+        focus change on Tab) sees them.
 
         Args:
             key: A key identifier.
@@ -184,11 +249,15 @@ class _CommandInput(Input):
         Returns:
             Whether the input consumes the key.
         """
-        return key == "ctrl+c" or super().check_consume_key(key, character)
+        return key in ("ctrl+c", "tab") or super().check_consume_key(key, character)
 
     def action_interrupt(self) -> None:
         """Tell the console that Ctrl+C was pressed."""
         self.post_message(self.Interrupted())
+
+    def action_complete(self) -> None:
+        """Tell the console that Tab was pressed (the focus stays here)."""
+        self.post_message(self.TabPressed())
 
     def action_end(self, select: bool = False) -> None:
         """Move the cursor to the end, or accept the suggestion when it is already there (as fish does).
@@ -283,6 +352,9 @@ class Console(Widget):
             color: $text-error;
             text-style: bold;
         }
+        & > .console--completions {
+            text-style: dim;
+        }
     }
     """
 
@@ -292,6 +364,7 @@ class Console(Widget):
         "console--hint",
         "console--notice-information",
         "console--notice-error",
+        "console--completions",
     }
     """
     | Class | Description |
@@ -301,6 +374,7 @@ class Console(Widget):
     | `console--hint` | The hint shown when Enter is pressed while a command runs. |
     | `console--notice-information` | A notice such as "step passed". |
     | `console--notice-error` | An error notice such as a refused command. |
+    | `console--completions` | The line and the descriptions of a completion listing (a second Tab). |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -326,6 +400,20 @@ class Console(Widget):
         @property
         def control(self) -> Console:
             """The console the line was entered in."""
+            return self.console
+
+    @dataclass
+    class CompletionRequested(Message):
+        """The learner pressed Tab: the owner answers with :meth:`Console.complete` for this ``line``."""
+
+        console: Console
+        """The console in which Tab was pressed."""
+        line: str
+        """The input's text before the cursor; the word to complete is at its end."""
+
+        @property
+        def control(self) -> Console:
+            """The console in which Tab was pressed."""
             return self.console
 
     @dataclass
@@ -369,6 +457,12 @@ class Console(Widget):
         self._queued: list[tuple[Text, str | None]] = []
         """Text waiting to go to the log, with its component class: written in one go per batch."""
         self._flush_scheduled = False
+        self._commands: list[str] = []
+        """The step's commands: their words complete on Tab."""
+        self._tab_pending: tuple[str, int] | None = None
+        """The input's value and cursor after a Tab that could not complete more: a Tab there lists."""
+        self._interrupted = False
+        """Ctrl+C stopped the running command: its exit status 130 goes unsaid, as in a shell."""
         self.set_reactive(Console.lang, lang)
 
     # ---- composition and reactives ----
@@ -391,6 +485,8 @@ class Console(Widget):
     def watch_running(self, running: bool) -> None:
         """Show or hide the running state."""
         self.set_class(running, "-running")
+        if not running:
+            self._interrupted = False
 
     def watch_lang(self) -> None:
         """Switch the console's own texts to the new language."""
@@ -461,7 +557,8 @@ class Console(Widget):
             self._partial = []
             self._write_output(partial)
         self._decoder = AnsiDecoder()
-        if exit_code != 0:
+        interrupted, self._interrupted = self._interrupted, False
+        if exit_code != 0 and not (interrupted and exit_code == 130):
             self._append(Text(self._text("exit").format(code=exit_code)), "console--exit")
 
     def notice(self, text: str, severity: Severity = "information") -> None:
@@ -486,6 +583,7 @@ class Console(Widget):
             commands: Candidate command lines, most likely first; matched by case-sensitive prefix.
         """
         candidates = list(dict.fromkeys(command for command in commands if command.strip()))
+        self._commands = candidates
         self._input.suggester = SuggestFromList(candidates, case_sensitive=True) if candidates else None
 
     def prefill(self, command: str) -> None:
@@ -502,6 +600,145 @@ class Console(Widget):
     def focus_input(self) -> None:
         """Give the input the focus."""
         self._input.focus()
+
+    def type_text(self, text: str) -> None:
+        """Insert text at the cursor as if typed there, and focus the input (keys typed elsewhere land here).
+
+        Args:
+            text: The text (a key's character, or pasted text; line breaks become blanks).
+        """
+        self._history.reset()
+        self._input.insert_text_at_cursor(" ".join(text.splitlines()))
+        self.focus_input()
+
+    def remember(self, line: str) -> None:
+        """Record a line run from elsewhere (a command block) in the history, as if typed.
+
+        Args:
+            line: The command line.
+        """
+        self._history.add(line.strip())
+
+    def interrupt(self) -> None:
+        """Ctrl+C, as in a shell: `^C` is shown; a running command is asked to stop (its exit status 130 is not
+        reported), otherwise the typed line is dropped."""
+        if self.running:
+            self._interrupted = True
+            self.write("^C\n")
+            self.post_message(self.CancelRequested(self))
+            return
+        self._append(Text(PROMPT + self._input.value + "^C"), "console--completions")
+        self._history.reset()
+        self._tab_pending = None
+        self._input.value = ""
+
+    def complete(self, line: str, candidates: Iterable[tuple[str, str]] = (), *, no_space: bool = False,
+                 keep_order: bool = False) -> None:
+        """Answer a :class:`CompletionRequested`: complete the word at the end of ``line`` as bash does.
+
+        The candidates are the owner's (kubectl's own, file names) and the words the step's commands have at this
+        position (``kubectl set i`` → ``image``); only those that start with the word count. One candidate
+        replaces the word and adds a blank (not after ``/`` or with ``no_space``); several complete their common
+        prefix; when that adds nothing, the next Tab at the same place lists them in the output. An answer that
+        comes after the input changed is dropped.
+
+        Args:
+            line: The request's line (the input's text before the cursor when Tab was pressed).
+            candidates: Each candidate with its description (may be empty).
+            no_space: Add no blank after a single candidate (cobra's ``ShellCompDirectiveNoSpace``).
+            keep_order: List the candidates in the given order, not sorted.
+        """
+        value, cursor = self._input.value, self._input.cursor_position
+        if value[:cursor] != line:
+            return
+        start, word = raw_words(line)[-1]
+        found: dict[str, str] = dict(candidates)
+        for candidate in self._step_words(line):
+            found.setdefault(candidate, "")
+        found = {candidate: found[candidate] for candidate in found if candidate.startswith(word)}
+        if not found:
+            self.app.bell()
+            return
+        if len(found) == 1:
+            (completed,) = found
+            self._replace(line, start, completed, space=not (no_space or completed.endswith("/")))
+            return
+        prefix = common_prefix(found)
+        if len(prefix) > len(word):
+            self._replace(line, start, prefix, space=False)
+            return
+        if self._tab_pending == (value, cursor):
+            self._tab_pending = None
+            self._list(value, found, keep_order=keep_order)
+            return
+        self._tab_pending = (value, cursor)
+        self.app.bell()
+
+    def _step_words(self, line: str) -> list[str]:
+        """The words the step's commands have where ``line`` ends, for the commands whose earlier words it has.
+
+        Args:
+            line: The text before the cursor.
+
+        Returns:
+            Candidate words, as written in the commands (quotes kept).
+        """
+        typed = [word for _, word in raw_words(line)]
+        done, partial = typed[:-1], typed[-1]
+        words: list[str] = []
+        for command in self._commands:
+            parts = [word for _, word in raw_words(command.strip())]
+            if len(parts) > len(done) and parts[: len(done)] == done and parts[len(done)].startswith(partial):
+                words.append(parts[len(done)])
+        return words
+
+    def _replace(self, line: str, start: int, word: str, *, space: bool) -> None:
+        """Put a completed word in place of the word that ends at the cursor.
+
+        Args:
+            line: The text before the cursor.
+            start: Where the word begins in it.
+            word: The completed word.
+            space: Add a blank after it (unless one follows already).
+        """
+        tail = self._input.value[len(line):]
+        inserted = word + (" " if space and not tail.startswith(" ") else "")
+        self._input.value = line[:start] + inserted + tail
+        self._input.cursor_position = start + len(inserted) + (1 if space and tail.startswith(" ") else 0)
+        self._tab_pending = None
+        self._history.reset()
+
+    def _list(self, value: str, found: dict[str, str], *, keep_order: bool) -> None:
+        """Write the candidates to the output under the line, in columns (or one a line with descriptions).
+
+        Args:
+            value: The input's whole line.
+            found: Each candidate and its description.
+            keep_order: Keep their order instead of sorting them.
+        """
+        names = list(found) if keep_order else sorted(found)
+        shown, hidden = names[:LIST_LIMIT], len(names) - LIST_LIMIT
+        width = max(20, self._output.scrollable_content_region.width - 1)
+        self._append(Text(PROMPT + value), "console--completions")
+        lines: list[Text] = []
+        if any(found[name] for name in shown):
+            column = min(max(len(name) for name in shown), width // 2)
+            for name in shown:
+                entry = Text(name.ljust(column))
+                if found[name]:
+                    entry.append(Text("  " + found[name], style="dim"))
+                entry.truncate(width, overflow="ellipsis")
+                lines.append(entry)
+        else:
+            column = max(len(name) for name in shown) + 2
+            columns = max(1, width // column)
+            rows = -(-len(shown) // columns)
+            for row in range(rows):
+                cells = [shown[index] for index in range(row, len(shown), rows)]
+                lines.append(Text("".join(cell.ljust(column) for cell in cells).rstrip()))
+        if hidden > 0:
+            lines.append(Text(self._text("more").format(count=hidden), style="dim"))
+        self._append(Text("\n").join(lines), None)
 
     # ---- what the learner does (messages up) ----
 
@@ -521,14 +758,16 @@ class Console(Widget):
         self.post_message(self.Submitted(self, line))
 
     @on(_CommandInput.Interrupted)
-    def _interrupted(self, event: _CommandInput.Interrupted) -> None:
-        """Ask to cancel the running command, or clear the line when nothing runs."""
+    def _on_interrupted(self, event: _CommandInput.Interrupted) -> None:
+        """Ask to cancel the running command, or drop the line when nothing runs (`^C` shows either way)."""
         event.stop()
-        if self.running:
-            self.post_message(self.CancelRequested(self))
-        else:
-            self._history.reset()
-            self._input.value = ""
+        self.interrupt()
+
+    @on(_CommandInput.TabPressed)
+    def _on_tab(self, event: _CommandInput.TabPressed) -> None:
+        """Ask the owner for completions of the word before the cursor."""
+        event.stop()
+        self.post_message(self.CompletionRequested(self, self._input.value[: self._input.cursor_position]))
 
     def action_scroll_output(self, direction: int) -> None:
         """Scroll the output by a page.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -55,11 +56,12 @@ class StepText(Static):
 
 
 class CommandBlock(Static, can_focus=True):
-    """A suggested command: Enter runs it in the console, ``c`` copies it."""
+    """A suggested command: Enter runs it in the console, Ctrl+C copies it; any other key typed on it goes to the
+    console (:class:`CommandBlock.Typed`), so nothing typed is lost."""
 
     BINDINGS = [
         Binding("enter", "run", "Run"),
-        Binding("c", "copy", "Copy"),
+        Binding("ctrl+c", "copy", "Copy"),
     ]
 
     @dataclass
@@ -69,6 +71,25 @@ class CommandBlock(Static, can_focus=True):
     @dataclass
     class Copy(Message):
         command: str
+
+    @dataclass
+    class Typed(Message):
+        """Printable text was typed (or pasted) while the block had the focus: it belongs in the console."""
+
+        text: str
+
+    def on_key(self, event: events.Key) -> None:
+        """Send a printable key on to the console (before any binding of the screen sees it)."""
+        if event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Typed(event.character))
+
+    def on_paste(self, event: events.Paste) -> None:
+        """Send pasted text on to the console."""
+        if event.text:
+            event.stop()
+            self.post_message(self.Typed(event.text))
 
     def __init__(self, command: str) -> None:
         super().__init__(command_prose(command), classes="command")
