@@ -224,6 +224,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "help.events": {
         "ja": "イベント一覧（警告とその意味、新しい順）",
         "en": "events: the warnings and what they mean, newest first",
+    },
     "help.tab": {
         "ja": "補完（コマンド、リソースの種類と名前、フラグ）。もう一度押すと候補の一覧",
         "en": "complete (commands, resource types and names, flags); twice lists them",
