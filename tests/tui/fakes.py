@@ -344,6 +344,12 @@ class FakeRuntime:
             ran = ran[:-1]
         return [*self._step_earlier, *ran]
 
+    def saved_runs(self) -> list[dict[str, Any]]:
+        return [run.as_cel() for run in self.session.commands]
+
+    def restore_runs(self, runs: list[dict[str, Any]]) -> None:
+        self.session.commands = [CommandRun(run["line"], run["exit"], run["output"]) for run in runs]
+
     async def start(self, sync_timeout: float = 15.0) -> bool:
         await self.watch.start()
         return True

@@ -254,6 +254,10 @@ async def test_a_first_visit_does_not_restore_an_old_console(tmp_path: Path) -> 
     progress.current = None  # the lesson starts afresh: setup runs, the Service gets a new NodePort
     progress.save()
     async with app.run_test(size=(120, 40)) as pilot:
+        from tutor.tui.screens.intro import IntroScreen
+
+        await until(pilot, lambda: isinstance(app.screen, IntroScreen), "the intro of a first visit")
+        await pilot.press("space")
         screen = await lesson_screen(pilot)
         assert "NODE_PORT" not in screen.runtime.session.env
         assert screen.console.history == []

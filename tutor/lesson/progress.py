@@ -141,6 +141,9 @@ class ConsoleState:
     """Every line the shell session ran, oldest first: the ``history`` the lesson's checks read."""
     variables: dict[str, str] = field(default_factory=dict)
     """The variables the learner exported (``{"NODE_PORT": "31234"}``)."""
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    """The last commands with their exit status and the end of their output (``{"line", "exit", "output"}``):
+    the CEL ``commands`` a check reads (step 2 counts the learner's own ``curl`` from it)."""
 
     @classmethod
     def file_beside(cls, progress_file: Path) -> Path:
@@ -173,12 +176,16 @@ class ConsoleState:
             return [line for line in value if isinstance(line, str)] if isinstance(value, list) else []
 
         variables = data.get("variables")
+        runs = data.get("runs")
         return cls(path, lines("history"), lines("commands"),
                    {name: value for name, value in variables.items() if isinstance(value, str)}
-                   if isinstance(variables, dict) else {})
+                   if isinstance(variables, dict) else {},
+                   [run for run in runs if isinstance(run, dict) and isinstance(run.get("line"), str)
+                    and isinstance(run.get("exit"), int) and isinstance(run.get("output"), str)]
+                   if isinstance(runs, list) else [])
 
     def save(self) -> None:
         """Write the file atomically (0600), keeping the newest :data:`CONSOLE_LIMIT` lines of each history."""
         data = {"history": self.history[-CONSOLE_LIMIT:], "commands": self.commands[-CONSOLE_LIMIT:],
-                "variables": dict(sorted(self.variables.items())), "updated_at": _now()}
+                "variables": dict(sorted(self.variables.items())), "runs": self.runs, "updated_at": _now()}
         atomic_write(self.path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())

@@ -95,6 +95,14 @@ class LessonRuntime:
             ran = ran[:-1]
         return [*self._step_earlier, *ran]
 
+    def saved_runs(self) -> list[dict[str, Any]]:
+        """The recorded commands (CEL ``commands``) as the console file keeps them."""
+        return [run.as_cel() for run in self.session.commands]
+
+    def restore_runs(self, runs: list[dict[str, Any]]) -> None:
+        """Bring back the recorded commands of the last time (a resumed lesson): its checks see them again."""
+        self.session.commands = [CommandRun(run["line"], run["exit"], run["output"]) for run in runs][-COMMANDS_KEPT:]
+
     async def start(self, sync_timeout: float = 15.0) -> bool:
         """Start watching the cluster; True once every kind was listed."""
         await self.watch.start()

@@ -538,11 +538,13 @@ class LessonScreen(Screen[None]):
         saved = ConsoleState.load(self.progress)
         self.console.load_history(saved.history)
         self.runtime.session.restore(saved.variables, saved.commands)
+        self.runtime.restore_runs(saved.runs)
 
     def save_console(self) -> None:
         """Save the history and the exported variables, for the next start of this lesson (quit and resume)."""
         saved = ConsoleState(ConsoleState.file_beside(self.progress.path), self.console.history,
-                             list(self.runtime.session.history), self.runtime.session.exported())
+                             list(self.runtime.session.history), self.runtime.session.exported(),
+                             self.runtime.saved_runs())
         try:
             saved.save()
         except OSError as error:
