@@ -161,6 +161,11 @@ async def test_the_whole_lesson_through_the_ui(backend: PracticeBackend, lesson:
         # Nothing but the learner takes turns of the NodePort's round robin: four curls, four pods (ux-audit 20: a
         # check's probe took every other turn, so the learner's curls alternated between two pods).
         assert not any(check.probe for step in lesson.steps for check in step.checks)
+        from tutor.tui.screens.end import EndScreen
+
+        await until(pilot, lambda: isinstance(app.screen, EndScreen), message="the end screen after the last step")
+        await pilot.press("escape")  # back to the lesson's console
+        await until(pilot, lambda: app.screen is screen, message="the lesson screen again")
         for number in range(1, 5):
             await type_command(pilot, "curl localhost:$NODE_PORT")
             await until(pilot, lambda n=number: console_text(app).count("Running on:") >= n + 1
