@@ -39,8 +39,10 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from tutor import paths
 from tutor.kube.files import atomic_write
@@ -99,7 +101,7 @@ _VALUE_FLAGS = frozenset({
 })
 """The allowed global flags that take a value, which may be the next word (``-n NS``): that word is no command."""
 _VALUE_SHORTHANDS = frozenset({"n", "v"})
-_BOOLEAN_SHORTHANDS = "AhiqRtw"
+BOOLEAN_SHORTHANDS = "AhiqRtw"
 """Short flags that take no value wherever kubectl defines them (``-A``, ``-h``, ``-i``, ``-q``, ``-R``, ``-t``,
 ``-w``): pflag reads the letter after them in the same word as another short flag (``-it``, ``-ws``). After any
 other letter the rest of the word may be that flag's value (``-lsize=big``), so reading stops there."""
@@ -124,6 +126,43 @@ def _normalized(name: str) -> str:
     return name.replace("_", "-")
 
 
+@dataclass(frozen=True)
+class Word:
+    """One word of kubectl's command line before ``--``, as pflag reads it (see :func:`scan`)."""
+
+    kind: Literal["long", "short", "positional"]
+    text: str
+    """``long``: the flag's name with ``_`` read as ``-`` (``--as-group``); ``short``: the letters after ``-``
+    (``it`` of ``-it``); ``positional``: the word (a command, a verb, a name)."""
+    value: str | None = None
+    """A long flag's ``=value``; None when it had none."""
+
+
+def scan(arguments: Sequence[str]) -> Iterator[Word]:
+    """kubectl's words up to ``--`` (the rest belongs to another program), read as pflag reads them: the value of
+    a global flag that takes one (:data:`_VALUE_FLAGS`, ``-n``/``-v``) is skipped, not a positional word; a short
+    group is read letter by letter while the letters take no value (``-ti``). The one scan behind the guard's
+    :func:`refusal` and the console's refusal of programs that need a terminal (:mod:`tutor.shell`)."""
+    value_next = False
+    for word in arguments:
+        if value_next:
+            value_next = False
+            continue
+        if word == "--":
+            return
+        if word.startswith("--"):
+            name, equals, value = word.partition("=")
+            name = _normalized(name)
+            yield Word("long", name, value if equals else None)
+            value_next = not equals and name in _VALUE_FLAGS
+        elif word.startswith("-") and len(word) > 1:
+            letters = word[1:]
+            yield Word("short", letters)
+            value_next = letters.lstrip(BOOLEAN_SHORTHANDS) in _VALUE_SHORTHANDS
+        else:
+            yield Word("positional", word)
+
+
 def refusal(arguments: Sequence[str]) -> str | None:
     """Decide whether kubectl may run with these arguments (the words after ``kubectl``).
 
@@ -138,28 +177,15 @@ def refusal(arguments: Sequence[str]) -> str | None:
         None if kubectl may run, else the one-line refusal.
     """
     positional: list[str] = []
-    value_next = False
-    for word in arguments:
-        if value_next:
-            value_next = False
-            continue
-        if word == "--":
-            return None
-        if word.startswith("--"):
-            name, equals, _ = word.partition("=")
-            name = _normalized(name)
-            if name in REFUSED_FLAGS:
-                return flag_refusal(name)
-            value_next = not equals and name in _VALUE_FLAGS
-        elif word.startswith("-") and len(word) > 1:
-            letters = word[1:].lstrip(_BOOLEAN_SHORTHANDS)
-            if letters.startswith("s"):
-                return flag_refusal("-s")
-            value_next = letters in _VALUE_SHORTHANDS
-        else:
-            positional.append(word)
-            if len(positional) == 2 and positional[0] == "config" and word in CONFIG_WRITES:
-                return config_refusal(word)
+    for word in scan(arguments):
+        if word.kind == "long" and word.text in REFUSED_FLAGS:
+            return flag_refusal(word.text)
+        if word.kind == "short" and word.text.lstrip(BOOLEAN_SHORTHANDS).startswith("s"):
+            return flag_refusal("-s")
+        if word.kind == "positional":
+            positional.append(word.text)
+            if len(positional) == 2 and positional[0] == "config" and word.text in CONFIG_WRITES:
+                return config_refusal(word.text)
     return None
 
 
@@ -212,7 +238,7 @@ def script(kubectl: str | os.PathLike[str], pinned: Mapping[str, str]) -> str:
         "      ;;",
         "    -?*)",
         "      letters=${word#-}",
-        f"      while :; do case $letters in [{_BOOLEAN_SHORTHANDS}]*) letters=${{letters#?}} ;; *) break ;; esac; done",
+        f"      while :; do case $letters in [{BOOLEAN_SHORTHANDS}]*) letters=${{letters#?}} ;; *) break ;; esac; done",
         "      case $letters in",
         arm(["s*"], flag_refusal("-s")),
         "      " + "|".join(sorted(_VALUE_SHORTHANDS)) + ") value_next=1 ;;",

@@ -365,30 +365,20 @@ def _kubectl_interactive(arguments: Sequence[str]) -> Interactive | None:
     positional: list[str] = []
     flags: list[str] = []
     stdin = tty = False
-    value_next = False
-    for word in arguments:
-        if value_next:
-            value_next = False
-            continue
-        if word == "--":
-            break
-        if word.startswith("--"):
-            name, equals, value = word.partition("=")
-            name = name.replace("_", "-")
-            if name in ("--stdin", "--tty"):
-                on = _boolean_flag(value) if equals else True
-                stdin, tty = (on, tty) if name == "--stdin" else (stdin, on)
-                flags.append(name.removeprefix("--"))
-            value_next = not equals and name in kubectl_guard._VALUE_FLAGS
-        elif word.startswith("-") and len(word) > 1:
-            letters = word[1:]
-            booleans = letters[: len(letters) - len(letters.lstrip(kubectl_guard._BOOLEAN_SHORTHANDS))]
+    for word in kubectl_guard.scan(arguments):
+        if word.kind == "long":
+            if word.text in ("--stdin", "--tty"):
+                on = _boolean_flag(word.value) if word.value is not None else True
+                stdin, tty = (on, tty) if word.text == "--stdin" else (stdin, on)
+                flags.append(word.text.removeprefix("--"))
+        elif word.kind == "short":
+            letters = word.text
+            booleans = letters[: len(letters) - len(letters.lstrip(kubectl_guard.BOOLEAN_SHORTHANDS))]
             stdin = stdin or "i" in booleans
             tty = tty or "t" in booleans
             flags.extend(letter for letter in booleans if letter in "it")
-            value_next = letters[len(booleans):] in kubectl_guard._VALUE_SHORTHANDS
         else:
-            positional.append(word)
+            positional.append(word.text)
     if not positional:
         return None
     command = positional[0]
