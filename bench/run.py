@@ -727,9 +727,7 @@ def soak_cycle(kubectl: Kubectl, say_error: Callable[[str], None]) -> int:
     run(*ROLLOUT_STATUS, "--timeout=120s")
     run("get", "rs")
     run("scale", f"deployments/{DEPLOYMENT}", "--replicas=4")
-    pod = run("get", "pods", "-o", "jsonpath={.items[0].metadata.name}").stdout.strip()
-    if pod:
-        run("logs", pod)
+    run("logs", f"deployment/{DEPLOYMENT}")  # a pod of the deployment (a name read first may be scaled away)
     run("delete", "deployment", DEPLOYMENT)
     run("delete", "service", DEPLOYMENT)
     return commands
