@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.widgets.console import Console
@@ -14,21 +15,23 @@ from tutor.tui.widgets.console import Console
 DEADLINE = 10.0
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str, *, deadline: float = DEADLINE) -> None:
-    """Let the app run until ``condition()`` holds; fail after ``deadline`` seconds."""
+async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str, *, deadline: float = DEADLINE,
+                detail: Callable[[], str] | None = None) -> None:
+    """Let the app run until ``condition()`` holds; fail after ``deadline`` seconds (saying ``detail()`` too)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + deadline
     while not condition():
         if loop.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}" + (f"; {detail()}" if detail else ""))
         await pilot.pause(0.02)
 
 
-async def lesson_screen(pilot: Pilot[Any]) -> LessonScreen:
-    """Wait for the lesson screen with its first verdict (composed and mounted)."""
+async def lesson_screen(pilot: Pilot[Any], *, input_focused: bool = False) -> LessonScreen:
+    """Wait for the lesson screen with its first verdict (composed and mounted; with ``input_focused``, the
+    console's input has the focus too)."""
     app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.verdict is not None,
-                "the lesson screen")
+    await until(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.verdict is not None
+                and (not input_focused or isinstance(app.focused, Input)), "the lesson screen")
     assert isinstance(app.screen, LessonScreen)
     return app.screen
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, RichLog
 
+from tests.tui import pilot as waits
 from tutor import paths
 from tutor.backends.practice import PracticeBackend
 from tutor.cli import lesson_variables, main
@@ -64,12 +64,14 @@ def node_port(backend: PracticeBackend) -> str:
     return kubectl(backend, "get", "services/kubernetes-bootcamp", "-o", "jsonpath={.spec.ports[0].nodePort}")
 
 
+
+
 async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str, timeout: float = 45) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}; console:\n{console_text(pilot)[-1500:]}")
-        await pilot.pause(0.05)
+    await waits.until(pilot, condition, what, deadline=timeout, detail=lambda: f"console:\n{console_text(pilot)[-1500:]}")
+
+
+async def lesson_screen(pilot: Pilot[Any]) -> LessonScreen:
+    return await waits.lesson_screen(pilot, input_focused=True)
 
 
 def console_text(pilot: Pilot[Any]) -> str:
@@ -78,12 +80,6 @@ def console_text(pilot: Pilot[Any]) -> str:
     return "\n".join(line.text.rstrip() for line in pilot.app.screen.query_one(Console).query_one(RichLog).lines)
 
 
-async def lesson_screen(pilot: Pilot[Any]) -> LessonScreen:
-    app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.verdict is not None
-                and isinstance(app.focused, Input), "the lesson screen")
-    assert isinstance(app.screen, LessonScreen)
-    return app.screen
 
 
 def field(pilot: Pilot[Any]) -> Input:

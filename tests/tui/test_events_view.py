@@ -7,9 +7,7 @@ them, and a frozen clock, so every screen is the same on every run.
 
 from __future__ import annotations
 
-import asyncio
 import copy
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from textual.widgets import Input
 
 from tests.lesson.test_checks import v10_stall
 from tests.tui.fakes import DEPLOY, POD_SUFFIXES, POD_TEMPLATE_HASH, FakeRuntime, Snapshot, make_app, realize
+from tests.tui.pilot import until
 from tutor.tui.screens.events import EventsScreen
 from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.widgets.checklist import Checklist
@@ -93,13 +92,6 @@ def _frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(EventsScreen, "clock", staticmethod(lambda: NOW))
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause()
 
 
 def events_app(lang: str, tmp_path: Path) -> Any:

@@ -7,7 +7,6 @@ the clock: the auto-advance countdown is driven by calling its tick, never by wa
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests.tui.fakes import (
     rolling_update_lesson,
     write_progress,
 )
+from tests.tui.pilot import until
 from tutor.lesson import Lesson
 from tutor.lesson.progress import Progress
 from tutor.tui.app import TutorApp
@@ -86,13 +86,6 @@ def _quiet(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KUBE_TUTOR_STATE_DIR", str(tmp_path))  # the recap names no --state-dir
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause()
 
 
 async def lesson_on(pilot: Pilot[Any], step_id: str) -> LessonScreen:
@@ -350,7 +343,8 @@ async def test_a_first_visit_opens_on_the_intro_with_the_start_state(tmp_path: P
     app = flow_app("start_state", lang, tmp_path, progress=False)
     lesson = app.lesson
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, IntroScreen), "the intro")
+        await until(pilot, lambda: isinstance(app.screen, IntroScreen) and bool(app.screen.query("#intro-start")),
+                    "the intro, composed")
         intro = app.screen
         start = str(intro.query_one("#intro-start").render())
         assert squeeze(start) == squeeze(lesson.setup.text.get(lang).replace("`", ""))

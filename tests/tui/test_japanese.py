@@ -19,7 +19,8 @@ from textual.geometry import Region
 from textual.widgets import Static
 
 from tests.tui.fakes import STATES, FakeBackend, FakeRuntime, rolling_update_lesson
-from tests.tui.test_snapshots import open_lesson, scroll_into_view, until
+from tests.tui.pilot import until
+from tests.tui.test_snapshots import open_lesson, scroll_into_view
 from tutor.backends.base import BackendError
 from tutor.text import TEXTS as CLI_TEXTS
 from tutor.text import Phrase, said

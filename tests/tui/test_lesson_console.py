@@ -7,7 +7,6 @@ and quitting and resuming keeps the history and the exported variables.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import stat
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +17,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, RichLog
 
+from tests.tui import pilot as waits
 from tests.tui.fakes import NODE_PORT, make_app
 from tutor import shell
 from tutor.lesson.progress import ConsoleState, Progress
@@ -59,21 +59,17 @@ def kubectl_engine(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return asked
 
 
+
+
+
+
 async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; console:\n{console_text(pilot)}")
-        await pilot.pause(0.02)
+    await waits.until(pilot, condition, what, detail=lambda: f"console:\n{console_text(pilot)}")
 
 
 async def lesson_screen(pilot: Pilot[Any]) -> LessonScreen:
-    app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.verdict is not None
-                and isinstance(app.focused, Input), "the lesson screen")
-    assert isinstance(app.screen, LessonScreen)
-    return app.screen
+    return await waits.lesson_screen(pilot, input_focused=True)
+
 
 
 def console_text(pilot: Pilot[Any]) -> str:

@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from tests.tui.fakes import STATES, FakeRuntime, make_app, rolling_update_lesson
+from tests.tui.pilot import until
 from tests.tui.test_flow import finished_progress, flow_app  # the fakes, with `get events`, `rollout history`
 from tutor.tui.screens.end import EndScreen
 from tutor.tui.screens.help import HelpScreen
@@ -55,14 +56,6 @@ def _frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(LessonScreen, "_tick", lambda self: None)  # the banner keeps saying "in 5 s"
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
-    """Let the app run until ``condition()`` holds; fail after DEADLINE seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause()
 
 
 def lesson_screen(pilot: Pilot[Any]) -> LessonScreen:
