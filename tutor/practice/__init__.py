@@ -29,12 +29,14 @@ Map
   ``yamljson.py`` (YAML bodies to JSON as ``sigs.k8s.io/yaml`` converts them, with yaml.v2's alias and depth limits),
   ``protobuf.py`` (protobuf bodies), ``patch.py`` (the four patch types), ``tables.py`` (server-side Tables),
   ``selectors.py`` (label and field selectors), ``discovery.py`` (discovery and OpenAPI), ``errors.py``
-  (``Status`` errors), ``names.py`` (generated names, pod-template-hash), ``tls.py`` (CA, certificate, token).
+  (``Status`` errors), ``names.py`` (generated names, pod-template-hash), ``tls.py`` (CA, certificate, token),
+  ``proxy.py`` (the pod, service and node ``proxy`` subresources).
 - ``controllers/``: ``workqueue.py`` (``WorkQueue`` and the ``Controller`` base), one controller per module
   (``deployment``, ``replicaset``, ``scheduler``, ``endpoints``, ``garbagecollector``, ``namespace``) and
   ``pods.py`` (helpers they share).
 - ``node/``: ``kubelet.py`` (pod lifecycle, image pulls, logs), ``registry.py`` (the offline image
-  catalogue), ``nodeports.py`` (NodePort listeners on 127.0.0.1).
+  catalogue), ``nodeports.py`` (NodePort listeners on 127.0.0.1, and the bootcamp app served on any connection),
+  ``podnet.py`` (connections into a pod's port and the kubelet's port, for the API server's proxy and port-forward).
 
 CHECKLIST: adding a resource kind
 ---------------------------------

@@ -41,6 +41,7 @@ from tutor.practice.controllers.scheduler import Scheduler
 from tutor.practice.events import NODE_NAME, EventRecorder
 from tutor.practice.node.kubelet import NODE_IP, Kubelet
 from tutor.practice.node.nodeports import NodePortProxy
+from tutor.practice.node.podnet import PodNetwork
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ class PracticeCluster:
         self.namespaces = NamespaceController(ctx)
         self.kubelet = Kubelet(ctx, self.storage.stage_state)
         self.nodeports = NodePortProxy(ctx, self.kubelet.serve_app)
+        self.network = PodNetwork(self.store, self.kubelet.serve_app)
         self.requested_port = port
         self.port = 0
         self.header_timeout = HEADER_TIMEOUT
@@ -185,7 +187,7 @@ class PracticeCluster:
             self._report_unreadable(*unreadable)
         self.store.commit()
         server = ApiServer(self.store, self.admission, self.deletion, self.kubelet.log_response,
-                           self.credentials.token)
+                           self.credentials.token, network=self.network)
         # Request bodies are read as sent (Go's server decodes no Content-Encoding); the limits are Go's.
         self._runner = web.AppRunner(server.app, access_log=None, handle_signals=False, logger=http_log,
                                      keepalive_timeout=self.header_timeout, max_line_size=MAX_REQUEST_LINE,
@@ -229,6 +231,7 @@ class PracticeCluster:
         self.store.close_watches()
         self.kubelet.close()
         self.nodeports.close()
+        self.network.close()
         for controller in (self.deployments, self.replicasets, self.scheduler, self.endpoints, self.gc,
                            self.namespaces):
             controller.queue.close()

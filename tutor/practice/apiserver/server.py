@@ -17,7 +17,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from tutor.kube import strconv
-from tutor.practice.apiserver import defaults, discovery, errors, protobuf, schema, tables
+from tutor.practice.apiserver import defaults, discovery, errors, protobuf, proxy, schema, tables
 from tutor.practice.apiserver.admission import Admission, bind, check_stored_size
 from tutor.practice.apiserver.deletion import Deletion
 from tutor.practice.apiserver.patch import apply_patch, patch_type, validate_patch
@@ -237,11 +237,13 @@ class ApiServer:
     ``store.commit()``.
     """
 
-    def __init__(self, store: Store, admission: Admission, delete: Deletion, logs: LogEndpoint, token: str) -> None:
+    def __init__(self, store: Store, admission: Admission, delete: Deletion, logs: LogEndpoint, token: str, *,
+                 network: proxy.Network | None = None) -> None:
         self.store = store
         self.admission = admission
         self.delete = delete
         self.logs = logs
+        self.network = network
         self.token = token
         self.address = "127.0.0.1"
         self.app = web.Application(middlewares=[self._middleware], client_max_size=MAX_REQUEST_BODY_BYTES)
@@ -361,6 +363,9 @@ class ApiServer:
                 doc = discovery.legacy_resource_list(parts[1], parts[2])
                 if doc:
                     return json_response(doc)
+        proxied = proxy.match(request_path(request)) if self.network is not None else None
+        if proxied is not None and self.network is not None:
+            return await proxy.serve(request, self.store, self.network, proxied, self._read_body)
         info = parse_resource_path(path)
         if info is None:
             if _served_group_version(path):

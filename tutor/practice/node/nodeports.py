@@ -238,7 +238,7 @@ class NodePortProxy:
             if pod["metadata"].get("deletionTimestamp") or not is_pod_ready(pod):
                 continue
             pods.append(pod)
-        pods = [p for p in pods if _listens(p, target)]
+        pods = [p for p in pods if listens(p, target)]
         if not pods:
             return None
         key = (namespace, name)
@@ -249,60 +249,12 @@ class NodePortProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         port = writer.get_extra_info("sockname")[1]
-        try:
-            if self._backend(port, pick=False) is None:
-                self._reject(writer)  # no ready endpoint: kube-proxy rejects the connection
-                return
-            first = True
-            while True:
-                try:
-                    head = await read_head(reader, timeout=self.header_timeout,
-                                           idle=self.header_timeout if first else self.keep_alive_timeout)
-                except Malformed as error:
-                    writer.write(b"HTTP/1.1 %d %s\r\nConnection: close\r\n\r\n" % (error.status,
-                                                                                   _REASONS[error.status]))
-                    await writer.drain()
-                    break
-                if head is None:
-                    break  # the client closed, or stayed idle
-                first = False
-                try:
-                    request = parse_head(head)
-                except Malformed:
-                    writer.write(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
-                    await writer.drain()
-                    break
-                pod = self._backend(port)
-                body = self._serve(pod) if pod is not None else None
-                if body is not None:
-                    try:
-                        self.store.commit()  # the request count and log line the app kept, before it answers
-                    except StorageFailed:
-                        pass  # logged once by the storage; the app answers from memory as a real one would
-                if body is None:
-                    self._reject(writer)
-                    break
-                keep_alive = request.keep_alive and (request.chunked or request.length <= MAX_SKIPPED_BODY)
-                data = body.encode()
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: "
-                    + formatdate(usegmt=True).encode()
-                    + b"\r\nConnection: " + (b"keep-alive" if keep_alive else b"close")
-                    + b"\r\nContent-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data)
-                await writer.drain()
-                if not keep_alive or not await skip_body(reader, request, timeout=self.header_timeout):
-                    break
-        except (ConnectionError, OSError):
-            pass
-        finally:
+        if self._backend(port, pick=False) is None:
+            reject(writer)  # no ready endpoint: kube-proxy rejects the connection
             writer.close()
-
-    @staticmethod
-    def _reject(writer: asyncio.StreamWriter) -> None:
-        """Close with a reset, as a connection kube-proxy rejects."""
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            return
+        await serve_connection(reader, writer, lambda: self._backend(port), self._serve, self.store.commit,
+                               header_timeout=self.header_timeout, keep_alive_timeout=self.keep_alive_timeout)
 
     def close(self) -> None:
         for server in self._servers.values():
@@ -310,7 +262,69 @@ class NodePortProxy:
         self._servers.clear()
 
 
-def _listens(pod: Obj, target: object) -> bool:
+def reject(writer: asyncio.StreamWriter) -> None:
+    """Make the coming close a reset, as of a connection kube-proxy rejects."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+
+async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, backend: Callable[[], Obj | None],
+                           serve: ServeApp, commit: Callable[[], None], *, header_timeout: float = HEADER_TIMEOUT,
+                           keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT) -> None:
+    """Serve one client connection as the bootcamp app (Node's ``http`` server) until it closes.
+
+    Each request is answered by the app of the pod ``backend()`` names at that moment (a NodePort picks one per
+    request; a port-forward or the API server's proxy always the same); when it names none, the connection is
+    reset. ``commit`` makes what the app kept (its request count, its log line) durable before it answers.
+    """
+    try:
+        first = True
+        while True:
+            try:
+                head = await read_head(reader, timeout=header_timeout,
+                                       idle=header_timeout if first else keep_alive_timeout)
+            except Malformed as error:
+                writer.write(b"HTTP/1.1 %d %s\r\nConnection: close\r\n\r\n" % (error.status,
+                                                                               _REASONS[error.status]))
+                await writer.drain()
+                break
+            if head is None:
+                break  # the client closed, or stayed idle
+            first = False
+            try:
+                request = parse_head(head)
+            except Malformed:
+                writer.write(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+                break
+            pod = backend()
+            body = serve(pod) if pod is not None else None
+            if body is not None:
+                try:
+                    commit()  # the request count and log line the app kept, before it answers
+                except StorageFailed:
+                    pass  # logged once by the storage; the app answers from memory as a real one would
+            if body is None:
+                reject(writer)
+                break
+            keep_alive = request.keep_alive and (request.chunked or request.length <= MAX_SKIPPED_BODY)
+            data = body.encode()
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: "
+                + formatdate(usegmt=True).encode()
+                + b"\r\nConnection: " + (b"keep-alive" if keep_alive else b"close")
+                + b"\r\nContent-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data)
+            await writer.drain()
+            if not keep_alive or not await skip_body(reader, request, timeout=header_timeout):
+                break
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        writer.close()
+
+
+def listens(pod: Obj, target: object) -> bool:
     """The bootcamp app listens on 8080 (or a named container port that resolves to it)."""
     for c in pod["spec"].get("containers") or []:
         if registry.lookup(c.get("image", "")) is None:
