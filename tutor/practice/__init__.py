@@ -30,7 +30,8 @@ Map
   ``protobuf.py`` (protobuf bodies), ``patch.py`` (the four patch types), ``tables.py`` (server-side Tables),
   ``selectors.py`` (label and field selectors), ``discovery.py`` (discovery and OpenAPI), ``errors.py``
   (``Status`` errors), ``names.py`` (generated names, pod-template-hash), ``tls.py`` (CA, certificate, token),
-  ``proxy.py`` (the pod, service and node ``proxy`` subresources).
+  ``proxy.py`` (the pod, service and node ``proxy`` subresources), ``portforward.py`` (``pods/portforward``: SPDY
+  tunnelled through a WebSocket, the kubelet's stream pairs) on ``spdy.py`` (a SPDY/3.1 server session).
 - ``controllers/``: ``workqueue.py`` (``WorkQueue`` and the ``Controller`` base), one controller per module
   (``deployment``, ``replicaset``, ``scheduler``, ``endpoints``, ``garbagecollector``, ``namespace``) and
   ``pods.py`` (helpers they share).

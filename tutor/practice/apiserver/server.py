@@ -17,7 +17,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from tutor.kube import strconv
-from tutor.practice.apiserver import defaults, discovery, errors, protobuf, proxy, schema, tables
+from tutor.practice.apiserver import defaults, discovery, errors, portforward, protobuf, proxy, schema, tables
 from tutor.practice.apiserver.admission import Admission, bind, check_stored_size
 from tutor.practice.apiserver.deletion import Deletion
 from tutor.practice.apiserver.patch import apply_patch, patch_type, validate_patch
@@ -366,6 +366,9 @@ class ApiServer:
         proxied = proxy.match(request_path(request)) if self.network is not None else None
         if proxied is not None and self.network is not None:
             return await proxy.serve(request, self.store, self.network, proxied, self._read_body)
+        forwarded = portforward.match(request_path(request)) if self.network is not None else None
+        if forwarded is not None and self.network is not None:
+            return await portforward.serve(request, self.store, self.network, *forwarded)
         info = parse_resource_path(path)
         if info is None:
             if _served_group_version(path):
