@@ -46,6 +46,22 @@ def test_port_forward_pod_answers_as_that_pod(bootcamp: Kube) -> None:
     assert not any("error" in line.lower() for line in forward.stderr), forward.stderr
 
 
+def test_port_forward_falls_back_to_plain_spdy(bootcamp: Kube) -> None:
+    """With the WebSocket tunnel turned off, kubectl upgrades the connection itself to SPDY/3.1 and forwards.
+
+    Upstream: kubernetes/kubectl ``pkg/cmd/portforward/portforward.go`` (``createDialer``: the tunnelling dialer
+    unless ``KUBECTL_PORT_FORWARD_WEBSOCKETS=false``), kubernetes/apimachinery
+    ``pkg/util/httpstream/spdy/upgrade.go`` (the server's ``101``).
+    """
+    name = bootcamp.pods()[0]["metadata"]["name"]
+    bootcamp.env["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = "false"
+    with running(bootcamp, "port-forward", f"pod/{name}", ":8080", "-v=6") as forward:
+        local = _local_port(forward, 8080)
+        assert http_get(f"http://127.0.0.1:{local}/") == _hello(name)
+    log = "".join(forward.stderr)
+    assert "tunneling_dialer" not in log and "101 Switching Protocols" in log, log
+
+
 @pytest.mark.parametrize("kind", ["svc", "deploy"])
 def test_port_forward_service_and_deployment(bootcamp: Kube, kind: str) -> None:
     """``port-forward svc/…`` and ``deploy/…`` forward to one pod chosen by kubectl (the service's target port).

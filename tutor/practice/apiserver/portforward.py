@@ -3,8 +3,10 @@
 kubectl (client-go ``tools/portforward``: ``tunneling_dialer.go``, ``fallback_dialer.go``) first asks for a
 WebSocket with the subprotocol ``SPDY/3.1+portforward.k8s.io``; the apiserver's ``TunnelingHandler``
 (kubernetes/apiserver ``pkg/util/proxy/streamtunnel.go``) accepts it and carries the SPDY session of the
-``portforward.k8s.io`` protocol in binary messages. Only when that upgrade fails does kubectl fall back to a plain
-``Upgrade: SPDY/3.1`` request, which this server does not offer (it answers 400 ``Upgrade request required``).
+``portforward.k8s.io`` protocol in binary messages. When that upgrade fails (or ``KUBECTL_PORT_FORWARD_WEBSOCKETS
+=false``) kubectl falls back to a plain ``Upgrade: SPDY/3.1`` request, answered with ``101`` and the same session
+on the connection itself (kubernetes/apimachinery ``pkg/util/httpstream/spdy/upgrade.go``,
+``pkg/util/httpstream/httpstream.go`` ``Handshake``: ``X-Stream-Protocol-Version``).
 
 In the session (kubernetes/kubernetes ``pkg/kubelet/cri/streaming/portforward/httpstream.go``) each local
 connection opens two streams, ``streamType: error`` then ``streamType: data``, both with the remote ``port`` and
@@ -167,7 +169,10 @@ async def serve(request: web.Request, store: Store, network: Network, namespace:
         raise errors.not_found("pods", "", name)
     if not pod["spec"].get("nodeName"):
         raise errors.BadRequest(f"pod {name} does not have a host assigned")
-    if request.headers.get("Upgrade", "").lower() != "websocket":
+    upgrade = request.headers.get("Upgrade", "").lower()
+    if upgrade == "spdy/3.1" and "upgrade" in request.headers.get("Connection", "").lower():
+        return await _serve_spdy(request, _Forwarder(store, network, pod))
+    if upgrade != "websocket":
         raise errors.BadRequest("Upgrade request required")
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
     wanted = TUNNEL_PREFIX + PROTOCOL
@@ -179,3 +184,55 @@ async def serve(request: web.Request, store: Store, network: Network, namespace:
     forwarder = _Forwarder(store, network, pod)
     await spdy.Session(_WebSocketTransport(ws), forwarder.on_stream).serve()
     return ws
+
+
+class _UpgradedTransport:
+    """The connection itself after ``101 Switching Protocols``: aiohttp hands what it receives to :meth:`feed_data`
+    (in place of a WebSocket reader), and what the session writes goes straight to the socket."""
+
+    def __init__(self, request: web.Request) -> None:
+        assert request.transport is not None
+        self.transport = request.transport
+        self.protocol = request.protocol
+        self._incoming: asyncio.Queue[bytes] = asyncio.Queue()
+
+    # the payload parser aiohttp feeds (``RequestHandler.set_parser``)
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        self._incoming.put_nowait(bytes(data))
+        return False, b""
+
+    def feed_eof(self) -> None:
+        self._incoming.put_nowait(b"")
+
+    async def read(self) -> bytes:
+        if self.transport.is_closing() and self._incoming.empty():
+            return b""
+        return await self._incoming.get()
+
+    async def write(self, data: bytes) -> None:
+        if self.transport.is_closing():
+            raise ConnectionResetError("the connection is closed")
+        self.transport.write(data)
+        await self.protocol._drain_helper()
+
+    async def close(self) -> None:
+        self.transport.close()
+
+
+async def _serve_spdy(request: web.Request, forwarder: _Forwarder) -> web.StreamResponse:
+    """A plain SPDY/3.1 upgrade: ``101`` with the negotiated protocol, then the session on the connection."""
+    offered = [p.strip() for p in ",".join(request.headers.getall("X-Stream-Protocol-Version", [])).split(",")
+               if p.strip()]
+    if not offered:  # httpstream.Handshake, answered by the kubelet with http.Error
+        return web.Response(status=400, text="unable to upgrade: X-Stream-Protocol-Version is required\n")
+    if PROTOCOL not in offered:
+        return web.Response(status=403, headers={"X-Accepted-Stream-Protocol-Versions": PROTOCOL},
+                            text=f"unable to upgrade: unable to negotiate protocol: client supports "
+                                 f"[{' '.join(offered)}], server accepts [{PROTOCOL}]\n")
+    transport = _UpgradedTransport(request)
+    request.protocol.set_parser(transport)  # type: ignore[arg-type]  # before the 101: nothing is parsed as HTTP
+    response = web.StreamResponse(status=101, headers={
+        "Connection": "Upgrade", "Upgrade": "SPDY/3.1", "X-Stream-Protocol-Version": PROTOCOL})
+    await response.prepare(request)
+    await spdy.Session(transport, forwarder.on_stream).serve()
+    return response
