@@ -36,6 +36,8 @@ TUNNEL_PREFIX = "SPDY/3.1+"
 STOP_GRACE = 1.0
 """containerd waits this long for the second direction once the first has ended."""
 _PATH = re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/pods/(?P<name>[^/]+)/portforward/?$")
+SESSIONS = web.AppKey("portforward_sessions", set)
+"""The sessions under way in an application: :func:`close_sessions` ends them when the server shuts down."""
 
 
 def match(path: str) -> tuple[str, str] | None:
@@ -182,8 +184,30 @@ async def serve(request: web.Request, store: Store, network: Network, namespace:
     ws = web.WebSocketResponse(protocols=(wanted,), autoping=True, max_msg_size=0)
     await ws.prepare(request)
     forwarder = _Forwarder(store, network, pod)
-    await spdy.Session(_WebSocketTransport(ws), forwarder.on_stream).serve()
+    await _run(request, spdy.Session(_WebSocketTransport(ws), forwarder.on_stream))
     return ws
+
+
+async def _run(request: web.Request, session: spdy.Session) -> None:
+    sessions = request.app.get(SESSIONS)
+    if sessions is not None:
+        sessions.add(session)
+    try:
+        await session.serve()
+    finally:
+        if sessions is not None:
+            sessions.discard(session)
+
+
+def install(app: web.Application) -> None:
+    """Track the application's sessions and end them when it shuts down (kubectl sees ``lost connection``)."""
+    app[SESSIONS] = set()
+    app.on_shutdown.append(close_sessions)
+
+
+async def close_sessions(app: web.Application) -> None:
+    for session in list(app.get(SESSIONS) or ()):
+        await session.transport.close()
 
 
 class _UpgradedTransport:
@@ -217,6 +241,7 @@ class _UpgradedTransport:
 
     async def close(self) -> None:
         self.transport.close()
+        self.feed_eof()
 
 
 async def _serve_spdy(request: web.Request, forwarder: _Forwarder) -> web.StreamResponse:
@@ -234,5 +259,5 @@ async def _serve_spdy(request: web.Request, forwarder: _Forwarder) -> web.Stream
     response = web.StreamResponse(status=101, headers={
         "Connection": "Upgrade", "Upgrade": "SPDY/3.1", "X-Stream-Protocol-Version": PROTOCOL})
     await response.prepare(request)
-    await spdy.Session(transport, forwarder.on_stream).serve()
+    await _run(request, spdy.Session(transport, forwarder.on_stream))
     return response

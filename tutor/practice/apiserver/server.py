@@ -248,6 +248,7 @@ class ApiServer:
         self.address = "127.0.0.1"
         self.app = web.Application(middlewares=[self._middleware], client_max_size=MAX_REQUEST_BODY_BYTES)
         self.app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)  # every path, a newline in it too
+        portforward.install(self.app)
 
     # ---- plumbing ------------------------------------------------------------------------------
     @web.middleware
