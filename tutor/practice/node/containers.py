@@ -145,6 +145,16 @@ class Containers:
         self.runtime = runtime
         self.ca_pem = ca_pem
         self.app_port: AppPort | None = None
+        self._service_names: dict[tuple[str, str], set[str]] = {}
+        """The services each container's environment names, taken when it started (kept in memory; after a
+        restart of the cluster the services created before the container's start time)."""
+
+    def started(self, pod: Obj, container: str) -> None:
+        """A container started: the services its environment names are those that exist now."""
+        namespace = pod["metadata"].get("namespace", "default")
+        self._service_names[(pod["metadata"]["uid"], container)] = {
+            f"{svc['metadata']['namespace']}/{svc['metadata']['name']}"
+            for svc in [*self.store.list("services", namespace), *self.store.list("services", "default")]}
 
     # ---- the directory ---------------------------------------------------------------------------
     def root(self, pod: Obj, container: str) -> Path:
@@ -153,6 +163,8 @@ class Containers:
     def remove(self, uid: str) -> None:
         """Remove a deleted pod's containers' directories."""
         shutil.rmtree(self.directory / uid, ignore_errors=True)
+        for key in [k for k in self._service_names if k[0] == uid]:
+            del self._service_names[key]
 
     async def prepare(self, pod: Obj, c: Obj) -> tuple[Path, dict[str, str]]:
         """Make (or refresh) the container's directory; its root and the environment its processes get."""
@@ -263,7 +275,7 @@ class Containers:
         env: dict[str, str] = {"PATH": ":".join(str(self._inside(root, d)) for d in registry.IMAGE_PATH.split(":")),
                                "HOSTNAME": pod["metadata"]["name"]}
         env.update((k, v) for k, v in fs.env if k != "PATH")
-        services = self._services(pod)
+        services = self._services(pod, c["name"])
         known = dict(services)
         for var in c.get("env") or []:
             source = var.get("valueFrom") or {}
@@ -279,7 +291,7 @@ class Containers:
         env["HOME"] = str(self._inside(root, fs.home))
         return env
 
-    def _services(self, pod: Obj) -> list[tuple[str, str]]:
+    def _services(self, pod: Obj, container: str) -> list[tuple[str, str]]:
         """Services of the pod's namespace (when ``enableServiceLinks``) and ``default/kubernetes``, created
         before the container started (``pkg/kubelet/kubelet_pods.go`` ``getServiceEnvVarMap``)."""
         namespace = pod["metadata"].get("namespace", "default")
@@ -293,8 +305,10 @@ class Containers:
         master = self.store.get("services", "default", "kubernetes")
         if master is not None:
             chosen["kubernetes"] = master
+        names = self._service_names.get((pod["metadata"]["uid"], container))
         existing = [svc for _, svc in sorted(chosen.items())
-                    if not started or (svc["metadata"].get("creationTimestamp") or "") <= started]
+                    if (f"{svc['metadata']['namespace']}/{svc['metadata']['name']}" in names if names is not None
+                        else not started or (svc["metadata"].get("creationTimestamp") or "") <= started)]
         return service_env(existing)
 
     # ---- processes -------------------------------------------------------------------------------

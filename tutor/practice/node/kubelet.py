@@ -409,6 +409,8 @@ class Kubelet:
             container_id = "containerd://" + secrets.token_hex(32)
             image_id = f"{found.repository}@{found.digest}" if found else ""
             self._event(pod, "Normal", "Created", "Container created", c["name"])
+            if self.containers is not None:
+                self.containers.started(pod, c["name"])
             if simulated:
                 self._event(pod, "Normal", "Started", "Container started", c["name"])
                 now = self.clock.now()
