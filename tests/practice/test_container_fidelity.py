@@ -85,3 +85,19 @@ def test_kubelet_137_wording_and_service_account_volume(kube: Kube) -> None:
     ref = "docker.io/jocatalin/kubernetes-bootcamp:v10"
     assert (f'failed to pull and unpack image "{ref}": failed to resolve image: {ref}: not found'
             in kube("events", "--for", "pod/bad"))
+
+
+def test_service_env_is_envvars_go() -> None:
+    """``FromServices`` of kubernetes ``pkg/kubelet/envvars/envvars.go``: host, first port, named ports, Docker
+    link variables per port; a headless service gives none."""
+    from tutor.practice.node.containers import service_env
+
+    svc = {"metadata": {"name": "my-app"}, "spec": {"clusterIP": "10.96.1.2", "ports": [
+        {"port": 80, "protocol": "TCP"}, {"name": "metrics", "port": 9090, "protocol": "UDP"}]}}
+    headless = {"metadata": {"name": "h"}, "spec": {"clusterIP": "None", "ports": [{"port": 1}]}}
+    assert service_env([svc, headless]) == [
+        ("MY_APP_SERVICE_HOST", "10.96.1.2"), ("MY_APP_SERVICE_PORT", "80"), ("MY_APP_SERVICE_PORT_METRICS", "9090"),
+        ("MY_APP_PORT", "tcp://10.96.1.2:80"), ("MY_APP_PORT_80_TCP", "tcp://10.96.1.2:80"),
+        ("MY_APP_PORT_80_TCP_PROTO", "tcp"), ("MY_APP_PORT_80_TCP_PORT", "80"), ("MY_APP_PORT_80_TCP_ADDR", "10.96.1.2"),
+        ("MY_APP_PORT_9090_UDP", "udp://10.96.1.2:9090"), ("MY_APP_PORT_9090_UDP_PROTO", "udp"),
+        ("MY_APP_PORT_9090_UDP_PORT", "9090"), ("MY_APP_PORT_9090_UDP_ADDR", "10.96.1.2")]

@@ -129,8 +129,9 @@ def test_exec_tty_bash(kube: Kube) -> None:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
         prompt = f"root@{pod}:/# ".encode()
         _read_until(fd, prompt)
-        os.write(fd, b"stty size; echo $TERM; cat server.js | head -1\r")
-        out = _read_until(fd, prompt)
+        # Each command ends with a marker its echo does not contain (the prompt may be drawn again on a resize).
+        os.write(fd, b"stty size; echo $TERM; cat server.js | head -1; echo do''ne1\r")
+        out = _read_until(fd, b"done1")
         assert b"33 111" in out and b"xterm" in out and b"var http = require('http');" in out
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         os.kill(pid, __import__("signal").SIGWINCH)
@@ -138,8 +139,8 @@ def test_exec_tty_bash(kube: Kube) -> None:
         _read_until(fd, b"started")  # the job runs (the typed line's echo spells it st''arted)
         os.write(fd, b"\x03")
         _read_until(fd, prompt)
-        os.write(fd, b"stty size; nosuch; curl -s localhost:8080\r")
-        out = _read_until(fd, prompt)
+        os.write(fd, b"stty size; nosuch; curl -s localhost:8080; echo do''ne2\r")
+        out = _read_until(fd, b"done2")
         assert b"40 120" in out
         assert b"bash: nosuch: command not found" in out
         assert f"Running on: {pod} | v=1".encode() in out
