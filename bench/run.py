@@ -60,6 +60,7 @@ DEPLOY_JSONPATH = ("-o", "jsonpath={.spec.replicas} {.status.replicas} {.status.
 TIME_SCALE = 1.0
 TARGET_START_S = 1.5
 TARGET_GET_PODS_RATIO = 1.3
+TARGET_EXEC_RATIO = 1.5
 TARGET_ROLLOUT_S = 30.0
 TARGET_RSS_MB = 100.0
 """Decimal megabytes (10^6 bytes), the stricter reading of "100 MB"."""
@@ -494,6 +495,40 @@ def bench_get_pods(runs: int, cold_runs: int, keep: bool) -> dict[str, Any]:
     return result
 
 
+# ---- item 8: exec round trip vs the kubectl floor --------------------------------------------------------
+
+
+def bench_exec(runs: int, keep: bool) -> dict[str, Any]:
+    say(f"[8] `kubectl exec POD -- true` (WebSocket v5.channel.k8s.io, a process in the container) vs "
+        f"`kubectl version --client`; {runs} runs each, interleaved")
+    with Cluster("exec", keep) as cluster:
+        cluster.up()
+        kubectl = cluster.kubectl()
+        start_state(kubectl)
+        pod = kubectl.run("get", "pods", "-o", "jsonpath={.items[0].metadata.name}").check().stdout.strip()
+        kubectl.run("exec", pod, "--", "true").check()  # fills the discovery cache, makes the container's directory
+        exec_true: list[float] = []
+        version: list[float] = []
+        for i in range(runs):
+            order = (("exec", pod, "--", "true"), ("version", "--client"))
+            for args in order if i % 2 == 0 else order[::-1]:
+                seconds = kubectl.run(*args).check().seconds
+                (exec_true if args[0] == "exec" else version).append(seconds)
+    cluster.print_log_summary()
+    ratio_measured = median(exec_true) / median(version)
+    ratio = ratio_measured / TARGET_EXEC_RATIO
+    result = {
+        "runs": runs, "exec_median_s": median(exec_true), "exec_p90_s": p90(exec_true),
+        "version_client_median_s": median(version), "exec_samples_s": exec_true, "version_client_samples_s": version,
+        "measured": ratio_measured, "unit": "x", "target": TARGET_EXEC_RATIO, "ratio": ratio, "verdict": verdict(ratio),
+    }
+    say(f"    kubectl floor, `version --client` (interleaved): median {ms(median(version))}")
+    say(f"    `exec POD -- true`:                              median {ms(median(exec_true))}   p90 {ms(p90(exec_true))}")
+    say(f"    measured {ratio_measured:.2f}x   target <= {TARGET_EXEC_RATIO:g}x   ratio {ratio:.2f}")
+    say(f"    verdict: {result['verdict']}")
+    return result
+
+
 # ---- item 3: a 1,000-replica rolling update ----------------------------------------------------------------
 
 
@@ -823,8 +858,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer runs, 200 replicas (about a minute)")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write every number as JSON")
     parser.add_argument("--keep-state", action="store_true", help="keep the temporary state dirs (and logs)")
-    parser.add_argument("--only", metavar="ITEMS", default="start,get_pods,rollout,memory,tui,verdict",
-                        help="comma-separated items to run (start,get_pods,rollout,memory,tui,verdict,soak)")
+    parser.add_argument("--only", metavar="ITEMS", default="start,get_pods,rollout,memory,tui,verdict,exec",
+                        help="comma-separated items to run (start,get_pods,rollout,memory,tui,verdict,exec,soak)")
     parser.add_argument("--soak-minutes", metavar="MIN", type=float, default=60.0,
                         help="how long the soak runs (default 60; the baseline is taken at 5 min)")
     args = parser.parse_args(argv)
@@ -865,6 +900,9 @@ def main(argv: list[str] | None = None) -> int:
         if "verdict" in only:
             with section(results, "verdict") as store:
                 store(bench_verdict(6 if args.quick else 20, args.keep_state))
+        if "exec" in only:
+            with section(results, "exec") as store:
+                store(bench_exec(get_runs, args.keep_state))
         if "soak" in only:
             with section(results, "soak") as store:
                 store(bench_soak(args.soak_minutes, args.keep_state))
@@ -882,7 +920,7 @@ def main(argv: list[str] | None = None) -> int:
     say("summary")
     names = {"start": "1 start -> start state", "get_pods": "2 get pods / floor", "rollout": f"3 {replicas}-replica rollout",
              "memory": "4 RSS at 4 replicas", "tui": "5 TUI cold start", "verdict": "6 change -> verdict",
-             "soak": "7 soak RSS growth"}
+             "soak": "7 soak RSS growth", "exec": "8 exec -- true / floor"}
     for key, name in names.items():
         item = results.get(key, {})
         if "measured" in item:

@@ -52,6 +52,7 @@ from tutor import kubectl_guard
 from tutor.kube.files import open_private
 from tutor.kubectl_guard import PINNED_REASONS
 from tutor.kubectl_guard import REFUSED_FLAGS as REFUSED_FLAGS  # re-exported: the console's refusals
+from tutor.practice.node.runtime import ContainerProcess, RuntimeUnavailable
 
 
 @dataclass(frozen=True)
@@ -1140,3 +1141,192 @@ def interactive(argv: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str
         return subprocess.call([os.fspath(a) for a in argv], env=dict(env) if env is not None else None, cwd=cwd)
     except OSError:
         return 127
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The practice cluster's container runtime
+
+
+class _Stream:
+    """One output of a container process, read chunk by chunk (``b""`` at its end)."""
+
+    def __init__(self, reader: asyncio.StreamReader | None) -> None:
+        self._reader = reader
+
+    async def read(self) -> bytes:
+        if self._reader is None:
+            return b""
+        try:
+            return await self._reader.read(_READ_SIZE)
+        except (ConnectionError, OSError):
+            return b""
+
+
+class _PipeProcess:
+    """A container process on pipes (``kubectl exec`` without ``-t``, a container's main process)."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+        self._stdout = _Stream(process.stdout)
+        self._stderr = _Stream(process.stderr)
+
+    async def write(self, data: bytes) -> None:
+        if self._process.stdin is None:
+            return
+        try:
+            self._process.stdin.write(data)
+            await self._process.stdin.drain()
+        except (ConnectionError, OSError):
+            pass  # the process closed its stdin: what is left is dropped, as a broken pipe
+
+    def close_stdin(self) -> None:
+        if self._process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+
+    async def read_stdout(self) -> bytes:
+        return await self._stdout.read()
+
+    async def read_stderr(self) -> bytes:
+        return await self._stderr.read()
+
+    async def wait(self) -> int:
+        return _exit_status(await _wait_exit(self._process))
+
+    def resize(self, cols: int, rows: int) -> None:
+        return None
+
+    def signal(self, signum: int) -> None:
+        _signal_group(self._process.pid, signum)
+
+    def kill(self) -> None:
+        _signal_group(self._process.pid, signal.SIGKILL)
+
+
+class _PtyProcess(_PipeProcess):
+    """A container process on a terminal of its own (``kubectl exec -t``): its controlling terminal, so Ctrl+C
+    typed by the learner (a ``\\x03`` on stdin) interrupts its foreground job, and a resize reaches it."""
+
+    def __init__(self, process: asyncio.subprocess.Process, master: int) -> None:
+        super().__init__(process)
+        self._master = master
+        self._chunks: asyncio.Queue[bytes] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(master, self._readable)
+        self._closed = False
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self._master, _READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:  # EIO: every holder of the terminal's other end has gone
+            data = b""
+        if not data:
+            self._close_master()
+        self._chunks.put_nowait(data)
+
+    def _close_master(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._loop.remove_reader(self._master)
+            os.close(self._master)
+
+    async def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self._closed:
+            try:
+                written = os.write(self._master, view)
+            except BlockingIOError:
+                ready: asyncio.Future[None] = self._loop.create_future()
+                self._loop.add_writer(self._master, _resolve, ready)
+                try:
+                    await ready
+                finally:
+                    self._loop.remove_writer(self._master)
+                continue
+            except OSError:
+                return
+            view = view[written:]
+
+    def close_stdin(self) -> None:
+        import termios
+
+        if not self._closed:
+            with contextlib.suppress(OSError):
+                os.write(self._master, bytes([termios.tcgetattr(self._master)[6][termios.VEOF][0]]))
+
+    async def read_stdout(self) -> bytes:
+        if self._closed and self._chunks.empty():
+            return b""
+        return await self._chunks.get()
+
+    async def read_stderr(self) -> bytes:
+        return b""
+
+    def resize(self, cols: int, rows: int) -> None:
+        import fcntl
+        import struct
+        import termios
+
+        if not self._closed and cols > 0 and rows > 0:
+            with contextlib.suppress(OSError):
+                fcntl.ioctl(self._master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    async def wait(self) -> int:
+        code = await super().wait()
+        return code
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _controlling_terminal() -> None:
+    """In the child, after ``setsid``: make its stdin (the terminal) the session's controlling terminal."""
+    import fcntl
+    import termios
+
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class ContainerShell:
+    """The practice cluster's container runtime: runs a container's processes as the learner's own processes.
+
+    ``start`` runs a program of a container (``kubectl exec``, or a container's command) with exactly the
+    environment the kubelet computed, in the container's directory, in a process group of its own, on a
+    terminal of its own with ``tty``. It is no sandbox: the program can do whatever the learner's console can
+    (``cd /`` leaves the container's directory). Every process starts in :meth:`command`, the one place a
+    sandbox (bubblewrap, for a served workshop) would wrap.
+    """
+
+    def command(self, argv: Sequence[str], *, root: Path) -> list[str]:
+        """The command line that runs ``argv`` for the container whose directory is ``root``."""
+        return list(argv)
+
+    async def start(self, argv: Sequence[str], *, root: Path, env: Mapping[str, str], cwd: Path, tty: bool,
+                    stdin: bool) -> ContainerProcess:
+        command = self.command(argv, root=root)
+        if not tty:
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *command, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, env=dict(env), cwd=cwd, start_new_session=True)
+            except OSError as error:
+                raise RuntimeUnavailable(f"exec: {argv[0]!r}: {error.strerror or error}") from error
+            return _PipeProcess(process)
+        import pty
+
+        master, slave = pty.openpty()
+        os.set_blocking(master, False)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *command, stdin=slave, stdout=slave, stderr=slave, env=dict(env), cwd=cwd, start_new_session=True,
+                preexec_fn=_controlling_terminal)
+        except OSError as error:
+            os.close(master)
+            raise RuntimeUnavailable(f"exec: {argv[0]!r}: {error.strerror or error}") from error
+        finally:
+            os.close(slave)
+        return _PtyProcess(process, master)

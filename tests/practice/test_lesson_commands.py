@@ -69,7 +69,7 @@ def test_describe_pods_deployment_service(bootcamp: Kube) -> None:
                      rf"{bootcamp.namespace}/{name} to kube-tutor-control-plane", one)
     assert 'spec.containers{kubernetes-bootcamp}: Container image "gcr.io/google-samples/kubernetes-bootcamp:v1" ' \
            "already present on machine" in one
-    assert "Started container kubernetes-bootcamp" in one
+    assert "spec.containers{kubernetes-bootcamp}: Container started" in one  # the 1.37 kubelet's wording
     deployment = bootcamp("describe", "deployment", "kubernetes-bootcamp")
     assert "Replicas:               4 desired | 4 updated | 4 total | 4 available | 0 unavailable" in deployment
     assert "RollingUpdateStrategy:  25% max unavailable, 25% max surge" in deployment

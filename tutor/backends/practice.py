@@ -206,7 +206,7 @@ class PracticeBackend(OwnKubeconfig):
                 self._terminate(pid)
         say(Phrase("practice.starting"))
         (self.directory / SERVER_FILE).unlink(missing_ok=True)
-        argv = shell.python_module("tutor.practice", "serve", self.directory, "--time-scale", str(self.time_scale),
+        argv = shell.python_module("tutor.practice_server", "serve", self.directory, "--time-scale", str(self.time_scale),
                                    "--log-file", self.log_path)
         pid = shell.spawn_daemon(argv, log_path=self.log_path)
         deadline = time.monotonic() + START_TIMEOUT

@@ -35,8 +35,11 @@ Map
 - ``controllers/``: ``workqueue.py`` (``WorkQueue`` and the ``Controller`` base), one controller per module
   (``deployment``, ``replicaset``, ``scheduler``, ``endpoints``, ``garbagecollector``, ``namespace``) and
   ``pods.py`` (helpers they share).
-- ``node/``: ``kubelet.py`` (pod lifecycle, image pulls, logs), ``registry.py`` (the offline image
-  catalogue), ``nodeports.py`` (NodePort listeners on 127.0.0.1, and the bootcamp app served on any connection),
+- ``node/``: ``kubelet.py`` (pod lifecycle, image pulls, container restarts, logs, exec and attach), ``registry.py``
+  (the offline image catalogue and its images' filesystems), ``nodeports.py`` (NodePort listeners on 127.0.0.1, and
+  each pod's own app port), ``containers.py`` (containers' directories, environment and processes),
+  ``streaming.py`` (exec and attach over WebSocket), ``runtime.py`` (the ``ContainerRuntime`` protocol: the cluster
+  starts no process itself; ``tutor/practice_server.py`` gives it ``tutor.shell.ContainerShell``).
   ``podnet.py`` (connections into a pod's port and the kubelet's port, for the API server's proxy and port-forward).
 
 CHECKLIST: adding a resource kind

@@ -15,10 +15,13 @@ from pathlib import Path
 
 from tutor.practice import logfile
 from tutor.practice.cluster import serve
+from tutor.practice.node.runtime import ContainerRuntime
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tutor.practice")
+def main(argv: list[str] | None = None, *, runtime: ContainerRuntime | None = None,
+         prog: str = "python -m tutor.practice") -> int:
+    """Run the server; ``runtime`` starts the containers' processes (without one, none can start)."""
+    parser = argparse.ArgumentParser(prog=prog)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("serve", help="run a practice cluster in the foreground")
     run.add_argument("directory", type=Path)
@@ -32,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # state.db, its WAL, server.json, kubeconfig: 0600 however the umask was set
     logfile.setup(args.log_file, own_stdio=args.log_file is not None)
     try:
-        asyncio.run(serve(args.directory, time_scale=args.time_scale, port=args.port))
+        asyncio.run(serve(args.directory, time_scale=args.time_scale, port=args.port, runtime=runtime))
     except KeyboardInterrupt:
         pass
     return 0

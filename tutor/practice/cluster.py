@@ -42,6 +42,7 @@ from tutor.practice.events import NODE_NAME, EventRecorder
 from tutor.practice.node.kubelet import NODE_IP, Kubelet
 from tutor.practice.node.nodeports import NodePortProxy
 from tutor.practice.node.podnet import PodNetwork
+from tutor.practice.node.runtime import ContainerRuntime
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,8 @@ class _TLSSite(web.SockSite):
 class PracticeCluster:
     """An embedded, single-node Kubernetes that the real kubectl drives over HTTPS."""
 
-    def __init__(self, directory: Path, *, time_scale: float = 1.0, port: int = 0) -> None:
+    def __init__(self, directory: Path, *, time_scale: float = 1.0, port: int = 0,
+                 runtime: ContainerRuntime | None = None) -> None:
         self.directory = directory
         self.clock = Clock(time_scale)
         self.storage = Storage(directory / DATABASE_FILE)
@@ -145,9 +147,14 @@ class PracticeCluster:
         self.endpoints = EndpointsController(ctx)
         self.gc = GarbageCollector(ctx)
         self.namespaces = NamespaceController(ctx)
-        self.kubelet = Kubelet(ctx, self.storage.stage_state)
+        # The runtime starts the containers' processes (tutor.shell's, given by the server process); none: a node
+        # whose runtime cannot start any.
+        self.kubelet = Kubelet(ctx, self.storage.stage_state, directory=directory, runtime=runtime,
+                               ca_pem=lambda: self.credentials.ca_pem() if self.credentials else b"")
         self.nodeports = NodePortProxy(ctx, self.kubelet.serve_app)
         self.network = PodNetwork(self.store, self.kubelet.serve_app)
+        if self.kubelet.containers is not None:
+            self.kubelet.containers.app_port = self.nodeports.pod_port
         self.requested_port = port
         self.port = 0
         self.header_timeout = HEADER_TIMEOUT
@@ -187,7 +194,7 @@ class PracticeCluster:
             self._report_unreadable(*unreadable)
         self.store.commit()
         server = ApiServer(self.store, self.admission, self.deletion, self.kubelet.log_response,
-                           self.credentials.token, network=self.network)
+                           self.credentials.token, network=self.network, streams=self.kubelet.stream_response)
         # Request bodies are read as sent (Go's server decodes no Content-Encoding); the limits are Go's.
         self._runner = web.AppRunner(server.app, access_log=None, handle_signals=False, logger=http_log,
                                      keepalive_timeout=self.header_timeout, max_line_size=MAX_REQUEST_LINE,
@@ -384,11 +391,11 @@ class PracticeCluster:
 
 
 async def serve(directory: Path, *, time_scale: float = 1.0, port: int = 0,
-                ready: asyncio.Future[PracticeCluster] | None = None) -> None:
+                ready: asyncio.Future[PracticeCluster] | None = None, runtime: ContainerRuntime | None = None) -> None:
     """Run a practice cluster until cancelled or SIGTERM; writes ``server.json`` once it listens."""
     import signal
 
-    cluster = PracticeCluster(directory, time_scale=time_scale, port=port)
+    cluster = PracticeCluster(directory, time_scale=time_scale, port=port, runtime=runtime)
     await cluster.start()
     info = {"pid": os.getpid(), "port": cluster.port, "time_scale": time_scale,
             "kubeconfig": str(cluster.kubeconfig_path), "started": cluster.clock.timestamp()}

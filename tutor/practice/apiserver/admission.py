@@ -117,6 +117,8 @@ class Admission:
             self._service_ports(obj, None)
         elif plural == "namespaces":
             obj["status"] = {"phase": "Active"}
+        elif plural == "pods":
+            mount_service_account_token(obj)
 
     def admit_update(self, plural: str, current: Obj, new: Obj) -> None:
         """Complete or refuse an update of ``current`` to ``new`` before it is stored."""
@@ -147,6 +149,42 @@ class Admission:
 
 
 # ---- the stored object's size -------------------------------------------------------------------------
+SERVICE_ACCOUNT_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+_RANDOM_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+"""``k8s.io/apimachinery/pkg/util/rand`` ``String``'s alphabet (no vowels, no confusable characters)."""
+
+
+def mount_service_account_token(pod: Obj) -> None:
+    """The ServiceAccount admission plugin's projected token volume (``plugin/pkg/admission/serviceaccount/
+    admission.go`` ``mountServiceAccountToken``): a ``kube-api-access-<5 random>`` volume of the service account
+    token, ``kube-root-ca.crt``'s ``ca.crt`` and the namespace, mounted read-only at
+    ``/var/run/secrets/kubernetes.io/serviceaccount`` in every container that mounts nothing there already;
+    nothing when the pod sets ``automountServiceAccountToken: false``."""
+    spec = pod.get("spec") or {}
+    if spec.get("automountServiceAccountToken") is False:
+        return
+    volumes = spec.setdefault("volumes", [])
+    existing = {v.get("name") for v in volumes}
+    name = ""
+    while not name or name in existing:
+        name = "kube-api-access-" + "".join(random.choice(_RANDOM_ALPHABET) for _ in range(5))
+    mounted = False
+    for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+        mounts = c.setdefault("volumeMounts", [])
+        if any(m.get("mountPath") == SERVICE_ACCOUNT_MOUNT for m in mounts):
+            continue
+        mounts.append({"name": name, "readOnly": True, "mountPath": SERVICE_ACCOUNT_MOUNT})
+        mounted = True
+    if not mounted:
+        return
+    volumes.append({"name": name, "projected": {"sources": [
+        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1",
+                                                                       "fieldPath": "metadata.namespace"}}]}}],
+        "defaultMode": 420}})
+
+
 def check_stored_size(plural: str, obj: Obj) -> None:
     """Refuse an object too large to store, as etcd refuses the write.
 

@@ -39,10 +39,13 @@ def _response_kind(res: Resource, sub: str | None = None) -> dict[str, str]:
         return {"group": "", "version": "v1", "kind": "Binding"}
     if sub == "eviction":
         return {"group": "policy", "version": "v1", "kind": "Eviction"}
+    if sub in ("exec", "attach"):
+        return {"group": "", "version": "v1", "kind": f"Pod{sub.capitalize()}Options"}
     return {"group": res.group, "version": res.version, "kind": res.kind}
 
 
-_SUB_VERBS = {"log": ["get"], "binding": ["create"], "eviction": ["create"]}
+_SUB_VERBS = {"log": ["get"], "binding": ["create"], "eviction": ["create"], "exec": ["create", "get"],
+              "attach": ["create", "get"]}
 
 
 def _aggregated_resource(res: Resource) -> dict[str, Any]:

@@ -49,7 +49,7 @@ class Resource:
 RESOURCES: tuple[Resource, ...] = (
     # Core group, in the order a real server lists them for `kubectl get all` (pods, services first).
     Resource("pods", "pod", "Pod", "", "v1", short_names=("po",), categories=("all",),
-             subresources=("log", "status", "binding", "eviction")),
+             subresources=("log", "status", "binding", "eviction", "exec", "attach")),
     Resource("services", "service", "Service", "", "v1", short_names=("svc",), categories=("all",),
              subresources=("status",)),
     Resource("endpoints", "endpoints", "Endpoints", "", "v1", short_names=("ep",)),

@@ -227,6 +227,8 @@ def parse_resource_path(path: str) -> RequestInfo | None:
 
 LogEndpoint = Callable[[web.Request, str, str, dict[str, str]], Awaitable[web.StreamResponse]]
 """The kubelet's ``pods/log``: ``logs(request, namespace, name, query)``."""
+StreamEndpoint = Callable[[web.Request, str, str, str], Awaitable[web.StreamResponse]]
+"""The kubelet's ``pods/exec`` and ``pods/attach``: ``streams(request, subresource, namespace, name)``."""
 
 
 class ApiServer:
@@ -238,8 +240,9 @@ class ApiServer:
     """
 
     def __init__(self, store: Store, admission: Admission, delete: Deletion, logs: LogEndpoint, token: str, *,
-                 network: proxy.Network | None = None) -> None:
+                 network: proxy.Network | None = None, streams: StreamEndpoint | None = None) -> None:
         self.store = store
+        self.streams = streams
         self.admission = admission
         self.delete = delete
         self.logs = logs
@@ -388,6 +391,11 @@ class ApiServer:
                     strconv.parse_int(value, 64)
                 except strconv.NumError as error:
                     raise errors.BadRequest(str(error)) from None
+        if info.sub in ("exec", "attach") and info.name is not None:
+            # GET (a WebSocket upgrade, kubectl 1.37) or POST (SPDY): the kubelet's streaming endpoint.
+            if request.method not in ("GET", "POST") or self.streams is None:
+                raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            return await self.streams(request, info.sub, info.namespace or "", info.name)
         handler = {
             "GET": self._get, "POST": self._post, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete,
         }.get(request.method)

@@ -8,6 +8,7 @@ import random
 import secrets
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -18,7 +19,9 @@ from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.context import ControllerContext
 from tutor.practice.events import NODE_NAME
-from tutor.practice.node import registry
+from tutor.practice.node import registry, streaming
+from tutor.practice.node.containers import Containers
+from tutor.practice.node.runtime import ContainerProcess, ContainerRuntime, NoRuntime, RuntimeUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,10 @@ RESYNC_AFTER_FAILURE = (1.0, 2.0)
 RESYNC_PERIOD = (10.0, 15.0)
 BACKOFF_INITIAL = 10.0
 BACKOFF_MAX = 300.0
+"""The kubelet's back-off for image pulls and for restarting a failed container (``pkg/kubelet/kubelet.go``:
+``backOffPeriod`` 10 s, ``MaxContainerBackOff`` 300 s), doubling from one to the next."""
+BACKOFF_RESET = 2 * BACKOFF_MAX
+"""A container that ran this long starts its back-off over (the back-off's entries expire after 2 x the maximum)."""
 
 
 def go_duration(seconds: float) -> str:
@@ -50,6 +57,48 @@ def js_date(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
+def already_present(image: str) -> str:
+    """The kubelet's ``Pulled`` message for an image on the node (1.35+ wording,
+    ``pkg/kubelet/images/image_manager.go``)."""
+    return f'Container image "{image}" already present on machine and can be accessed by the pod'
+
+
+def pod_phase(restart_policy: str, containers: list[Obj], statuses: list[Obj]) -> str:
+    """The pod's phase from its containers' states (``pkg/kubelet/kubelet_pods.go`` ``getPhase``)."""
+    by_name = {s["name"]: s for s in statuses}
+    running = waiting = stopped = succeeded = unknown = 0
+    for c in containers:
+        s = by_name.get(c["name"])
+        state = (s or {}).get("state") or {}
+        if s is None:
+            unknown += 1
+        elif "running" in state:
+            running += 1
+        elif "terminated" in state:
+            stopped += 1
+            succeeded += state["terminated"].get("exitCode") == 0
+        elif "waiting" in state:
+            if ((s.get("lastState") or {}).get("terminated")):
+                stopped += 1
+            else:
+                waiting += 1
+        else:
+            unknown += 1
+    if waiting:
+        return "Pending"
+    if running and not unknown:
+        return "Running"
+    if not running and stopped and not unknown:
+        if restart_policy == "Always":
+            return "Running"
+        if stopped == succeeded:
+            return "Succeeded"
+        if restart_policy == "Never":
+            return "Failed"
+        return "Running"
+    return "Pending"
+
+
 Persist = Callable[[str, Any], None]
 """``persist(key, value)``: stage one row of the node's durable state (None removes it)."""
 
@@ -61,13 +110,19 @@ class Kubelet:
     ``persist`` whenever it changes, as rows ``images``, ``logs/<pod uid>`` and ``requests/<pod uid>``.
     """
 
-    def __init__(self, ctx: ControllerContext, persist: Persist) -> None:
+    def __init__(self, ctx: ControllerContext, persist: Persist, *, directory: Path | None = None,
+                 runtime: ContainerRuntime | None = None, ca_pem: Callable[[], bytes] = lambda: b"") -> None:
         self.ctx = ctx
         self.store = ctx.store
         self.clock = ctx.clock
         self._persist = persist
         self.images: set[str] = set(registry.PRELOADED)
         self.logs: dict[str, list[str]] = {}
+        self.previous: dict[str, list[str]] = {}
+        """The log of each pod's previous (terminated) container, for ``logs --previous``."""
+        self.containers = Containers(self.store, directory or Path("."), runtime or NoRuntime(), ca_pem) \
+            if directory is not None else None
+        self._processes: dict[str, set[ContainerProcess]] = {}
         self.requests: dict[str, int] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._terminating: dict[str, asyncio.Task[None]] = {}
@@ -82,6 +137,7 @@ class Kubelet:
         """Take back the rows written through ``persist`` before a restart."""
         self.images = set(rows.get("images", registry.PRELOADED))
         self.logs = {k.removeprefix("logs/"): list(v) for k, v in rows.items() if k.startswith("logs/")}
+        self.previous = {k.removeprefix("previous/"): list(v) for k, v in rows.items() if k.startswith("previous/")}
         self.requests = {k.removeprefix("requests/"): int(v) for k, v in rows.items() if k.startswith("requests/")}
 
     @staticmethod
@@ -103,7 +159,7 @@ class Kubelet:
                 continue
             if pod["metadata"].get("deletionTimestamp"):
                 self._start_termination(pod)
-            elif not self._all_running(pod):
+            elif not self._all_running(pod) and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
                 self._start(pod)
 
     # ---- events --------------------------------------------------------------------------------
@@ -119,6 +175,12 @@ class Kubelet:
                     task.cancel()
             if self.logs.pop(uid, None) is not None:
                 self._persist(f"logs/{uid}", None)
+            if self.previous.pop(uid, None) is not None:
+                self._persist(f"previous/{uid}", None)
+            for process in self._processes.pop(uid, set()):
+                process.kill()
+            if self.containers is not None:
+                self.containers.remove(uid)
             if self.requests.pop(uid, None) is not None:
                 self._persist(f"requests/{uid}", None)
             self._ips.discard((pod.get("status") or {}).get("podIP", ""))
@@ -203,10 +265,8 @@ class Kubelet:
         status.setdefault("startTime", now)
         status.setdefault("qosClass", "BestEffort")
         all_ready = bool(statuses) and len(statuses) == len(containers) and all(s.get("ready") for s in statuses)
-        all_running = bool(statuses) and len(statuses) == len(containers) and all(
-            "running" in s.get("state", {}) for s in statuses)
-        if not status.get("phase") or status.get("phase") == "Pending" or status.get("phase") == "Running":
-            status["phase"] = "Running" if all_running else "Pending"
+        if status.get("phase") not in ("Succeeded", "Failed"):
+            status["phase"] = pod_phase(pod["spec"].get("restartPolicy") or "Always", containers, statuses)
         not_ready = [s["name"] for s in statuses if not s.get("ready")] or [c["name"] for c in containers]
         conds = {c["type"]: c for c in status.get("conditions") or []}
 
@@ -226,13 +286,19 @@ class Kubelet:
                 (pod.get("status") or {}).get("podIP")))
         cond("Initialized", True)
         missing = f"containers with unready status: [{' '.join(not_ready)}]"
-        cond("Ready", all_ready, "ContainersNotReady", missing)
-        cond("ContainersReady", all_ready, "ContainersNotReady", missing)
+        completed = status["phase"] in ("Succeeded", "Failed")
+        cond("Ready", all_ready, "PodCompleted" if completed else "ContainersNotReady", None if completed else missing)
+        cond("ContainersReady", all_ready, "PodCompleted" if completed else "ContainersNotReady",
+             None if completed else missing)
         if "PodScheduled" not in conds:
             cond("PodScheduled", True)
         order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
         status["conditions"] = [conds[t] for t in order if t in conds]
         return self.store.update("pods", new, status_only=True)
+
+    @staticmethod
+    def _terminated_pod_ok(statuses: list[Obj]) -> bool:
+        return all(((s.get("state") or {}).get("terminated") or {}).get("exitCode") == 0 for s in statuses)
 
     @staticmethod
     def _waiting(c: Obj, reason: str, message: str | None = None) -> Obj:
@@ -285,8 +351,7 @@ class Kubelet:
             ref = registry.normalize(image)
             present = ref in self.images
             if present and policy != "Always":
-                self._event(pod, "Normal", "Pulled", f'Container image "{image}" already present on machine',
-                            c["name"])
+                self._event(pod, "Normal", "Pulled", already_present(image), c["name"])
                 break
             if policy == "Never":
                 message = f'Container image "{image}" is not present with pull policy of Never'
@@ -325,28 +390,151 @@ class Kubelet:
             state[c["name"]] = self._waiting(c, "ErrImagePull", last_error)
             self._write_status(namespace, name, uid, state)
             await self.clock.sleep(random.uniform(*RESYNC_AFTER_FAILURE))
-        # Image present: create and start the container.
-        await self.clock.sleep(CONTAINER_START_DELAY)
-        pod = self._pod(namespace, name, uid)
-        if pod is None:
-            return
-        self._event(pod, "Normal", "Created", f"Created container: {c['name']}", c["name"])
-        self._event(pod, "Normal", "Started", f"Started container {c['name']}", c["name"])
+        await self._run_container(namespace, name, uid, c, state)
+
+    async def _run_container(self, namespace: str, name: str, uid: str, c: Obj, state: dict[str, Obj]) -> None:
+        """Create and start the container, and for a command of its own, restart it as its pod's restart policy
+        and the kubelet's back-off say (``pkg/kubelet/kuberuntime/kuberuntime_manager.go``)."""
+        image = c.get("image", "")
         found = registry.lookup(image)
-        now = self.clock.now()
-        state[c["name"]] = {
-            "name": c["name"], "image": image,
-            "imageID": f"{found.repository}@{found.digest}" if found else "",
-            "containerID": "containerd://" + secrets.token_hex(32),
-            "ready": True, "restartCount": 0, "started": True,
-            "state": {"running": {"startedAt": self.clock.timestamp(now)}}, "lastState": {},
-        }
-        if found is not None:
-            ms = js_date(now)
-            # server.js: console.log("Kubernetes Bootcamp App Started At:", startTime, "| Running On: ", host, "\n")
-            self._append_log(uid, f"Kubernetes Bootcamp App Started At: {ms} | Running On:  {name} ")
-            self._append_log(uid, "")
-        self._write_status(namespace, name, uid, state)
+        simulated = found is None or registry.runs_app(found, c.get("command"), c.get("args"))
+        restarts = 0
+        backoff = 0.0
+        last: Obj = {}
+        while True:
+            await self.clock.sleep(CONTAINER_START_DELAY)
+            pod = self._pod(namespace, name, uid)
+            if pod is None:
+                return
+            container_id = "containerd://" + secrets.token_hex(32)
+            image_id = f"{found.repository}@{found.digest}" if found else ""
+            self._event(pod, "Normal", "Created", "Container created", c["name"])
+            if self.containers is not None:
+                self.containers.started(pod, c["name"])
+            if simulated:
+                self._event(pod, "Normal", "Started", "Container started", c["name"])
+                now = self.clock.now()
+                state[c["name"]] = {
+                    "name": c["name"], "image": image, "imageID": image_id, "containerID": container_id,
+                    "ready": True, "restartCount": restarts, "started": True,
+                    "state": {"running": {"startedAt": self.clock.timestamp(now)}}, "lastState": last,
+                }
+                if found is not None:
+                    ms = js_date(now)
+                    # server.js: console.log("Kubernetes Bootcamp App Started At:", startTime, "| Running On: ", host, "\n")
+                    self._append_log(uid, f"Kubernetes Bootcamp App Started At: {ms} | Running On:  {name} ")
+                    self._append_log(uid, "")
+                self._write_status(namespace, name, uid, state)
+                return
+            assert found is not None
+            argv = [*(c.get("command") or []), *(c.get("args") or [])] if c.get("command") or c.get("args") \
+                else list(found.filesystem.cmd)
+            if restarts:
+                self._rotate_log(uid)
+            started = self.clock.now()
+            code, reason, message = await self._run_process(pod, c, argv, state, container_id, image_id, restarts,
+                                                            last, started)
+            finished = self.clock.now()
+            terminated: Obj = {"exitCode": code, "reason": reason, "startedAt": self.clock.timestamp(started),
+                               "finishedAt": self.clock.timestamp(finished), "containerID": container_id}
+            if message:
+                terminated["message"] = message
+            pod = self._pod(namespace, name, uid)
+            if pod is None:
+                return
+            policy = pod["spec"].get("restartPolicy") or "Always"
+            state[c["name"]] = {"name": c["name"], "image": image, "imageID": image_id, "containerID": container_id,
+                                "ready": False, "restartCount": restarts, "started": False,
+                                "state": {"terminated": terminated}, "lastState": last}
+            self._write_status(namespace, name, uid, state)
+            if policy == "Never" or (policy == "OnFailure" and code == 0):
+                return
+            if (finished - started).total_seconds() * self.clock.time_scale >= BACKOFF_RESET:
+                backoff = 0.0
+            last = {"terminated": terminated}
+            if backoff:
+                pod = self._pod(namespace, name, uid)
+                if pod is None:
+                    return
+                self._event(pod, "Warning", "BackOff", f"Back-off restarting failed container {c['name']} in pod "
+                                                       f"{name}_{namespace}({uid})", c["name"])
+                state[c["name"]] = {
+                    "name": c["name"], "image": image, "imageID": image_id, "containerID": container_id,
+                    "ready": False, "restartCount": restarts, "started": False,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff", "message":
+                                          f"back-off {duration.go_duration(int(backoff) * 1_000_000_000)} restarting "
+                                          f"failed container={c['name']} pod={name}_{namespace}({uid})"}},
+                    "lastState": last}
+                self._write_status(namespace, name, uid, state)
+                await self.clock.sleep(backoff)
+                pod = self._pod(namespace, name, uid)
+                if pod is None:
+                    return
+                self._event(pod, "Normal", "Pulled", already_present(image), c["name"])
+            backoff = BACKOFF_INITIAL if not backoff else min(backoff * 2, BACKOFF_MAX)
+            restarts += 1
+
+    async def _run_process(self, pod: Obj, c: Obj, argv: list[str], state: dict[str, Obj], container_id: str,
+                           image_id: str, restarts: int, last: Obj, started: datetime) -> tuple[int, str, str]:
+        """Run a container's own command through the runtime, its output going to the container's log.
+
+        Returns:
+            the exit code, the terminated reason (``Completed``, ``Error``, ``StartError``) and its message.
+        """
+        namespace, name, uid = pod["metadata"]["namespace"], pod["metadata"]["name"], pod["metadata"]["uid"]
+        if self.containers is None:
+            error = RuntimeUnavailable("failed to create containerd task: this practice cluster has no container "
+                                       "runtime, so it cannot start processes")
+            process = None
+        else:
+            try:
+                process = await self.containers.start(pod, c, argv, tty=bool(c.get("tty")), stdin=False,
+                                                      exec_=False)
+            except RuntimeUnavailable as failed:
+                error, process = failed, None
+        if process is None:
+            message = str(error)
+            self._event(pod, "Warning", "Failed", f"Error: {message}", c["name"])
+            return 128, "StartError", message
+        self._processes.setdefault(uid, set()).add(process)
+        try:
+            self._event(pod, "Normal", "Started", "Container started", c["name"])
+            state[c["name"]] = {"name": c["name"], "image": c.get("image", ""), "imageID": image_id,
+                                "containerID": container_id, "ready": True, "restartCount": restarts,
+                                "started": True, "state": {"running": {"startedAt": self.clock.timestamp(started)}},
+                                "lastState": last}
+            self._write_status(namespace, name, uid, state)
+            pumps = [asyncio.ensure_future(self._log_output(uid, process.read_stdout)),
+                     asyncio.ensure_future(self._log_output(uid, process.read_stderr))]
+            code = await process.wait()
+            await asyncio.wait(pumps, timeout=streaming.OUTPUT_GRACE)
+            for pump in pumps:
+                pump.cancel()
+        except BaseException:
+            process.kill()
+            raise
+        finally:
+            self._processes.get(uid, set()).discard(process)
+        return code, "Completed" if code == 0 else "Error", ""
+
+    async def _log_output(self, uid: str, read: Callable[[], Any]) -> None:
+        pending = b""
+        while True:
+            data = await read()
+            if not data:
+                if pending:
+                    self._append_log(uid, pending.decode("utf-8", "replace"))
+                return
+            pending += data
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                self._append_log(uid, line.decode("utf-8", "replace"))
+
+    def _rotate_log(self, uid: str) -> None:
+        """A new container of the pod: the log so far becomes the previous container's."""
+        self.previous[uid] = self.logs.pop(uid, [])
+        self._persist(f"previous/{uid}", self.previous[uid])
+        self._persist(f"logs/{uid}", None)
 
     async def _pull(self, image: str) -> bool:
         """Pull one image; concurrent pulls of the same image share one download (serialised pulls)."""
@@ -461,11 +649,20 @@ class Kubelet:
             raise errors.BadRequest(f"container {container} is not valid for pod {name}")
         statuses = {s["name"]: s for s in (pod.get("status") or {}).get("containerStatuses") or []}
         cstate = (statuses.get(container) or {}).get("state") or {}
+        last = ((statuses.get(container) or {}).get("lastState") or {}).get("terminated") or {}
+        uid = pod["metadata"]["uid"]
+        # pkg/kubelet/kubelet_pods.go validateContainerLogStatus: --previous needs a terminated earlier container;
+        # a container waiting to restart shows its last run's log.
+        if query.get("previous") == "true":
+            if not last.get("containerID"):
+                raise errors.BadRequest(f'previous terminated container "{container}" in pod "{name}" not found')
+            return self._log_lines(list(self.previous.get(uid, [])), query)
+        if "waiting" in cstate and last.get("containerID"):
+            return self._log_lines(list(self.logs.get(uid, [])), query)
         if "waiting" in cstate or not cstate:
             reason = (cstate.get("waiting") or {}).get("reason", "ContainerCreating")
             detail = "trying and failing to pull image" if reason in ("ImagePullBackOff", "ErrImagePull") else reason
             raise errors.BadRequest(f'container "{container}" in pod "{name}" is waiting to start: {detail}')
-        uid = pod["metadata"]["uid"]
         lines = list(self.logs.get(uid, []))
         timestamps = query.get("timestamps") == "true"
         tail = query.get("tailLines")
@@ -495,6 +692,75 @@ class Kubelet:
             pass
         return response
 
+    def _log_lines(self, lines: list[str], query: dict[str, str]) -> web.Response:
+        """A container log that is not followed (a previous container's, or one waiting to restart)."""
+        tail = query.get("tailLines")
+        if tail and tail.lstrip("-").isdigit() and int(tail) >= 0:
+            lines = lines[-int(tail):] if int(tail) else []
+        timestamps = query.get("timestamps") == "true"
+        text = "".join(f"{e}\n" if timestamps else f"{e.partition(' ')[2]}\n" for e in lines)
+        return web.Response(text=text, content_type="text/plain")
+
+    # ---- exec and attach -----------------------------------------------------------------------
+    async def stream_response(self, request: web.Request, sub: str, namespace: str, name: str) -> web.StreamResponse:
+        """``pods/exec`` and ``pods/attach`` (:mod:`tutor.practice.node.streaming`)."""
+        pod = self.store.must_get("pods", namespace, name)
+        query = request.query
+        flags = {k: query.get(k, "") in ("true", "1") for k in ("stdin", "stdout", "stderr", "tty")}
+        if not (flags["stdin"] or flags["stdout"] or flags["stderr"]):
+            raise errors.BadRequest("you must specify at least 1 of stdin, stdout, stderr")
+        container = streaming.choose_container(pod, query.get("container", ""))
+        if not streaming.running(pod, container["name"]):
+            return web.Response(status=500, text=f'container not found ("{container["name"]}")',
+                                content_type="text/plain")
+        if sub == "attach":
+            return await streaming.serve_attach(request, self._follower(pod))
+        argv = query.getall("command", [])
+        if not argv:
+            raise errors.BadRequest("you must specify at least one command for the container")
+        return await streaming.serve_exec(request, pod, container, list(argv), tty=flags["tty"], stdin=flags["stdin"],
+                                          stdout=flags["stdout"], stderr=flags["stderr"], start=self._exec)
+
+    async def _exec(self, pod: Obj, c: Obj, argv: list[str], tty: bool, stdin: bool) -> ContainerProcess:
+        if self.containers is None:
+            raise RuntimeUnavailable("failed to exec in container: this practice cluster has no container runtime, "
+                                     "so it cannot start processes")
+        process = await self.containers.start(pod, c, argv, tty=tty, stdin=stdin)
+        uid = pod["metadata"]["uid"]
+        processes = self._processes.setdefault(uid, set())
+        processes.add(process)
+
+        async def forget() -> None:
+            try:
+                await process.wait()
+            finally:
+                processes.discard(process)
+
+        asyncio.get_running_loop().create_task(forget())
+        return process
+
+    def _follower(self, pod: Obj) -> Callable[[], Any]:
+        """The container's new output, line by line as its log gets it (``b""`` once the pod is gone)."""
+        namespace, name, uid = pod["metadata"]["namespace"], pod["metadata"]["name"], pod["metadata"]["uid"]
+        sent = len(self.logs.get(uid, []))
+
+        async def follow() -> bytes:
+            nonlocal sent
+            while self._pod(namespace, name, uid) is not None:
+                current = self.logs.get(uid, [])
+                if len(current) < sent:
+                    sent = 0
+                if len(current) > sent:
+                    new, sent = current[sent:], len(current)
+                    return "".join(f"{e.partition(' ')[2]}\n" for e in new).encode()
+                await self._log_waiters.setdefault(uid, asyncio.Event()).wait()
+            return b""
+
+        return follow
+
     def close(self) -> None:
         for task in [*self._tasks.values(), *self._terminating.values()]:
             task.cancel()
+        for processes in self._processes.values():
+            for process in processes:
+                process.kill()

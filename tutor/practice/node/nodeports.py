@@ -167,13 +167,19 @@ async def skip_body(reader: asyncio.StreamReader, head: Head, *, timeout: float)
 
 
 class NodePortProxy:
-    """Plays kube-proxy for NodePort Services: round-robin over ready, non-terminating endpoints."""
+    """Plays kube-proxy for NodePort Services: round-robin over ready, non-terminating endpoints.
+
+    It also serves one pod's app on a loopback port of its own (:meth:`pod_port`): what ``curl localhost:8080``
+    reaches inside that pod's containers.
+    """
 
     def __init__(self, ctx: ControllerContext, serve: ServeApp) -> None:
         self.store = ctx.store
         self._serve = serve
         self._servers: dict[int, asyncio.Server] = {}
         self._owners: dict[int, tuple[str, str, int]] = {}  # nodePort -> (namespace, service, port)
+        self._pod_servers: dict[str, tuple[int, asyncio.Server]] = {}  # pod uid -> (port, server)
+        self._pod_owners: dict[int, tuple[str, str, str]] = {}  # port -> (namespace, pod, uid)
         self._next: dict[tuple[str, str], int] = {}
         self._pending = False
         self.header_timeout = HEADER_TIMEOUT
@@ -181,6 +187,11 @@ class NodePortProxy:
         self.store.add_listener(self._on_event)
 
     def _on_event(self, event: WatchEvent) -> None:
+        if event.resource.plural == "pods" and event.type == "DELETED":
+            served = self._pod_servers.pop(event.obj["metadata"]["uid"], None)
+            if served is not None:
+                self._pod_owners.pop(served[0], None)
+                served[1].close()
         if event.resource.plural == "services" and not self._pending:
             self._pending = True
             asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.reconcile()))
@@ -215,7 +226,24 @@ class NodePortProxy:
                 continue
             self._servers[port] = server
 
+    async def pod_port(self, pod: Obj) -> int | None:
+        """The loopback port serving ``pod``'s own app (None when none of its containers runs one)."""
+        if not any(registry.lookup(c.get("image", "")) is not None for c in pod["spec"].get("containers") or []):
+            return None
+        uid = pod["metadata"]["uid"]
+        served = self._pod_servers.get(uid)
+        if served is None:
+            server = await asyncio.start_server(self._handle, HOST, 0, limit=MAX_HEADER_BYTES + 4)
+            port = server.sockets[0].getsockname()[1]
+            served = self._pod_servers[uid] = (port, server)
+            self._pod_owners[port] = (pod["metadata"]["namespace"], pod["metadata"]["name"], uid)
+        return served[0]
+
     def _backend(self, port: int, *, pick: bool = True) -> Obj | None:
+        if port in self._pod_owners:
+            namespace, name, uid = self._pod_owners[port]
+            pod = self.store.get("pods", namespace, name)
+            return pod if pod is not None and pod["metadata"]["uid"] == uid else None
         owner = self._owners.get(port)
         if owner is None:
             return None
@@ -257,9 +285,10 @@ class NodePortProxy:
                                header_timeout=self.header_timeout, keep_alive_timeout=self.keep_alive_timeout)
 
     def close(self) -> None:
-        for server in self._servers.values():
+        for server in [*self._servers.values(), *(served for _, served in self._pod_servers.values())]:
             server.close()
         self._servers.clear()
+        self._pod_servers.clear()
 
 
 def reject(writer: asyncio.StreamWriter) -> None:
