@@ -20,6 +20,7 @@ from tutor.kube import strconv
 from tutor.practice.apiserver import defaults, discovery, errors, protobuf, schema, tables
 from tutor.practice.apiserver.admission import Admission, bind, check_stored_size
 from tutor.practice.apiserver.deletion import Deletion
+from tutor.practice.apiserver.openapi import OpenAPIService
 from tutor.practice.apiserver.patch import apply_patch, patch_type, validate_patch
 from tutor.practice.apiserver.resources import Resource, lookup
 from tutor.practice.apiserver.selectors import FieldSelector, LabelSelector
@@ -244,6 +245,7 @@ class ApiServer:
         self.logs = logs
         self.token = token
         self.address = "127.0.0.1"
+        self.openapi = OpenAPIService(discovery.SERVER_GIT_VERSION)
         self.app = web.Application(middlewares=[self._middleware], client_max_size=MAX_REQUEST_BODY_BYTES)
         self.app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)  # every path, a newline in it too
 
@@ -338,16 +340,9 @@ class ApiServer:
                     return json_response(discovery.legacy_api_versions(f"{self.address}:{port}"))
                 return json_response(discovery.legacy_group_list())
             if path == "/openapi/v3":
-                return json_response(discovery.openapi_index())
-            if path.startswith("/openapi/v3/"):
-                gv = path[len("/openapi/v3/"):].split("/")
-                doc = None
-                if gv[0] == "api" and len(gv) == 2:
-                    doc = discovery.openapi_gv_document("", gv[1])
-                elif gv[0] == "apis" and len(gv) == 3:
-                    doc = discovery.openapi_gv_document(gv[1], gv[2])
-                if doc is not None:
-                    return json_response(doc)
+                return self.openapi.handle_discovery(request)
+            if path.startswith("/openapi/v3/"):  # kube-openapi handler3: every path under it is a group/version
+                return self.openapi.handle_group_version(request, path[len("/openapi/v3/"):])
             parts = [p for p in path.split("/") if p]
             if len(parts) == 2 and parts[0] == "api":
                 doc = discovery.legacy_resource_list("", parts[1])

@@ -1,0 +1,107 @@
+"""Fidelity of the practice cluster's schemas and Status bodies, with the real kubectl 1.37.
+
+``kubectl explain`` reads the OpenAPI v3 documents (kubernetes/kube-openapi ``pkg/handler3/handler.go`` serves
+them); ``kubectl debug`` and every error kubectl prints read ``Status`` bodies (kubernetes/apimachinery
+``pkg/api/errors/errors.go``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from tests.practice.conftest import Kube
+from tests.practice.test_api_robustness import Api, api  # noqa: F401  (the fixture)
+
+JSON = "application/json"
+
+
+# ---- explain -----------------------------------------------------------------------------------------------
+def test_explain_a_nested_field_prints_upstream_docs(kube: Kube) -> None:
+    """``explain deployment.spec.strategy.rollingUpdate``: kubectl's plaintext template
+    (kubernetes/kubectl ``pkg/explain/v2/templates/plaintext.tmpl``) over upstream's schema
+    (kubernetes/kubernetes ``api/openapi-spec/v3/apis__apps__v1_openapi.json``)."""
+    out = kube("explain", "deployment.spec.strategy.rollingUpdate")
+    assert out.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\n")
+    assert "FIELD: rollingUpdate <RollingUpdateDeployment>" in out
+    assert "Rolling update config params. Present only if DeploymentStrategyType =" in out
+    assert "  maxSurge\t<IntOrString>\n    The maximum number of pods that can be scheduled above the desired" in out
+    assert "  maxUnavailable\t<IntOrString>" in out
+
+
+@pytest.mark.parametrize(("resource", "head"), [
+    ("svc", "KIND:       Service\nVERSION:    v1\n"),
+    ("pods.spec.containers", "KIND:       Pod\nVERSION:    v1\n\nFIELD: containers <[]Container>"),
+    ("ep", "KIND:       Endpoints\nVERSION:    v1\n"),
+    ("endpointslices", "GROUP:      discovery.k8s.io\nKIND:       EndpointSlice\nVERSION:    v1\n"),
+    ("events", "KIND:       Event\nVERSION:    v1\n"),
+    ("ns", "KIND:       Namespace\nVERSION:    v1\n"),
+    ("nodes.status.nodeInfo", "KIND:       Node\nVERSION:    v1\n\nFIELD: nodeInfo <NodeSystemInfo>"),
+    ("cm", "KIND:       ConfigMap\nVERSION:    v1\n"),
+    ("sa", "KIND:       ServiceAccount\nVERSION:    v1\n"),
+    ("rs.spec.replicas", "GROUP:      apps\nKIND:       ReplicaSet\nVERSION:    v1\n\nFIELD: replicas <integer>"),
+    ("jobs", "GROUP:      batch\nKIND:       Job\nVERSION:    v1\n"),
+])
+def test_explain_every_served_kind(kube: Kube, resource: str, head: str) -> None:
+    """Every kind the cluster serves has its schema (the document of its group/version,
+    kubernetes/kubernetes ``api/openapi-spec/v3/``)."""
+    result = kube.run("explain", resource)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(head), result.stdout[:300]
+    assert "DESCRIPTION:\n" in result.stdout
+
+
+def test_explain_knows_the_fields_of_1_37(kube: Kube) -> None:
+    """Fields newer than the spec the data started from come from k8s.io/api's Go structs and their doc comments
+    (``core/v1/types_swagger_doc_generated.go``): ``restartPolicyRules`` of a container (1.34+)."""
+    out = kube("explain", "pods.spec.containers.restartPolicyRules")
+    assert "FIELD: restartPolicyRules <[]ContainerRestartRule>" in out
+    assert "  action\t<string>" in out and "  exitCodes\t<ContainerRestartRuleOnExitCodes>" in out
+
+
+def test_explain_recursive_and_api_version(kube: Kube) -> None:
+    """``--recursive`` walks every reference (kubectl ``pkg/explain/v2/templates/plaintext.tmpl``'s
+    ``fieldList``); ``--api-version`` picks the group/version document."""
+    out = kube("explain", "deployment", "--recursive")
+    assert "  spec\t<DeploymentSpec>\n" in out
+    assert "\n      rollingUpdate\t<RollingUpdateDeployment>\n        maxSurge\t<IntOrString>\n" in out
+    assert "\n    template\t<PodTemplateSpec> -required-\n" in out and "\n      spec\t<PodSpec>\n" in out
+    out = kube("explain", "deployment", "--api-version=apps/v1")
+    assert out.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n")
+
+
+def test_explain_an_unknown_field(kube: Kube) -> None:
+    """kubectl's own error for a path the schema lacks (kubectl ``pkg/explain/v2/funcs.go``)."""
+    result = kube.run("explain", "deployment.spec.nope")
+    assert result.returncode == 1
+    assert result.stderr.strip() == 'error: field "nope" does not exist'
+
+
+# ---- the OpenAPI v3 handler --------------------------------------------------------------------------------
+def test_openapi_index_and_documents_as_handler3_serves_them(api: Api) -> None:  # noqa: F811
+    """kubernetes/kube-openapi ``pkg/handler3/handler.go``: the index's hash is the upper-case hex SHA-512 of the
+    document (its ETag); with the current hash the answer is immutable for a year; a stale hash redirects (301) to
+    the current URL; ``If-None-Match`` answers 304."""
+    index = api.get("/openapi/v3")
+    assert (index.status, index.content_type) == (200, JSON)
+    assert index.headers["etag"] == json.dumps(hashlib.sha512(index.body).hexdigest().upper())
+    url = index.json()["paths"]["apis/apps/v1"]["serverRelativeURL"]
+    assert url.startswith("/openapi/v3/apis/apps/v1?hash=")
+    reply = api.get(url, headers={"Accept": "application/json"})
+    assert (reply.status, reply.content_type) == (200, JSON)
+    etag = hashlib.sha512(reply.body).hexdigest().upper()
+    assert url.endswith("hash=" + etag) and reply.headers["etag"] == f'"{etag}"'
+    assert reply.headers["cache-control"] == "public, immutable"
+    assert reply.headers["vary"] == "Accept" and "expires" in reply.headers and "last-modified" in reply.headers
+    schemas = reply.json()["components"]["schemas"]
+    assert schemas["io.k8s.api.apps.v1.Deployment"]["x-kubernetes-group-version-kind"] == [
+        {"group": "apps", "kind": "Deployment", "version": "v1"}]
+    assert "io.k8s.api.core.v1.PodSpec" in schemas and "io.k8s.api.core.v1.Service" not in schemas
+    stale = api.get("/openapi/v3/apis/apps/v1?hash=0123", headers={"Accept": "application/json"})
+    assert (stale.status, stale.headers["location"]) == (301, url)
+    cached = api.get(url, headers={"Accept": "application/json", "If-None-Match": f'"{etag}"'})
+    assert (cached.status, cached.body) == (304, b"")
+    no_hash = api.get("/openapi/v3/api/v1")
+    assert no_hash.status == 200 and "cache-control" not in no_hash.headers

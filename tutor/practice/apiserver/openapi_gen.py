@@ -1,0 +1,252 @@
+"""Generates ``openapi_schemas.json.gz``, the OpenAPI v3 schemas the practice cluster serves, from upstream's.
+
+Run by hand when upstream changes (tests never run it; they need no network)::
+
+    python -m tutor.practice.apiserver.openapi_gen --spec SPEC \\
+        --doc core/v1=API/core/v1/types_swagger_doc_generated.go \\
+        --doc apps/v1=API/apps/v1/types_swagger_doc_generated.go \\
+        --doc discovery/v1=API/discovery/v1/types_swagger_doc_generated.go \\
+        --source "<where SPEC and API come from>" > tutor/practice/apiserver/openapi_schemas.json
+
+    gzip -9n tutor/practice/apiserver/openapi_schemas.json
+
+``SPEC`` is a directory of the OpenAPI v3 documents kube-apiserver serves, as kubernetes/kubernetes keeps them in
+``api/openapi-spec/v3/`` (``api__v1_openapi.json``, ``apis__apps__v1_openapi.json``, ...). The output keeps, of
+every group/version the practice cluster serves, the component schemas reachable from its served kinds (and their
+lists): the rest of a document (every path and operation of every upstream resource) is not needed by kubectl's
+``explain``, and the practice cluster writes its own ``paths`` (:mod:`tutor.practice.apiserver.openapi`).
+
+``API`` is a checkout of kubernetes/api at the commit :mod:`tutor.practice.apiserver.structs` was generated from.
+When ``SPEC`` is older than that commit, every field the Go structs table has and the spec lacks is added (and
+every struct only the new fields reach), typed as kube-openapi's generator types Go fields
+(kubernetes/kube-openapi ``pkg/generators/openapi.go``, ``pkg/builder3``) and described by the same doc comment
+the ``types_swagger_doc_generated.go`` file holds, so ``explain`` knows every field the practice cluster decodes.
+
+The checked-in data (its ``source`` says so) was made from the copy of upstream's documents that kubernetes/client-go
+keeps in ``openapi/openapitest/testdata`` (api/v1, apps/v1, batch/v1, discovery.k8s.io/v1, of an older release)
+with the overlay above: a kubernetes/kubernetes checkout at v1.37 was out of reach. autoscaling/v2 is not in that
+copy, so HorizontalPodAutoscaler has no schema (``explain hpa`` says kubectl's ``GVK ... not found``). Regenerating
+from ``api/openapi-spec/v3`` of v1.37 itself needs no change to this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from tutor.practice.apiserver import gotypes
+from tutor.practice.apiserver.gotypes import GoType
+from tutor.practice.apiserver.resources import RESOURCES
+from tutor.practice.apiserver.structs import STRUCTS
+
+REF = "#/components/schemas/"
+PACKAGES = {
+    "core/v1": "io.k8s.api.core.v1", "apps/v1": "io.k8s.api.apps.v1", "discovery/v1": "io.k8s.api.discovery.v1",
+    "autoscaling/v1": "io.k8s.api.autoscaling.v1", "meta/v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
+}
+"""Go package (as ``structs.py`` keys name it) -> the OpenAPI name prefix of its types."""
+_SPECIAL = {
+    gotypes.TIME: "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+    gotypes.QUANTITY: "io.k8s.apimachinery.pkg.api.resource.Quantity",
+    gotypes.INTSTR: "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+    gotypes.FIELDS: "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1",
+    gotypes.RAW: "io.k8s.apimachinery.pkg.runtime.RawExtension",
+}
+_SCALARS: dict[str, dict[str, Any]] = {
+    gotypes.STRING: {"type": "string"}, gotypes.INT32: {"type": "integer", "format": "int32"},
+    gotypes.INT64: {"type": "integer", "format": "int64"}, gotypes.BOOL: {"type": "boolean"},
+    gotypes.FLOAT64: {"type": "number", "format": "double"}, gotypes.BYTES: {"type": "string", "format": "byte"},
+}
+_ZERO = {gotypes.STRING: "", gotypes.INT32: 0, gotypes.INT64: 0, gotypes.BOOL: False, gotypes.FLOAT64: 0}
+
+
+def spec_file(group: str, version: str) -> str:
+    """``api__v1_openapi.json`` / ``apis__apps__v1_openapi.json``: upstream's file of a group/version."""
+    return f"api__{version}_openapi.json" if not group else f"apis__{group}__{version}_openapi.json"
+
+
+def refs(node: Any) -> set[str]:
+    """The schema names a schema refers to (``$ref``), at any depth."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith(REF):
+                found.add(ref[len(REF):])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def closure(schemas: dict[str, Any], roots: list[str]) -> list[str]:
+    """The names reachable from ``roots`` (themselves included), sorted."""
+    seen: set[str] = set()
+    todo = [r for r in roots if r in schemas]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(r for r in refs(schemas[name]) if r in schemas and r not in seen)
+    return sorted(seen)
+
+
+# ---- the Go doc comments, as types_swagger_doc_generated.go keeps them ------------------------------------
+_MAP = re.compile(r"^var map_(\w+) = map\[string\]string\{\n(.*?)^\}", re.M | re.S)
+_ENTRY = re.compile(r'^\s*"([^"]*)":\s*("(?:[^"\\]|\\.)*"),?\s*$', re.M)
+
+
+def parse_swagger_doc(text: str) -> dict[str, dict[str, str]]:
+    """``{type: {field json name or "": description}}`` of a ``types_swagger_doc_generated.go``."""
+    docs: dict[str, dict[str, str]] = {}
+    for match in _MAP.finditer(text):
+        docs[match.group(1)] = {m.group(1): json.loads(m.group(2)) for m in _ENTRY.finditer(match.group(2))}
+    return docs
+
+
+# ---- the overlay: fields of the Go structs the spec does not have --------------------------------------------
+def openapi_name(struct_key: str) -> str:
+    package, _, name = struct_key.partition(".")
+    if struct_key == "core/v1.EphemeralContainerCommon":
+        return "io.k8s.api.core.v1.EphemeralContainer"
+    return f"{PACKAGES[package]}.{name}"
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": REF + name}
+
+
+def type_schema(go_type: GoType, pointer: bool, new: list[str]) -> dict[str, Any]:
+    """The schema kube-openapi's generator writes for a field of a Go type (v3: a ``$ref`` inside ``allOf``).
+
+    Args:
+        new: Collects the struct keys the schema refers to.
+    """
+    if go_type.kind in _SCALARS:
+        return dict(_SCALARS[go_type.kind])
+    if go_type.kind in _SPECIAL:
+        name = _SPECIAL[go_type.kind]
+        if go_type.go == "v1.MicroTime":
+            name = "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"
+        return {"allOf": [_ref(name)]}
+    if go_type.kind == gotypes.STRUCT:
+        new.append(go_type.struct)
+        schema: dict[str, Any] = {"allOf": [_ref(openapi_name(go_type.struct))]}
+        if not pointer:
+            schema["default"] = {}
+        return schema
+    assert go_type.elem is not None
+    elem = type_schema(go_type.elem, False, new)
+    if go_type.elem.kind in _ZERO:
+        elem["default"] = _ZERO[go_type.elem.kind]
+    if go_type.kind == gotypes.LIST:
+        return {"type": "array", "items": elem}
+    return {"type": "object", "additionalProperties": elem}
+
+
+def field_schema(item: gotypes.Field, description: str, new: list[str]) -> dict[str, Any]:
+    schema = type_schema(item.type, item.pointer, new)
+    if description:
+        schema["description"] = description
+    if not item.pointer and not item.omitempty and item.type.kind in _ZERO:
+        schema["default"] = _ZERO[item.type.kind]
+    if item.patch_strategy:
+        schema["x-kubernetes-patch-strategy"] = item.patch_strategy
+    if item.patch_merge_key:
+        schema["x-kubernetes-patch-merge-key"] = item.patch_merge_key
+    return dict(sorted(schema.items()))
+
+
+def overlay(schemas: dict[str, Any], docs: dict[str, dict[str, dict[str, str]]]) -> list[str]:
+    """Add the fields (and structs) of ``STRUCTS`` that ``schemas`` lacks; returns what it added."""
+    added: list[str] = []
+    by_name = {openapi_name(key): key for key in STRUCTS}
+    todo = [name for name in by_name if name in schemas]
+    done: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in done or name not in by_name:
+            continue
+        done.add(name)
+        key = by_name[name]
+        package = key.partition(".")[0]
+        doc = docs.get(package, {}).get(STRUCTS[key].name, {})
+        schema = schemas.get(name)
+        if schema is None:
+            schema = {"type": "object", "properties": {}}
+            if doc.get(""):
+                schema["description"] = doc[""]
+            required = [f.json for f in gotypes.json_fields(STRUCTS, key).values()
+                        if not f.omitempty and not f.pointer]
+            if required:
+                schema["required"] = required
+            schemas[name] = schema
+            added.append(name)
+        properties = schema.setdefault("properties", {})
+        new: list[str] = []
+        for json_name, item in gotypes.json_fields(STRUCTS, key).items():
+            if json_name in properties:
+                new.extend(r for r in _struct_refs(item.type))
+                continue
+            properties[json_name] = field_schema(item, doc.get(json_name, ""), new)
+            added.append(f"{name}.{json_name}")
+        schema["properties"] = dict(sorted(properties.items()))
+        todo.extend(openapi_name(k) for k in new)
+    return added
+
+
+def _struct_refs(go_type: GoType) -> list[str]:
+    while go_type.elem is not None:
+        go_type = go_type.elem
+    return [go_type.struct] if go_type.kind == gotypes.STRUCT else []
+
+
+def generate(spec: Path, docs: dict[str, dict[str, dict[str, str]]], source: str) -> dict[str, Any]:
+    """The data ``openapi.py`` serves: ``{"source", "schemas": {name: schema}, "groupVersions": {gv: [names]}}``."""
+    schemas: dict[str, Any] = {}
+    roots: dict[str, list[str]] = {}
+    for res in RESOURCES:
+        path = spec / spec_file(res.group, res.version)
+        if not path.exists():
+            print(f"openapi_gen: no {path.name}: {res.group_version} {res.kind} gets no schema", file=sys.stderr)
+            continue
+        document = json.loads(path.read_text())["components"]["schemas"]
+        wanted = {res.kind, res.kind_list}
+        names = [name for name, schema in document.items()
+                 if any(gvk.get("group", "") == res.group and gvk.get("version") == res.version
+                        and gvk.get("kind") in wanted for gvk in schema.get("x-kubernetes-group-version-kind", []))]
+        for name in closure(document, names):
+            schemas.setdefault(name, document[name])
+        roots.setdefault(res.group_version, []).extend(names)
+    added = overlay(schemas, docs)
+    for name in added:
+        print(f"openapi_gen: added {name}", file=sys.stderr)
+    return {"source": source, "schemas": dict(sorted(schemas.items())),
+            "groupVersions": {gv: sorted(names) for gv, names in roots.items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", type=Path, required=True, help="directory of upstream's OpenAPI v3 documents")
+    parser.add_argument("--doc", action="append", default=[], metavar="PKG=FILE",
+                        help="a types_swagger_doc_generated.go of k8s.io/api (core/v1=..., apps/v1=...)")
+    parser.add_argument("--source", required=True, help="where the inputs come from (kept in the output)")
+    args = parser.parse_args(argv)
+    docs = {}
+    for item in args.doc:
+        package, _, path = item.partition("=")
+        docs[package] = parse_swagger_doc(Path(path).read_text())
+    data = generate(args.spec, docs, args.source)
+    json.dump(data, sys.stdout, separators=(",", ":"), sort_keys=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
