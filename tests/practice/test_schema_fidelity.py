@@ -105,3 +105,71 @@ def test_openapi_index_and_documents_as_handler3_serves_them(api: Api) -> None: 
     assert (cached.status, cached.body) == (304, b"")
     no_hash = api.get("/openapi/v3/api/v1")
     assert no_hash.status == 200 and "cache-control" not in no_hash.headers
+
+
+# ---- Status bodies -----------------------------------------------------------------------------------------
+def status_of(reply: object) -> dict:
+    body = json.loads(reply.body)  # type: ignore[attr-defined]
+    assert list(body)[:4] == ["kind", "apiVersion", "metadata", "status"] and list(body)[-1] == "code", body
+    return body
+
+
+def test_not_found_and_generic_404_bodies(api: Api, kube: Kube) -> None:  # noqa: F811
+    """``NewNotFound`` sets ``details`` {name, group, kind} with ``StatusDetails``' empty fields omitted (the core
+    group); a path no route serves gets ``NewGenericServerResponse(404, ...)``'s ``"details": {}``
+    (kubernetes/apimachinery ``pkg/api/errors/errors.go``; kubernetes/apiserver ``pkg/server/handler.go``)."""
+    ns = kube.namespace
+    pod = api.get(f"/api/v1/namespaces/{ns}/pods/nope")
+    assert (pod.status, status_of(pod)) == (404, {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": 'pods "nope" not found', "reason": "NotFound", "details": {"name": "nope", "kind": "pods"},
+        "code": 404})
+    deploy = api.get(f"/apis/apps/v1/namespaces/{ns}/deployments/nope")
+    assert status_of(deploy)["details"] == {"name": "nope", "group": "apps", "kind": "deployments"}
+    route = api.get(f"/api/v1/namespaces/{ns}/pods/nope/ephemeralcontainers")
+    assert (route.status, status_of(route)) == (404, {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "the server could not find the requested resource", "reason": "NotFound", "details": {},
+        "code": 404})
+    method = api.request("PUT", f"/api/v1/namespaces/{ns}/pods", b"{}", headers={"Content-Type": JSON})
+    assert (method.status, status_of(method)) == (405, {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "the server does not allow this method on the requested resource", "reason": "MethodNotAllowed",
+        "details": {}, "code": 405})
+
+
+def test_forbidden_conflict_and_invalid_bodies(api: Api, kube: Kube) -> None:  # noqa: F811
+    """``NewForbidden`` (the namespace lifecycle admission's ``this namespace may not be deleted``),
+    ``NewAlreadyExists`` and ``NewInvalid``: details as kubernetes/apimachinery ``pkg/api/errors/errors.go``
+    writes them."""
+    forbidden = api.request("DELETE", "/api/v1/namespaces/default")
+    assert (forbidden.status, status_of(forbidden)) == (403, {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": 'namespaces "default" is forbidden: this namespace may not be deleted', "reason": "Forbidden",
+        "details": {"name": "default", "kind": "namespaces"}, "code": 403})
+    ns = kube.namespace
+    kube("create", "configmap", "cm")
+    exists = api.request("POST", f"/api/v1/namespaces/{ns}/configmaps", b'{"metadata":{"name":"cm"}}',
+                         headers={"Content-Type": JSON})
+    assert (exists.status, status_of(exists)["details"]) == (409, {"name": "cm", "kind": "configmaps"})
+    invalid = api.request("POST", f"/api/v1/namespaces/{ns}/configmaps", b'{"metadata":{"name":"UPPER"}}',
+                          headers={"Content-Type": JSON})
+    details = status_of(invalid)["details"]
+    assert invalid.status == 422 and (details["name"], details["kind"]) == ("UPPER", "ConfigMap")
+    assert "group" not in details and details["causes"][0]["reason"] == "FieldValueInvalid"
+
+
+def test_debug_says_ephemeral_containers_are_not_available(kube: Kube) -> None:
+    """Without the ``ephemeralcontainers`` subresource the patch gets the generic 404, whose empty details
+    kubectl reads (``serr.ErrStatus.Details.Name == ""``, kubernetes/kubectl ``pkg/cmd/debug/debug.go``): it says
+    ephemeral containers are disabled instead of panicking on a nil ``Details``."""
+    kube("run", "web", "--image=gcr.io/google-samples/kubernetes-bootcamp:v1")
+    for args in (("-it",), ()):
+        result = kube.run("debug", "web", *args, "--image=busybox")
+        assert result.returncode == 1
+        assert "panic" not in result.stderr
+        assert result.stderr.strip().splitlines()[-1] == (
+            'error: ephemeral containers are disabled for this cluster '
+            '(error from server: "the server could not find the requested resource")')
+    missing = kube.run("debug", "nope", "--image=busybox")
+    assert missing.stderr.strip() == 'Error from server (NotFound): pods "nope" not found'

@@ -644,11 +644,13 @@ def _smp_error_to_api(err: _SMPError) -> ApiError:
 
 
 def _unprocessable(cause: str) -> Invalid:
-    """``errors.NewGenericServerResponse(422, ...)``: a generic message, the real one as the cause."""
-    return Invalid(
-        "the server rejected our request due to an error in our request",
-        details={"causes": [{"reason": "UnexpectedServerResponse", "message": cause}]},
-    )
+    """``errors.NewGenericServerResponse(422, "", GroupResource{}, "", cause, 0, false)`` (kubernetes/apiserver
+    ``pkg/endpoints/handlers/patch.go``): the generic message and ``"details": {}``; with
+    ``isUnexpectedResponse`` false the cause is not kept (kubernetes/apimachinery ``pkg/api/errors/errors.go``),
+    so kubectl prints ``The request is invalid: the server rejected our request due to an error in our request``.
+    """
+    del cause
+    return Invalid("the server rejected our request due to an error in our request", details={})
 
 
 def _apply_strategic(original: dict, body: bytes, kind: str) -> dict:

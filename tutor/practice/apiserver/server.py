@@ -273,7 +273,7 @@ class ApiServer:
             raise
         except Exception as error:  # noqa: BLE001 - the server must stay up and answer a Status
             log.exception("internal error on %s %s", request.method, request.path_qs)
-            response = status_response(errors.ApiError(f"Internal error occurred: {error}"))
+            response = status_response(errors.internal_error(str(error)))
         if _health_path(request.path) is not None:
             return response  # says nothing of the state; answers even while saving fails
         try:
@@ -291,7 +291,7 @@ class ApiServer:
         try:
             self.store.commit()
         except StorageFailed as error:  # logged once by the storage
-            raise errors.ApiError(f"Internal error occurred: {error}") from error
+            raise errors.internal_error(str(error)) from error
 
     def _health(self, request: web.Request, endpoint: str, check: str | None) -> web.Response:
         """``/healthz``, ``/livez``, ``/readyz`` and their checks, as kubernetes/apiserver ``pkg/server/healthz``.
@@ -327,7 +327,7 @@ class ApiServer:
         if health is not None:
             return self._health(request, *health)
         if path == "/version" and request.method != "GET":
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         if request.method == "GET":
             if path == "/version":
                 return json_response(discovery.version_info())
@@ -359,11 +359,11 @@ class ApiServer:
         info = parse_resource_path(path)
         if info is None:
             if _served_group_version(path):
-                raise errors.NotFound("the server could not find the requested resource")
+                raise errors.generic(404)
             return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
         # Only list and watch are served across namespaces (kubernetes/apiserver pkg/endpoints/installer.go).
         if info.res.namespaced and info.namespace is None and request.method != "GET":
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         query = {k: v[-1] for k, v in parse_qs(request.query_string, keep_blank_values=True).items()}
         integers = ("timeoutSeconds", "limit", "gracePeriodSeconds") + (
             ("tailLines", "sinceSeconds", "limitBytes") if info.sub == "log" else ())
@@ -378,7 +378,7 @@ class ApiServer:
             "GET": self._get, "POST": self._post, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete,
         }.get(request.method)
         if handler is None:
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         warnings: list[str] = []
         _WARNINGS.set(warnings)  # each request runs in its own task, so its own context
         response = await handler(request, info, query)
@@ -626,7 +626,7 @@ class ApiServer:
     def _create(self, info: RequestInfo, obj: Obj, query: dict[str, str]) -> Obj:
         res = info.res
         if not res.stored:
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         self._check_kind(info, obj)
         self._decode_check(info, obj, query)
         self._check_namespace(info, obj)
@@ -651,7 +651,7 @@ class ApiServer:
             return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                   "code": 201}, status=201)
         if info.name is not None:
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         obj = await self._body(request, info)
         created = self._create(info, obj, query)
         return json_response(created, status=201)
@@ -694,7 +694,7 @@ class ApiServer:
 
     async def _put(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         if info.name is None:
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         obj = await self._body(request, info)
         if info.sub == "scale":  # decoded first: a wrong type is a decode error before anything reads it
             self._decode_check(info, obj, query, kind="Scale")
@@ -709,7 +709,7 @@ class ApiServer:
 
     async def _patch(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         if info.name is None:
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         content_type = request.headers.get("Content-Type", "")
         patch_type(content_type)  # 415 before the body is read, as PatchResource does
         raw = await self._read_body(request)
