@@ -61,6 +61,17 @@ def test_explain_knows_the_fields_of_1_37(kube: Kube) -> None:
     assert "  action\t<string>" in out and "  exitCodes\t<ContainerRestartRuleOnExitCodes>" in out
 
 
+def test_explain_an_enum_field(kube: Kube) -> None:
+    """A field of a ``+enum`` type carries ``enum`` and the ``Possible enum values`` lines kube-openapi's
+    generator appends (kubernetes/kube-openapi ``pkg/generators/enum.go``), from the constants' doc comments in
+    k8s.io/api ``apps/v1/types.go``; kubectl lists them under ``ENUM:``."""
+    out = kube("explain", "deploy.spec.strategy.type")
+    assert "FIELD: type <string>\nENUM:\n    Recreate\n    RollingUpdate\n\nDESCRIPTION:\n" in out
+    assert "    Possible enum values:\n     - `\"Recreate\"` Kill all existing pods before creating new ones.\n" in out
+    out = kube("explain", "pods.spec.containers.imagePullPolicy")
+    assert ' - `"Never"` means that kubelet never pulls an image, but only uses a' in out
+
+
 def test_explain_recursive_and_api_version(kube: Kube) -> None:
     """``--recursive`` walks every reference (kubectl ``pkg/explain/v2/templates/plaintext.tmpl``'s
     ``fieldList``); ``--api-version`` picks the group/version document."""

@@ -3,9 +3,10 @@
 Run by hand when upstream changes (tests never run it; they need no network)::
 
     python -m tutor.practice.apiserver.openapi_gen --spec SPEC \\
-        --doc core/v1=API/core/v1/types_swagger_doc_generated.go \\
-        --doc apps/v1=API/apps/v1/types_swagger_doc_generated.go \\
-        --doc discovery/v1=API/discovery/v1/types_swagger_doc_generated.go \\
+        --doc core/v1=API/core/v1/types_swagger_doc_generated.go --types API/core/v1/types.go \\
+        --doc apps/v1=API/apps/v1/types_swagger_doc_generated.go --types API/apps/v1/types.go \\
+        --doc discovery/v1=API/discovery/v1/types_swagger_doc_generated.go --types API/discovery/v1/types.go \\
+        --doc batch/v1=API/batch/v1/types_swagger_doc_generated.go --types API/batch/v1/types.go \\
         --source "<where SPEC and API come from>" > tutor/practice/apiserver/openapi_schemas.json
 
     gzip -9n tutor/practice/apiserver/openapi_schemas.json
@@ -21,6 +22,9 @@ When ``SPEC`` is older than that commit, every field the Go structs table has an
 every struct only the new fields reach), typed as kube-openapi's generator types Go fields
 (kubernetes/kube-openapi ``pkg/generators/openapi.go``, ``pkg/builder3``) and described by the same doc comment
 the ``types_swagger_doc_generated.go`` file holds, so ``explain`` knows every field the practice cluster decodes.
+Every type and field those files describe gets its description of that commit (the same text the OpenAPI
+generator writes from the same comments), and every field of a ``+enum`` type of ``types.go`` its ``enum`` and
+``Possible enum values`` lines (kube-openapi ``pkg/generators/enum.go``).
 
 The checked-in data (its ``source`` says so) was made from the copy of upstream's documents that kubernetes/client-go
 keeps in ``openapi/openapitest/testdata`` (api/v1, apps/v1, batch/v1, discovery.k8s.io/v1, of an older release)
@@ -109,6 +113,82 @@ def parse_swagger_doc(text: str) -> dict[str, dict[str, str]]:
     for match in _MAP.finditer(text):
         docs[match.group(1)] = {m.group(1): json.loads(m.group(2)) for m in _ENTRY.finditer(match.group(2))}
     return docs
+
+
+_TYPE = re.compile(r"^type (\w+) string\s*$")
+_CONST = re.compile(r'^\s*(?:const\s+)?(\w+)\s+(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+
+
+def parse_enums(text: str) -> dict[str, dict[str, tuple[str, str]]]:
+    """The ``+enum`` string types of a Go file and their constants: ``{type: {value: (const name, comment)}}``.
+
+    As kube-openapi's ``parseEnums`` (``pkg/generators/enum.go``): a type tagged ``+enum`` in its doc comment;
+    each typed constant of it with its doc comment's lines joined by spaces; of two constants with one value,
+    the one with the longer comment.
+    """
+    lines = text.splitlines()
+    enums: dict[str, dict[str, tuple[str, str]]] = {}
+
+    def comment_above(index: int) -> list[str]:
+        out: list[str] = []
+        while index > 0 and lines[index - 1].strip().startswith("//"):
+            index -= 1
+            out.insert(0, lines[index].strip()[2:])
+        return out
+
+    for i, line in enumerate(lines):
+        match = _TYPE.match(line)
+        if match and any(c.strip() == "+enum" for c in comment_above(i)):
+            enums[match.group(1)] = {}
+    for i, line in enumerate(lines):
+        match = _CONST.match(line)
+        if not match or match.group(2) not in enums:
+            continue
+        name, type_name, value = match.group(1), match.group(2), json.loads(f'"{match.group(3)}"')
+        comment = " ".join(comment_above(i))
+        values = enums[type_name]
+        old = values.get(value)
+        if old is None or len(old[1]) < len(comment) or (len(old[1]) == len(comment) and old[1] > comment):
+            values[value] = (name, comment)
+    return enums
+
+
+def enum_description(values: dict[str, tuple[str, str]]) -> str:
+    """``enumType.DescriptionLines`` as ``generateDescription`` joins them to a field's description."""
+    lines = []
+    for value, (name, comment) in values.items():
+        text = re.sub(r"\s+", " ", comment.strip().removeprefix(name).strip())
+        lines.append(f" - `{json.dumps(value)}` {text}".rstrip(" "))
+    return "Possible enum values:\n" + "\n".join(sorted(lines))
+
+
+def refresh_docs(schemas: dict[str, Any], docs: dict[str, dict[str, dict[str, str]]],
+                 enums: dict[str, dict[str, tuple[str, str]]]) -> None:
+    """Give every type and field of ``docs`` its doc comment of now, and every field of a ``+enum`` type the
+    ``Possible enum values`` lines and ``enum`` that kube-openapi's generator writes (``generateProperty``)."""
+    go_types = {openapi_name(key): gotypes.json_fields(STRUCTS, key) for key in STRUCTS}
+    for package, by_type in docs.items():
+        prefix = PACKAGES.get(package) or f"io.k8s.api.{package.replace('/', '.')}"
+        for type_name, fields in by_type.items():
+            schema = schemas.get(f"{prefix}.{type_name}")
+            if schema is None:
+                continue
+            if fields.get(""):
+                schema["description"] = fields[""]
+            properties = schema.get("properties", {})
+            typed = go_types.get(f"{prefix}.{type_name}", {})
+            for name, prop in properties.items():
+                description = fields.get(name, prop.get("description", ""))
+                go_field = typed.get(name)
+                values = None
+                if go_field is not None and go_field.type.kind == gotypes.STRING:
+                    values = enums.get(go_field.type.go.rpartition(".")[2])
+                if values:
+                    description = (description + "\n\n" if description else "") + enum_description(values)
+                    prop["enum"] = sorted(values)
+                if description:
+                    prop["description"] = description
+                properties[name] = dict(sorted(prop.items()))
 
 
 # ---- the overlay: fields of the Go structs the spec does not have --------------------------------------------
@@ -208,7 +288,8 @@ def _struct_refs(go_type: GoType) -> list[str]:
     return [go_type.struct] if go_type.kind == gotypes.STRUCT else []
 
 
-def generate(spec: Path, docs: dict[str, dict[str, dict[str, str]]], source: str) -> dict[str, Any]:
+def generate(spec: Path, docs: dict[str, dict[str, dict[str, str]]], source: str,
+             enums: dict[str, dict[str, tuple[str, str]]] | None = None) -> dict[str, Any]:
     """The data ``openapi.py`` serves: ``{"source", "schemas": {name: schema}, "groupVersions": {gv: [names]}}``."""
     schemas: dict[str, Any] = {}
     roots: dict[str, list[str]] = {}
@@ -226,6 +307,7 @@ def generate(spec: Path, docs: dict[str, dict[str, dict[str, str]]], source: str
             schemas.setdefault(name, document[name])
         roots.setdefault(res.group_version, []).extend(names)
     added = overlay(schemas, docs)
+    refresh_docs(schemas, docs, enums or {})
     for name in added:
         print(f"openapi_gen: added {name}", file=sys.stderr)
     return {"source": source, "schemas": dict(sorted(schemas.items())),
@@ -237,13 +319,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", type=Path, required=True, help="directory of upstream's OpenAPI v3 documents")
     parser.add_argument("--doc", action="append", default=[], metavar="PKG=FILE",
                         help="a types_swagger_doc_generated.go of k8s.io/api (core/v1=..., apps/v1=...)")
+    parser.add_argument("--types", action="append", default=[], metavar="FILE",
+                        help="a types.go of k8s.io/api, for its +enum types and their constants")
     parser.add_argument("--source", required=True, help="where the inputs come from (kept in the output)")
     args = parser.parse_args(argv)
     docs = {}
     for item in args.doc:
         package, _, path = item.partition("=")
         docs[package] = parse_swagger_doc(Path(path).read_text())
-    data = generate(args.spec, docs, args.source)
+    enums: dict[str, dict[str, tuple[str, str]]] = {}
+    for path in args.types:
+        enums.update(parse_enums(Path(path).read_text()))
+    data = generate(args.spec, docs, args.source, enums)
     json.dump(data, sys.stdout, separators=(",", ":"), sort_keys=True)
     return 0
 
