@@ -43,6 +43,8 @@ def test_explain_a_nested_field_prints_upstream_docs(kube: Kube) -> None:
     ("sa", "KIND:       ServiceAccount\nVERSION:    v1\n"),
     ("rs.spec.replicas", "GROUP:      apps\nKIND:       ReplicaSet\nVERSION:    v1\n\nFIELD: replicas <integer>"),
     ("jobs", "GROUP:      batch\nKIND:       Job\nVERSION:    v1\n"),
+    ("hpa.spec", "GROUP:      autoscaling\nKIND:       HorizontalPodAutoscaler\nVERSION:    v2\n\n"
+                 "FIELD: spec <HorizontalPodAutoscalerSpec>"),
 ])
 def test_explain_every_served_kind(kube: Kube, resource: str, head: str) -> None:
     """Every kind the cluster serves has its schema (the document of its group/version,

@@ -7,6 +7,10 @@ Run by hand when upstream changes (tests never run it; they need no network)::
         --doc apps/v1=API/apps/v1/types_swagger_doc_generated.go --types API/apps/v1/types.go \\
         --doc discovery/v1=API/discovery/v1/types_swagger_doc_generated.go --types API/discovery/v1/types.go \\
         --doc batch/v1=API/batch/v1/types_swagger_doc_generated.go --types API/batch/v1/types.go \\
+        --doc autoscaling/v2=API/autoscaling/v2/types_swagger_doc_generated.go --types API/autoscaling/v2/types.go \\
+        --doc meta/v1=APIMACHINERY/pkg/apis/meta/v1/types_swagger_doc_generated.go \\
+        --go autoscaling/v2=API/autoscaling/v2/types.go --go core/v1=API/core/v1/types.go \\
+        --go meta/v1=APIMACHINERY/pkg/apis/meta/v1/types.go \\
         --source "<where SPEC and API come from>" > tutor/practice/apiserver/openapi_schemas.json
 
     gzip -9n tutor/practice/apiserver/openapi_schemas.json
@@ -29,8 +33,11 @@ generator writes from the same comments), and every field of a ``+enum`` type of
 The checked-in data (its ``source`` says so) was made from the copy of upstream's documents that kubernetes/client-go
 keeps in ``openapi/openapitest/testdata`` (api/v1, apps/v1, batch/v1, discovery.k8s.io/v1, of an older release)
 with the overlay above: a kubernetes/kubernetes checkout at v1.37 was out of reach. autoscaling/v2 is not in that
-copy, so HorizontalPodAutoscaler has no schema (``explain hpa`` says kubectl's ``GVK ... not found``). Regenerating
-from ``api/openapi-spec/v3`` of v1.37 itself needs no change to this script.
+copy, so HorizontalPodAutoscaler's schemas are made from its Go structs (``--go``, read as ``structs_gen`` reads
+them) the same way. Regenerating from ``api/openapi-spec/v3`` of v1.37 itself needs no change to this script.
+Not carried over for fields the copy lacks: ``+listType``/``+mapType`` tags (their lists follow the patch
+strategy, as kube-openapi's ``schemaconv`` does without them) and ``+optional`` (a field is required when its
+JSON tag has no ``omitempty`` and it is no pointer).
 """
 
 from __future__ import annotations
@@ -42,8 +49,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tutor.practice.apiserver import gotypes
-from tutor.practice.apiserver.gotypes import GoType
+from tutor.practice.apiserver import gotypes, structs_gen
+from tutor.practice.apiserver.gotypes import GoType, Struct
 from tutor.practice.apiserver.resources import RESOURCES
 from tutor.practice.apiserver.structs import STRUCTS
 
@@ -51,6 +58,7 @@ REF = "#/components/schemas/"
 PACKAGES = {
     "core/v1": "io.k8s.api.core.v1", "apps/v1": "io.k8s.api.apps.v1", "discovery/v1": "io.k8s.api.discovery.v1",
     "autoscaling/v1": "io.k8s.api.autoscaling.v1", "meta/v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
+    "autoscaling/v2": "io.k8s.api.autoscaling.v2", "batch/v1": "io.k8s.api.batch.v1",
 }
 """Go package (as ``structs.py`` keys name it) -> the OpenAPI name prefix of its types."""
 _SPECIAL = {
@@ -163,13 +171,15 @@ def enum_description(values: dict[str, tuple[str, str]]) -> str:
 
 
 def refresh_docs(schemas: dict[str, Any], docs: dict[str, dict[str, dict[str, str]]],
-                 enums: dict[str, dict[str, tuple[str, str]]]) -> None:
+                 enums: dict[str, dict[str, tuple[str, str]]], structs: dict[str, Struct] = STRUCTS) -> None:
     """Give every type and field of ``docs`` its doc comment of now, and every field of a ``+enum`` type the
     ``Possible enum values`` lines and ``enum`` that kube-openapi's generator writes (``generateProperty``)."""
-    go_types = {openapi_name(key): gotypes.json_fields(STRUCTS, key) for key in STRUCTS}
+    go_types = {openapi_name(key): gotypes.json_fields(structs, key) for key in structs}
+    inlined = {openapi_name(key): struct_doc(structs, key, docs) for key in structs}
     for package, by_type in docs.items():
         prefix = PACKAGES.get(package) or f"io.k8s.api.{package.replace('/', '.')}"
         for type_name, fields in by_type.items():
+            fields = inlined.get(f"{prefix}.{type_name}", fields)
             schema = schemas.get(f"{prefix}.{type_name}")
             if schema is None:
                 continue
@@ -192,6 +202,48 @@ def refresh_docs(schemas: dict[str, Any], docs: dict[str, dict[str, dict[str, st
 
 
 # ---- the overlay: fields of the Go structs the spec does not have --------------------------------------------
+def struct_doc(structs: dict[str, Struct], key: str, docs: dict[str, dict[str, dict[str, str]]]) -> dict[str, str]:
+    """The doc comments of a struct's JSON fields, those of embedded structs (``TypeMeta``'s ``kind`` and
+    ``apiVersion``) included, as openapi-gen reads an inlined member's comments."""
+    package = key.partition(".")[0]
+    own = dict(docs.get(package, {}).get(structs[key].name, {}))
+    for item in structs[key].fields:
+        if item.inline and item.type.struct in structs:
+            for name, text in struct_doc(structs, item.type.struct, docs).items():
+                if name:
+                    own.setdefault(name, text)
+    return own
+
+
+def go_structs(packages: dict[str, structs_gen.Package], roots: tuple[str, ...]) -> dict[str, Struct]:
+    """The Go structs reachable from ``roots``, read as ``structs_gen`` reads them (for kinds no upstream document
+    in the spec directory describes)."""
+    generator = structs_gen.Generator(packages)
+    for root in roots:
+        generator.want(root)
+    out: dict[str, Struct] = {}
+    index = 0
+    while index < len(generator.wanted):
+        key = generator.wanted[index]
+        index += 1
+        pkg_key, _, bare = key.rpartition(".")
+        package = packages[pkg_key]
+        fields = []
+        for go_field in package.structs[bare]:
+            json_name, *options = go_field.tags.get("json", "").split(",")
+            if json_name == "-":
+                continue
+            if not json_name and not go_field.embedded:
+                json_name = go_field.name
+            flags = (("ptr",) if go_field.type.startswith("*") else ()) + (
+                ("omitempty",) if "omitempty" in options or "omitzero" in options else ())
+            patch = (go_field.tags.get("patchStrategy", ""), go_field.tags.get("patchMergeKey", ""))
+            fields.append(gotypes.field(json_name, generator.resolve(package, go_field.type.lstrip("*")), 0,
+                                        *flags, go=go_field.name, patch=patch))
+        out[key] = Struct(generator.go_name(key), tuple(fields))
+    return out
+
+
 def openapi_name(struct_key: str) -> str:
     package, _, name = struct_key.partition(".")
     if struct_key == "core/v1.EphemeralContainerCommon":
@@ -244,11 +296,13 @@ def field_schema(item: gotypes.Field, description: str, new: list[str]) -> dict[
     return dict(sorted(schema.items()))
 
 
-def overlay(schemas: dict[str, Any], docs: dict[str, dict[str, dict[str, str]]]) -> list[str]:
-    """Add the fields (and structs) of ``STRUCTS`` that ``schemas`` lacks; returns what it added."""
+def overlay(schemas: dict[str, Any], docs: dict[str, dict[str, dict[str, str]]],
+            structs: dict[str, Struct] = STRUCTS, roots: tuple[str, ...] = ()) -> list[str]:
+    """Add the fields (and structs) of ``structs`` that ``schemas`` lacks, starting from the structs ``schemas``
+    has and from ``roots`` (struct keys); returns what it added."""
     added: list[str] = []
-    by_name = {openapi_name(key): key for key in STRUCTS}
-    todo = [name for name in by_name if name in schemas]
+    by_name = {openapi_name(key): key for key in structs}
+    todo = [name for name in by_name if name in schemas] + [openapi_name(key) for key in roots]
     done: set[str] = set()
     while todo:
         name = todo.pop()
@@ -256,14 +310,13 @@ def overlay(schemas: dict[str, Any], docs: dict[str, dict[str, dict[str, str]]])
             continue
         done.add(name)
         key = by_name[name]
-        package = key.partition(".")[0]
-        doc = docs.get(package, {}).get(STRUCTS[key].name, {})
+        doc = struct_doc(structs, key, docs)
         schema = schemas.get(name)
         if schema is None:
             schema = {"type": "object", "properties": {}}
             if doc.get(""):
                 schema["description"] = doc[""]
-            required = [f.json for f in gotypes.json_fields(STRUCTS, key).values()
+            required = [f.json for f in gotypes.json_fields(structs, key).values()
                         if not f.omitempty and not f.pointer]
             if required:
                 schema["required"] = required
@@ -271,7 +324,7 @@ def overlay(schemas: dict[str, Any], docs: dict[str, dict[str, dict[str, str]]])
             added.append(name)
         properties = schema.setdefault("properties", {})
         new: list[str] = []
-        for json_name, item in gotypes.json_fields(STRUCTS, key).items():
+        for json_name, item in gotypes.json_fields(structs, key).items():
             if json_name in properties:
                 new.extend(r for r in _struct_refs(item.type))
                 continue
@@ -289,13 +342,22 @@ def _struct_refs(go_type: GoType) -> list[str]:
 
 
 def generate(spec: Path, docs: dict[str, dict[str, dict[str, str]]], source: str,
-             enums: dict[str, dict[str, tuple[str, str]]] | None = None) -> dict[str, Any]:
-    """The data ``openapi.py`` serves: ``{"source", "schemas": {name: schema}, "groupVersions": {gv: [names]}}``."""
+             enums: dict[str, dict[str, tuple[str, str]]] | None = None,
+             packages: dict[str, structs_gen.Package] | None = None) -> dict[str, Any]:
+    """The data ``openapi.py`` serves: ``{"source", "schemas": {name: schema}, "groupVersions": {gv: [names]}}``.
+
+    A kind whose group/version has no document in ``spec`` is made from its Go structs in ``packages``.
+    """
     schemas: dict[str, Any] = {}
     roots: dict[str, list[str]] = {}
+    from_go: list[tuple[str, str]] = []
     for res in RESOURCES:
         path = spec / spec_file(res.group, res.version)
         if not path.exists():
+            package = f"{res.group}/{res.version}"
+            if packages and package in packages and res.kind in packages[package].structs:
+                from_go.append((package, res.kind))
+                continue
             print(f"openapi_gen: no {path.name}: {res.group_version} {res.kind} gets no schema", file=sys.stderr)
             continue
         document = json.loads(path.read_text())["components"]["schemas"]
@@ -307,7 +369,18 @@ def generate(spec: Path, docs: dict[str, dict[str, dict[str, str]]], source: str
             schemas.setdefault(name, document[name])
         roots.setdefault(res.group_version, []).extend(names)
     added = overlay(schemas, docs)
-    refresh_docs(schemas, docs, enums or {})
+    every_struct = dict(STRUCTS)
+    for package, kind in from_go:
+        assert packages is not None
+        kind_roots = (f"{package}.{kind}", f"{package}.{kind}List")
+        structs = go_structs(packages, kind_roots)
+        added += overlay(schemas, docs, structs, kind_roots)
+        every_struct = {**structs, **every_struct}
+        group, _, version = package.rpartition("/")
+        for name, item_kind in ((openapi_name(kind_roots[0]), kind), (openapi_name(kind_roots[1]), f"{kind}List")):
+            schemas[name]["x-kubernetes-group-version-kind"] = [{"group": group, "kind": item_kind, "version": version}]
+            roots.setdefault(package, []).append(name)
+    refresh_docs(schemas, docs, enums or {}, every_struct)
     for name in added:
         print(f"openapi_gen: added {name}", file=sys.stderr)
     return {"source": source, "schemas": dict(sorted(schemas.items())),
@@ -321,8 +394,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="a types_swagger_doc_generated.go of k8s.io/api (core/v1=..., apps/v1=...)")
     parser.add_argument("--types", action="append", default=[], metavar="FILE",
                         help="a types.go of k8s.io/api, for its +enum types and their constants")
+    parser.add_argument("--go", action="append", default=[], metavar="PKG=FILE",
+                        help="Go types (as structs_gen takes them) for kinds the spec directory has no document of")
     parser.add_argument("--source", required=True, help="where the inputs come from (kept in the output)")
     args = parser.parse_args(argv)
+    packages: dict[str, structs_gen.Package] = {}
+    for item in args.go:
+        key, _, path = item.partition("=")
+        parsed = structs_gen.parse(key, Path(path).read_text(encoding="utf-8"))
+        existing = packages.setdefault(key, parsed)
+        if existing is not parsed:
+            existing.structs.update(parsed.structs)
+            existing.named.update(parsed.named)
+            existing.type_aliases.update(parsed.type_aliases)
+            existing.aliases.update(parsed.aliases)
     docs = {}
     for item in args.doc:
         package, _, path = item.partition("=")
@@ -330,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     enums: dict[str, dict[str, tuple[str, str]]] = {}
     for path in args.types:
         enums.update(parse_enums(Path(path).read_text()))
-    data = generate(args.spec, docs, args.source, enums)
+    data = generate(args.spec, docs, args.source, enums, packages)
     json.dump(data, sys.stdout, separators=(",", ":"), sort_keys=True)
     return 0
 
