@@ -181,3 +181,25 @@ def test_expose_owns_what_it_sent_and_the_defaults_not_what_the_registry_sets(ku
         "f:ports": {".": {}, 'k:{"port":8080,"protocol":"TCP"}': {
             ".": {}, "f:port": {}, "f:protocol": {}, "f:targetPort": {}}},
         "f:selector": {}, "f:sessionAffinity": {}, "f:type": {}}
+
+
+def test_client_side_then_server_side_apply_migrates(kube: Kube, tmp_path: Path) -> None:
+    """``kubectl apply`` then ``kubectl apply --server-side`` with a changed image: the server lets kubectl take
+    what client-side apply last applied and nobody changed since (kubernetes/apimachinery
+    ``pkg/util/managedfields/internal/lastappliedmanager.go``), keeps the annotation in step
+    (``lastappliedupdater.go``), and kubectl's migration (kubernetes/kubectl ``pkg/cmd/apply/apply.go``,
+    client-go ``util/csaupgrade``) moves ``kubectl-client-side-apply``'s fields to ``kubectl`` without a warning."""
+    path = tmp_path / "web.json"
+    path.write_text(manifest(2))
+    assert kube("apply", "-f", str(path)).strip() == "deployment.apps/web created"
+    assert [e["manager"] for e in entries(kube)] == ["kubectl-client-side-apply"]
+    path.write_text(manifest(2, image=V2))
+    result = kube.run("apply", "--server-side", "-f", str(path))
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert sorted((e["manager"], e["operation"]) for e in entries(kube)) == [
+        ("kubectl", "Apply"), ("kubectl-last-applied", "Apply")]
+    deployment = kube.deployment("web")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == V2
+    assert deployment["spec"]["template"]["metadata"]["labels"] == {"app": "web"}
+    last = json.loads(deployment["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
+    assert last["spec"]["template"]["spec"]["containers"][0]["image"] == V2

@@ -22,9 +22,12 @@ and ``-list-map-keys``, else ``x-kubernetes-patch-strategy: merge`` with its mer
 object a create is compared with comes from the Go structs table (``structs.py``: what Go's encoder writes for a
 new, empty object).
 
-Not ported: the ``last-applied-configuration`` bridge between client-side and server-side apply
-(``lastappliedmanager.go``), the cap of ten update managers (``capmanagers.go``), and the controllers' own entries
-(the practice cluster's controllers write to the store, not through the API, and leave managed fields as they are).
+The bridge from client-side apply is ported too: kubectl's server-side apply may take over what
+``last-applied-configuration`` says client-side apply set and nobody changed since (``lastappliedmanager.go``), and
+keeps that annotation in step (``lastappliedupdater.go``).
+
+Not ported: the cap of ten update managers (``capmanagers.go``), and the controllers' own entries (the practice
+cluster's controllers write to the store, not through the API, and leave managed fields as they are).
 """
 
 from __future__ import annotations
@@ -269,6 +272,22 @@ def merge(lhs: Any, rhs: Any, t: TypeRef) -> Any:
             merged[key] = merge(lhs[key], value, _child_type(t, key)) if key in lhs else value
         return merged
     return rhs
+
+
+def ensure_named(paths: FieldSet, t: TypeRef) -> FieldSet:
+    """``EnsureNamedFieldsAreMembers``: the set with every struct field on the way to its members (not map keys,
+    not list items)."""
+    out = set(paths)
+    for path in paths:
+        current = t
+        for i, pe in enumerate(path):
+            if pe[0] == "f":
+                if _declared(current, pe[1]):
+                    out.add(path[:i + 1])
+                current = _child_type(current, pe[1])
+            else:
+                current = current[3] if current[0] == "list" else _LEAF
+    return out
 
 
 def remove_paths(value: Any, t: TypeRef, paths: FieldSet) -> Any:
@@ -601,18 +620,27 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], *, manager: str, 
     config_meta.pop("managedFields", None)
     config["metadata"] = config_meta
     merged = merge(base, config, t)
-    applied = _ignored(to_field_set(config, t), ("status",))
+    config_set = to_field_set(config, t)
+    applied = _ignored(config_set, ("status",))
     applier_key = Entry(manager, "Apply", api_version).key
     own = next((e for e in entries if e.key == applier_key), None)
     last = own.fields if own is not None else set()
     others: FieldSet = set().union(*(e.fields for e in entries if e.key != applier_key))
-    stale = {p for p in last - applied - others if p not in _STRIP}
+    # Updater.prune: what the applier last applied, no longer applies and nobody else manages goes (named
+    # fields count as members, EnsureNamedFieldsAreMembers, so a field someone owns keeps its parents)
+    stale = {p for p in ensure_named(last, t) - ensure_named(config_set | others, t)
+             if p not in _STRIP and p[:1] not in ((("f", "apiVersion"),), (("f", "kind"),))}
     if stale:
         merged = remove_paths(merged, t, stale)
     diff = compare(base, merged, t)
     changed = diff.added | diff.modified
     conflicts = [(e, p) for e in sorted(entries, key=lambda e: json.dumps(e.key)) if e.key != applier_key
                  for p in sorted_paths(e.fields & changed)]
+    if conflicts and not force and manager == "kubectl" and live is not None:
+        # lastAppliedManager: kubectl's server-side apply may take over what client-side apply last applied
+        # and nobody changed since
+        allowed = _allowed_from_last_applied(live, api_version, t)
+        conflicts = [(e, p) for e, p in conflicts if p not in allowed]
     if conflicts and not force:
         raise conflict_error(conflicts)
     for entry in entries:
@@ -627,7 +655,47 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], *, manager: str, 
     merged = dict(merged)
     merged["metadata"] = dict(merged.get("metadata") or {})
     merged["metadata"]["managedFields"] = encode_entries(entries)
+    annotations = merged["metadata"].get("annotations")
+    if manager == "kubectl" and live is not None and isinstance(annotations, dict) and (
+            _with_meta(live).get("annotations") or {}).get(LAST_APPLIED):
+        # lastAppliedUpdater: kubectl's server-side apply keeps client-side apply's annotation in step
+        merged["metadata"]["annotations"] = {**annotations, LAST_APPLIED: build_last_applied(config)}
     return merged
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def build_last_applied(config: dict[str, Any]) -> str:
+    """``buildLastApplied``: the applied object without the annotation, as ``json.Encoder`` writes it (sorted
+    keys, ``<``, ``>`` and ``&`` escaped, a final newline)."""
+    obj = dict(config)
+    meta = dict(_with_meta(config))
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    obj["metadata"] = meta
+    text = json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"),
+                          ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text + "\n"
+
+
+def _allowed_from_last_applied(live: dict[str, Any], api_version: str, t: TypeRef) -> FieldSet:
+    """``allowedConflictsFromLastApplied``: the fields of the last-applied annotation whose live value is still
+    the one it applied."""
+    text = (_with_meta(live).get("annotations") or {}).get(LAST_APPLIED)
+    try:
+        last = json.loads(text) if isinstance(text, str) and text else None
+    except ValueError:
+        return set()
+    if not isinstance(last, dict) or last.get("apiVersion") != api_version:
+        return set()
+    diff = compare(last, live, t)
+    return to_field_set(last, t) - diff.modified - diff.added - diff.removed
 
 
 def _strip_meta(obj: dict[str, Any]) -> dict[str, Any]:
