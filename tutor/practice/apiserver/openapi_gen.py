@@ -3,12 +3,13 @@
 Run by hand when upstream changes (tests never run it; they need no network)::
 
     python -m tutor.practice.apiserver.openapi_gen --spec SPEC \\
-        --doc core/v1=API/core/v1/types_swagger_doc_generated.go --types API/core/v1/types.go \\
-        --doc apps/v1=API/apps/v1/types_swagger_doc_generated.go --types API/apps/v1/types.go \\
-        --doc discovery/v1=API/discovery/v1/types_swagger_doc_generated.go --types API/discovery/v1/types.go \\
-        --doc batch/v1=API/batch/v1/types_swagger_doc_generated.go --types API/batch/v1/types.go \\
-        --doc autoscaling/v2=API/autoscaling/v2/types_swagger_doc_generated.go --types API/autoscaling/v2/types.go \\
+        --doc core/v1=API/core/v1/types_swagger_doc_generated.go --types core/v1=API/core/v1/types.go \\
+        --doc apps/v1=API/apps/v1/types_swagger_doc_generated.go --types apps/v1=API/apps/v1/types.go \\
+        --doc discovery/v1=API/discovery/v1/types_swagger_doc_generated.go --types discovery/v1=API/discovery/v1/types.go \\
+        --doc batch/v1=API/batch/v1/types_swagger_doc_generated.go --types batch/v1=API/batch/v1/types.go \\
+        --doc autoscaling/v2=API/autoscaling/v2/types_swagger_doc_generated.go --types autoscaling/v2=API/autoscaling/v2/types.go \\
         --doc meta/v1=APIMACHINERY/pkg/apis/meta/v1/types_swagger_doc_generated.go \\
+        --types meta/v1=APIMACHINERY/pkg/apis/meta/v1/types.go \\
         --go autoscaling/v2=API/autoscaling/v2/types.go --go core/v1=API/core/v1/types.go \\
         --go meta/v1=APIMACHINERY/pkg/apis/meta/v1/types.go \\
         --source "<where SPEC and API come from>" > tutor/practice/apiserver/openapi_schemas.json
@@ -35,9 +36,9 @@ keeps in ``openapi/openapitest/testdata`` (api/v1, apps/v1, batch/v1, discovery.
 with the overlay above: a kubernetes/kubernetes checkout at v1.37 was out of reach. autoscaling/v2 is not in that
 copy, so HorizontalPodAutoscaler's schemas are made from its Go structs (``--go``, read as ``structs_gen`` reads
 them) the same way. Regenerating from ``api/openapi-spec/v3`` of v1.37 itself needs no change to this script.
-Not carried over for fields the copy lacks: ``+listType``/``+mapType`` tags (their lists follow the patch
-strategy, as kube-openapi's ``schemaconv`` does without them) and ``+optional`` (a field is required when its
-JSON tag has no ``omitempty`` and it is no pointer).
+The ``+listType``, ``+listMapKey``, ``+mapType`` and ``+structType`` tags of ``types.go`` become their
+``x-kubernetes-*`` extensions (which server-side apply reads). Not carried over for fields the copy lacks:
+``+optional`` (such a field is required when its JSON tag has no ``omitempty`` and it is no pointer).
 """
 
 from __future__ import annotations
@@ -159,6 +160,65 @@ def parse_enums(text: str) -> dict[str, dict[str, tuple[str, str]]]:
         if old is None or len(old[1]) < len(comment) or (len(old[1]) == len(comment) and old[1] > comment):
             values[value] = (name, comment)
     return enums
+
+
+_STRUCT_LINE = re.compile(r"^type (\w+) struct \{\s*$")
+_JSON_TAG = re.compile(r'json:"([^",]*)')
+
+
+def parse_list_tags(text: str) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The ``+listType``, ``+listMapKey`` and ``+mapType`` tags of a Go file's struct fields and the
+    ``+structType``/``+mapType`` tags of its structs, as the extensions kube-openapi's generator writes for them
+    (``x-kubernetes-list-type``, ``x-kubernetes-list-map-keys``, ``x-kubernetes-map-type``)."""
+    fields: dict[tuple[str, str], dict[str, Any]] = {}
+    types: dict[str, dict[str, Any]] = {}
+    comments: list[str] = []
+    current = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("//"):
+            comments.append(stripped[2:].strip())
+            continue
+        tags = [c[1:] for c in comments if c.startswith("+")]
+        comments = []
+        match = _STRUCT_LINE.match(line)
+        if match:
+            current = match.group(1)
+            for tag in tags:
+                if tag in ("structType=atomic", "mapType=atomic"):
+                    types[current] = {"x-kubernetes-map-type": "atomic"}
+            continue
+        if stripped.startswith("}"):
+            current = ""
+            continue
+        json_name = _JSON_TAG.search(line)
+        if not current or not json_name or not tags:
+            continue
+        ext: dict[str, Any] = {}
+        for tag in tags:
+            key, _, value = tag.partition("=")
+            if key == "listType":
+                ext["x-kubernetes-list-type"] = value
+            elif key == "listMapKey":
+                ext.setdefault("x-kubernetes-list-map-keys", []).append(value)
+            elif key in ("mapType", "structType"):
+                ext["x-kubernetes-map-type"] = value
+        if ext:
+            fields[(current, json_name.group(1))] = ext
+    return fields, types
+
+
+def apply_list_tags(schemas: dict[str, Any], prefix: str, text: str) -> None:
+    """Set the extensions of :func:`parse_list_tags` on the schemas of one package (``prefix``)."""
+    fields, types = parse_list_tags(text)
+    for (type_name, json_name), ext in fields.items():
+        prop = schemas.get(f"{prefix}.{type_name}", {}).get("properties", {}).get(json_name)
+        if prop is not None:
+            prop.update(ext)
+            schemas[f"{prefix}.{type_name}"]["properties"][json_name] = dict(sorted(prop.items()))
+    for type_name, ext in types.items():
+        if f"{prefix}.{type_name}" in schemas:
+            schemas[f"{prefix}.{type_name}"].update(ext)
 
 
 def enum_description(values: dict[str, tuple[str, str]]) -> str:
@@ -343,7 +403,8 @@ def _struct_refs(go_type: GoType) -> list[str]:
 
 def generate(spec: Path, docs: dict[str, dict[str, dict[str, str]]], source: str,
              enums: dict[str, dict[str, tuple[str, str]]] | None = None,
-             packages: dict[str, structs_gen.Package] | None = None) -> dict[str, Any]:
+             packages: dict[str, structs_gen.Package] | None = None,
+             go_sources: dict[str, str] | None = None) -> dict[str, Any]:
     """The data ``openapi.py`` serves: ``{"source", "schemas": {name: schema}, "groupVersions": {gv: [names]}}``.
 
     A kind whose group/version has no document in ``spec`` is made from its Go structs in ``packages``.
@@ -381,6 +442,8 @@ def generate(spec: Path, docs: dict[str, dict[str, dict[str, str]]], source: str
             schemas[name]["x-kubernetes-group-version-kind"] = [{"group": group, "kind": item_kind, "version": version}]
             roots.setdefault(package, []).append(name)
     refresh_docs(schemas, docs, enums or {}, every_struct)
+    for package, text in (go_sources or {}).items():
+        apply_list_tags(schemas, PACKAGES.get(package) or f"io.k8s.api.{package.replace('/', '.')}", text)
     for name in added:
         print(f"openapi_gen: added {name}", file=sys.stderr)
     return {"source": source, "schemas": dict(sorted(schemas.items())),
@@ -392,8 +455,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", type=Path, required=True, help="directory of upstream's OpenAPI v3 documents")
     parser.add_argument("--doc", action="append", default=[], metavar="PKG=FILE",
                         help="a types_swagger_doc_generated.go of k8s.io/api (core/v1=..., apps/v1=...)")
-    parser.add_argument("--types", action="append", default=[], metavar="FILE",
-                        help="a types.go of k8s.io/api, for its +enum types and their constants")
+    parser.add_argument("--types", action="append", default=[], metavar="PKG=FILE",
+                        help="a types.go of k8s.io/api, for its +enum types and their constants and its "
+                             "+listType, +listMapKey, +mapType and +structType tags")
     parser.add_argument("--go", action="append", default=[], metavar="PKG=FILE",
                         help="Go types (as structs_gen takes them) for kinds the spec directory has no document of")
     parser.add_argument("--source", required=True, help="where the inputs come from (kept in the output)")
@@ -413,9 +477,12 @@ def main(argv: list[str] | None = None) -> int:
         package, _, path = item.partition("=")
         docs[package] = parse_swagger_doc(Path(path).read_text())
     enums: dict[str, dict[str, tuple[str, str]]] = {}
-    for path in args.types:
-        enums.update(parse_enums(Path(path).read_text()))
-    data = generate(args.spec, docs, args.source, enums, packages)
+    go_sources: dict[str, str] = {}
+    for item in args.types:
+        package, _, path = item.partition("=")
+        go_sources[package] = Path(path).read_text()
+        enums.update(parse_enums(go_sources[package]))
+    data = generate(args.spec, docs, args.source, enums, packages, go_sources)
     json.dump(data, sys.stdout, separators=(",", ":"), sort_keys=True)
     return 0
 
