@@ -186,3 +186,21 @@ def test_debug_says_ephemeral_containers_are_not_available(kube: Kube) -> None:
             '(error from server: "the server could not find the requested resource")')
     missing = kube.run("debug", "nope", "--image=busybox")
     assert missing.stderr.strip() == 'Error from server (NotFound): pods "nope" not found'
+
+
+def test_every_field_the_cluster_decodes_has_a_schema() -> None:
+    """The OpenAPI data (``openapi_gen.py``) and the Go structs table (``structs_gen.py``) come from one k8s.io/api
+    commit: every JSON field of a served kind's structs is a property of its schema (regenerate the data when
+    ``structs.py`` changes)."""
+    import gzip
+
+    from tutor.practice.apiserver import gotypes
+    from tutor.practice.apiserver.openapi import DATA
+    from tutor.practice.apiserver.openapi_gen import openapi_name
+    from tutor.practice.apiserver.structs import STRUCTS
+
+    schemas = json.loads(gzip.decompress(DATA.read_bytes()))["schemas"]
+    missing = [f"{openapi_name(key)}.{name}" for key in STRUCTS if openapi_name(key) in schemas
+               for name in gotypes.json_fields(STRUCTS, key)
+               if name not in schemas[openapi_name(key)].get("properties", {})]
+    assert not missing

@@ -557,7 +557,7 @@ def _update(live: dict[str, Any] | None, new: dict[str, Any], *, manager: str, a
     t = root_type(api_version, str(new.get("kind", "")))
     diff = compare(base, new, t)
     changed = _ignored(diff.added | diff.modified, ignore)
-    removed = diff.removed
+    removed = _ignored(diff.removed, ignore)  # Comparison.ExcludeFields: the reset fields, whatever happened
     for entry in entries:
         entry.fields -= changed | removed
     if changed:
