@@ -44,14 +44,17 @@ Every place a kind is named (``grep -rn '"<plural>"\\|"<Kind>"' tutor/practice``
 
 1. ``apiserver/resources.py``: a ``Resource`` entry (plural, kind, group/version, scope, short names,
    categories, subresources, verbs); ``GROUP_ORDER`` for a new group. Discovery (``apiserver/discovery.py``)
-   follows from it, and OpenAPI (``apiserver/openapi.py``) once ``openapi_gen.py`` regenerates the schemas; a subresource with another response kind needs
-   ``_response_kind``.
+   follows from it, and OpenAPI (``apiserver/openapi.py``) once ``openapi_gen.py`` regenerates the schemas (step
+   3); a subresource with another response kind needs ``_response_kind``.
 2. ``apiserver/defaults.py``: a defaulter in ``DEFAULTERS`` (or ``apply_defaults``) and its checks in
    ``validate`` (name rules in ``_name_causes``).
 3. ``apiserver/structs.py``: add the kind's Go struct to ``ROOTS`` in ``apiserver/structs_gen.py`` and
    regenerate (the command is in ``structs.py``'s header): the one table of Go API structs that typed
    decoding and unknown-field warnings (``schema.py``), protobuf bodies (``protobuf.py``) and strategic-merge
-   patch strategies and merge keys (``patch.py``) all read. Never edit ``structs.py`` by hand.
+   patch strategies and merge keys (``patch.py``) all read. Never edit ``structs.py`` by hand. Then regenerate
+   the OpenAPI schemas (``apiserver/openapi_gen.py``, the command is in its docstring) from the same commit: ``explain``
+   and server-side apply (``fieldmanager.py``) read them, and ``tests/practice/test_schema_fidelity.py`` checks the
+   two agree.
 4. ``apiserver/protobuf.py``: ``_KINDS``, when kubectl sends the kind as protobuf (``kubectl create``).
 5. ``apiserver/patch.py``: nothing beyond the struct table, unless the kind is patched in a way of its own.
 6. ``apiserver/tables.py``: a printer in ``PRINTERS`` (columns and cells of kubectl's printers) and the
