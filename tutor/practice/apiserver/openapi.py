@@ -3,7 +3,7 @@
 The schemas are data generated from upstream's OpenAPI documents by :mod:`tutor.practice.apiserver.openapi_gen`
 (``openapi_schemas.json.gz``). They are read on the first request for ``/openapi/v3``, turned into one JSON
 document per served group/version, and dropped: what stays is each document's bytes and ETag (the schemas as
-Python objects are several times their JSON's size, and a lesson may never ask for them).
+Python objects are several times their JSON's size, and a session may never ask for them).
 
 The answers follow kube-openapi's ``pkg/handler3/handler.go``: the index maps ``api/v1``, ``apis/apps/v1``... to a
 ``serverRelativeURL`` with ``?hash=`` the document's ETag (the upper-case hex SHA-512 of its JSON); a document is
