@@ -203,3 +203,17 @@ def test_client_side_then_server_side_apply_migrates(kube: Kube, tmp_path: Path)
     assert deployment["spec"]["template"]["metadata"]["labels"] == {"app": "web"}
     last = json.loads(deployment["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
     assert last["spec"]["template"]["spec"]["containers"][0]["image"] == V2
+
+
+def test_run_owns_the_defaults_not_what_admission_sets(kube: Kube) -> None:
+    """``kubectl run`` (manager ``kubectl-run``): the decoder's defaults are the creator's (``dnsPolicy``,
+    ``enableServiceLinks``), what the Priority, ServiceAccount and DefaultTolerationSeconds admission plugins
+    set after the field manager ran is nobody's (kubernetes/apiserver ``pkg/endpoints/handlers/create.go``)."""
+    kube("run", "one", f"--image={V1}")
+    [entry] = entries(kube, "pod/one")
+    assert entry["manager"] == "kubectl-run"
+    spec = entry["fieldsV1"]["f:spec"]
+    assert {"f:dnsPolicy", "f:enableServiceLinks", "f:restartPolicy", "f:schedulerName", "f:securityContext",
+            "f:terminationGracePeriodSeconds", "f:containers"} <= set(spec)
+    assert not {"f:priority", "f:preemptionPolicy", "f:serviceAccount", "f:serviceAccountName",
+                "f:tolerations"} & set(spec)

@@ -638,7 +638,7 @@ class ApiServer:
             obj.pop("status", None)
         managed = obj["metadata"].get("managedFields") if applied else None
         _strip_server_fields(obj)
-        later = [key for key in _REGISTRY_SET.get(res.plural, ()) if key not in (obj.get("spec") or {})]
+        later = [key for key in _SET_AFTER_FIELD_MANAGER.get(res.plural, ()) if key not in (obj.get("spec") or {})]
         defaults.apply_defaults(res.plural, obj)
         if managed is not None:
             obj["metadata"]["managedFields"] = managed
@@ -848,10 +848,14 @@ def _health_path(path: str) -> tuple[str, str | None] | None:
     return None
 
 
-_REGISTRY_SET: dict[str, tuple[str, ...]] = {"services": ("ipFamilyPolicy", "ipFamilies")}
-"""Spec fields the practice cluster defaults but upstream's registry sets after the field manager has run (the
-service storage's ``initIPFamilyFields``, kubernetes/kubernetes ``pkg/registry/core/service/storage``): no manager
-owns them unless its request set them."""
+_SET_AFTER_FIELD_MANAGER: dict[str, tuple[str, ...]] = {
+    "services": ("ipFamilyPolicy", "ipFamilies"),
+    "pods": ("priority", "preemptionPolicy", "serviceAccount", "serviceAccountName", "tolerations"),
+}
+"""Spec fields the practice cluster defaults but upstream sets after the create handler's field manager has run:
+the service storage's ``initIPFamilyFields`` (kubernetes/kubernetes ``pkg/registry/core/service/storage``) and the
+Priority, ServiceAccount and DefaultTolerationSeconds admission plugins (``plugin/pkg/admission``). No manager owns
+them unless its request set them."""
 
 
 def _reset_fields(res: Resource) -> tuple[str, ...]:
