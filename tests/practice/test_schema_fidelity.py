@@ -204,3 +204,14 @@ def test_every_field_the_cluster_decodes_has_a_schema() -> None:
                for name in gotypes.json_fields(STRUCTS, key)
                if name not in schemas[openapi_name(key)].get("properties", {})]
     assert not missing
+
+
+def test_delete_success_status(api: Api, kube: Kube) -> None:  # noqa: F811
+    """``finalizeDelete`` (kubernetes/apiserver ``pkg/registry/generic/registry/store.go``): Success with the
+    deleted object's name, group, resource and uid, empty fields omitted, and no code."""
+    kube("create", "configmap", "gone")
+    uid = kube.json("get", "configmap", "gone")["metadata"]["uid"]
+    reply = api.request("DELETE", f"/api/v1/namespaces/{kube.namespace}/configmaps/gone")
+    assert (reply.status, json.loads(reply.body)) == (200, {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+        "details": {"name": "gone", "kind": "configmaps", "uid": uid}})

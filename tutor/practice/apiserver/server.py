@@ -177,9 +177,12 @@ def _token(text: str) -> bool:
 
 
 def success_status(res: Resource, obj: Obj) -> dict[str, Any]:
+    """``finalizeDelete`` (kubernetes/apiserver ``pkg/registry/generic/registry/store.go``): Success, no code, and
+    details whose empty fields are omitted (the core group)."""
+    details = {"name": obj["metadata"]["name"], "group": res.group, "kind": res.plural,
+               "uid": obj["metadata"].get("uid", "")}
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-            "details": {"name": obj["metadata"]["name"], "group": res.group, "kind": res.plural,
-                        "uid": obj["metadata"].get("uid", "")}}
+            "details": {k: v for k, v in details.items() if v}}
 
 
 class RequestInfo:
