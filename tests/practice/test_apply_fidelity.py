@@ -3,7 +3,7 @@
 The API server keeps ``metadata.managedFields`` with kubernetes/apimachinery ``pkg/util/managedfields`` over
 sigs.k8s.io/structured-merge-diff; kubectl names its managers (``kubectl-create``, ``kubectl-set``, ``kubectl`` for
 ``apply --server-side``) in kubernetes/kubectl ``pkg/cmd/*``, and ``kubectl scale`` sends none, so the server names
-it after the user agent (kubernetes/apiserver ``pkg/endpoints/handlers/rest.go`` ``managerOrUserAgent``).
+it after the user agent (kubernetes/apiserver ``pkg/endpoints/handlers/create.go`` ``managerOrUserAgent``).
 """
 
 from __future__ import annotations

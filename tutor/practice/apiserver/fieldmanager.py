@@ -13,8 +13,8 @@ Ports, for the kinds the practice cluster serves:
   managed fields is not tracked by updates), ``managedfields.go`` (entry order), ``conflict.go`` (``Apply failed
   with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas``) and
   ``pkg/util/managedfields/scalehandler.go`` (``/scale``'s ``spec.replicas`` is the parent's);
-* kubernetes/apiserver ``pkg/endpoints/handlers`` (``managerOrUserAgent``: the manager is the ``fieldManager``
-  parameter, else the user agent up to its first ``/``).
+* kubernetes/apiserver ``pkg/endpoints/handlers/create.go`` (``managerOrUserAgent``: the manager is the
+  ``fieldManager`` parameter, else the user agent up to its first ``/``).
 
 The schema (which lists are keyed by what, which maps and structs are atomic) comes from the OpenAPI schemas the
 cluster serves (``openapi_schemas.json.gz``, as kube-openapi's ``schemaconv`` reads them: ``x-kubernetes-list-type``
@@ -461,12 +461,19 @@ def encode_entries(entries: list[Entry]) -> list[dict[str, Any]]:
 
 
 def manager_name(field_manager: str | None, user_agent: str) -> str:
-    """``managerOrUserAgent``: the ``fieldManager`` parameter, else the user agent's printable prefix before ``/``
-    (``kubectl`` for ``kubectl/v1.37.1 (linux/amd64) kubernetes/...``), at most 128 characters."""
+    """``managerOrUserAgent`` (kubernetes/apiserver ``pkg/endpoints/handlers/create.go``): the ``fieldManager``
+    parameter, else the user agent's printable characters before ``/`` (``kubectl`` for ``kubectl/v1.37.1
+    (linux/amd64) kubernetes/...``), at most 128 bytes; ``unknown`` when that is empty (``buildManagerInfo``)."""
     if field_manager:
         return field_manager
-    prefix = "".join(c for c in user_agent.split("/", 1)[0] if c.isprintable())
-    return prefix[:128] or "unknown"
+    prefix = ""
+    for char in user_agent.split("/", 1)[0]:
+        if not char.isprintable():
+            continue
+        if len((prefix + char).encode()) > 128:
+            break
+        prefix += char
+    return prefix or "unknown"
 
 
 def _ignored(paths: FieldSet, ignore: tuple[str, ...]) -> FieldSet:
