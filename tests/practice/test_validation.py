@@ -305,7 +305,7 @@ def test_a_pod_is_bound_once(api: Api, kube: Kube) -> None:
                         headers={"Content-Type": JSON})
     status = assert_status(reply, 409, "Conflict", 'Operation cannot be fulfilled on pods/binding "bound": pod bound '
                                                    f'is already assigned to node "{node}"')
-    assert status["details"] == {"name": "bound", "group": "", "kind": "pods/binding"}
+    assert status["details"] == {"name": "bound", "kind": "pods/binding"}  # StatusDetails.Group is omitempty
     assert kube.json("get", "pod", "bound")["spec"]["nodeName"] == node
     assert_status(api.request("POST", path, binding("other", {"name": "x"}), headers={"Content-Type": JSON}),
                   400, "BadRequest", "name in URL does not match name in Binding object")

@@ -73,7 +73,7 @@ class Admission:
         for candidate in upper + list(range(low, low + NODE_PORT_STATIC_BAND)):
             if candidate not in used and port_is_free(candidate):
                 return candidate
-        raise errors.ApiError("range is full")
+        raise errors.internal_error("failed to allocate a nodePort: range is full")
 
     def _service_ports(self, svc: Obj, previous: Obj | None) -> None:
         spec = svc["spec"]

@@ -47,7 +47,7 @@ class Deletion:
             return None
         if plural == "namespaces":
             if name in IMMORTAL_NAMESPACES:
-                raise errors.Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be deleted')
+                raise errors.forbidden("namespaces", "", name, "this namespace may not be deleted")
             if current["metadata"].get("deletionTimestamp"):
                 return current
             new = deep_copy(current)

@@ -1,9 +1,7 @@
-"""Provides discovery documents (aggregated v2 and legacy), ``/version`` and a minimal OpenAPI v3."""
+"""Provides discovery documents (aggregated v2 and legacy) and ``/version`` (OpenAPI v3: ``openapi.py``)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from tutor.practice.apiserver.resources import RESOURCES, Resource, group_versions
@@ -130,46 +128,3 @@ def legacy_resource_list(group: str, version: str) -> dict[str, Any] | None:
             entries.append(sub_entry)
     gv = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": entries}
-
-
-def _gv_path(group: str, version: str) -> str:
-    return f"apis/{group}/{version}" if group else f"api/{version}"
-
-
-def openapi_gv_document(group: str, version: str) -> dict[str, Any] | None:
-    """A minimal OpenAPI v3 document: enough for kubectl's server-side field validation check.
-
-    kubectl (cli-runtime ``query_param_verifier_v3.go``) looks for a PATCH operation with the
-    object's ``x-kubernetes-group-version-kind`` and a ``fieldValidation`` query parameter.
-    """
-    resources = [r for r in RESOURCES if r.group == group and r.version == version]
-    if not resources:
-        return None
-    prefix = "/" + _gv_path(group, version)
-    paths: dict[str, Any] = {}
-    for res in resources:
-        item = (f"{prefix}/namespaces/{{namespace}}/{res.plural}/{{name}}" if res.namespaced
-                else f"{prefix}/{res.plural}/{{name}}")
-        gvk = {"group": res.group, "version": res.version, "kind": res.kind}
-        params = [{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
-                  {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
-                  {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": True}}]
-        op = {"x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "patch",
-              "parameters": params, "responses": {"200": {"description": "OK"}}}
-        paths[item] = {"patch": op,
-                       "put": dict(op, **{"x-kubernetes-action": "put"}),
-                       "get": {"x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "get",
-                               "responses": {"200": {"description": "OK"}}}}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": SERVER_GIT_VERSION},
-            "paths": paths, "components": {"schemas": {}}}
-
-
-def openapi_index() -> dict[str, Any]:
-    paths = {}
-    for group, versions in group_versions().items():
-        for version in versions:
-            doc = openapi_gv_document(group, version)
-            digest = hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:128].upper()
-            path = _gv_path(group, version)
-            paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
-    return {"paths": paths}

@@ -6,9 +6,18 @@ from typing import Any
 
 from tutor.kube.strconv import quote
 
+_DETAIL_KEYS = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+"""``metav1.StatusDetails``' JSON fields in the Go struct's order; each ``omitempty``."""
+
 
 class ApiError(Exception):
-    """An error the API server answers with a ``Status`` object (status ``Failure``)."""
+    """An error the API server answers with a ``Status`` object (status ``Failure``).
+
+    ``details`` is ``metav1.Status.Details``, a pointer: None omits it; a dict (even empty, which is
+    ``"details": {}``) writes it, with its empty fields omitted as ``omitempty`` does. Which constructor
+    sets it follows kubernetes/apimachinery ``pkg/api/errors/errors.go``: kubectl reads it (``kubectl debug``
+    dereferences ``Details`` of a 404 without a check).
+    """
 
     code = 500
     reason = "InternalError"
@@ -19,20 +28,24 @@ class ApiError(Exception):
         self.details = details
 
     def status(self) -> dict[str, Any]:
-        """Return the ``Status`` object kubectl prints as ``Error from server (<reason>): <message>``."""
+        """Return the ``Status`` object kubectl prints as ``Error from server (<reason>): <message>``.
+
+        The keys are in the order Go's encoder writes ``metav1.Status``: kind, apiVersion, metadata, status,
+        message, reason, details, code.
+        """
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},
             "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
         }
-        if not self.reason:
-            del body["reason"]  # StatusReasonUnknown is "" and omitted
-        if self.details:
-            body["details"] = self.details
+        if self.message:
+            body["message"] = self.message
+        if self.reason:  # StatusReasonUnknown is "" and omitted
+            body["reason"] = self.reason
+        if self.details is not None:
+            body["details"] = {key: self.details[key] for key in _DETAIL_KEYS if self.details.get(key)}
+        body["code"] = self.code
         return body
 
 
@@ -103,8 +116,8 @@ class Timeout(ApiError):
     code = 504
     reason = "Timeout"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(f"Timeout: {message}")
+    def __init__(self, message: str, retry_after_seconds: int = 0) -> None:
+        super().__init__(f"Timeout: {message}", details={"retryAfterSeconds": retry_after_seconds})
 
 
 class Invalid(ApiError):
@@ -123,23 +136,55 @@ def _details(plural: str, group: str, name: str) -> dict[str, Any]:
 
 
 def not_found(plural: str, group: str, name: str) -> NotFound:
-    """``deployments.apps "nope" not found``."""
+    """``NewNotFound``: ``deployments.apps "nope" not found``."""
     return NotFound(f'{resource_ref(plural, group)} "{name}" not found', details=_details(plural, group, name))
 
 
 def already_exists(plural: str, group: str, name: str) -> AlreadyExists:
-    """``services "x" already exists``."""
+    """``NewAlreadyExists``: ``services "x" already exists``."""
     return AlreadyExists(f'{resource_ref(plural, group)} "{name}" already exists',
                          details=_details(plural, group, name))
 
 
 def conflict(plural: str, group: str, name: str) -> Conflict:
-    """The optimistic-concurrency failure of an update with a stale resourceVersion."""
+    """``NewConflict``: the optimistic-concurrency failure of an update with a stale resourceVersion."""
     return Conflict(
         f'Operation cannot be fulfilled on {resource_ref(plural, group)} "{name}": '
         "the object has been modified; please apply your changes to the latest version and try again",
         details=_details(plural, group, name),
     )
+
+
+def forbidden(plural: str, group: str, name: str, reason: str) -> Forbidden:
+    """``NewForbidden``: ``namespaces "x" is forbidden: <reason>`` (``pods is forbidden: ...`` without a name)."""
+    ref = resource_ref(plural, group)
+    message = f'{ref} "{name}" is forbidden: {reason}' if name else f"{ref} is forbidden: {reason}"
+    return Forbidden(message, details=_details(plural, group, name))
+
+
+def internal_error(reason: str) -> ApiError:
+    """``NewInternalError``: 500 ``Internal error occurred: <reason>``, the reason also the one cause."""
+    return ApiError(f"Internal error occurred: {reason}", details={"causes": [{"message": reason}]})
+
+
+_GENERIC: dict[int, tuple[type[ApiError], str]] = {
+    404: (NotFound, "the server could not find the requested resource"),
+    405: (MethodNotAllowed, "the server does not allow this method on the requested resource"),
+}
+
+
+def generic(code: int) -> ApiError:
+    """``NewGenericServerResponse(code, "", GroupResource{}, "", ...)``: what the API server's go-restful
+    container answers for a path or method no route serves (kubernetes/apiserver ``pkg/server/handler.go``
+    ``serviceErrorHandler``), with its fixed message and an empty ``"details": {}``."""
+    cls, message = _GENERIC[code]
+    return cls(message, details={})
+
+
+def method_not_supported(plural: str, group: str, action: str) -> MethodNotAllowed:
+    """``NewMethodNotSupported``: ``<action> is not supported on resources of kind "<resource>"``."""
+    return MethodNotAllowed(f'{action} is not supported on resources of kind "{resource_ref(plural, group)}"',
+                            details={"group": group, "kind": plural})
 
 
 def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> Invalid:

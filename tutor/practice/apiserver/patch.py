@@ -11,9 +11,9 @@
 * ``application/json-patch+json``: RFC 6902, applied with the ``jsonpatch`` library; the paths
   are first resolved as ``evanphx/json-patch`` v4 resolves them, to keep its quirks (``replace``
   of a missing key adds it) and its error messages.
-* ``application/apply-patch+yaml`` (server-side apply): **simplified** to a strategic merge of the
-  body (the full intended object, JSON or YAML) onto the live object. There is no field ownership:
-  nothing the body omits is removed and nothing conflicts.
+* ``application/apply-patch+yaml`` (server-side apply): the server applies a whole object with field ownership
+  (:mod:`tutor.practice.apiserver.fieldmanager`: merge, conflicts, pruning); ``apply_patch`` keeps, for an apply
+  to a subresource, a strategic merge of the body onto the live object.
 
 Errors are the API errors a real server answers with, worded as it words them (Go's
 ``encoding/json`` messages included). Every failure raises an ``ApiError`` from
@@ -644,11 +644,13 @@ def _smp_error_to_api(err: _SMPError) -> ApiError:
 
 
 def _unprocessable(cause: str) -> Invalid:
-    """``errors.NewGenericServerResponse(422, ...)``: a generic message, the real one as the cause."""
-    return Invalid(
-        "the server rejected our request due to an error in our request",
-        details={"causes": [{"reason": "UnexpectedServerResponse", "message": cause}]},
-    )
+    """``errors.NewGenericServerResponse(422, "", GroupResource{}, "", cause, 0, false)`` (kubernetes/apiserver
+    ``pkg/endpoints/handlers/patch.go``): the generic message and ``"details": {}``; with
+    ``isUnexpectedResponse`` false the cause is not kept (kubernetes/apimachinery ``pkg/api/errors/errors.go``),
+    so kubectl prints ``The request is invalid: the server rejected our request due to an error in our request``.
+    """
+    del cause
+    return Invalid("the server rejected our request due to an error in our request", details={})
 
 
 def _apply_strategic(original: dict, body: bytes, kind: str) -> dict:
@@ -947,7 +949,19 @@ def _apply_json_patch(original: dict, body: bytes, strict: bool) -> dict:
 def _apply_apply(original: dict, body: bytes, kind: str) -> dict:
     """``applyPatcher``: ``sigs.k8s.io/yaml.Unmarshal`` of the body (YAML to JSON, with yaml.v2's alias and
     depth limits, see :mod:`~tutor.practice.apiserver.yamljson`), then the merge. Its errors are
-    ``error decoding patch: ...`` (``error decoding YAML: ...`` before Kubernetes 1.37)."""
+    ``error decoding patch: ...`` (``error decoding YAML: ...`` before Kubernetes 1.37).
+
+    The server's own apply of a whole object is :func:`tutor.practice.apiserver.fieldmanager.apply`; this strategic
+    merge remains for apply patches of subresources."""
+    intended = decode_apply(body)
+    try:
+        return _strategic_merge(original, intended, _root_struct(kind))
+    except _SMPError as err:
+        raise _smp_error_to_api(err) from None
+
+
+def decode_apply(body: bytes) -> dict:
+    """The configuration of an apply patch: ``sigs.k8s.io/yaml.Unmarshal`` of the body into an object."""
     try:
         intended = gojson.loads(body)
     except _GoJSONError:
@@ -960,7 +974,4 @@ def _apply_apply(original: dict, body: bytes, kind: str) -> dict:
     if intended is not None and not isinstance(intended, dict):
         raise BadRequest("error decoding patch: error unmarshaling JSON: while decoding JSON: "
                          + _cannot_unmarshal(intended, _GO_MAP))
-    try:
-        return _strategic_merge(original, intended, _root_struct(kind))
-    except _SMPError as err:
-        raise _smp_error_to_api(err) from None
+    return intended or {}

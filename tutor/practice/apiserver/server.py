@@ -17,10 +17,21 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from tutor.kube import strconv
-from tutor.practice.apiserver import defaults, discovery, errors, portforward, protobuf, proxy, schema, tables
+from tutor.practice.apiserver import (
+    defaults,
+    discovery,
+    errors,
+    fieldmanager,
+    portforward,
+    protobuf,
+    proxy,
+    schema,
+    tables,
+)
 from tutor.practice.apiserver.admission import Admission, bind, check_stored_size
 from tutor.practice.apiserver.deletion import Deletion
-from tutor.practice.apiserver.patch import apply_patch, patch_type, validate_patch
+from tutor.practice.apiserver.openapi import OpenAPIService
+from tutor.practice.apiserver.patch import APPLY_PATCH, apply_patch, decode_apply, patch_type, validate_patch
 from tutor.practice.apiserver.resources import Resource, lookup
 from tutor.practice.apiserver.selectors import FieldSelector, LabelSelector
 from tutor.practice.apiserver.storage import StorageFailed
@@ -42,6 +53,8 @@ REQUEST_TIMEOUT = 60.0
 DECODE_IN_THREAD = 256 * 1024
 """Bodies larger than this are decoded (and patches applied) in a worker thread: the loop keeps serving."""
 _WARNINGS: contextvars.ContextVar[list[str]] = contextvars.ContextVar("warnings")
+_MANAGER: contextvars.ContextVar[str] = contextvars.ContextVar("manager", default="unknown")
+"""The request's field manager (``managerOrUserAgent``: the ``fieldManager`` parameter, else the user agent)."""
 """``Warning`` headers of the request being handled."""
 _ANNOTATION_INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 _WARNING_TOTAL_RUNES, _WARNING_ITEM_RUNES = 4 * 1024, 256
@@ -174,9 +187,12 @@ def _token(text: str) -> bool:
 
 
 def success_status(res: Resource, obj: Obj) -> dict[str, Any]:
+    """``finalizeDelete`` (kubernetes/apiserver ``pkg/registry/generic/registry/store.go``): Success, no code, and
+    details whose empty fields are omitted (the core group)."""
+    details = {"name": obj["metadata"]["name"], "group": res.group, "kind": res.plural,
+               "uid": obj["metadata"].get("uid", "")}
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-            "details": {"name": obj["metadata"]["name"], "group": res.group, "kind": res.plural,
-                        "uid": obj["metadata"].get("uid", "")}}
+            "details": {k: v for k, v in details.items() if v}}
 
 
 class RequestInfo:
@@ -249,6 +265,7 @@ class ApiServer:
         self.network = network
         self.token = token
         self.address = "127.0.0.1"
+        self.openapi = OpenAPIService(discovery.SERVER_GIT_VERSION)
         self.app = web.Application(middlewares=[self._middleware], client_max_size=MAX_REQUEST_BODY_BYTES)
         self.app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)  # every path, a newline in it too
         portforward.install(self.app)
@@ -277,7 +294,7 @@ class ApiServer:
             raise
         except Exception as error:  # noqa: BLE001 - the server must stay up and answer a Status
             log.exception("internal error on %s %s", request.method, request.path_qs)
-            response = status_response(errors.ApiError(f"Internal error occurred: {error}"))
+            response = status_response(errors.internal_error(str(error)))
         if _health_path(request.path) is not None:
             return response  # says nothing of the state; answers even while saving fails
         try:
@@ -295,7 +312,7 @@ class ApiServer:
         try:
             self.store.commit()
         except StorageFailed as error:  # logged once by the storage
-            raise errors.ApiError(f"Internal error occurred: {error}") from error
+            raise errors.internal_error(str(error)) from error
 
     def _health(self, request: web.Request, endpoint: str, check: str | None) -> web.Response:
         """``/healthz``, ``/livez``, ``/readyz`` and their checks, as kubernetes/apiserver ``pkg/server/healthz``.
@@ -331,7 +348,7 @@ class ApiServer:
         if health is not None:
             return self._health(request, *health)
         if path == "/version" and request.method != "GET":
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         if request.method == "GET":
             if path == "/version":
                 return json_response(discovery.version_info())
@@ -344,16 +361,9 @@ class ApiServer:
                     return json_response(discovery.legacy_api_versions(f"{self.address}:{port}"))
                 return json_response(discovery.legacy_group_list())
             if path == "/openapi/v3":
-                return json_response(discovery.openapi_index())
-            if path.startswith("/openapi/v3/"):
-                gv = path[len("/openapi/v3/"):].split("/")
-                doc = None
-                if gv[0] == "api" and len(gv) == 2:
-                    doc = discovery.openapi_gv_document("", gv[1])
-                elif gv[0] == "apis" and len(gv) == 3:
-                    doc = discovery.openapi_gv_document(gv[1], gv[2])
-                if doc is not None:
-                    return json_response(doc)
+                return self.openapi.handle_discovery(request)
+            if path.startswith("/openapi/v3/"):  # kube-openapi handler3: every path under it is a group/version
+                return self.openapi.handle_group_version(request, path[len("/openapi/v3/"):])
             parts = [p for p in path.split("/") if p]
             if len(parts) == 2 and parts[0] == "api":
                 doc = discovery.legacy_resource_list("", parts[1])
@@ -376,11 +386,11 @@ class ApiServer:
         info = parse_resource_path(path)
         if info is None:
             if _served_group_version(path):
-                raise errors.NotFound("the server could not find the requested resource")
+                raise errors.generic(404)
             return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
         # Only list and watch are served across namespaces (kubernetes/apiserver pkg/endpoints/installer.go).
         if info.res.namespaced and info.namespace is None and request.method != "GET":
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         query = {k: v[-1] for k, v in parse_qs(request.query_string, keep_blank_values=True).items()}
         integers = ("timeoutSeconds", "limit", "gracePeriodSeconds") + (
             ("tailLines", "sinceSeconds", "limitBytes") if info.sub == "log" else ())
@@ -400,9 +410,10 @@ class ApiServer:
             "GET": self._get, "POST": self._post, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete,
         }.get(request.method)
         if handler is None:
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         warnings: list[str] = []
         _WARNINGS.set(warnings)  # each request runs in its own task, so its own context
+        _MANAGER.set(fieldmanager.manager_name(query.get("fieldManager"), request.headers.get("User-Agent", "")))
         response = await handler(request, info, query)
         if info.res.plural == "endpoints":
             warnings.append("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice")
@@ -645,17 +656,30 @@ class ApiServer:
                 f"is registered for version \"{res.api_version}\" in scheme")
         obj["kind"], obj["apiVersion"] = res.kind, res.api_version
 
-    def _create(self, info: RequestInfo, obj: Obj, query: dict[str, str]) -> Obj:
+    def _create(self, info: RequestInfo, obj: Obj, query: dict[str, str], *, applied: bool = False) -> Obj:
+        """``applied``: an apply that creates the object, whose managed fields the apply set."""
         res = info.res
         if not res.stored:
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         self._check_kind(info, obj)
         self._decode_check(info, obj, query)
         self._check_namespace(info, obj)
         if res.plural not in ("pods", "services", "namespaces"):
             obj.pop("status", None)
+        managed = obj["metadata"].get("managedFields") if applied else None
         _strip_server_fields(obj)
+        later = [key for key in _SET_AFTER_FIELD_MANAGER.get(res.plural, ()) if key not in (obj.get("spec") or {})]
         defaults.apply_defaults(res.plural, obj)
+        if managed is not None:
+            obj["metadata"]["managedFields"] = managed
+        else:  # the create handler's FieldManager.UpdateNoErrors, on the decoded and defaulted object
+            seen = deep_copy(obj)
+            for key in later:
+                seen["spec"].pop(key, None)
+            fieldmanager.update(None, seen, manager=_MANAGER.get(), api_version=res.api_version,
+                                now=self.store.clock.timestamp(), ignore=_reset_fields(res))
+            if "managedFields" in seen["metadata"]:
+                obj["metadata"]["managedFields"] = seen["metadata"]["managedFields"]
         defaults.validate(res.plural, obj)
         self.admission.admit_create(res.plural, obj)
         if query.get("dryRun") == "All":
@@ -673,12 +697,14 @@ class ApiServer:
             return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                   "code": 201}, status=201)
         if info.name is not None:
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         obj = await self._body(request, info)
         created = self._create(info, obj, query)
         return json_response(created, status=201)
 
-    def _update(self, info: RequestInfo, obj: Obj, query: dict[str, str], *, expect_rv: str | None) -> Obj:
+    def _update(self, info: RequestInfo, obj: Obj, query: dict[str, str], *, expect_rv: str | None,
+                applied: bool = False) -> Obj:
+        """``applied``: the object an apply made, whose managed fields the apply set."""
         res = info.res
         current = self._get_object(info)
         if info.sub == "scale":
@@ -686,6 +712,7 @@ class ApiServer:
             replicas = defaults.validate_scale(info.name or "", obj)
             rv = (obj.get("metadata") or {}).get("resourceVersion")
             new = deep_copy(current)
+            fieldmanager.update_scale(new, replicas, manager=_MANAGER.get(), api_version=res.api_version)
             new["spec"]["replicas"] = replicas
             if query.get("dryRun") == "All":
                 return self._scale(new)
@@ -700,12 +727,17 @@ class ApiServer:
         meta["name"] = info.name
         if info.sub == "status":
             obj.setdefault("status", {})  # decoded into the kind's struct: a status left out is its zero value
+            fieldmanager.update(current, obj, manager=_MANAGER.get(), api_version=res.api_version,
+                                now=self.store.clock.timestamp(), subresource="status", ignore=("spec",))
             defaults.validate_status_update(res.plural, obj, current)
             if query.get("dryRun") == "All":
                 return obj
             check_stored_size(res.plural, dict(obj, spec=current.get("spec")))
             return self.store.update(res.plural, obj, expect_rv=expect_rv, status_only=True)
         defaults.apply_defaults(res.plural, obj)
+        if not applied:
+            fieldmanager.update(current, obj, manager=_MANAGER.get(), api_version=res.api_version,
+                                now=self.store.clock.timestamp(), ignore=_reset_fields(res))
         defaults.validate(res.plural, obj)
         defaults.validate_update(res.plural, obj, current)
         self.admission.admit_update(res.plural, current, obj)
@@ -716,7 +748,7 @@ class ApiServer:
 
     async def _put(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         if info.name is None:
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         obj = await self._body(request, info)
         if info.sub == "scale":  # decoded first: a wrong type is a decode error before anything reads it
             self._decode_check(info, obj, query, kind="Scale")
@@ -731,9 +763,10 @@ class ApiServer:
 
     async def _patch(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         if info.name is None:
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise errors.generic(405)
         content_type = request.headers.get("Content-Type", "")
-        patch_type(content_type)  # 415 before the body is read, as PatchResource does
+        is_apply = patch_type(content_type) == APPLY_PATCH  # 415 before the body is read, as PatchResource does
+        _validate_patch_options(is_apply, query)
         raw = await self._read_body(request)
         res = info.res
         if len(raw) <= DECODE_IN_THREAD:
@@ -747,17 +780,28 @@ class ApiServer:
             return await asyncio.to_thread(apply_patch, base, content_type, raw, kind=kind)
 
         current = self.store.get(res.plural, info.namespace or "", info.name) if res.stored else None
+        server_side_apply = is_apply and not info.sub
+        if server_side_apply:
+            config = decode_apply(raw)
+            self._decode_check(info, config, query)  # a wrongly typed metadata is a decode error
+            if config.get("metadata") is None:
+                config["metadata"] = {}
+            config.setdefault("apiVersion", res.api_version)
+            config.setdefault("kind", res.kind)
         if current is None:
-            if content_type.split(";")[0].strip() == "application/apply-patch+yaml" and not info.sub:
-                obj = await patch({}, res.kind)
-                self._decode_check(info, obj, query)  # a wrongly typed metadata is a decode error
-                if obj.get("metadata") is None:
-                    obj["metadata"] = {}
-                obj["metadata"]["name"] = info.name
-                return json_response(self._create(info, obj, query), status=201)
+            if server_side_apply:
+                config["metadata"]["name"] = info.name
+                obj = fieldmanager.apply(None, config, manager=_MANAGER.get(), api_version=res.api_version,
+                                         now=self.store.clock.timestamp(), force=query.get("force") == "true")
+                return json_response(self._create(info, obj, query, applied=True), status=201)
             raise errors.not_found(res.plural, res.group, info.name)
         base = self._scale(current) if info.sub == "scale" else current
-        patched = await patch(deep_copy(base), "Scale" if info.sub == "scale" else res.kind)
+        if server_side_apply:
+            patched = fieldmanager.apply(deep_copy(current), config, manager=_MANAGER.get(),
+                                         api_version=res.api_version, now=self.store.clock.timestamp(),
+                                         force=query.get("force") == "true")
+        else:
+            patched = await patch(deep_copy(base), "Scale" if info.sub == "scale" else res.kind)
         try:
             self._decode_check(info, patched, query)
         except errors.BadRequest as error:
@@ -768,7 +812,7 @@ class ApiServer:
         expect = rv if rv and rv != base["metadata"].get("resourceVersion") else None
         if expect is not None and content_type != "application/json-patch+json":
             raise errors.conflict(res.plural, res.group, info.name)
-        return json_response(self._update(info, patched, query, expect_rv=None))
+        return json_response(self._update(info, patched, query, expect_rv=None, applied=server_side_apply))
 
     async def _delete(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         res = info.res
@@ -832,6 +876,38 @@ def _health_path(path: str) -> tuple[str, str | None] | None:
     if parts[0] in ("healthz", "livez", "readyz") and len(parts) <= 2:
         return parts[0], parts[1] if len(parts) == 2 and parts[1] else None
     return None
+
+
+_SET_AFTER_FIELD_MANAGER: dict[str, tuple[str, ...]] = {
+    "services": ("ipFamilyPolicy", "ipFamilies"),
+    "pods": ("priority", "preemptionPolicy", "serviceAccount", "serviceAccountName", "tolerations"),
+}
+"""Spec fields the practice cluster defaults but upstream sets after the create handler's field manager has run:
+the service storage's ``initIPFamilyFields`` (kubernetes/kubernetes ``pkg/registry/core/service/storage``) and the
+Priority, ServiceAccount and DefaultTolerationSeconds admission plugins (``plugin/pkg/admission``). No manager owns
+them unless its request set them."""
+
+
+def _reset_fields(res: Resource) -> tuple[str, ...]:
+    """``GetResetFields`` of a kind's strategy: what its main resource's writes never set (its status)."""
+    return ("status",) if "status" in res.subresources else ()
+
+
+def _validate_patch_options(is_apply: bool, query: dict[str, str]) -> None:
+    """``ValidatePatchOptions`` (kubernetes/apimachinery ``pkg/apis/meta/v1/validation/validation.go``).
+
+    Raises:
+        errors.Invalid: an apply without a ``fieldManager``, or ``force`` on another patch.
+    """
+    if is_apply and not query.get("fieldManager"):
+        field, detail, reason = "fieldManager", "Required value: is required for apply patch", "FieldValueRequired"
+    elif not is_apply and "force" in query:
+        field, detail, reason = "force", "Forbidden: may not be specified for non-apply patch", "FieldValueForbidden"
+    else:
+        return
+    raise errors.Invalid(f'PatchOptions.meta.k8s.io "" is invalid: {field}: {detail}',
+                         details={"group": "meta.k8s.io", "kind": "PatchOptions",
+                                  "causes": [{"reason": reason, "message": detail, "field": field}]})
 
 
 def _strip_server_fields(obj: Obj) -> None:

@@ -253,8 +253,10 @@ class Store:
                                       details={"name": namespace, "kind": "namespaces"})
             ns_obj = self.get("namespaces", "", namespace)
             if ns_obj and ns_obj["metadata"].get("deletionTimestamp"):
-                raise errors.ApiError(
-                    f'{res.ref} "{meta.get("name") or meta.get("generateName", "")}" is forbidden: '
+                # admission.NewForbidden (kubernetes/apiserver pkg/admission/errors.go) names the object by its
+                # generateName before a name is generated
+                raise errors.forbidden(
+                    plural, res.group, meta.get("name") or meta.get("generateName", ""),
                     f"unable to create new content in namespace {namespace} because it is being terminated")
         else:
             meta.pop("namespace", None)
