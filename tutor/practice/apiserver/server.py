@@ -369,6 +369,11 @@ class ApiServer:
         # Only list and watch are served across namespaces (kubernetes/apiserver pkg/endpoints/installer.go).
         if info.res.namespaced and info.namespace is None and request.method != "GET":
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+        if info.res.stored and info.sub is None and request.method != "GET" and _verb(request.method, info) \
+                not in info.res.verbs:
+            # A kind served read-only has no REST handler for the verb (installer.go registers only what the
+            # storage implements): 405 MethodNotSupported.
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         query = {k: v[-1] for k, v in parse_qs(request.query_string, keep_blank_values=True).items()}
         integers = ("timeoutSeconds", "limit", "gracePeriodSeconds") + (
             ("tailLines", "sinceSeconds", "limitBytes") if info.sub == "log" else ())
@@ -807,6 +812,13 @@ class ApiServer:
                              if k in meta},
                 "spec": {"replicas": spec.get("replicas", 0)},
                 "status": {"replicas": (obj.get("status") or {}).get("replicas", 0), "selector": str(selector)}}
+
+
+def _verb(method: str, info: RequestInfo) -> str:
+    """The API verb of a write (``create``, ``update``, ``patch``, ``delete``, ``deletecollection``)."""
+    if method == "DELETE":
+        return "delete" if info.name is not None else "deletecollection"
+    return {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
 
 
 def _health_path(path: str) -> tuple[str, str | None] | None:
