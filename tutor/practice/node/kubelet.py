@@ -19,6 +19,7 @@ from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.context import ControllerContext
 from tutor.practice.events import NODE_NAME
 from tutor.practice.node import registry
+from tutor.practice.node.staticpods import is_mirror_pod
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class Kubelet:
     # ---- state kept across restarts --------------------------------------------------------------
     def restore(self, rows: dict[str, Any]) -> None:
         """Take back the rows written through ``persist`` before a restart."""
-        self.images = set(rows.get("images", registry.PRELOADED))
+        self.images = set(rows.get("images", ())) | set(registry.PRELOADED)
         self.logs = {k.removeprefix("logs/"): list(v) for k, v in rows.items() if k.startswith("logs/")}
         self.requests = {k.removeprefix("requests/"): int(v) for k, v in rows.items() if k.startswith("requests/")}
 
@@ -99,7 +100,7 @@ class Kubelet:
             if ip:
                 self._ips.add(ip)
         for pod in self.store.list("pods"):
-            if pod["spec"].get("nodeName") != NODE_NAME:
+            if pod["spec"].get("nodeName") != NODE_NAME or is_mirror_pod(pod):
                 continue
             if pod["metadata"].get("deletionTimestamp"):
                 self._start_termination(pod)
@@ -126,8 +127,8 @@ class Kubelet:
             if waiter:
                 waiter.set()
             return
-        if pod["spec"].get("nodeName") != NODE_NAME:
-            return
+        if pod["spec"].get("nodeName") != NODE_NAME or is_mirror_pod(pod):
+            return  # a mirror pod only reflects a static pod (node/staticpods.py keeps it)
         if pod["metadata"].get("deletionTimestamp"):
             shortened = event.old is not None and uid in self._terminating and (
                 event.old["metadata"].get("deletionTimestamp") != pod["metadata"]["deletionTimestamp"])
@@ -266,7 +267,7 @@ class Kubelet:
         pod_ip = (pod.get("status") or {}).get("podIP")
         self._write_status(namespace, name, uid, state, sandbox_ready=False)
         await self.clock.sleep(SANDBOX_DELAY)
-        pod_ip = pod_ip or self._allocate_ip()
+        pod_ip = pod_ip or (NODE_IP if pod["spec"].get("hostNetwork") else self._allocate_ip())
         if self._write_status(namespace, name, uid, state, pod_ip=pod_ip, sandbox_ready=True) is None:
             return
         await asyncio.gather(*(self._container(namespace, name, uid, c, state) for c in containers))
