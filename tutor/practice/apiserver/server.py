@@ -18,7 +18,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from tutor.kube import strconv
 from tutor.practice.apiserver import defaults, discovery, errors, protobuf, schema, tables
-from tutor.practice.apiserver.admission import Admission, bind, check_stored_size
+from tutor.practice.apiserver.admission import Admission, bind, check_stored_size, update_pod_condition
 from tutor.practice.apiserver.deletion import Deletion
 from tutor.practice.apiserver.patch import apply_patch, patch_type, validate_patch
 from tutor.practice.apiserver.resources import Resource, lookup
@@ -660,11 +660,38 @@ class ApiServer:
                  dry_run=query.get("dryRun") == "All")
             return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                   "code": 201}, status=201)
+        if info.sub == "eviction":
+            return json_response(self._evict(info, await self._body(request, info), query), status=201)
         if info.name is not None:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         obj = await self._body(request, info)
         created = self._create(info, obj, query)
         return json_response(created, status=201)
+
+    def _evict(self, info: RequestInfo, eviction: Obj, query: dict[str, str]) -> Obj:
+        """``EvictionREST.Create`` (``pkg/registry/core/pod/storage/eviction.go``), with no PodDisruptionBudgets
+        to consult: the pod gets the ``DisruptionTarget`` condition and is deleted with the eviction's options."""
+        name = (eviction.get("metadata") or {}).get("name")
+        if name != info.name:
+            raise errors.BadRequest("name in URL does not match name in Eviction object")
+        pod = self._get_object(info)
+        options = eviction.get("deleteOptions") or {}
+        dry_run = query.get("dryRun") == "All" or options.get("dryRun") == ["All"]
+        uid = (options.get("preconditions") or {}).get("uid")
+        if uid and uid != pod["metadata"].get("uid"):
+            raise errors.conflict("pods", "", info.name or "")
+        if dry_run:
+            return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+        if not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get("phase") not in (
+                "Succeeded", "Failed"):
+            status = deep_copy(pod.get("status") or {})
+            condition = {"type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI",
+                         "message": "Eviction API: evicting"}
+            if update_pod_condition(status, condition, self.store.clock.timestamp()):
+                pod = self.store.update("pods", dict(pod, status=status), status_only=True)
+        grace = options.get("gracePeriodSeconds")
+        self.delete("pods", pod, options.get("propagationPolicy"), grace if isinstance(grace, int) else None)
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
     def _update(self, info: RequestInfo, obj: Obj, query: dict[str, str], *, expect_rv: str | None) -> Obj:
         res = info.res
