@@ -7,7 +7,8 @@ import logging
 import random
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -467,31 +468,27 @@ class Kubelet:
             detail = "trying and failing to pull image" if reason in ("ImagePullBackOff", "ErrImagePull") else reason
             raise errors.BadRequest(f'container "{container}" in pod "{name}" is waiting to start: {detail}')
         uid = pod["metadata"]["uid"]
-        lines = list(self.logs.get(uid, []))
-        timestamps = query.get("timestamps") == "true"
-        tail = query.get("tailLines")
-        if tail and tail.lstrip("-").isdigit() and int(tail) >= 0:
-            lines = lines[-int(tail):] if int(tail) else []
-
-        def fmt(entry: str) -> str:
-            stamp, _, text = entry.partition(" ")
-            return f"{stamp} {text}\n" if timestamps else f"{text}\n"
-
+        options = _log_options(name, query, self.clock.now())
+        lines = _select_lines(list(self.logs.get(uid, [])), options)
+        budget = _LogBudget(options.limit_bytes)
         if query.get("follow") != "true":
-            return web.Response(text="".join(fmt(line) for line in lines), content_type="text/plain")
+            return web.Response(body=budget.take("".join(_format_line(line, options) for line in lines).encode()),
+                                content_type="text/plain", charset="utf-8")
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})  # chunked unless HTTP/1.0
         await response.prepare(request)
         sent = len(self.logs.get(uid, []))
-        await response.write("".join(fmt(line) for line in lines).encode())
+        await response.write(budget.take("".join(_format_line(line, options) for line in lines).encode()))
         try:
-            while self._pod(namespace, name, uid) is not None:
+            while self._pod(namespace, name, uid) is not None and not budget.spent:
                 waiter = self._log_waiters.setdefault(uid, asyncio.Event())
                 await waiter.wait()
                 current = self.logs.get(uid, [])
                 new_lines = current[sent:] if len(current) >= sent else current
                 sent = len(current)
-                if new_lines:
-                    await response.write("".join(fmt(line) for line in new_lines).encode())
+                chunk = "".join(_format_line(line, options) for line in new_lines
+                                if _since_ok(line, options.since))
+                if chunk:
+                    await response.write(budget.take(chunk.encode()))
         except (ConnectionResetError, ConnectionError):
             pass
         return response
@@ -499,3 +496,96 @@ class Kubelet:
     def close(self) -> None:
         for task in [*self._tasks.values(), *self._terminating.values()]:
             task.cancel()
+
+
+# ---- the kubelet's log reader (pkg/kubelet/kuberuntime/logs/logs.go) ----------------------------------------
+@dataclass(frozen=True)
+class LogOptions:
+    """``logs.LogOptions`` from ``PodLogOptions``: what ``ReadLogs`` needs."""
+
+    tail: int | None
+    since: datetime | None
+    limit_bytes: int | None
+    timestamps: bool
+
+
+def _log_options(name: str, query: dict[str, str], now: datetime) -> LogOptions:
+    """``PodLogOptions`` checked as the apiserver does (``ValidatePodLogOptions``,
+    ``pkg/apis/core/validation/validation.go``), then ``NewLogOptions``: ``sinceSeconds`` counts back from now.
+
+    Raises:
+        errors.Invalid: ``PodLogOptions "<pod>" is invalid: ...``.
+    """
+    def number(key: str) -> int | None:
+        text = query.get(key)
+        return int(text) if text not in (None, "") else None  # integers checked by the API server
+
+    tail, limit, since_seconds = number("tailLines"), number("limitBytes"), number("sinceSeconds")
+    since_time = query.get("sinceTime") or None
+    causes: list[tuple[str, str]] = []
+    if tail is not None and tail < 0:
+        causes.append(("tailLines", f"Invalid value: {tail}: must be greater than or equal to 0"))
+    if limit is not None and limit < 1:
+        causes.append(("limitBytes", f"Invalid value: {limit}: must be greater than 0"))
+    if since_seconds is not None and since_time is not None:
+        causes.append(("", "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified"))
+    elif since_seconds is not None and since_seconds < 1:
+        causes.append(("sinceSeconds", f"Invalid value: {since_seconds}: must be greater than 0"))
+    since: datetime | None = None
+    if since_time is not None and not causes:
+        since = parse_timestamp(since_time)
+        if since is None:
+            raise errors.BadRequest(f'parsing time "{since_time}" as "2006-01-02T15:04:05Z07:00": cannot parse '
+                                    f'"{since_time}" as "2006"')
+    if causes:
+        raise errors.invalid("PodLogOptions", "", name, causes)
+    if since_seconds is not None:
+        since = now - timedelta(seconds=since_seconds)
+    return LogOptions(tail, since, limit, query.get("timestamps") == "true")
+
+
+def _entry_time(entry: str) -> datetime | None:
+    return parse_timestamp(entry.partition(" ")[0])
+
+
+def _since_ok(entry: str, since: datetime | None) -> bool:
+    """``ReadLogs`` skips a line written before ``since``."""
+    if since is None:
+        return True
+    when = _entry_time(entry)
+    return when is None or when >= since
+
+
+def _select_lines(lines: list[str], options: LogOptions) -> list[str]:
+    """The last ``tail`` lines (``tail.FindTailLineStartIndex``), then those not before ``since``."""
+    if options.tail is not None:
+        lines = lines[-options.tail:] if options.tail else []
+    return [line for line in lines if _since_ok(line, options.since)]
+
+
+def _format_line(entry: str, options: LogOptions) -> str:
+    """One line as written out: with ``timestamps``, prefixed by its time in ``time.RFC3339Nano``."""
+    stamp, _, text = entry.partition(" ")
+    if not options.timestamps:
+        return f"{text}\n"
+    whole, dot, fraction = stamp.removesuffix("Z").partition(".")
+    fraction = fraction.rstrip("0")  # RFC3339Nano drops trailing zeros (and the dot with them)
+    return f"{whole}{'.' + fraction if dot and fraction else ''}Z {text}\n"
+
+
+class _LogBudget:
+    """``LimitedWriter``: at most ``limitBytes`` bytes, cut wherever they end (even within a line)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.left = limit
+
+    @property
+    def spent(self) -> bool:
+        return self.left is not None and self.left <= 0
+
+    def take(self, data: bytes) -> bytes:
+        if self.left is None:
+            return data
+        data = data[:max(self.left, 0)]
+        self.left -= len(data)
+        return data
