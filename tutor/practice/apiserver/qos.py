@@ -32,15 +32,15 @@ def parse_quantity(text: Any) -> Fraction | None:
     """The exact value of a quantity (``"100m"`` is 1/10); None when it does not parse."""
     if isinstance(text, bool):
         return None
-    if isinstance(text, int | float):
+    if isinstance(text, int | float | Fraction):
         return Fraction(text)
     match = _QUANTITY.fullmatch(str(text).strip()) if text is not None else None
     if match is None:
         return None
     number, suffix = Fraction(match.group(1)), match.group(2) or ""
-    if suffix[:1] in ("e", "E"):
-        return number * Fraction(10) ** int(suffix[1:])
-    return number * _SUFFIXES[suffix]
+    if suffix in _SUFFIXES:
+        return number * _SUFFIXES[suffix]
+    return number * Fraction(10) ** int(suffix[1:])  # a decimal exponent: 1e3
 
 
 def value(text: Any) -> int:
