@@ -540,7 +540,10 @@ def _log_options(name: str, query: dict[str, str], now: datetime) -> LogOptions:
     if causes:
         raise errors.invalid("PodLogOptions", "", name, causes)
     if since_seconds is not None:
-        since = now - timedelta(seconds=since_seconds)
+        try:
+            since = now - timedelta(seconds=since_seconds)
+        except OverflowError:
+            since = None  # before any log line (Go's time.Duration would wrap; no line is that old either way)
     return LogOptions(tail, since, limit, query.get("timestamps") == "true")
 
 
