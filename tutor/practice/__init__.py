@@ -21,6 +21,9 @@ Map
 ---
 - ``cluster.py``: :class:`PracticeCluster` wires everything (storage, store, admission, deletion, controllers,
   kubelet, NodePorts, API server), bootstraps a new cluster, starts and stops; ``serve`` is the process.
+- ``system.py``: the cluster's own objects as kind and kubeadm leave them (kube-system add-ons, the
+  ``kubernetes`` Service and its Endpoints/EndpointSlice, the images a kind node has loaded); ``ensure`` creates
+  what is missing at every start.
 - ``context.py``: the ``ControllerContext``. ``clock.py``: time scale. ``events.py``: the event recorder.
 - ``apiserver/``: ``server.py`` (routing, verbs, watches, subresources), ``store.py`` (objects in memory, one
   resourceVersion, watch fan-out, owner index), ``storage.py`` (SQLite, WAL), ``admission.py`` (ClusterIP and
@@ -29,19 +32,24 @@ Map
   ``yamljson.py`` (YAML bodies to JSON as ``sigs.k8s.io/yaml`` converts them, with yaml.v2's alias and depth limits),
   ``protobuf.py`` (protobuf bodies), ``patch.py`` (the four patch types), ``tables.py`` (server-side Tables),
   ``selectors.py`` (label and field selectors), ``discovery.py`` (discovery and OpenAPI), ``errors.py``
-  (``Status`` errors), ``names.py`` (generated names, pod-template-hash), ``tls.py`` (CA, certificate, token).
+  (``Status`` errors), ``names.py`` (generated names, pod-template-hash), ``tls.py`` (CA, certificate, token),
+  ``qos.py`` (exact resource quantities, a pod's requests, its QoS class).
 - ``controllers/``: ``workqueue.py`` (``WorkQueue`` and the ``Controller`` base), one controller per module
-  (``deployment``, ``replicaset``, ``scheduler``, ``endpoints``, ``garbagecollector``, ``namespace``) and
-  ``pods.py`` (helpers they share).
+  (``deployment``, ``replicaset``, ``daemonset``, ``scheduler``, ``endpoints``, ``garbagecollector``,
+  ``namespace``, ``nodelifecycle`` (the unschedulable taint), ``serviceaccounts`` (the ``default``
+  ServiceAccount and the root-CA publisher)) and ``pods.py`` (helpers they share).
 - ``node/``: ``kubelet.py`` (pod lifecycle, image pulls, logs), ``registry.py`` (the offline image
-  catalogue), ``nodeports.py`` (NodePort listeners on 127.0.0.1).
+  catalogue), ``nodeports.py`` (NodePort listeners on 127.0.0.1), ``staticpods.py`` (the static control-plane
+  pods' mirror pods), ``nodestatus.py`` (the node Lease, status heartbeats, schedulable events).
 
 CHECKLIST: adding a resource kind
 ---------------------------------
 Every place a kind is named (``grep -rn '"<plural>"\\|"<Kind>"' tutor/practice``):
 
 1. ``apiserver/resources.py``: a ``Resource`` entry (plural, kind, group/version, scope, short names,
-   categories, subresources, verbs); ``GROUP_ORDER`` for a new group. Discovery and OpenAPI
+   categories, subresources, verbs); ``GROUP_ORDER`` for a new group. A stored kind served with ``READ_VERBS``
+   (DaemonSet, Lease) is read-only: the server answers its writes with 405 and needs no defaulter, struct or
+   protobuf entry, only a printer. Discovery and OpenAPI
    (``apiserver/discovery.py``) follow from it; a subresource with another response kind needs
    ``_response_kind``.
 2. ``apiserver/defaults.py``: a defaulter in ``DEFAULTERS`` (or ``apply_defaults``) and its checks in
