@@ -166,6 +166,10 @@ def test_describe_node_shows_the_lease_heartbeats_and_110_pods(kube: Kube) -> No
     assert re.search(r"^Allocatable:\n(?:  .*\n)*  pods:\s+110\n", described, re.M)
     assert re.search(r"^Non-terminated Pods:\s+\(\d+ in total\)$", described, re.M)
     assert re.search(rf"^  kube-system\s+etcd-{NODE}\s+100m \(\d+%\)\s+0 \(0%\)\s+100Mi", described, re.M)
+    events = kube("events", "-n", "default", "--for", f"node/{NODE}")
+    assert re.search(r"Normal\s+Starting\s+Node/\S+\s+Starting kubelet\.$", events, re.M), events
+    assert re.search(rf"Normal\s+RegisteredNode\s+Node/{NODE}\s+Node {NODE} event: Registered Node {NODE} in "
+                     "Controller$", events, re.M), events
     lease = kube.json("get", "lease", "-n", "kube-node-lease", NODE)
     assert lease["spec"]["holderIdentity"] == NODE and lease["spec"]["leaseDurationSeconds"] == 40
     assert lease["metadata"]["ownerReferences"][0]["kind"] == "Node"

@@ -194,6 +194,7 @@ class PracticeCluster:
         if not self.store.get("namespaces", "", "default"):
             self._bootstrap()
         system.ensure(self.store, NODE_IP)
+        self._upgrade_node()
         self.rootca.publish(self.credentials.ca_pem().decode())
         if unreadable is not None:
             self._report_unreadable(*unreadable)
@@ -274,6 +275,17 @@ class PracticeCluster:
             self.daemonsets.queue.add((ds["metadata"]["namespace"], ds["metadata"]["name"]))
         self.nodelifecycle.queue.add(NODE_NAME)
         self.staticpods.ensure()
+
+    def _upgrade_node(self) -> None:
+        """A node kept from a version that gave it room for 10,000 pods gets the kubelet's 110."""
+        node = self.store.get("nodes", "", NODE_NAME)
+        status = (node or {}).get("status") or {}
+        if node is None or (status.get("allocatable") or {}).get("pods") != "10000":
+            return
+        new = json.loads(json.dumps(node))
+        for key in ("capacity", "allocatable"):
+            new["status"].setdefault(key, {})["pods"] = str(MAX_PODS)
+        self.store.update("nodes", new, status_only=True)
 
     # ---- persistence ---------------------------------------------------------------------------
     def _open(self) -> tuple[Path, str] | None:
@@ -399,6 +411,28 @@ class PracticeCluster:
         for ns in self.store.list("namespaces"):
             self.store.create("serviceaccounts", {"metadata": {"name": "default",
                                                                "namespace": ns["metadata"]["name"]}})
+        self._node_started()
+
+    def _node_started(self) -> None:
+        """The events a new kind node shows in ``describe node``: the kubelet starting (``pkg/kubelet/kubelet.go``,
+        ``pkg/kubelet/nodestatus/setters.go``, ``pkg/kubelet/cm/node_container_manager_linux.go``), the node
+        lifecycle controller registering it (``Node <name> event: Registered Node <name> in Controller``) and
+        kube-proxy starting."""
+        node = self.store.get("nodes", "", NODE_NAME)
+        if node is None:
+            return
+        for component, reason, message in (
+                ("kubelet", "Starting", "Starting kubelet."),
+                ("kubelet", "NodeHasSufficientMemory", f"Node {NODE_NAME} status is now: NodeHasSufficientMemory"),
+                ("kubelet", "NodeHasNoDiskPressure", f"Node {NODE_NAME} status is now: NodeHasNoDiskPressure"),
+                ("kubelet", "NodeHasSufficientPID", f"Node {NODE_NAME} status is now: NodeHasSufficientPID"),
+                ("kubelet", "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods"),
+                ("node-controller", "RegisteredNode",
+                 f"Node {NODE_NAME} event: Registered Node {NODE_NAME} in Controller"),
+                ("kube-proxy", "Starting", ""),
+                ("kubelet", "NodeReady", f"Node {NODE_NAME} status is now: NodeReady")):
+            self.recorder.record(node, "Normal", reason, message, component=component,
+                                 host="" if component == "node-controller" else NODE_NAME)
 
 
 MAX_PODS = 110
