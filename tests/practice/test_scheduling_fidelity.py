@@ -184,3 +184,29 @@ def test_quantities_are_exact() -> None:
                                    {"resources": {"requests": {"cpu": "200m", "memory": "1Mi"}}}],
                     "initContainers": [{"resources": {"requests": {"cpu": "500m"}}}]}}
     assert pod_requests(pod) == {"cpu": Fraction(1, 2), "memory": 2**20}
+
+
+def test_node_selector_and_taints_keep_a_pod_pending_until_the_node_matches(kube: Kube) -> None:
+    """``NodeAffinity`` (``pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go``: ``node(s) didn't match
+    Pod's node affinity/selector``) and ``TaintToleration`` (``tainttoleration/taint_toleration.go``: ``node(s) had
+    untolerated taint(s)``) fail the node as unresolvable; a label or taint change (``NodeLabelChange``,
+    ``NodeTaintChange``) retries the pod."""
+    overrides = {"spec": {"nodeSelector": {"disktype": "ssd"}}}
+    kube("run", "picky", f"--image={V1}", f"--overrides={json.dumps(overrides)}")
+    wait_for(lambda: failed_scheduling(kube, "picky"), message="FailedScheduling")
+    assert failed_scheduling(kube, "picky") == [("Warning", "FailedScheduling", (
+        f"0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. {PREEMPTION_NOT_HELPFUL}"))]
+    kube("taint", "node", NODE, "dedicated=learners:NoSchedule")
+    try:
+        kube("run", "tainted", f"--image={V1}")
+        wait_for(lambda: failed_scheduling(kube, "tainted"), message="FailedScheduling")
+        assert failed_scheduling(kube, "tainted") == [("Warning", "FailedScheduling", (
+            f"0/1 nodes are available: 1 node(s) had untolerated taint(s). {PREEMPTION_NOT_HELPFUL}"))]
+    finally:
+        kube("taint", "node", NODE, "dedicated=learners:NoSchedule-")
+    wait_for(lambda: kube.json("get", "pod", "tainted")["status"]["phase"] == "Running", message="tainted running")
+    kube("label", "node", NODE, "disktype=ssd")
+    try:
+        wait_for(lambda: kube.json("get", "pod", "picky")["status"]["phase"] == "Running", message="picky running")
+    finally:
+        kube("label", "node", NODE, "disktype-")

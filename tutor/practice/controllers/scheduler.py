@@ -161,9 +161,12 @@ class Scheduler(Controller):
             if event.obj["metadata"].get("name") == NODE_NAME and event.type != "DELETED":
                 old = event.old
                 if old is None or old.get("spec") != event.obj.get("spec") or \
+                        old["metadata"].get("labels") != event.obj["metadata"].get("labels") or \
                         (old.get("status") or {}).get("allocatable") != (event.obj.get("status") or {}).get(
                             "allocatable"):
-                    self._retry()  # NodeAdd / NodeSpecUnschedulableChange / NodeTaintChange / NodeAllocatableChange
+                    # NodeAdd / NodeSpecUnschedulableChange / NodeTaintChange / NodeLabelChange /
+                    # NodeAllocatableChange (the queueing hints of the filters that failed)
+                    self._retry()
             return
         if plural != "pods":
             return
