@@ -228,3 +228,18 @@ def test_log_options_are_validated_as_the_apiserver_does(bootcamp: Kube) -> None
         result = kube.run("get", "--raw", f"{base}?{query}")
         assert result.returncode == 1
         assert result.stderr == f'The PodLogOptions "{pod}" is invalid: {message}\n', query
+
+
+def test_the_built_in_priority_classes(kube: Kube) -> None:
+    """The apiserver's ``SystemPriorityClasses`` (``pkg/apis/scheduling/helpers.go``) as ``kubectl get pc`` prints
+    them (``printPriorityClass``, ``pkg/printers/internalversion/printers.go``); the Priority admission plugin
+    (``plugin/pkg/admission/priority/admission.go``) gives a pod its class's value."""
+    out = kube("get", "priorityclasses")
+    assert out.splitlines()[0].split() == ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]
+    assert [[r[0], r[1], r[2], r[4]] for r in rows(out)] == [
+        ["system-cluster-critical", "2000000000", "false", "PreemptLowerPriority"],
+        ["system-node-critical", "2000001000", "false", "PreemptLowerPriority"]]
+    kube("run", "critical", "--image=gcr.io/google-samples/kubernetes-bootcamp:v1",
+         '--overrides={"spec":{"priorityClassName":"system-node-critical"}}')
+    assert kube.json("get", "pod", "critical")["spec"]["priority"] == 2000001000
+

@@ -287,8 +287,21 @@ def _create(store: Store, plural: str, obj: Obj) -> None:
             pass  # e.g. a namespace a learner is deleting
 
 
+_PRIORITY_CLASS_DESCRIPTIONS = {
+    "system-node-critical": "Used for system critical pods that must not be moved from their current node.",
+    "system-cluster-critical": "Used for system critical pods that must run in the cluster, but can be moved to "
+                               "another node if necessary.",
+}
+"""The apiserver's built-in PriorityClasses (``pkg/apis/scheduling/helpers.go`` ``SystemPriorityClasses``; their
+values in :data:`tutor.practice.apiserver.defaults.SYSTEM_PRIORITY_CLASSES`)."""
+
+
 def ensure(store: Store, node_ip: str) -> None:
     """Create every object of a new kind cluster that is missing (the learner may have deleted some)."""
+    for name, description in _PRIORITY_CLASS_DESCRIPTIONS.items():
+        _create(store, "priorityclasses", {"metadata": {"name": name}, "description": description,
+                                           "value": defaults.SYSTEM_PRIORITY_CLASSES[name],
+                                           "preemptionPolicy": "PreemptLowerPriority"})
     if store.get("namespaces", "", LOCAL_PATH_NAMESPACE) is None:
         store.create("namespaces", {"metadata": {"name": LOCAL_PATH_NAMESPACE, "labels": {
             "kubernetes.io/metadata.name": LOCAL_PATH_NAMESPACE}}, "spec": {"finalizers": ["kubernetes"]},

@@ -81,9 +81,12 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("jobs", "job", "Job", "batch", "v1", categories=("all",), stored=False, verbs=READ_VERBS),
     Resource("leases", "lease", "Lease", "coordination.k8s.io", "v1", verbs=READ_VERBS),
     Resource("endpointslices", "endpointslice", "EndpointSlice", "discovery.k8s.io", "v1"),
+    Resource("priorityclasses", "priorityclass", "PriorityClass", "scheduling.k8s.io", "v1", namespaced=False,
+             short_names=("pc",), verbs=READ_VERBS),
 )
 
-GROUP_ORDER: tuple[str, ...] = ("", "apps", "autoscaling", "batch", "coordination.k8s.io", "discovery.k8s.io")
+GROUP_ORDER: tuple[str, ...] = ("", "apps", "autoscaling", "batch", "coordination.k8s.io", "discovery.k8s.io",
+                                "scheduling.k8s.io")
 
 _BY_PATH: dict[tuple[str, str, str], Resource] = {(r.group, r.version, r.plural): r for r in RESOURCES}
 _BY_KIND: dict[str, Resource] = {r.kind: r for r in RESOURCES}

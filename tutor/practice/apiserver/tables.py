@@ -725,6 +725,27 @@ def _lease_cells(lease: Obj, now: datetime) -> list[Any]:
     return [_name(lease), _str(_spec(lease).get("holderIdentity")), _age(lease, now)]
 
 
+_PC_VALUE = ("value represents the integer value of this priority class. This is the actual priority that pods "
+             "receive when they have the name of this class in their pod spec.")
+_PC_GLOBAL_DEFAULT = (
+    "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods "
+    "that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if "
+    "more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of "
+    "such global default PriorityClasses will be used as the default priority."
+)
+_PC_PREEMPTION_POLICY = (
+    "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. "
+    "Defaults to PreemptLowerPriority if unset."
+)
+
+
+def _priorityclass_cells(priority_class: Obj, now: datetime) -> list[Any]:
+    """printPriorityClass: NAME, VALUE, GLOBAL-DEFAULT, AGE, PREEMPTIONPOLICY
+    (``pkg/printers/internalversion/printers.go``)."""
+    return [_name(priority_class), _int(priority_class.get("value")), bool(priority_class.get("globalDefault")),
+            _age(priority_class, now), _str(priority_class.get("preemptionPolicy"))]
+
+
 def _serviceaccount_cells(account: Obj, now: datetime) -> list[Any]:
     """printServiceAccount: NAME, SECRETS, AGE."""
     return [_name(account), len(_list(account.get("secrets"))), _age(account, now)]
@@ -959,6 +980,16 @@ PRINTERS: dict[str, Printer] = {
         _daemonset_cells,
     ),
     "Lease": Printer((_name_column(), Column("Holder", "string", _LEASE_HOLDER), _age_column()), _lease_cells),
+    "PriorityClass": Printer(
+        (
+            _name_column(),
+            Column("Value", "integer", _PC_VALUE),
+            Column("Global-Default", "boolean", _PC_GLOBAL_DEFAULT),
+            _age_column(),
+            Column("PreemptionPolicy", "string", _PC_PREEMPTION_POLICY),
+        ),
+        _priorityclass_cells,
+    ),
 }
 """Printers by object kind; other kinds get :data:`DEFAULT_PRINTER`."""
 
@@ -966,7 +997,7 @@ _API_VERSIONS = {
     "Pod": "v1", "Service": "v1", "Endpoints": "v1", "Event": "v1", "Node": "v1", "Namespace": "v1",
     "ConfigMap": "v1", "ServiceAccount": "v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1",
     "ControllerRevision": "apps/v1", "EndpointSlice": "discovery.k8s.io/v1", "DaemonSet": "apps/v1",
-    "Lease": "coordination.k8s.io/v1",
+    "Lease": "coordination.k8s.io/v1", "PriorityClass": "scheduling.k8s.io/v1",
 }  # fmt: skip
 """Filled in for ``includeObject=Object`` rows whose object lacks ``apiVersion``."""
 
