@@ -48,9 +48,9 @@ Every place a kind is named (``grep -rn '"<plural>"\\|"<Kind>"' tutor/practice``
 
 1. ``apiserver/resources.py``: a ``Resource`` entry (plural, kind, group/version, scope, short names,
    categories, subresources, verbs); ``GROUP_ORDER`` for a new group. A stored kind served with ``READ_VERBS``
-   (DaemonSet, Lease, PriorityClass) is read-only: the server answers its writes with 405 and needs no defaulter, struct or
-   protobuf entry, only a printer. Discovery and OpenAPI
-   (``apiserver/discovery.py``) follow from it; a subresource with another response kind needs
+   (DaemonSet, Lease, PriorityClass) is read-only: the server answers its writes with 405 and needs no
+   defaulter, struct or protobuf entry, only a printer. Discovery and OpenAPI (``apiserver/discovery.py``)
+   follow from it; a subresource with another response kind needs
    ``_response_kind``.
 2. ``apiserver/defaults.py``: a defaulter in ``DEFAULTERS`` (or ``apply_defaults``) and its checks in
    ``validate`` (name rules in ``_name_causes``).
