@@ -123,6 +123,11 @@ def test_kubernetes_service_has_its_endpoints_and_slice(kube: Kube) -> None:
     assert [r[:4] for r in slices] == [["kubernetes", "IPv4", "6443", "127.0.0.1"]]
     slice_ = kube.json("get", "endpointslice", "-n", "default", "kubernetes")
     assert slice_["metadata"]["labels"] == {"kubernetes.io/service-name": "kubernetes"}
+    # The apiserver makes them again (pkg/controlplane/controller/kubernetesservice/controller.go).
+    kube("delete", "service", "-n", "default", "kubernetes")
+    wait_for(lambda: kube.run("get", "endpoints", "-n", "default", "kubernetes").ok, message="kubernetes back")
+    assert kube.json("get", "service", "-n", "default", "kubernetes")["spec"]["clusterIP"] == "10.96.0.1"
+    assert kube.json("get", "endpoints", "-n", "default", "kubernetes")["subsets"] == endpoints["subsets"]
     dns = [r for r in rows(kube.run("get", "endpoints", "-n", "kube-system").stdout) if r[0] == "kube-dns"]
     assert len(dns) == 1 and re.fullmatch(r"10\.244\.\d+\.\d+:53,10\.244\.\d+\.\d+:53,10\.244\.\d+\.\d+:53 \+ 3 more\.\.\.",
                                           dns[0][1]), dns

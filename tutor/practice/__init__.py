@@ -22,8 +22,9 @@ Map
 - ``cluster.py``: :class:`PracticeCluster` wires everything (storage, store, admission, deletion, controllers,
   kubelet, NodePorts, API server), bootstraps a new cluster, starts and stops; ``serve`` is the process.
 - ``system.py``: the cluster's own objects as kind and kubeadm leave them (kube-system add-ons, the
-  ``kubernetes`` Service and its Endpoints/EndpointSlice, the images a kind node has loaded); ``ensure`` creates
-  what is missing at every start.
+  ``kubernetes`` Service and its Endpoints/EndpointSlice, the built-in PriorityClasses, the images a kind node has
+  loaded); ``ensure`` creates what is missing at every start, ``KubernetesServiceController`` makes the
+  ``kubernetes`` Service again when it is deleted.
 - ``context.py``: the ``ControllerContext``. ``clock.py``: time scale. ``events.py``: the event recorder.
 - ``apiserver/``: ``server.py`` (routing, verbs, watches, subresources), ``store.py`` (objects in memory, one
   resourceVersion, watch fan-out, owner index), ``storage.py`` (SQLite, WAL), ``admission.py`` (ClusterIP and

@@ -155,6 +155,7 @@ class PracticeCluster:
         self.rootca = RootCACertPublisher(ctx)
         self.nodelifecycle = NodeLifecycleController(ctx)
         self.staticpods = StaticPods(ctx, NODE_IP)
+        self.kubernetes_service = system.KubernetesServiceController(ctx, NODE_IP)
         self.nodestatus = NodeStatus(ctx)
         self.kubelet = Kubelet(ctx, self.storage.stage_state)
         self.nodeports = NodePortProxy(ctx, self.kubelet.serve_app)
@@ -248,7 +249,7 @@ class PracticeCluster:
         self.nodeports.close()
         for controller in (self.deployments, self.replicasets, self.scheduler, self.endpoints, self.gc,
                            self.namespaces, self.daemonsets, self.serviceaccounts, self.rootca, self.nodelifecycle,
-                           self.staticpods):
+                           self.staticpods, self.kubernetes_service):
             controller.queue.close()
         if self._runner is not None:
             await self._runner.cleanup()

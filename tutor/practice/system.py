@@ -24,7 +24,9 @@ kindnetd and local-path-provisioner. A node image has them all loaded, so they a
 from __future__ import annotations
 
 from tutor.practice.apiserver import defaults, errors
-from tutor.practice.apiserver.store import Obj, Store, deep_copy
+from tutor.practice.apiserver.store import Obj, Store, WatchEvent, deep_copy
+from tutor.practice.context import ControllerContext
+from tutor.practice.controllers.workqueue import Controller
 from tutor.practice.events import NODE_NAME
 
 KUBERNETES_VERSION = "v1.37.0"
@@ -352,3 +354,28 @@ def reconcile_kubernetes_endpoints(store: Store, node_ip: str) -> None:
         new.update(deep_copy(body))
         new["metadata"]["labels"] = wanted["metadata"]["labels"]
         store.update(plural, new)
+
+
+class KubernetesServiceController(Controller):
+    """The apiserver's ``kubernetes`` Service controller (``pkg/controlplane/controller/kubernetesservice``): the
+    ``kubernetes`` Service, its Endpoints and EndpointSlice are made again when deleted (upstream checks every
+    10 s; here at once)."""
+
+    name = "kubernetes-service"
+
+    def __init__(self, ctx: ControllerContext, node_ip: str) -> None:
+        super().__init__(ctx)
+        self.node_ip = node_ip
+
+    def on_event(self, event: WatchEvent) -> None:
+        meta = event.obj["metadata"]
+        if event.resource.plural in ("services", "endpoints", "endpointslices") and \
+                (meta.get("namespace"), meta.get("name")) == ("default", "kubernetes") and \
+                (event.type == "DELETED" or meta.get("deletionTimestamp")):
+            self.queue.add("kubernetes")
+
+    def sync(self, key: str) -> None:
+        service = _kubernetes_service()
+        defaults.default_service(service)
+        _create(self.store, "services", service)
+        reconcile_kubernetes_endpoints(self.store, self.node_ip)
