@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import re
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -248,3 +249,49 @@ def test_the_built_in_priority_classes(kube: Kube) -> None:
          '--overrides={"spec":{"priorityClassName":"system-node-critical"}}')
     assert kube.json("get", "pod", "critical")["spec"]["priority"] == 2000001000
 
+
+
+async def test_a_deleted_node_registers_again_when_the_cluster_starts(tmp_path: Path) -> None:
+    """The kubelet registers its node at start-up (``registerWithAPIServer``,
+    ``pkg/kubelet/kubelet_node_status.go``): a node deleted with ``kubectl delete node`` stays gone (its Lease and
+    mirror pods go with it, ``pkg/controller/garbagecollector``) until the next start, which brings back the node,
+    its Lease and the mirror pods."""
+    import asyncio
+    import os
+    import subprocess
+
+    from tutor import paths
+    from tutor.practice.cluster import PracticeCluster
+
+    directory = tmp_path / "practice"
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "KUBECONFIG": str(directory / "kubeconfig"),
+           "KUBERC": "off", "KUBECACHEDIR": str(tmp_path / "cache")}
+
+    async def kubectl(*args: str) -> str:
+        done = await asyncio.to_thread(subprocess.run, [str(paths.kubectl()), *args], env=env, capture_output=True,
+                                       text=True, timeout=60, check=False)
+        return done.stdout + done.stderr
+
+    cluster = PracticeCluster(directory, time_scale=20)
+    await cluster.start()
+    try:
+        assert await kubectl("delete", "node", NODE) == f'node "{NODE}" deleted\n'
+        deadline = asyncio.get_running_loop().time() + 30
+        while cluster.store.get("leases", "kube-node-lease", NODE) is not None or \
+                cluster.store.get("pods", "kube-system", f"etcd-{NODE}") is not None:
+            assert asyncio.get_running_loop().time() < deadline, "the node's lease and mirror pods stayed"
+            await asyncio.sleep(0.05)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
+        assert "NotFound" in await kubectl("get", "node", NODE)
+    finally:
+        await cluster.stop()
+    again = PracticeCluster(directory, time_scale=20)
+    await again.start()
+    try:
+        assert (await kubectl("get", "nodes")).splitlines()[1].split()[:2] == [NODE, "Ready"]
+        deadline = asyncio.get_running_loop().time() + 30
+        while again.store.get("pods", "kube-system", f"etcd-{NODE}") is None:
+            assert asyncio.get_running_loop().time() < deadline, "the mirror pods did not come back"
+            await asyncio.sleep(0.05)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
+        assert again.store.get("leases", "kube-node-lease", NODE) is not None
+    finally:
+        await again.stop()

@@ -194,6 +194,8 @@ class PracticeCluster:
         unreadable = self._open()
         if not self.store.get("namespaces", "", "default"):
             self._bootstrap()
+        elif self.store.get("nodes", "", NODE_NAME) is None:
+            self._register_node()
         system.ensure(self.store, NODE_IP)
         self._upgrade_node()
         self.rootca.publish(self.credentials.ca_pem().decode())
@@ -376,6 +378,14 @@ class PracticeCluster:
                                                           "labels": {"kubernetes.io/metadata.name": name}},
                                              "spec": {"finalizers": ["kubernetes"]},
                                              "status": {"phase": "Active"}})
+        self._register_node()
+        for ns in self.store.list("namespaces"):
+            self.store.create("serviceaccounts", {"metadata": {"name": "default",
+                                                               "namespace": ns["metadata"]["name"]}})
+
+    def _register_node(self) -> None:
+        """The kubelet registers its node (``registerWithAPIServer``, ``pkg/kubelet/kubelet_node_status.go``): on
+        the first start, and on a later one when the node was deleted meanwhile."""
         now = self.clock.timestamp()
         self.staticpods.boot(now)
         resources = _node_resources(self.directory)
@@ -409,9 +419,6 @@ class PracticeCluster:
                              "kernelVersion": os.uname().release},
             },
         })
-        for ns in self.store.list("namespaces"):
-            self.store.create("serviceaccounts", {"metadata": {"name": "default",
-                                                               "namespace": ns["metadata"]["name"]}})
         self._node_started()
 
     def _node_started(self) -> None:
