@@ -210,3 +210,44 @@ def test_node_selector_and_taints_keep_a_pod_pending_until_the_node_matches(kube
         wait_for(lambda: kube.json("get", "pod", "picky")["status"]["phase"] == "Running", message="picky running")
     finally:
         kube("label", "node", NODE, "disktype-")
+
+
+async def test_an_unschedulable_pod_is_tried_again_every_five_minutes(tmp_path: Path) -> None:
+    """``flushUnschedulablePodsLeftover`` (``pkg/scheduler/backend/queue/scheduling_queue.go``): a pod left
+    unschedulable for ``DefaultPodMaxInUnschedulablePodsDuration`` (5 min) is tried again, and its
+    ``FailedScheduling`` event is counted again (``describe`` shows ``(x2 over 5m)``). Time runs 300x here."""
+    import asyncio
+    import subprocess
+
+    from tutor import paths
+    from tutor.practice.cluster import PracticeCluster
+
+    directory = tmp_path / "practice"
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "KUBECONFIG": str(directory / "kubeconfig"),
+           "KUBERC": "off", "KUBECACHEDIR": str(tmp_path / "cache")}
+
+    async def kubectl(*args: str) -> str:
+        done = await asyncio.to_thread(subprocess.run, [str(paths.kubectl()), *args], env=env, capture_output=True,
+                                       text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cluster = PracticeCluster(directory, time_scale=300)
+    await cluster.start()
+    try:
+        await kubectl("cordon", NODE)
+        await kubectl("run", "waiting", f"--image={V1}")
+
+        def count() -> int:
+            return sum(int(e.get("count") or 1) for e in cluster.store.list("events", "default")
+                       if e["reason"] == "FailedScheduling" and e["involvedObject"]["name"] == "waiting")
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while count() < 2:
+            assert asyncio.get_running_loop().time() < deadline, f"tried {count()} time(s)"
+            await asyncio.sleep(0.05)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
+        described = await kubectl("describe", "pod", "waiting")
+        assert re.search(r"Warning  FailedScheduling  \S+ \(x2 over \S+\)\s+default-scheduler  0/1 nodes are "
+                         r"available: 1 node\(s\) were unschedulable\.", described), described
+    finally:
+        await cluster.stop()

@@ -25,8 +25,9 @@ Ports, for a cluster of one node and pods of the priority classes it has:
   ``nodesWherePreemptionMightHelp``), else ``No preemption victims found for incoming pod`` when no pod of a
   lower priority would make room, ``defaultpreemption/default_preemption.go``);
 - the unschedulable queue: such a pod is tried again when it may fit now (an assigned pod deleted or finished,
-  the node changed: cordon, uncordon, allocatable), the oldest first (``PrioritySort``). Only the pods that now
-  pass the filters are retried; upstream retries all of them and the others fail again with the same event.
+  the node changed: cordon, uncordon, labels, taints, allocatable), the oldest first (``PrioritySort``). Only the
+  pods that now pass the filters are retried; upstream retries all of them and the others fail again with the
+  same event. Every pod still unschedulable after 5 minutes is tried again, and its event counted again.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ NO_CLAIMS_TO_DEALLOCATE = "no new claims to deallocate"
 NO_PREEMPTION_VICTIMS = "No preemption victims found for incoming pod"
 """``SelectVictimsOnNode`` when the node runs no pod of a lower priority."""
 
+MAX_IN_UNSCHEDULABLE_PODS_SECONDS = 300.0
+"""``DefaultPodMaxInUnschedulablePodsDuration`` (``pkg/scheduler/backend/queue/scheduling_queue.go``)."""
 UNSCHEDULABLE = "node(s) were unschedulable"
 """``nodeunschedulable.ErrReasonUnschedulable``."""
 UNTOLERATED_TAINT = "node(s) had untolerated taint(s)"
@@ -285,6 +288,9 @@ class Scheduler(Controller):
         """``handleSchedulingFailure``: the event, the ``PodScheduled`` condition, the unschedulable queue."""
         key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
         self._unschedulable[key] = None
+        # flushUnschedulablePodsLeftover: a pod unschedulable for podMaxInUnschedulablePodsDuration is tried again
+        # (and, failing, recorded again: the event's count grows).
+        self.queue.add_after(key, self.store.clock.real(MAX_IN_UNSCHEDULABLE_PODS_SECONDS))
         self.ctx.recorder.record(pod, "Warning", "FailedScheduling", message, component="default-scheduler")
         status = deep_copy(pod.get("status") or {})
         condition = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}
