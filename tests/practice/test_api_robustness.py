@@ -561,7 +561,7 @@ def test_table_responses(api: Api, objects: str) -> None:
     assert (table["kind"], table["apiVersion"]) == ("Table", "meta.k8s.io/v1")
     assert table["columnDefinitions"][0] == {**table["columnDefinitions"][0], "name": "Name", "type": "string",
                                              "format": "name"}
-    assert [r["cells"][0] for r in table["rows"]] == ["cm"]
+    assert [r["cells"][0] for r in table["rows"]] == ["cm", "kube-root-ca.crt"]  # the root-CA publisher's too
     assert len(table["rows"][0]["cells"]) == len(table["columnDefinitions"])
     assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
     one = api.get(f"/apis/apps/v1/namespaces/{objects}/deployments/d", headers={"Accept": TABLE_ACCEPT}).json()
@@ -588,14 +588,15 @@ def test_watch_list_sends_initial_events_then_a_bookmark(api: Api, kube: Kube) -
         events.append(event)
         if event["type"] == "BOOKMARK":
             break
-    assert [e["type"] for e in events] == ["ADDED", "ADDED", "BOOKMARK"]
-    assert sorted(e["object"]["metadata"]["name"] for e in events[:2]) == ["a", "b"]
+    assert [e["type"] for e in events] == ["ADDED", "ADDED", "ADDED", "BOOKMARK"]
+    # Every namespace has the root-CA publisher's kube-root-ca.crt too.
+    assert sorted(e["object"]["metadata"]["name"] for e in events[:3]) == ["a", "b", "kube-root-ca.crt"]
     for event in events:
         assert (event["object"]["kind"], event["object"]["apiVersion"]) == ("ConfigMap", "v1")
     bookmark = events[-1]["object"]["metadata"]
     assert bookmark["annotations"] == {"k8s.io/initial-events-end": "true"}
     assert int(bookmark["resourceVersion"]) >= max(int(e["object"]["metadata"]["resourceVersion"])
-                                                   for e in events[:2])
+                                                   for e in events[:3])
 
 
 def test_watch_from_a_resource_version_replays_later_changes(api: Api, kube: Kube) -> None:

@@ -630,8 +630,11 @@ def test_api_resources_lists_short_names(kube: Kube) -> None:
 
 def test_cluster_info_and_version(kube: Kube) -> None:
     server = yaml.safe_load(kube.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-    assert kube("cluster-info") == (f"Kubernetes control plane is running at {server}\n\nTo further debug and "
-                                    "diagnose cluster problems, use 'kubectl cluster-info dump'.\n")
+    # kube-dns carries kubernetes.io/cluster-service=true, so it is listed as on kind.
+    assert kube("cluster-info") == (
+        f"Kubernetes control plane is running at {server}\nCoreDNS is running at {server}/api/v1/namespaces/"
+        "kube-system/services/kube-dns:dns/proxy\n\nTo further debug and diagnose cluster problems, use 'kubectl "
+        "cluster-info dump'.\n")
     result = kube.run("version")
     assert (result.returncode, result.stderr) == (0, "")
     found = re.fullmatch(r"Client Version: v1\.(\d+)\.\d+\nKustomize Version: v\d+\.\d+\.\d+\n"

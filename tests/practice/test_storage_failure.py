@@ -15,6 +15,7 @@ import os
 import sqlite3
 import ssl
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -40,6 +41,14 @@ async def test_a_failing_storage_refuses_writes_says_why_and_recovers(tmp_path: 
     directory = tmp_path / "practice"
     cluster = PracticeCluster(directory, time_scale=20)
     await cluster.start()
+    # No background write may meet the lock before `during` does: the cluster's own pods have started, and the
+    # node's lease renewals (every 0.5 s here) are stopped.
+    cluster.nodestatus.close()
+    deadline = time.monotonic() + 30
+    while any((p.get("status") or {}).get("phase") != "Running" or not (p.get("status") or {}).get("containerStatuses")
+              for p in cluster.store.list("pods")) or cluster.storage.pending:
+        assert time.monotonic() < deadline, "the cluster's own pods did not start"
+        await asyncio.sleep(0.05)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "KUBECONFIG": str(cluster.kubeconfig_path),
            "KUBERC": "off", "KUBECACHEDIR": str(tmp_path / "cache")}
 

@@ -1097,12 +1097,28 @@ def test_config_maps_and_service_accounts() -> None:
     assert rows("ServiceAccount", sa) == [["default", 0, "24h"]]
 
 
+def test_lease_and_daemonset_tables() -> None:
+    """printLease and printDaemonSet (``pkg/printers/internalversion/printers.go``)."""
+    assert columns("Lease") == [("Name", "string", 0), ("Holder", "string", 0), ("Age", "string", 0)]
+    lease = {"metadata": {"name": "node-1", "creationTimestamp": ago(DAY)}, "spec": {"holderIdentity": "node-1"}}
+    assert rows("Lease", lease) == [["node-1", "node-1", "24h"]]
+    assert [c[0] for c in columns("DaemonSet")] == ["Name", "Desired", "Current", "Ready", "Up-to-date", "Available",
+                                                   "Node Selector", "Age", "Containers", "Images", "Selector"]
+    ds = {"metadata": {"name": "kube-proxy", "creationTimestamp": ago(DAY)},
+          "spec": {"selector": {"matchLabels": {"k8s-app": "kube-proxy"}}, "template": {"spec": {
+              "nodeSelector": {"kubernetes.io/os": "linux"}, "containers": [{"name": "kube-proxy", "image": "p:1"}]}}},
+          "status": {"desiredNumberScheduled": 1, "currentNumberScheduled": 1, "numberReady": 1,
+                     "updatedNumberScheduled": 1, "numberAvailable": 1}}
+    assert rows("DaemonSet", ds) == [["kube-proxy", 1, 1, 1, 1, 1, "kubernetes.io/os=linux", "24h", "kube-proxy", "p:1",
+                                      "k8s-app=kube-proxy"]]
+
+
 def test_default_table_for_other_kinds() -> None:
-    assert columns("Lease") == [("Name", "string", 0), ("Created At", "date", 0)]
+    assert columns("Role") == [("Name", "string", 0), ("Created At", "date", 0)]
     lease = {
         "metadata": {"name": "kube-controller-manager", "creationTimestamp": "2026-11-26T04:25:11+01:00"}
     }
-    result = table("Lease", [lease, {"metadata": {"name": "no-time"}}], now=NOW, resource_version="3")
+    result = table("Role", [lease, {"metadata": {"name": "no-time"}}], now=NOW, resource_version="3")
     assert [r["cells"] for r in result["rows"]] == [
         ["kube-controller-manager", "2026-11-26T03:25:11Z"],
         ["no-time", "0001-01-01T00:00:00Z"],

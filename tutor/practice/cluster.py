@@ -23,6 +23,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from tutor.kube.duration import parse_timestamp
 from tutor.kube.files import atomic_write, private_dir
+from tutor.practice import system
 from tutor.practice.apiserver.admission import Admission
 from tutor.practice.apiserver.deletion import Deletion
 from tutor.practice.apiserver.resources import RESOURCES
@@ -32,17 +33,22 @@ from tutor.practice.apiserver.store import Store
 from tutor.practice.apiserver.tls import Credentials, ensure_credentials
 from tutor.practice.clock import Clock
 from tutor.practice.context import ControllerContext
+from tutor.practice.controllers.daemonset import DaemonSetController
 from tutor.practice.controllers.deployment import DeploymentController
 from tutor.practice.controllers.endpoints import EndpointsController
 from tutor.practice.controllers.garbagecollector import GarbageCollector
 from tutor.practice.controllers.namespace import NamespaceController
+from tutor.practice.controllers.nodelifecycle import NodeLifecycleController
 from tutor.practice.controllers.replicaset import ReplicaSetController
 from tutor.practice.controllers.scheduler import Scheduler
+from tutor.practice.controllers.serviceaccounts import RootCACertPublisher, ServiceAccountsController
 from tutor.practice.events import NODE_NAME, EventRecorder
 from tutor.practice.node.kubelet import NODE_IP, Kubelet
 from tutor.practice.node.nodeports import NodePortProxy
+from tutor.practice.node.nodestatus import NodeStatus
 from tutor.practice.node.podnet import PodNetwork
 from tutor.practice.node.runtime import ContainerRuntime
+from tutor.practice.node.staticpods import StaticPods
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +153,13 @@ class PracticeCluster:
         self.endpoints = EndpointsController(ctx)
         self.gc = GarbageCollector(ctx)
         self.namespaces = NamespaceController(ctx)
+        self.daemonsets = DaemonSetController(ctx)
+        self.serviceaccounts = ServiceAccountsController(ctx)
+        self.rootca = RootCACertPublisher(ctx)
+        self.nodelifecycle = NodeLifecycleController(ctx)
+        self.staticpods = StaticPods(ctx, NODE_IP)
+        self.kubernetes_service = system.KubernetesServiceController(ctx, NODE_IP)
+        self.nodestatus = NodeStatus(ctx)
         # The runtime starts the containers' processes (tutor.shell's, given by the server process); none: a node
         # whose runtime cannot start any.
         self.kubelet = Kubelet(ctx, self.storage.stage_state, directory=directory, runtime=runtime,
@@ -190,6 +203,11 @@ class PracticeCluster:
         unreadable = self._open()
         if not self.store.get("namespaces", "", "default"):
             self._bootstrap()
+        elif self.store.get("nodes", "", NODE_NAME) is None:
+            self._register_node()
+        system.ensure(self.store, NODE_IP)
+        self._upgrade_node()
+        self.rootca.publish(self.credentials.ca_pem().decode())
         if unreadable is not None:
             self._report_unreadable(*unreadable)
         self.store.commit()
@@ -212,6 +230,7 @@ class PracticeCluster:
         self.storage.set_meta("port", str(self.port))
         self.store.commit()
         self.kubelet.resume()
+        self.nodestatus.start()
         self._resync_all()
         await self.nodeports.reconcile()
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeeping_loop())
@@ -237,10 +256,12 @@ class PracticeCluster:
             self._housekeeping.cancel()
         self.store.close_watches()
         self.kubelet.close()
+        self.nodestatus.close()
         self.nodeports.close()
         self.network.close()
         for controller in (self.deployments, self.replicasets, self.scheduler, self.endpoints, self.gc,
-                           self.namespaces):
+                           self.namespaces, self.daemonsets, self.serviceaccounts, self.rootca, self.nodelifecycle,
+                           self.staticpods, self.kubernetes_service):
             controller.queue.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -262,6 +283,22 @@ class PracticeCluster:
         for ns in self.store.list("namespaces"):
             if ns["metadata"].get("deletionTimestamp"):
                 self.namespaces.queue.add(ns["metadata"]["name"])
+            self.serviceaccounts.queue.add(ns["metadata"]["name"])
+        for ds in self.store.list("daemonsets"):
+            self.daemonsets.queue.add((ds["metadata"]["namespace"], ds["metadata"]["name"]))
+        self.nodelifecycle.queue.add(NODE_NAME)
+        self.staticpods.ensure()
+
+    def _upgrade_node(self) -> None:
+        """A node kept from a version that gave it room for 10,000 pods gets the kubelet's 110."""
+        node = self.store.get("nodes", "", NODE_NAME)
+        status = (node or {}).get("status") or {}
+        if node is None or (status.get("allocatable") or {}).get("pods") != "10000":
+            return
+        new = json.loads(json.dumps(node))
+        for key in ("capacity", "allocatable"):
+            new["status"].setdefault(key, {})["pods"] = str(MAX_PODS)
+        self.store.update("nodes", new, status_only=True)
 
     # ---- persistence ---------------------------------------------------------------------------
     def _open(self) -> tuple[Path, str] | None:
@@ -351,43 +388,93 @@ class PracticeCluster:
                                                           "labels": {"kubernetes.io/metadata.name": name}},
                                              "spec": {"finalizers": ["kubernetes"]},
                                              "status": {"phase": "Active"}})
+        self._register_node()
+        for ns in self.store.list("namespaces"):
+            self.store.create("serviceaccounts", {"metadata": {"name": "default",
+                                                               "namespace": ns["metadata"]["name"]}})
+
+    def _register_node(self) -> None:
+        """The kubelet registers its node (``registerWithAPIServer``, ``pkg/kubelet/kubelet_node_status.go``): on
+        the first start, and on a later one when the node was deleted meanwhile."""
+        now = self.clock.timestamp()
+        self.staticpods.boot(now)
+        resources = _node_resources(self.directory)
+        conditions = [
+            ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+            ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+            ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            ("Ready", "KubeletReady", "kubelet is posting ready status"),
+        ]
         self.store.create("nodes", {
             "metadata": {"name": NODE_NAME, "labels": {
                 "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux",
-                "node-role.kubernetes.io/control-plane": ""}},
-            "spec": {"podCIDR": "10.244.0.0/16", "podCIDRs": ["10.244.0.0/16"]},
+                "node-role.kubernetes.io/control-plane": "",
+                "node.kubernetes.io/exclude-from-external-load-balancers": ""},
+                "annotations": {"node.alpha.kubernetes.io/ttl": "0",
+                                "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
+            "spec": {"podCIDR": system.POD_SUBNET, "podCIDRs": [system.POD_SUBNET],
+                     "providerID": f"kind://docker/kube-tutor/{NODE_NAME}"},
             "status": {
-                "capacity": {"cpu": "2", "memory": "8Gi", "pods": "10000", "ephemeral-storage": "100Gi"},
-                "allocatable": {"cpu": "2", "memory": "8Gi", "pods": "10000", "ephemeral-storage": "100Gi"},
-                "conditions": [
-                    {"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory",
-                     "message": "kubelet has sufficient memory available"},
-                    {"type": "DiskPressure", "status": "False", "reason": "KubeletHasNoDiskPressure",
-                     "message": "kubelet has no disk pressure"},
-                    {"type": "PIDPressure", "status": "False", "reason": "KubeletHasSufficientPID",
-                     "message": "kubelet has sufficient PID available"},
-                    {"type": "Ready", "status": "True", "reason": "KubeletReady",
-                     "message": "kubelet is posting ready status"}],
+                "capacity": dict(resources),
+                "allocatable": dict(resources),
+                "conditions": [{"type": type_, "status": "False" if type_ != "Ready" else "True",
+                                "lastHeartbeatTime": now, "lastTransitionTime": now, "reason": reason,
+                                "message": message} for type_, reason, message in conditions],
                 "addresses": [{"type": "InternalIP", "address": NODE_IP}, {"type": "Hostname", "address": NODE_NAME}],
+                "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
                 "nodeInfo": {"kubeletVersion": "v1.37.0", "kubeProxyVersion": "v1.37.0",
                              "containerRuntimeVersion": "kube-tutor-practice://0.1", "operatingSystem": "linux",
                              "architecture": "amd64", "osImage": "kube-tutor practice node",
                              "kernelVersion": os.uname().release},
             },
         })
-        for ns in self.store.list("namespaces"):
-            self.store.create("serviceaccounts", {"metadata": {"name": "default",
-                                                               "namespace": ns["metadata"]["name"]}})
-        self.store.create("services", {
-            "metadata": {"name": "kubernetes", "namespace": "default",
-                         "labels": {"component": "apiserver", "provider": "kubernetes"}},
-            "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1", "clusterIPs": ["10.96.0.1"],
-                     "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
-                     "sessionAffinity": "None", "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
-                     "internalTrafficPolicy": "Cluster"},
-            "status": {"loadBalancer": {}},
-        })
+        self._node_started()
+
+    def _node_started(self) -> None:
+        """The events a new kind node shows in ``describe node``: the kubelet starting (``pkg/kubelet/kubelet.go``,
+        ``pkg/kubelet/nodestatus/setters.go``, ``pkg/kubelet/cm/node_container_manager_linux.go``), the node
+        lifecycle controller registering it (``Node <name> event: Registered Node <name> in Controller``) and
+        kube-proxy starting."""
+        node = self.store.get("nodes", "", NODE_NAME)
+        if node is None:
+            return
+        for component, reason, message in (
+                ("kubelet", "Starting", "Starting kubelet."),
+                ("kubelet", "NodeHasSufficientMemory", f"Node {NODE_NAME} status is now: NodeHasSufficientMemory"),
+                ("kubelet", "NodeHasNoDiskPressure", f"Node {NODE_NAME} status is now: NodeHasNoDiskPressure"),
+                ("kubelet", "NodeHasSufficientPID", f"Node {NODE_NAME} status is now: NodeHasSufficientPID"),
+                ("kubelet", "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods"),
+                ("node-controller", "RegisteredNode",
+                 f"Node {NODE_NAME} event: Registered Node {NODE_NAME} in Controller"),
+                ("kube-proxy", "Starting", ""),
+                ("kubelet", "NodeReady", f"Node {NODE_NAME} status is now: NodeReady")):
+            self.recorder.record(node, "Normal", reason, message, component=component,
+                                 host="" if component == "node-controller" else NODE_NAME)
+
+
+MAX_PODS = 110
+"""The kubelet's ``maxPods`` default (``pkg/kubelet/apis/config/v1beta1/defaults.go``), which kind keeps."""
+
+
+def _node_resources(directory: Path) -> dict[str, str]:
+    """What a kind node reports: the host's CPUs, memory and disk (kind reserves nothing), 110 pods."""
+    memory_ki = 8 * 1024 * 1024
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    memory_ki = int(line.split()[1])
+                    break
+    except (OSError, ValueError):
+        pass
+    try:
+        fs = os.statvfs(directory)
+        storage_ki = fs.f_blocks * fs.f_frsize // 1024
+    except OSError:
+        storage_ki = 100 * 1024 * 1024
+    return {"cpu": str(os.cpu_count() or 2), "ephemeral-storage": f"{storage_ki}Ki", "hugepages-1Gi": "0",
+            "hugepages-2Mi": "0", "memory": f"{memory_ki}Ki", "pods": str(MAX_PODS)}
 
 
 async def serve(directory: Path, *, time_scale: float = 1.0, port: int = 0,

@@ -25,7 +25,7 @@ from typing import Any
 
 from tutor.kube import intstr
 from tutor.kube.strconv import quote
-from tutor.practice.apiserver import errors, gotypes
+from tutor.practice.apiserver import errors, gotypes, qos
 from tutor.practice.apiserver.gotypes import GoType
 from tutor.practice.apiserver.selectors import LabelSelector, label_key_errors, label_value_errors
 from tutor.practice.apiserver.structs import STRUCTS
@@ -62,6 +62,11 @@ def default_pod_spec(spec: Obj) -> None:
     spec.setdefault("schedulerName", "default-scheduler")
 
 
+SYSTEM_PRIORITY_CLASSES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
+"""``scheduling.SystemPriorityClasses()`` (``pkg/apis/scheduling/types.go``: ``SystemCriticalPriority`` + 1000 and
++ 0)."""
+
+
 def default_pod(pod: Obj) -> None:
     spec = pod.setdefault("spec", {})
     default_pod_spec(spec)
@@ -74,14 +79,27 @@ def default_pod(pod: Obj) -> None:
     spec.setdefault("serviceAccount", spec["serviceAccountName"])
     spec.setdefault("enableServiceLinks", True)
     spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-    spec.setdefault("priority", 0)
+    # The Priority admission plugin (plugin/pkg/admission/priority/admission.go): the two built-in classes.
+    spec.setdefault("priority", SYSTEM_PRIORITY_CLASSES.get(spec.get("priorityClassName") or "", 0))
     spec.setdefault("tolerations", [
         {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
          "tolerationSeconds": 300},
         {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
          "tolerationSeconds": 300},
     ])
-    pod.setdefault("status", {"phase": "Pending", "qosClass": "BestEffort"})
+    for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
+        # SetDefaults_Pod: a limit without a request requests the limit.
+        resources = c.get("resources")
+        limits = resources.get("limits") if isinstance(resources, dict) else None
+        if isinstance(limits, dict) and limits:
+            requests = resources.get("requests")
+            if not isinstance(requests, dict):
+                requests = resources["requests"] = {}
+            for name, quantity in limits.items():
+                requests.setdefault(name, quantity)
+    status = pod.setdefault("status", {"phase": "Pending"})
+    if isinstance(status, dict) and "qosClass" not in status:
+        status["qosClass"] = qos.pod_qos(pod)  # the pod strategy's PrepareForCreate
 
 
 def default_template(template: Obj) -> None:

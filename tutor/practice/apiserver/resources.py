@@ -66,8 +66,10 @@ RESOURCES: tuple[Resource, ...] = (
              categories=("all",), subresources=("scale", "status")),
     Resource("replicasets", "replicaset", "ReplicaSet", "apps", "v1", short_names=("rs",),
              categories=("all",), subresources=("scale", "status")),
+    # Served read-only: the cluster's own DaemonSets (kube-proxy, kindnet) list and describe as on kind, and a
+    # write is refused (405) rather than half-supported.
     Resource("daemonsets", "daemonset", "DaemonSet", "apps", "v1", short_names=("ds",),
-             categories=("all",), stored=False, verbs=READ_VERBS),
+             categories=("all",), verbs=READ_VERBS),
     Resource("statefulsets", "statefulset", "StatefulSet", "apps", "v1", short_names=("sts",),
              categories=("all",), stored=False, verbs=READ_VERBS),
     Resource("controllerrevisions", "controllerrevision", "ControllerRevision", "apps", "v1",
@@ -77,10 +79,14 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("cronjobs", "cronjob", "CronJob", "batch", "v1", short_names=("cj",), categories=("all",),
              stored=False, verbs=READ_VERBS),
     Resource("jobs", "job", "Job", "batch", "v1", categories=("all",), stored=False, verbs=READ_VERBS),
+    Resource("leases", "lease", "Lease", "coordination.k8s.io", "v1", verbs=READ_VERBS),
     Resource("endpointslices", "endpointslice", "EndpointSlice", "discovery.k8s.io", "v1"),
+    Resource("priorityclasses", "priorityclass", "PriorityClass", "scheduling.k8s.io", "v1", namespaced=False,
+             short_names=("pc",), verbs=READ_VERBS),
 )
 
-GROUP_ORDER: tuple[str, ...] = ("", "apps", "autoscaling", "batch", "discovery.k8s.io")
+GROUP_ORDER: tuple[str, ...] = ("", "apps", "autoscaling", "batch", "coordination.k8s.io", "discovery.k8s.io",
+                                "scheduling.k8s.io")
 
 _BY_PATH: dict[tuple[str, str, str], Resource] = {(r.group, r.version, r.plural): r for r in RESOURCES}
 _BY_KIND: dict[str, Resource] = {r.kind: r for r in RESOURCES}

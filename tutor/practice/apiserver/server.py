@@ -28,7 +28,7 @@ from tutor.practice.apiserver import (
     schema,
     tables,
 )
-from tutor.practice.apiserver.admission import Admission, bind, check_stored_size
+from tutor.practice.apiserver.admission import Admission, bind, check_stored_size, update_pod_condition
 from tutor.practice.apiserver.deletion import Deletion
 from tutor.practice.apiserver.openapi import OpenAPIService
 from tutor.practice.apiserver.patch import APPLY_PATCH, apply_patch, decode_apply, patch_type, validate_patch
@@ -391,6 +391,11 @@ class ApiServer:
         # Only list and watch are served across namespaces (kubernetes/apiserver pkg/endpoints/installer.go).
         if info.res.namespaced and info.namespace is None and request.method != "GET":
             raise errors.generic(405)
+        if info.res.stored and info.sub is None and request.method != "GET" and _verb(request.method, info) \
+                not in info.res.verbs:
+            # A kind served read-only has no REST handler for the verb (installer.go registers only what the
+            # storage implements): 405 MethodNotSupported.
+            raise errors.generic(405)
         query = {k: v[-1] for k, v in parse_qs(request.query_string, keep_blank_values=True).items()}
         integers = ("timeoutSeconds", "limit", "gracePeriodSeconds") + (
             ("tailLines", "sinceSeconds", "limitBytes") if info.sub == "log" else ())
@@ -696,11 +701,38 @@ class ApiServer:
                  dry_run=query.get("dryRun") == "All")
             return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                   "code": 201}, status=201)
+        if info.sub == "eviction":
+            return json_response(self._evict(info, await self._body(request, info), query), status=201)
         if info.name is not None:
             raise errors.generic(405)
         obj = await self._body(request, info)
         created = self._create(info, obj, query)
         return json_response(created, status=201)
+
+    def _evict(self, info: RequestInfo, eviction: Obj, query: dict[str, str]) -> Obj:
+        """``EvictionREST.Create`` (``pkg/registry/core/pod/storage/eviction.go``), with no PodDisruptionBudgets
+        to consult: the pod gets the ``DisruptionTarget`` condition and is deleted with the eviction's options."""
+        name = (eviction.get("metadata") or {}).get("name")
+        if name != info.name:
+            raise errors.BadRequest("name in URL does not match name in Eviction object")
+        pod = self._get_object(info)
+        options = eviction.get("deleteOptions") or {}
+        dry_run = query.get("dryRun") == "All" or options.get("dryRun") == ["All"]
+        uid = (options.get("preconditions") or {}).get("uid")
+        if uid and uid != pod["metadata"].get("uid"):
+            raise errors.conflict("pods", "", info.name or "")
+        if dry_run:
+            return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+        if not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get("phase") not in (
+                "Succeeded", "Failed"):
+            status = deep_copy(pod.get("status") or {})
+            condition = {"type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI",
+                         "message": "Eviction API: evicting"}
+            if update_pod_condition(status, condition, self.store.clock.timestamp()):
+                pod = self.store.update("pods", dict(pod, status=status), status_only=True)
+        grace = options.get("gracePeriodSeconds")
+        self.delete("pods", pod, options.get("propagationPolicy"), grace if isinstance(grace, int) else None)
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
     def _update(self, info: RequestInfo, obj: Obj, query: dict[str, str], *, expect_rv: str | None,
                 applied: bool = False) -> Obj:
@@ -868,6 +900,13 @@ class ApiServer:
                              if k in meta},
                 "spec": {"replicas": spec.get("replicas", 0)},
                 "status": {"replicas": (obj.get("status") or {}).get("replicas", 0), "selector": str(selector)}}
+
+
+def _verb(method: str, info: RequestInfo) -> str:
+    """The API verb of a write (``create``, ``update``, ``patch``, ``delete``, ``deletecollection``)."""
+    if method == "DELETE":
+        return "delete" if info.name is not None else "deletecollection"
+    return {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
 
 
 def _health_path(path: str) -> tuple[str, str | None] | None:

@@ -669,6 +669,83 @@ def _configmap_cells(configmap: Obj, now: datetime) -> list[Any]:
     return [_name(configmap), keys, _age(configmap, now)]
 
 
+_DS_DESIRED = (
+    "The total number of nodes that should be running the daemon pod (including nodes correctly running the "
+    "daemon pod). More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"
+)
+_DS_CURRENT = (
+    "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod. More "
+    "info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"
+)
+_DS_READY = (
+    "numberReady is the number of nodes that should be running the daemon pod and have one or more of the "
+    "daemon pod running with a Ready Condition."
+)
+_DS_UPDATED = "The total number of nodes that are running updated daemon pod"
+_DS_AVAILABLE = (
+    "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running "
+    "and available (ready for at least spec.minReadySeconds)"
+)
+_DS_NODE_SELECTOR = (
+    "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a "
+    "node's labels for the pod to be scheduled on that node. More info: "
+    "https://kubernetes.io/docs/concepts/configuration/assign-pod-node/"
+)
+_DS_SELECTOR = (
+    "A label query over pods that are managed by the daemon set. Must match in order to be controlled. It must "
+    "match the pod template's labels. More info: "
+    "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors"
+)
+_LEASE_HOLDER = "holderIdentity contains the identity of the holder of a current lease."
+
+
+def _daemonset_cells(daemonset: Obj, now: datetime) -> list[Any]:
+    """printDaemonSet: NAME, DESIRED, CURRENT, READY, UP-TO-DATE, AVAILABLE, NODE SELECTOR, AGE, CONTAINERS,
+    IMAGES, SELECTOR (``pkg/printers/internalversion/printers.go``)."""
+    status = _status(daemonset)
+    names, images = _containers_and_images(_template_containers(daemonset))
+    template_spec = _map(_map(_spec(daemonset).get("template")).get("spec"))
+    return [
+        _name(daemonset),
+        _int(status.get("desiredNumberScheduled")),
+        _int(status.get("currentNumberScheduled")),
+        _int(status.get("numberReady")),
+        _int(status.get("updatedNumberScheduled")),
+        _int(status.get("numberAvailable")),
+        _format_labels(template_spec.get("nodeSelector")),
+        _age(daemonset, now),
+        names,
+        images,
+        _format_label_selector(_spec(daemonset).get("selector")),
+    ]
+
+
+def _lease_cells(lease: Obj, now: datetime) -> list[Any]:
+    """printLease: NAME, HOLDER, AGE (``pkg/printers/internalversion/printers.go``)."""
+    return [_name(lease), _str(_spec(lease).get("holderIdentity")), _age(lease, now)]
+
+
+_PC_VALUE = ("value represents the integer value of this priority class. This is the actual priority that pods "
+             "receive when they have the name of this class in their pod spec.")
+_PC_GLOBAL_DEFAULT = (
+    "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods "
+    "that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if "
+    "more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of "
+    "such global default PriorityClasses will be used as the default priority."
+)
+_PC_PREEMPTION_POLICY = (
+    "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. "
+    "Defaults to PreemptLowerPriority if unset."
+)
+
+
+def _priorityclass_cells(priority_class: Obj, now: datetime) -> list[Any]:
+    """printPriorityClass: NAME, VALUE, GLOBAL-DEFAULT, AGE, PREEMPTIONPOLICY
+    (``pkg/printers/internalversion/printers.go``)."""
+    return [_name(priority_class), _int(priority_class.get("value")), bool(priority_class.get("globalDefault")),
+            _age(priority_class, now), _str(priority_class.get("preemptionPolicy"))]
+
+
 def _serviceaccount_cells(account: Obj, now: datetime) -> list[Any]:
     """printServiceAccount: NAME, SECRETS, AGE."""
     return [_name(account), len(_list(account.get("secrets"))), _age(account, now)]
@@ -888,13 +965,39 @@ PRINTERS: dict[str, Printer] = {
         (_name_column(), Column("Secrets", "string", _SERVICEACCOUNT_SECRETS), _age_column()),
         _serviceaccount_cells,
     ),
+    "DaemonSet": Printer(
+        (
+            _name_column(),
+            Column("Desired", "integer", _DS_DESIRED),
+            Column("Current", "integer", _DS_CURRENT),
+            Column("Ready", "integer", _DS_READY),
+            Column("Up-to-date", "integer", _DS_UPDATED),
+            Column("Available", "integer", _DS_AVAILABLE),
+            Column("Node Selector", "string", _DS_NODE_SELECTOR),
+            _age_column(),
+            *_template_columns(_DS_SELECTOR),
+        ),
+        _daemonset_cells,
+    ),
+    "Lease": Printer((_name_column(), Column("Holder", "string", _LEASE_HOLDER), _age_column()), _lease_cells),
+    "PriorityClass": Printer(
+        (
+            _name_column(),
+            Column("Value", "integer", _PC_VALUE),
+            Column("Global-Default", "boolean", _PC_GLOBAL_DEFAULT),
+            _age_column(),
+            Column("PreemptionPolicy", "string", _PC_PREEMPTION_POLICY),
+        ),
+        _priorityclass_cells,
+    ),
 }
 """Printers by object kind; other kinds get :data:`DEFAULT_PRINTER`."""
 
 _API_VERSIONS = {
     "Pod": "v1", "Service": "v1", "Endpoints": "v1", "Event": "v1", "Node": "v1", "Namespace": "v1",
     "ConfigMap": "v1", "ServiceAccount": "v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1",
-    "ControllerRevision": "apps/v1", "EndpointSlice": "discovery.k8s.io/v1",
+    "ControllerRevision": "apps/v1", "EndpointSlice": "discovery.k8s.io/v1", "DaemonSet": "apps/v1",
+    "Lease": "coordination.k8s.io/v1", "PriorityClass": "scheduling.k8s.io/v1",
 }  # fmt: skip
 """Filled in for ``includeObject=Object`` rows whose object lacks ``apiVersion``."""
 

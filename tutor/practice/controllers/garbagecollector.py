@@ -23,7 +23,7 @@ class GarbageCollector(Controller):
                 self.queue.add(("owner-check", ref.get("uid", "")))
 
     def _find(self, uid: str) -> tuple[str, Obj] | None:
-        for plural in ("deployments", "replicasets", "services", "pods"):
+        for plural in ("deployments", "replicasets", "daemonsets", "services", "pods", "nodes"):
             for obj in self.store.iter(plural):
                 if obj["metadata"]["uid"] == uid:
                     return plural, obj

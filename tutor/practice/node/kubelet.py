@@ -7,7 +7,8 @@ import logging
 import random
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from tutor.practice.events import NODE_NAME
 from tutor.practice.node import registry, streaming
 from tutor.practice.node.containers import Containers
 from tutor.practice.node.runtime import ContainerProcess, ContainerRuntime, NoRuntime, RuntimeUnavailable
+from tutor.practice.node.staticpods import is_mirror_pod
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +137,7 @@ class Kubelet:
     # ---- state kept across restarts --------------------------------------------------------------
     def restore(self, rows: dict[str, Any]) -> None:
         """Take back the rows written through ``persist`` before a restart."""
-        self.images = set(rows.get("images", registry.PRELOADED))
+        self.images = set(rows.get("images", ())) | set(registry.PRELOADED)
         self.logs = {k.removeprefix("logs/"): list(v) for k, v in rows.items() if k.startswith("logs/")}
         self.previous = {k.removeprefix("previous/"): list(v) for k, v in rows.items() if k.startswith("previous/")}
         self.requests = {k.removeprefix("requests/"): int(v) for k, v in rows.items() if k.startswith("requests/")}
@@ -155,7 +157,7 @@ class Kubelet:
             if ip:
                 self._ips.add(ip)
         for pod in self.store.list("pods"):
-            if pod["spec"].get("nodeName") != NODE_NAME:
+            if pod["spec"].get("nodeName") != NODE_NAME or is_mirror_pod(pod):
                 continue
             if pod["metadata"].get("deletionTimestamp"):
                 self._start_termination(pod)
@@ -188,8 +190,8 @@ class Kubelet:
             if waiter:
                 waiter.set()
             return
-        if pod["spec"].get("nodeName") != NODE_NAME:
-            return
+        if pod["spec"].get("nodeName") != NODE_NAME or is_mirror_pod(pod):
+            return  # a mirror pod only reflects a static pod (node/staticpods.py keeps it)
         if pod["metadata"].get("deletionTimestamp"):
             shortened = event.old is not None and uid in self._terminating and (
                 event.old["metadata"].get("deletionTimestamp") != pod["metadata"]["deletionTimestamp"])
@@ -332,7 +334,7 @@ class Kubelet:
         pod_ip = (pod.get("status") or {}).get("podIP")
         self._write_status(namespace, name, uid, state, sandbox_ready=False)
         await self.clock.sleep(SANDBOX_DELAY)
-        pod_ip = pod_ip or self._allocate_ip()
+        pod_ip = pod_ip or (NODE_IP if pod["spec"].get("hostNetwork") else self._allocate_ip())
         if self._write_status(namespace, name, uid, state, pod_ip=pod_ip, sandbox_ready=True) is None:
             return
         await asyncio.gather(*(self._container(namespace, name, uid, c, state) for c in containers))
@@ -653,53 +655,47 @@ class Kubelet:
         uid = pod["metadata"]["uid"]
         # pkg/kubelet/kubelet_pods.go validateContainerLogStatus: --previous needs a terminated earlier container;
         # a container waiting to restart shows its last run's log.
+        options = _log_options(name, query, self.clock.now())
         if query.get("previous") == "true":
             if not last.get("containerID"):
                 raise errors.BadRequest(f'previous terminated container "{container}" in pod "{name}" not found')
-            return self._log_lines(list(self.previous.get(uid, [])), query)
+            return self._log_lines(list(self.previous.get(uid, [])), options)
         if "waiting" in cstate and last.get("containerID"):
-            return self._log_lines(list(self.logs.get(uid, [])), query)
+            return self._log_lines(list(self.logs.get(uid, [])), options)
         if "waiting" in cstate or not cstate:
             reason = (cstate.get("waiting") or {}).get("reason", "ContainerCreating")
             detail = "trying and failing to pull image" if reason in ("ImagePullBackOff", "ErrImagePull") else reason
             raise errors.BadRequest(f'container "{container}" in pod "{name}" is waiting to start: {detail}')
-        lines = list(self.logs.get(uid, []))
-        timestamps = query.get("timestamps") == "true"
-        tail = query.get("tailLines")
-        if tail and tail.lstrip("-").isdigit() and int(tail) >= 0:
-            lines = lines[-int(tail):] if int(tail) else []
-
-        def fmt(entry: str) -> str:
-            stamp, _, text = entry.partition(" ")
-            return f"{stamp} {text}\n" if timestamps else f"{text}\n"
-
+        lines = _select_lines(list(self.logs.get(uid, [])), options)
+        budget = _LogBudget(options.limit_bytes)
         if query.get("follow") != "true":
-            return web.Response(text="".join(fmt(line) for line in lines), content_type="text/plain")
+            return web.Response(body=budget.take("".join(_format_line(line, options) for line in lines).encode()),
+                                content_type="text/plain", charset="utf-8")
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})  # chunked unless HTTP/1.0
         await response.prepare(request)
         sent = len(self.logs.get(uid, []))
-        await response.write("".join(fmt(line) for line in lines).encode())
+        await response.write(budget.take("".join(_format_line(line, options) for line in lines).encode()))
         try:
-            while self._pod(namespace, name, uid) is not None:
+            while self._pod(namespace, name, uid) is not None and not budget.spent:
                 waiter = self._log_waiters.setdefault(uid, asyncio.Event())
                 await waiter.wait()
                 current = self.logs.get(uid, [])
                 new_lines = current[sent:] if len(current) >= sent else current
                 sent = len(current)
-                if new_lines:
-                    await response.write("".join(fmt(line) for line in new_lines).encode())
+                chunk = "".join(_format_line(line, options) for line in new_lines
+                                if _since_ok(line, options.since))
+                if chunk:
+                    await response.write(budget.take(chunk.encode()))
         except (ConnectionResetError, ConnectionError):
             pass
         return response
 
-    def _log_lines(self, lines: list[str], query: dict[str, str]) -> web.Response:
+    @staticmethod
+    def _log_lines(lines: list[str], options: LogOptions) -> web.Response:
         """A container log that is not followed (a previous container's, or one waiting to restart)."""
-        tail = query.get("tailLines")
-        if tail and tail.lstrip("-").isdigit() and int(tail) >= 0:
-            lines = lines[-int(tail):] if int(tail) else []
-        timestamps = query.get("timestamps") == "true"
-        text = "".join(f"{e}\n" if timestamps else f"{e.partition(' ')[2]}\n" for e in lines)
-        return web.Response(text=text, content_type="text/plain")
+        body = "".join(_format_line(line, options) for line in _select_lines(lines, options)).encode()
+        return web.Response(body=_LogBudget(options.limit_bytes).take(body), content_type="text/plain",
+                            charset="utf-8")
 
     # ---- exec and attach -----------------------------------------------------------------------
     async def stream_response(self, request: web.Request, sub: str, namespace: str, name: str) -> web.StreamResponse:
@@ -764,3 +760,99 @@ class Kubelet:
         for processes in self._processes.values():
             for process in processes:
                 process.kill()
+
+
+# ---- the kubelet's log reader (pkg/kubelet/kuberuntime/logs/logs.go) ----------------------------------------
+@dataclass(frozen=True)
+class LogOptions:
+    """``logs.LogOptions`` from ``PodLogOptions``: what ``ReadLogs`` needs."""
+
+    tail: int | None
+    since: datetime | None
+    limit_bytes: int | None
+    timestamps: bool
+
+
+def _log_options(name: str, query: dict[str, str], now: datetime) -> LogOptions:
+    """``PodLogOptions`` checked as the apiserver does (``ValidatePodLogOptions``,
+    ``pkg/apis/core/validation/validation.go``), then ``NewLogOptions``: ``sinceSeconds`` counts back from now.
+
+    Raises:
+        errors.Invalid: ``PodLogOptions "<pod>" is invalid: ...``.
+    """
+    def number(key: str) -> int | None:
+        text = query.get(key)
+        return int(text) if text not in (None, "") else None  # integers checked by the API server
+
+    tail, limit, since_seconds = number("tailLines"), number("limitBytes"), number("sinceSeconds")
+    since_time = query.get("sinceTime") or None
+    causes: list[tuple[str, str]] = []
+    if tail is not None and tail < 0:
+        causes.append(("tailLines", f"Invalid value: {tail}: must be greater than or equal to 0"))
+    if limit is not None and limit < 1:
+        causes.append(("limitBytes", f"Invalid value: {limit}: must be greater than 0"))
+    if since_seconds is not None and since_time is not None:
+        causes.append(("", "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified"))
+    elif since_seconds is not None and since_seconds < 1:
+        causes.append(("sinceSeconds", f"Invalid value: {since_seconds}: must be greater than 0"))
+    since: datetime | None = None
+    if since_time is not None and not causes:
+        since = parse_timestamp(since_time)
+        if since is None:
+            raise errors.BadRequest(f'parsing time "{since_time}" as "2006-01-02T15:04:05Z07:00": cannot parse '
+                                    f'"{since_time}" as "2006"')
+    if causes:
+        raise errors.invalid("PodLogOptions", "", name, causes)
+    if since_seconds is not None:
+        try:
+            since = now - timedelta(seconds=since_seconds)
+        except OverflowError:
+            since = None  # before any log line (Go's time.Duration would wrap; no line is that old either way)
+    return LogOptions(tail, since, limit, query.get("timestamps") == "true")
+
+
+def _entry_time(entry: str) -> datetime | None:
+    return parse_timestamp(entry.partition(" ")[0])
+
+
+def _since_ok(entry: str, since: datetime | None) -> bool:
+    """``ReadLogs`` skips a line written before ``since``."""
+    if since is None:
+        return True
+    when = _entry_time(entry)
+    return when is None or when >= since
+
+
+def _select_lines(lines: list[str], options: LogOptions) -> list[str]:
+    """The last ``tail`` lines (``tail.FindTailLineStartIndex``), then those not before ``since``."""
+    if options.tail is not None:
+        lines = lines[-options.tail:] if options.tail else []
+    return [line for line in lines if _since_ok(line, options.since)]
+
+
+def _format_line(entry: str, options: LogOptions) -> str:
+    """One line as written out: with ``timestamps``, prefixed by its time in ``time.RFC3339Nano``."""
+    stamp, _, text = entry.partition(" ")
+    if not options.timestamps:
+        return f"{text}\n"
+    whole, dot, fraction = stamp.removesuffix("Z").partition(".")
+    fraction = fraction.rstrip("0")  # RFC3339Nano drops trailing zeros (and the dot with them)
+    return f"{whole}{'.' + fraction if dot and fraction else ''}Z {text}\n"
+
+
+class _LogBudget:
+    """``LimitedWriter``: at most ``limitBytes`` bytes, cut wherever they end (even within a line)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.left = limit
+
+    @property
+    def spent(self) -> bool:
+        return self.left is not None and self.left <= 0
+
+    def take(self, data: bytes) -> bytes:
+        if self.left is None:
+            return data
+        data = data[:max(self.left, 0)]
+        self.left -= len(data)
+        return data

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from tutor.practice.system import SYSTEM_IMAGES
+
 BOOTCAMP_SERVER_JS = """var http = require('http');
 var requests=0;
 var podname= process.env.HOSTNAME;
@@ -91,8 +93,9 @@ _IMAGES = {
 }
 _KNOWN_REPOSITORIES = {image.repository for image in _IMAGES.values()}
 
-PRELOADED = ("gcr.io/google-samples/kubernetes-bootcamp:v1",)
-"""Images already on the node when the cluster starts (the previous module pulled v1)."""
+PRELOADED = ("gcr.io/google-samples/kubernetes-bootcamp:v1", *SYSTEM_IMAGES)
+"""Images already on the node when the cluster starts (the previous module pulled v1; the node image has the
+cluster's own)."""
 
 APP_PORT = 8080
 
