@@ -355,7 +355,8 @@ def test_port_forward_when_the_node_port_does_not_answer(tmp_path: Path, user_co
 
 def test_a_port_forward_that_cannot_listen_is_one_clear_line(tmp_path: Path, user_config: Path,
                                                             remote: PracticeBackend) -> None:
-    """The real kubectl: the practice cluster refuses pods/portforward, so kubectl fails; the error says why."""
+    """The real kubectl cannot listen on the NodePort's number (this test holds it), so the forward fails; the
+    error says why."""
     namespace = f"learner-pf{next(_numbers)}"
     backend = ExistingBackend(tmp_path / "state", source=user_config, context=CONTEXT, namespace=namespace)
     backend.up()
@@ -371,7 +372,6 @@ def test_a_port_forward_that_cannot_listen_is_one_clear_line(tmp_path: Path, use
         assert kubectl(backend, "apply", "-f", "-", input_text=json.dumps(manifest)).returncode == 0
         wait_for(lambda: f"cannot listen on 127.0.0.1:{node_port}" in remote.log_path.read_text(),
                  message="the practice cluster giving up on the NodePort")
-        blocker.close()
         with pytest.raises(BackendError) as error:
             backend.after_setup()
         message = one_line(error)

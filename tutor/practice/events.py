@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tutor.practice.apiserver.store import Obj, Store, deep_copy
 
@@ -42,68 +41,64 @@ V = TypeVar("V")
 
 
 class _Lru(Generic[K, V]):
-    """``github.com/golang/groupcache/lru``: the least recently used entry goes past ``size``."""
+    """``github.com/golang/groupcache/lru``: the least recently used entry goes past ``size``.
+
+    A plain dict in use order (a use moves the key to the end), which costs about half an ``OrderedDict``'s
+    memory per entry: the caches stay full for as long as the cluster runs.
+    """
 
     def __init__(self, size: int = MAX_LRU_CACHE_ENTRIES) -> None:
         self.size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
+        self._items: dict[K, V] = {}
 
     def get(self, key: K) -> V | None:
-        value = self._items.get(key)
+        value = self._items.pop(key, None)
         if value is not None:
-            self._items.move_to_end(key)
+            self._items[key] = value
         return value
 
     def add(self, key: K, value: V) -> None:
+        self._items.pop(key, None)
         self._items[key] = value
-        self._items.move_to_end(key)
         if len(self._items) > self.size:
-            self._items.popitem(last=False)
+            del self._items[next(iter(self._items))]
 
     def __len__(self) -> int:
         return len(self._items)
 
 
-def _digest(*parts: str) -> bytes:
+def _digest(*parts: str, size: int = 16) -> bytes:
     """A cache key: 16 bytes whatever the parts (upstream joins them into one string; the caches here hold
     4,096 keys each, so a digest keeps a few hundred kilobytes where the strings would take megabytes)."""
     text = "\x00".join(parts).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(text, digest_size=16).digest()
+    return hashlib.blake2b(text, digest_size=size).digest()
 
 
-class _TokenBucket:
-    """``flowcontrol.NewTokenBucketPassiveRateLimiterWithClock``: ``burst`` tokens, refilled at ``qps``."""
+def _try_accept(empty_at: float | None, now: float) -> tuple[bool, float]:
+    """``flowcontrol.NewTokenBucketPassiveRateLimiterWithClock``: ``SPAM_BURST`` tokens, refilled at ``SPAM_QPS``.
 
-    __slots__ = ("last", "tokens")
-
-    def __init__(self, now: float) -> None:
-        self.tokens = float(SPAM_BURST)
-        self.last = now
-
-    def try_accept(self, now: float) -> bool:
-        self.tokens = min(float(SPAM_BURST), self.tokens + (now - self.last) * SPAM_QPS)
-        self.last = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
+    The bucket is kept as one number, the time it was (or would have been) empty: it then holds
+    ``min(burst, (now - empty_at) * qps)`` tokens. Returns whether a token was taken and the new time.
+    """
+    tokens = float(SPAM_BURST) if empty_at is None else min(float(SPAM_BURST), (now - empty_at) * SPAM_QPS)
+    if tokens >= 1.0:
+        tokens -= 1.0
+        return True, now - tokens / SPAM_QPS
+    return False, now - tokens / SPAM_QPS
 
 
-class _Aggregate:
-    __slots__ = ("last", "messages")
-
-    def __init__(self) -> None:
-        self.messages: set[bytes] = set()  # digests of the messages seen (localKeys)
-        self.last = float("-inf")
+_LOCAL_KEY_BYTES = 8
+"""Each aggregate record keeps its messages' digests (``localKeys``, at most 10) as one bytes string."""
 
 
-class _Observation(NamedTuple):
-    """``eventLog``: how often an event was seen, since when, and the name it was created with."""
+def _observation(seen: int, first: str, namespace: str, name: str) -> str:
+    """``eventLog`` (how often an event was seen, since when, the event it was recorded as) in one string."""
+    return f"{seen}\x00{first}\x00{namespace}\x00{name}"
 
-    seen: int
-    first: str
-    namespace: str
-    name: str
+
+def _observed(text: str) -> tuple[int, str, str, str]:
+    seen, first, namespace, name = text.split("\x00")
+    return int(seen), first, namespace, name
 
 
 class EventRecorder:
@@ -113,9 +108,9 @@ class EventRecorder:
         self.store = store
         self.monotonic = monotonic
         """Real seconds; scaled by the practice clock's time scale for the correlator's intervals."""
-        self._spam: _Lru[bytes, _TokenBucket] = _Lru()
-        self._aggregates: _Lru[bytes, _Aggregate] = _Lru()
-        self._observed: _Lru[bytes, _Observation] = _Lru()
+        self._spam: _Lru[bytes, float] = _Lru()  # the time each source's bucket was empty (see _try_accept)
+        self._aggregates: _Lru[bytes, tuple[bytes, float]] = _Lru()  # (localKeys, lastTimestamp)
+        self._observed: _Lru[bytes, str] = _Lru()  # _observation()
 
     def _now(self) -> float:
         return self.monotonic() * self.store.clock.time_scale
@@ -147,32 +142,29 @@ class EventRecorder:
         if correlated:  # EventAggregator.EventAggregate
             aggregate_key = _digest(*source, type_, reason, component, host)  # EventAggregatorByReasonFunc
             record = self._aggregates.get(aggregate_key)
-            if record is None or now - record.last > AGGREGATE_INTERVAL_SECONDS:
-                record = _Aggregate()
-            record.messages.add(_digest(message))
-            record.last = now
-            self._aggregates.add(aggregate_key, record)
-            if len(record.messages) >= AGGREGATE_MAX_EVENTS:
-                record.messages.pop()  # "do not grow our local key set any larger than max"
+            local_keys = b"" if record is None or now - record[1] > AGGREGATE_INTERVAL_SECONDS else record[0]
+            local_key = _digest(message, size=_LOCAL_KEY_BYTES)
+            if not any(local_keys[i:i + _LOCAL_KEY_BYTES] == local_key
+                       for i in range(0, len(local_keys), _LOCAL_KEY_BYTES)):
+                local_keys += local_key
+            if len(local_keys) >= AGGREGATE_MAX_EVENTS * _LOCAL_KEY_BYTES:
+                local_keys = local_keys[:-_LOCAL_KEY_BYTES]  # "do not grow our local key set any larger than max"
                 message = COMBINED_PREFIX + message
                 key = aggregate_key
+            self._aggregates.add(aggregate_key, (local_keys, now))
         # eventLogger.eventObserve: the count goes up in the cache even for an event the filter then drops.
         timestamp = self.store.clock.timestamp()
         observed = self._observed.get(key)
-        count = observed.seen + 1 if observed is not None else 1
-        name = observed.name if observed is not None else ""
-        first = observed.first if observed is not None else timestamp
+        seen, first, _, name = _observed(observed) if observed is not None else (0, timestamp, "", "")
+        count = seen + 1
         if correlated:  # EventSourceObjectSpamFilter: getSpamKey is the source and the object
             spam_key = _digest(*source)
-            bucket = self._spam.get(spam_key)
-            if bucket is None:
-                bucket = _TokenBucket(now)
-            accepted = bucket.try_accept(now)
-            self._spam.add(spam_key, bucket)
+            accepted, empty_at = _try_accept(self._spam.get(spam_key), now)
+            self._spam.add(spam_key, empty_at)
         else:
             accepted = True
         if not accepted:
-            self._observed.add(key, _Observation(count, first, namespace, name))
+            self._observed.add(key, _observation(count, first, namespace, name))
             return
         existing = self.store.get("events", namespace, name) if name else None
         if existing is not None:
@@ -181,7 +173,7 @@ class EventRecorder:
             updated["lastTimestamp"] = timestamp
             updated["message"] = message
             self.store.update("events", updated)
-            self._observed.add(key, _Observation(count, first, namespace, name))
+            self._observed.add(key, _observation(count, first, namespace, name))
             return
         nanos = self.store.clock.now().timestamp()
         event_source: dict[str, str] = {"component": component}
@@ -202,4 +194,4 @@ class EventRecorder:
             "reportingInstance": host,
         }
         created = self.store.create("events", event)
-        self._observed.add(key, _Observation(count, first, namespace, created["metadata"]["name"]))
+        self._observed.add(key, _observation(count, first, namespace, created["metadata"]["name"]))
