@@ -299,7 +299,13 @@ values in :data:`tutor.practice.apiserver.defaults.SYSTEM_PRIORITY_CLASSES`)."""
 
 
 def ensure(store: Store, node_ip: str) -> None:
-    """Create every object of a new kind cluster that is missing (the learner may have deleted some)."""
+    """Create every object of a new kind cluster that is missing (the learner may have deleted some, or the
+    state comes from an earlier kube-tutor). The system namespaces first, as the apiserver's system namespaces
+    controller makes them (``pkg/controlplane/controller/systemnamespaces``)."""
+    for name in ("kube-system", "kube-public", "kube-node-lease"):
+        if store.get("namespaces", "", name) is None:
+            _create(store, "namespaces", {"metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
+                                          "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
     for name, description in _PRIORITY_CLASS_DESCRIPTIONS.items():
         _create(store, "priorityclasses", {"metadata": {"name": name}, "description": description,
                                            "value": defaults.SYSTEM_PRIORITY_CLASSES[name],

@@ -128,6 +128,28 @@ def _unpack(data: bytes) -> Obj:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class KeptEvent:
+    """A watch event as the watch window keeps it: its objects as compressed JSON, decoded only for a watch
+    that resumes from an older resourceVersion (the apiserver's window holds Go structs; as Python dicts, a
+    window of a thousand EndpointSlice or Pod versions would take tens of megabytes)."""
+
+    rv: int
+    resource: Resource
+    type: str
+    obj: bytes
+    old: bytes | None
+
+    @classmethod
+    def of(cls, event: WatchEvent) -> KeptEvent:
+        return cls(event.rv, event.resource, event.type, _pack(event.obj),
+                   None if event.old is None else _pack(event.old))
+
+    def event(self) -> WatchEvent:
+        return WatchEvent(self.rv, self.resource, self.type, _unpack(self.obj),
+                          None if self.old is None else _unpack(self.old))
+
+
 class PackedBucket(MutableMapping[Key, Obj]):
     """Objects kept as compressed JSON (about a seventh of a dict's memory for an event), decoded when read.
 
@@ -178,7 +200,7 @@ class Store:
         self._owned: dict[str, set[tuple[str, Key]]] = {}
         self.monotonic = monotonic
         """The clock of the watch window (:mod:`~tutor.practice.apiserver.watchcache`); tests replace it."""
-        self._history: dict[str, History[WatchEvent]] = {
+        self._history: dict[str, History[KeptEvent]] = {
             r.plural: History(0, monotonic=lambda: self.monotonic()) for r in RESOURCES}
         self._watchers: dict[str, set[Watcher]] = {r.plural: set() for r in RESOURCES}
         self._listeners: list[Listener] = []
@@ -388,7 +410,7 @@ class Store:
             namespace = meta.get("namespace", "") if event.resource.namespaced else ""
             self.storage.stage(event.resource.plural, namespace, meta["name"],
                                None if event.type == "DELETED" else event.obj, event.rv)
-        self._history[event.resource.plural].add(event)
+        self._history[event.resource.plural].add(KeptEvent.of(event))
         for watcher in list(self._watchers[event.resource.plural]):
             watcher.offer(event)
         for listener in self._listeners:
@@ -412,8 +434,8 @@ class Store:
         """
         watcher = Watcher(resource, namespace, matches)
         if since is not None and since < self.rv:
-            for event in self._history[resource.plural].since(since):
-                watcher.offer(event)
+            for kept in self._history[resource.plural].since(since):
+                watcher.offer(kept.event())
         self._watchers[resource.plural].add(watcher)
         return watcher
 

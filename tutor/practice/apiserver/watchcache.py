@@ -27,7 +27,8 @@ UPPER_BOUND_CAPACITY = 100 * 1024
 
 
 class Versioned(Protocol):
-    rv: int
+    @property
+    def rv(self) -> int: ...
 
 
 E = TypeVar("E", bound=Versioned)
