@@ -69,7 +69,24 @@ def _paths(group: str, version: str) -> dict[str, Any]:
     return paths
 
 
-def _closure(schemas: dict[str, Any], roots: list[str]) -> list[str]:
+def refs(node: Any) -> set[str]:
+    """The schema names a schema refers to (``$ref``), at any depth."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith(REF):
+                found.add(ref[len(REF):])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def closure(schemas: dict[str, Any], roots: list[str]) -> list[str]:
+    """The names reachable from ``roots`` (themselves included), sorted."""
     seen: set[str] = set()
     todo = [r for r in roots if r in schemas]
     while todo:
@@ -77,17 +94,10 @@ def _closure(schemas: dict[str, Any], roots: list[str]) -> list[str]:
         if name in seen:
             continue
         seen.add(name)
-        stack: list[Any] = [schemas[name]]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, dict):
-                ref = node.get("$ref")
-                if isinstance(ref, str) and ref.startswith(REF) and ref[len(REF):] not in seen:
-                    todo.append(ref[len(REF):])
-                stack.extend(node.values())
-            elif isinstance(node, list):
-                stack.extend(node)
+        todo.extend(r for r in refs(schemas[name]) if r in schemas and r not in seen)
     return sorted(seen)
+
+
 
 
 def etag_of(data: bytes) -> str:
@@ -125,7 +135,7 @@ class OpenAPIService:
             for group, versions in group_versions().items():
                 for version in versions:
                     gv = f"{group}/{version}" if group else version
-                    names = _closure(schemas, roots.get(gv, []))
+                    names = closure(schemas, roots.get(gv, []))
                     document = {
                         "openapi": "3.0.0",
                         "info": {"title": "Kubernetes", "version": self.server_version},

@@ -52,10 +52,10 @@ from typing import Any
 
 from tutor.practice.apiserver import gotypes, structs_gen
 from tutor.practice.apiserver.gotypes import GoType, Struct
+from tutor.practice.apiserver.openapi import REF, closure
 from tutor.practice.apiserver.resources import RESOURCES
 from tutor.practice.apiserver.structs import STRUCTS
 
-REF = "#/components/schemas/"
 PACKAGES = {
     "core/v1": "io.k8s.api.core.v1", "apps/v1": "io.k8s.api.apps.v1", "discovery/v1": "io.k8s.api.discovery.v1",
     "autoscaling/v1": "io.k8s.api.autoscaling.v1", "meta/v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
@@ -82,33 +82,6 @@ def spec_file(group: str, version: str) -> str:
     return f"api__{version}_openapi.json" if not group else f"apis__{group}__{version}_openapi.json"
 
 
-def refs(node: Any) -> set[str]:
-    """The schema names a schema refers to (``$ref``), at any depth."""
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            ref = item.get("$ref")
-            if isinstance(ref, str) and ref.startswith(REF):
-                found.add(ref[len(REF):])
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
-
-
-def closure(schemas: dict[str, Any], roots: list[str]) -> list[str]:
-    """The names reachable from ``roots`` (themselves included), sorted."""
-    seen: set[str] = set()
-    todo = [r for r in roots if r in schemas]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        todo.extend(r for r in refs(schemas[name]) if r in schemas and r not in seen)
-    return sorted(seen)
 
 
 # ---- the Go doc comments, as types_swagger_doc_generated.go keeps them ------------------------------------
