@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from tutor.kube.podutil import is_pod_phase_terminal
 from tutor.practice.apiserver import defaults
+from tutor.practice.apiserver.admission import mount_service_account_token
 from tutor.practice.apiserver.names import pod_template_hash
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.controllers.pods import controller_ref, pod_ready
@@ -118,6 +119,7 @@ class DaemonSetController(Controller):
         if tmeta.get("annotations"):
             pod["metadata"]["annotations"] = dict(tmeta["annotations"])
         defaults.default_pod(pod)
+        mount_service_account_token(pod)  # the controller creates through the API: admission runs
         created = self.store.create("pods", pod)
         self.ctx.recorder.record(ds, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
                                  component=COMPONENT)

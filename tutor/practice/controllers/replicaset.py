@@ -19,6 +19,7 @@ from typing import Any
 
 from tutor.kube.duration import parse_timestamp
 from tutor.practice.apiserver import defaults, errors
+from tutor.practice.apiserver.admission import mount_service_account_token
 from tutor.practice.apiserver.selectors import LabelSelector
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.context import ControllerContext
@@ -259,6 +260,7 @@ class ReplicaSetController(Controller):
         if tmeta.get("annotations"):
             pod["metadata"]["annotations"] = dict(tmeta["annotations"])
         defaults.default_pod(pod)
+        mount_service_account_token(pod)  # the controller creates through the API: admission runs
         try:
             created = self.store.create("pods", pod)
         except errors.ApiError as error:
