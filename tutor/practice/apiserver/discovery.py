@@ -39,11 +39,16 @@ def _response_kind(res: Resource, sub: str | None = None) -> dict[str, str]:
         return {"group": "policy", "version": "v1", "kind": "Eviction"}
     if sub in ("exec", "attach"):
         return {"group": "", "version": "v1", "kind": f"Pod{sub.capitalize()}Options"}
+    if sub == "portforward":
+        return {"group": "", "version": "v1", "kind": "PodPortForwardOptions"}
+    if sub == "proxy":  # PodProxyOptions, ServiceProxyOptions, NodeProxyOptions
+        return {"group": "", "version": "v1", "kind": f"{res.kind}ProxyOptions"}
     return {"group": res.group, "version": res.version, "kind": res.kind}
 
 
 _SUB_VERBS = {"log": ["get"], "binding": ["create"], "eviction": ["create"], "exec": ["create", "get"],
-              "attach": ["create", "get"]}
+              "attach": ["create", "get"], "portforward": ["create", "get"],
+              "proxy": ["create", "delete", "get", "patch", "update"]}
 
 
 def _aggregated_resource(res: Resource) -> dict[str, Any]:

@@ -49,15 +49,15 @@ class Resource:
 RESOURCES: tuple[Resource, ...] = (
     # Core group, in the order a real server lists them for `kubectl get all` (pods, services first).
     Resource("pods", "pod", "Pod", "", "v1", short_names=("po",), categories=("all",),
-             subresources=("log", "status", "binding", "eviction", "exec", "attach")),
+             subresources=("log", "status", "binding", "eviction", "exec", "attach", "portforward", "proxy")),
     Resource("services", "service", "Service", "", "v1", short_names=("svc",), categories=("all",),
-             subresources=("status",)),
+             subresources=("status", "proxy")),
     Resource("endpoints", "endpoints", "Endpoints", "", "v1", short_names=("ep",)),
     Resource("events", "event", "Event", "", "v1", short_names=("ev",)),
     Resource("namespaces", "namespace", "Namespace", "", "v1", namespaced=False, short_names=("ns",),
              subresources=("status",), verbs=("create", "delete", "get", "list", "patch", "update", "watch")),
     Resource("nodes", "node", "Node", "", "v1", namespaced=False, short_names=("no",),
-             subresources=("status",)),
+             subresources=("status", "proxy")),
     Resource("configmaps", "configmap", "ConfigMap", "", "v1", short_names=("cm",)),
     Resource("serviceaccounts", "serviceaccount", "ServiceAccount", "", "v1", short_names=("sa",)),
     Resource("replicationcontrollers", "replicationcontroller", "ReplicationController", "", "v1",
