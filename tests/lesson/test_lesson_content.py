@@ -1,4 +1,5 @@
-"""The rolling-update lesson: every seed command is there, and the texts are complete in ja and en."""
+"""The Kubernetes Basics lessons: every command of each kubernetes.io module is there, and the texts are complete
+in ja and en."""
 
 from __future__ import annotations
 
@@ -42,6 +43,38 @@ def test_every_seed_command_is_suggested_in_order() -> None:
         assert all(command in remaining for command in SEED[step.id]), step.id
         for command in SEED[step.id]:
             assert command in step.text.en and command in step.text.ja, (step.id, command)
+
+
+# The commands of the other Kubernetes Basics modules, by lesson id, then step id, in each module's order: the
+# English pages content/en/docs/tutorials/kubernetes-basics/{create-cluster/cluster-intro.md (module 1's commands
+# are those of its Katacoda scenario, without minikube's), expose/expose-intro.md, scale/scale-intro.md} of
+# kubernetes/website. `curl http://"$(minikube ip):$NODE_PORT"` is `curl http://localhost:$NODE_PORT` here (the
+# NodePort answers on localhost), and `kubectl exec -ti $POD_NAME -- curl ...` runs without a terminal
+# (`kubectl exec "$POD_NAME" -- curl -s ...`: the console refuses -t, and curl needs no terminal).
+NODE_PORT = ("export NODE_PORT=\"$(kubectl get services/kubernetes-bootcamp -o go-template="
+             "'{{(index .spec.ports 0).nodePort}}')\"")
+MODULES: dict[str, dict[str, list[str]]] = {
+    "create-cluster": {
+        "cluster-version": ["kubectl version"],
+        "cluster-details": ["kubectl cluster-info", "kubectl get nodes"],
+    },
+}
+
+
+@pytest.mark.parametrize("lesson_id", list(MODULES))
+def test_every_module_command_is_suggested_in_order(lesson_id: str) -> None:
+    lesson = load_lesson(find_lesson(lesson_id))
+    module = MODULES[lesson_id]
+    assert [s.id for s in lesson.steps] == list(module)
+    for step in lesson.steps:
+        remaining = iter(step.commands)  # the module's commands, in the module's order (others may be added)
+        assert all(command in remaining for command in module[step.id]), (step.id, step.commands)
+        for command in module[step.id]:  # a line of a code block in both languages, as the learner copies it
+            assert command in code_lines(step.text.en) and command in code_lines(step.text.ja), (step.id, command)
+
+
+def code_lines(markdown: str) -> set[str]:
+    return {line.strip() for block in markdown.split("```")[1::2] for line in block.splitlines()}
 
 
 def texts(node: object, path: str = "") -> dict[str, dict[str, str]]:
