@@ -58,6 +58,26 @@ MODULES: dict[str, dict[str, list[str]]] = {
         "cluster-version": ["kubectl version"],
         "cluster-details": ["kubectl cluster-info", "kubectl get nodes"],
     },
+    "expose-your-app": {
+        "expose": ["kubectl get pods", "kubectl get services",
+                   'kubectl expose deployment/kubernetes-bootcamp --type="NodePort" --port 8080',
+                   "kubectl describe services/kubernetes-bootcamp"],
+        "node-port": [NODE_PORT, 'echo "NODE_PORT=$NODE_PORT"', "curl http://localhost:$NODE_PORT"],
+        "labels": ["kubectl describe deployment", "kubectl get pods -l app=kubernetes-bootcamp",
+                   "kubectl get services -l app=kubernetes-bootcamp",
+                   "export POD_NAME=\"$(kubectl get pods -o go-template --template "
+                   "'{{range .items}}{{.metadata.name}}{{\"\\n\"}}{{end}}')\"",
+                   'echo "Name of the Pod: $POD_NAME"', 'kubectl label pods "$POD_NAME" version=v1',
+                   'kubectl describe pods "$POD_NAME"', "kubectl get pods -l version=v1"],
+        "delete-service": ["kubectl delete service -l app=kubernetes-bootcamp", "kubectl get services",
+                           "curl http://localhost:$NODE_PORT",
+                           'kubectl exec "$POD_NAME" -- curl -s http://localhost:8080'],
+    },
+}
+# The module's own commands that this setting runs differently: each text names the original, and says why.
+ORIGINALS: dict[str, list[str]] = {
+    "create-cluster": ["minikube start"],
+    "expose-your-app": ['curl http://"$(minikube ip):$NODE_PORT"', "kubectl exec -ti $POD_NAME -- curl http://localhost:8080"],
 }
 
 
@@ -71,6 +91,14 @@ def test_every_module_command_is_suggested_in_order(lesson_id: str) -> None:
         assert all(command in remaining for command in module[step.id]), (step.id, step.commands)
         for command in module[step.id]:  # a line of a code block in both languages, as the learner copies it
             assert command in code_lines(step.text.en) and command in code_lines(step.text.ja), (step.id, command)
+
+
+@pytest.mark.parametrize("lesson_id", list(ORIGINALS))
+def test_the_original_commands_are_named_where_they_are_translated(lesson_id: str) -> None:
+    lesson = load_lesson(find_lesson(lesson_id))
+    for original in ORIGINALS[lesson_id]:
+        assert any(original in step.text.en for step in lesson.steps), original
+        assert any(original in step.text.ja for step in lesson.steps), original
 
 
 def code_lines(markdown: str) -> set[str]:
