@@ -73,11 +73,21 @@ MODULES: dict[str, dict[str, list[str]]] = {
                            "curl http://localhost:$NODE_PORT",
                            'kubectl exec "$POD_NAME" -- curl -s http://localhost:8080'],
     },
+    "scale-your-app": {
+        "scale-up": ["kubectl get deployments", "kubectl get rs",
+                     "kubectl scale deployments/kubernetes-bootcamp --replicas=4", "kubectl get deployments",
+                     "kubectl get pods -o wide", "kubectl describe deployments/kubernetes-bootcamp"],
+        "load-balancing": ["kubectl describe services/kubernetes-bootcamp", NODE_PORT, "echo NODE_PORT=$NODE_PORT",
+                           "curl http://localhost:$NODE_PORT"],
+        "scale-down": ["kubectl scale deployments/kubernetes-bootcamp --replicas=2", "kubectl get deployments",
+                       "kubectl get pods -o wide"],
+    },
 }
 # The module's own commands that this setting runs differently: each text names the original, and says why.
 ORIGINALS: dict[str, list[str]] = {
     "create-cluster": ["minikube start"],
     "expose-your-app": ['curl http://"$(minikube ip):$NODE_PORT"', "kubectl exec -ti $POD_NAME -- curl http://localhost:8080"],
+    "scale-your-app": ['curl http://"$(minikube ip):$NODE_PORT"', "LoadBalancer"],
 }
 
 
