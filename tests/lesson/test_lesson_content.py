@@ -140,7 +140,7 @@ def test_the_seed_lesson_says_everything_in_both_languages() -> None:
     assert len(texts(yaml.safe_load(LESSON.read_text(encoding="utf-8")))) > 40
 
 
-@pytest.mark.parametrize("file", ALL, ids=[file.name for file in ALL])
+@pytest.mark.parametrize("file", ALL, ids=[str(file.relative_to(ROOT)) for file in ALL])
 def test_japanese_and_english_are_complete(file: Path) -> None:
     raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     found = texts(raw)
@@ -156,7 +156,7 @@ def test_japanese_and_english_are_complete(file: Path) -> None:
             assert text["en"].count("```") == text["ja"].count("```"), path
 
 
-@pytest.mark.parametrize("file", ALL, ids=[file.name for file in ALL])
+@pytest.mark.parametrize("file", ALL, ids=[str(file.relative_to(ROOT)) for file in ALL])
 def test_japanese_is_written_with_japanese_punctuation(file: Path) -> None:
     for path, text in texts(yaml.safe_load(file.read_text(encoding="utf-8"))).items():
         prose = re.sub(r"`[^`]*`", "", re.sub(r"```.*?```", "", text["ja"], flags=re.DOTALL))  # code stays as is
