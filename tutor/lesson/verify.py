@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from tutor.backends import lifecycle
 from tutor.backends.lifecycle import AfterSetup, StartOutcome
 from tutor.lesson.checks import StepVerdict
+from tutor.lesson.course import Course
 from tutor.lesson.images import pods_that_cannot_run
 from tutor.lesson.model import Lesson
 from tutor.lesson.runtime import LessonRuntime
@@ -121,6 +122,31 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
         return 0 if failed == 0 else 1
     finally:
         await runtime.stop()
+
+
+async def verify_course(course: Course, lessons: Sequence[Lesson], env: Mapping[str, str], namespace: str, *,
+                        backend: AfterSetup, name: str, out: TextIO, lang: str = "en", verbose: bool = False) -> int:
+    """Play every lesson of a course in order on one cluster, each from where the previous one ended (its own
+    setup still builds its start state), with :func:`verify`'s lines for each; stop at the first lesson that
+    does not pass.
+
+    Returns:
+        0 when every lesson passed, else 1 (after a line naming the lesson it stopped at).
+    """
+    started = time.monotonic()
+    count = len(lessons)
+    out.write(t("verify.course_header", lang, course=course.id, count=count, backend=name) + "\n")
+    for number, lesson in enumerate(lessons, 1):
+        out.write(t("verify.course_lesson", lang, n=number, count=count, lesson=lesson.id,
+                    title=lesson.title.get(lang)) + "\n")
+        code = await verify(lesson, env, namespace, backend=backend, name=name, out=out, lang=lang, verbose=verbose)
+        if code != 0:
+            out.write(t("verify.course_stopped", lang, course=course.id, n=number, count=count, lesson=lesson.id)
+                      + "\n")
+            return code
+    out.write(t("verify.course_summary", lang, course=course.id, count=count,
+                seconds=f"{time.monotonic() - started:.1f}") + "\n")
+    return 0
 
 
 async def reset(lesson: Lesson, env: Mapping[str, str], namespace: str, *, backend: AfterSetup, out: TextIO,
