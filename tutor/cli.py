@@ -19,6 +19,7 @@ from tutor.lesson import (
     Lesson,
     LessonError,
     LessonNotFound,
+    Text,
     find_lesson,
     installed_lessons,
     lesson_files,
@@ -26,7 +27,7 @@ from tutor.lesson import (
     load_lesson,
 )
 from tutor.lesson.course import course_file, course_problems, load_course, load_course_lessons
-from tutor.lesson.progress import Progress
+from tutor.lesson.progress import Progress, lesson_status, resume_choice
 from tutor.lesson.runtime import backend_env, kubectl_path
 from tutor.lesson.verify import reset, verify, verify_course
 from tutor.text import said, t
@@ -418,24 +419,45 @@ def cmd_reset(state: Path, args: argparse.Namespace) -> int:
                              out=sys.stdout, lang=_lang(args)))
 
 
-def cmd_tui(state: Path, args: argparse.Namespace) -> int:
-    """Open the lesson in the TUI (imports textual only here: the other commands stay light)."""
-    lesson_name, lang = getattr(args, "lesson", None), getattr(args, "lang", None)
-    choices: list[Lesson] = []
-    if lesson_name is None:  # several installed lessons: let the learner pick (broken files are skipped)
+def _course_choices(state: Path, backend: Backend) -> tuple[list[Lesson], Text | None, Lesson | None]:
+    """The lessons of the course in order (a broken course file: every lesson that loads, each problem said on
+    stderr), its title, and the lesson where the learner resumes: the last lesson touched, else the first not
+    done."""
+    try:
+        course, choices = load_course_lessons()
+        title: Text | None = course.title
+    except LessonError as error:
+        print(error, file=sys.stderr)
         choices, problems = installed_lessons()
         for problem in problems:
             print(problem, file=sys.stderr)
-    lesson = _default_of(choices) or _load(lesson_name)  # each lesson file is read once
-    if isinstance(lesson, int):
-        return lesson
+        title = None
+    statuses = [lesson_status(Progress.load(state, lesson.id, backend.name), [step.id for step in lesson.steps])
+                for lesson in choices]
+    resume = resume_choice(statuses)
+    return choices, title, next((lesson for lesson in choices if lesson.id == resume), None)
+
+
+def cmd_tui(state: Path, args: argparse.Namespace) -> int:
+    """Open the lesson in the TUI (imports textual only here: the other commands stay light). Without a lesson:
+    the course, where the learner was (the picker on a first start)."""
+    lesson_name, lang = getattr(args, "lesson", None), getattr(args, "lang", None)
     try:
         backend = _backend(state, args)
     except BackendError as error:
         return _err(str(error))
+    choices: list[Lesson] = []
+    title: Text | None = None
+    resumed: Lesson | None = None
+    if lesson_name is None:
+        choices, title, resumed = _course_choices(state, backend)
+    lesson = resumed or _default_of(choices) or _load(lesson_name)  # each lesson file is read once
+    if isinstance(lesson, int):
+        return lesson
     from tutor.tui.app import TutorApp
 
-    app = TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices)
+    app = TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices,
+                   course=title)
     app.run()
     if app.lesson_shown:
         print(goodbye(app.lesson, backend, state, app.lang), file=sys.stderr)
