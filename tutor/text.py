@@ -128,6 +128,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "verify the course {course} ({count} lessons) on {backend}, in order, each lesson from the previous one's end",
     },
     "verify.course_lesson": {"ja": "── レッスン {n}/{count}: {lesson}（{title}）", "en": "── lesson {n}/{count}: {lesson} ({title})"},
+    "verify.chained": {
+        "ja": "{previous} の終わりの状態が、すでにこのレッスンの開始時の状態です",
+        "en": "the end state of {previous} already is this lesson's start state",
+    },
+    "verify.not_chained": {
+        "ja": "{previous} の終わりの状態は、このレッスンの開始時の状態ではありません（準備で作ります）。足りないもの:",
+        "en": "the end state of {previous} is not this lesson's start state (the setup builds it); missing:",
+    },
     "verify.course_stopped": {
         "ja": "✗ コース {course}: レッスン {n}/{count} {lesson} が通らなかったので、ここで止めました",
         "en": "✗ course {course}: stopped at lesson {n}/{count} {lesson}, which did not pass",

@@ -122,15 +122,19 @@ def course_lines(lang: str, lessons: list[tuple[str, str, list[str]]], course: s
              "previous one's end"]
     for number, (lesson_id, title, steps) in enumerate(lessons, 1):
         lines += [f"── lesson {number}/{len(lessons)}: {lesson_id} ({title})",
-                  f"verify {lesson_id} on practice (namespace default)", "✓ setup  ("]
+                  f"verify {lesson_id} on practice (namespace default)"]
+        if number > 1:
+            lines.append(f"  the end state of {lessons[number - 2][0]} already is this lesson's start state")
+        lines.append("✓ setup  (")
         lines += [f"✓ {index}/{len(steps)} {step}  (" for index, step in enumerate(steps, 1)]
         lines.append(f"{len(steps)} of {len(steps)} steps passed in ")
     lines.append(f"✓ course {course}: all {len(lessons)} lessons passed in ")
     return lines
 
 
-def assert_lines(stdout: str, prefixes: list[str]) -> None:
-    lines = stdout.splitlines()
+def assert_lines(stdout: str, prefixes: list[str], *, notes: bool = True) -> None:
+    """Each line starts with its prefix; ``notes=False``: the indented notes on how lessons chain are left out."""
+    lines = [line for line in stdout.splitlines() if notes or not line.startswith(" ")]
     assert len(lines) == len(prefixes), stdout
     for line, prefix in zip(lines, prefixes, strict=True):
         assert line.startswith(prefix), stdout
@@ -149,6 +153,23 @@ def test_verify_all_plays_the_course_in_order_on_one_cluster(own_state: Path) ->
     assert lines[0] == "コース tiny-course（2 レッスン）を practice で順に検証します。各レッスンは前のレッスンの終わりから始まります"
     assert lines[1] == "── レッスン 1/2: make-web（web を作る）"
     assert lines[-1].startswith("✓ コース tiny-course: 2 レッスンすべてが通りました（")
+
+
+def test_verify_all_says_when_a_lesson_does_not_start_where_the_previous_one_ended(own_state: Path,
+                                                                                  course_dir: Path) -> None:
+    """In the wrong order, make-web's start state (no Deployment web) is not grow-web's end: said, with what is
+    missing, and its setup builds it anyway."""
+    file = course_dir / "course.yaml"
+    file.write_text(file.read_text().replace("  - make-web     # file: 1-create.yaml\n", "")
+                    + "  - make-web\n")
+    done = cli(own_state, "verify", str(course_dir), "--backend", "practice", "--lang", "en")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    at = lines.index("verify make-web on practice (namespace default)")
+    assert lines[at + 1: at + 4] == [
+        "  the end state of grow-web is not this lesson's start state (the setup builds it); missing:",
+        "      - There is no web yet", lines[at + 3]]
+    assert lines[at + 3].startswith("✓ setup  (")
 
 
 def test_verify_all_stops_at_the_first_lesson_that_fails(own_state: Path, course_dir: Path) -> None:
@@ -188,4 +209,4 @@ def test_the_shipped_course_is_verified_whole(own_state: Path) -> None:
     assert_lines(done.stdout, course_lines("en", [
         (lesson.id, lesson.title.en, [f"{step.id}: {step.title.en}" + (" (failed as intended)"
                                                                         if step.expect == "failure" else "")
-                                      for step in lesson.steps]) for lesson in lessons], course.id))
+                                      for step in lesson.steps]) for lesson in lessons], course.id), notes=False)

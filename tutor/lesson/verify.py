@@ -55,10 +55,15 @@ def _took(seconds: float, lang: str) -> str:
 
 
 async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, backend: AfterSetup, name: str,
-                 out: TextIO, lang: str = "en", verbose: bool = False) -> int:
+                 out: TextIO, lang: str = "en", verbose: bool = False, after: str | None = None) -> int:
     """Set up the start state, then for each step: its checks must fail, the solution must make them pass.
 
     Prints one line per step with a mark and its time; returns 0 only if every step passed.
+
+    Args:
+        after: in a course, the lesson played just before on this cluster: a line says whether its end state
+            already is this lesson's start state (``setup.ready`` holds before the setup runs), and what is
+            missing if not. Said, not failed: the setup builds the start state either way.
     """
     started = time.monotonic()
     out.write(t("verify.header", lang, lesson=lesson.id, backend=name, namespace=namespace) + "\n")
@@ -68,6 +73,13 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
             error = runtime.watch.error or t("verify.no_answer_detail", lang)
             out.write(f"{FAIL} {t('verify.no_answer', lang, error=error)}\n")
             return 1
+        if after is not None and lesson.setup.ready:
+            before = await runtime.evaluate("setup", lesson.setup.ready)
+            if before.passed:
+                out.write(f"  {t('verify.chained', lang, previous=after)}\n")
+            else:
+                out.write(f"  {t('verify.not_chained', lang, previous=after)}\n"
+                          + "\n".join(_missing(before, lang, verbose)) + "\n")
         t0 = time.monotonic()
 
         def echo(text: str) -> None:
@@ -139,7 +151,8 @@ async def verify_course(course: Course, lessons: Sequence[Lesson], env: Mapping[
     for number, lesson in enumerate(lessons, 1):
         out.write(t("verify.course_lesson", lang, n=number, count=count, lesson=lesson.id,
                     title=lesson.title.get(lang)) + "\n")
-        code = await verify(lesson, env, namespace, backend=backend, name=name, out=out, lang=lang, verbose=verbose)
+        code = await verify(lesson, env, namespace, backend=backend, name=name, out=out, lang=lang, verbose=verbose,
+                            after=lessons[number - 2].id if number > 1 else None)
         if code != 0:
             out.write(t("verify.course_stopped", lang, course=course.id, n=number, count=count, lesson=lesson.id)
                       + "\n")
