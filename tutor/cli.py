@@ -19,15 +19,17 @@ from tutor.lesson import (
     Lesson,
     LessonError,
     LessonNotFound,
+    Text,
     find_lesson,
     installed_lessons,
     lesson_files,
     lint_main,
     load_lesson,
 )
-from tutor.lesson.progress import Progress
+from tutor.lesson.course import course_file, course_problems, load_course, load_course_lessons
+from tutor.lesson.progress import Progress, lesson_status, resume_choice
 from tutor.lesson.runtime import backend_env, kubectl_path
-from tutor.lesson.verify import reset, verify
+from tutor.lesson.verify import reset, verify, verify_course
 from tutor.text import said, t
 
 
@@ -93,7 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     lang.add_argument("--time-scale", type=_time_scale, default=argparse.SUPPRESS, metavar="N", help=TIME_SCALE_HELP)
     verify = sub.add_parser("verify", parents=[common, lang],
                             help="play a lesson headless: each step must fail first, then pass with its solution")
-    verify.add_argument("lesson", metavar="LESSON", help="a lesson id (rolling-update) or file")
+    verify.add_argument("lesson", metavar="LESSON", nargs="?", default=None,
+                        help="a lesson id (rolling-update) or file; a lessons directory: its whole course")
+    verify.add_argument("--all", action="store_true",
+                        help="play the whole course in order on one cluster, each lesson from the previous one's end")
     verify.add_argument("-v", "--verbose", action="store_true", help="show commands, output and check errors")
     start = sub.add_parser("start", parents=[common, lang], help="open a lesson in the TUI (the default command)")
     start.add_argument("lesson", metavar="LESSON", nargs="?", default=None)
@@ -321,13 +326,28 @@ def _default_of(lessons: Sequence[Lesson]) -> Lesson | None:
     return next((lesson for lesson in lessons if lesson.path == default), None)
 
 
+def _lint_directory(directory: Path) -> int:
+    """Lint every lesson file of a directory (and that their ids differ), then its course file."""
+    files: list[Path] = lesson_files(directory)
+    if not files:
+        return _err(f"no lesson files in {directory}")
+    status = lint_main(files)
+    problems = course_problems(directory)
+    for problem in problems:
+        print(problem)
+    if not problems and course_file(directory) is not None:
+        count = len(load_course(directory).lessons)
+        print(f"{course_file(directory)}: ok ({count} lesson{'' if count == 1 else 's'})")
+    return 1 if problems else status
+
+
 def cmd_lint(names: Sequence[str]) -> int:
-    """Lint lesson files or ids; with none, every file of the lessons directory (and that their ids differ)."""
+    """Lint lesson files, ids or directories; with none, every file of the lessons directory (and that their ids
+    differ) and its course."""
     if not names:
-        files: list[Path] = lesson_files()
-        if not files:
-            return _err(f"no lesson files in {paths.lessons_dir()}")
-        return lint_main(files)
+        return _lint_directory(paths.lessons_dir())
+    if all(Path(name).is_dir() for name in names):
+        return max(_lint_directory(Path(name)) for name in names)
     try:
         files = [find_lesson(name) for name in names]
     except (LessonNotFound, LessonError) as error:
@@ -340,6 +360,14 @@ def _lesson_and_backend(state: Path, args: argparse.Namespace) -> tuple[Lesson, 
     lesson = _load(args.lesson)
     if isinstance(lesson, int):
         return lesson
+    backend = _up(state, args)
+    if isinstance(backend, int):
+        return backend
+    return lesson, backend
+
+
+def _up(state: Path, args: argparse.Namespace) -> Backend | int:
+    """A running backend, or the exit code after a one-line error."""
     try:
         backend = _backend(state, args)
         status = backend.up(on_status=_say(_lang(args)))
@@ -347,10 +375,31 @@ def _lesson_and_backend(state: Path, args: argparse.Namespace) -> tuple[Lesson, 
         return _err(str(error))
     if status.storage_error:
         _err(_not_saving(backend, status))
-    return lesson, backend
+    return backend
+
+
+def cmd_verify_course(state: Path, args: argparse.Namespace, directory: Path) -> int:
+    """``verify --all`` / ``verify DIRECTORY``: the whole course of a lessons directory, in order, on one cluster."""
+    try:
+        course, lessons = load_course_lessons(directory)
+    except LessonError as error:
+        print(error, file=sys.stderr)
+        return 1
+    backend = _up(state, args)
+    if isinstance(backend, int):
+        return backend
+    return asyncio.run(verify_course(course, lessons, backend_env(backend.env()), backend.namespace,
+                                     backend=backend, name=backend.name, out=sys.stdout, lang=_lang(args),
+                                     verbose=args.verbose))
 
 
 def cmd_verify(state: Path, args: argparse.Namespace) -> int:
+    if args.all and args.lesson is not None and not Path(args.lesson).is_dir():
+        return _err("verify --all plays the whole course: give no LESSON, or a lessons directory")
+    if args.all or (args.lesson is not None and Path(args.lesson).is_dir()):
+        return cmd_verify_course(state, args, Path(args.lesson) if args.lesson else paths.lessons_dir())
+    if args.lesson is None:
+        return _err("verify needs a LESSON (an id or a file), a lessons directory, or --all")
     found = _lesson_and_backend(state, args)
     if isinstance(found, int):
         return found
@@ -370,24 +419,45 @@ def cmd_reset(state: Path, args: argparse.Namespace) -> int:
                              out=sys.stdout, lang=_lang(args)))
 
 
-def cmd_tui(state: Path, args: argparse.Namespace) -> int:
-    """Open the lesson in the TUI (imports textual only here: the other commands stay light)."""
-    lesson_name, lang = getattr(args, "lesson", None), getattr(args, "lang", None)
-    choices: list[Lesson] = []
-    if lesson_name is None:  # several installed lessons: let the learner pick (broken files are skipped)
+def _course_choices(state: Path, backend: Backend) -> tuple[list[Lesson], Text | None, Lesson | None]:
+    """The lessons of the course in order (a broken course file: every lesson that loads, each problem said on
+    stderr), its title, and the lesson where the learner resumes: the last lesson touched, else the first not
+    done."""
+    try:
+        course, choices = load_course_lessons()
+        title: Text | None = course.title
+    except LessonError as error:
+        print(error, file=sys.stderr)
         choices, problems = installed_lessons()
         for problem in problems:
             print(problem, file=sys.stderr)
-    lesson = _default_of(choices) or _load(lesson_name)  # each lesson file is read once
-    if isinstance(lesson, int):
-        return lesson
+        title = None
+    statuses = [lesson_status(Progress.load(state, lesson.id, backend.name), [step.id for step in lesson.steps])
+                for lesson in choices]
+    resume = resume_choice(statuses)
+    return choices, title, next((lesson for lesson in choices if lesson.id == resume), None)
+
+
+def cmd_tui(state: Path, args: argparse.Namespace) -> int:
+    """Open the lesson in the TUI (imports textual only here: the other commands stay light). Without a lesson:
+    the course, where the learner was (the picker on a first start)."""
+    lesson_name, lang = getattr(args, "lesson", None), getattr(args, "lang", None)
     try:
         backend = _backend(state, args)
     except BackendError as error:
         return _err(str(error))
+    choices: list[Lesson] = []
+    title: Text | None = None
+    resumed: Lesson | None = None
+    if lesson_name is None:
+        choices, title, resumed = _course_choices(state, backend)
+    lesson = resumed or _default_of(choices) or _load(lesson_name)  # each lesson file is read once
+    if isinstance(lesson, int):
+        return lesson
     from tutor.tui.app import TutorApp
 
-    app = TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices)
+    app = TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices,
+                   course=title)
     app.run()
     if app.lesson_shown:
         print(goodbye(app.lesson, backend, state, app.lang), file=sys.stderr)

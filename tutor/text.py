@@ -123,6 +123,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "{total} ステップ中 {passed} ステップが通りました（{seconds} 秒）",
         "en": "{passed} of {total} steps passed in {seconds} s",
     },
+    "verify.course_header": {
+        "ja": "コース {course}（{count} レッスン）を {backend} で順に検証します。各レッスンは前のレッスンの終わりから始まります",
+        "en": "verify the course {course} ({count} lessons) on {backend}, in order, each lesson from the previous one's end",
+    },
+    "verify.course_lesson": {"ja": "── レッスン {n}/{count}: {lesson}（{title}）", "en": "── lesson {n}/{count}: {lesson} ({title})"},
+    "verify.chained": {
+        "ja": "{previous} の終わりの状態が、すでにこのレッスンの開始時の状態です",
+        "en": "the end state of {previous} already is this lesson's start state",
+    },
+    "verify.not_chained": {
+        "ja": "{previous} の終わりの状態は、このレッスンの開始時の状態ではありません（準備で作ります）。足りないもの:",
+        "en": "the end state of {previous} is not this lesson's start state (the setup builds it); missing:",
+    },
+    "verify.course_stopped": {
+        "ja": "✗ コース {course}: レッスン {n}/{count} {lesson} が通らなかったので、ここで止めました",
+        "en": "✗ course {course}: stopped at lesson {n}/{count} {lesson}, which did not pass",
+    },
+    "verify.course_summary": {
+        "ja": "✓ コース {course}: {count} レッスンすべてが通りました（{seconds} 秒）",
+        "en": "✓ course {course}: all {count} lessons passed in {seconds} s",
+    },
     "reset.done": {"ja": "{title}: 開始時の状態に戻しました。{setup}", "en": "{title}: back at the start. {setup}"},
 }
 """Every text of the command line and the backends, by key, then by language."""

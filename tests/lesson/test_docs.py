@@ -57,3 +57,16 @@ def test_the_offline_images_are_the_catalogue() -> None:
         assert image is not None and int(match.group(2)) == image.app_version
         preloaded = match.group(1) in registry.PRELOADED
         assert (match.group(3) == "; already on the node when the cluster starts") == preloaded, match.group(0)
+
+
+def test_the_documented_course_is_a_course(tmp_path: Path) -> None:
+    """The doc's course block reads as a course (its ids are the Kubernetes Basics lessons)."""
+    from tutor.lesson.course import _read
+
+    block = re.search(r"^```yaml\n(.*?)^```$", section("## The course"), re.DOTALL | re.MULTILINE)
+    assert block is not None
+    file = tmp_path / "course.yaml"
+    file.write_text(block.group(1), encoding="utf-8")
+    course, problems = _read(file)
+    assert problems == [] and course is not None
+    assert course.lessons[-1] == "rolling-update"

@@ -178,10 +178,12 @@ def test_unknown_lesson_id(state: Path) -> None:
 
 
 def test_lint_without_files_lints_every_installed_lesson() -> None:
+    """Every lesson file, then the course file that orders them (tests/lesson/test_course.py)."""
     done = subprocess.run([str(paths.bin_dir() / "kube-tutor"), "lint"], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert [line.split(": ok (")[0] for line in done.stdout.splitlines()] == [str(file) for file in LESSONS]
+    assert [line.split(": ok (")[0] for line in done.stdout.splitlines()] == [
+        *(str(file) for file in LESSONS), str(ROOT / "lessons" / "course.yaml")]
 
 
 def test_lint_command(tmp_path: Path) -> None:

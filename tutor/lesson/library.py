@@ -12,12 +12,15 @@ from tutor import paths
 from tutor.lesson.loader import duplicate_ids, load_lesson, read_id
 from tutor.lesson.model import Lesson, LessonError, Problem
 
-__all__ = ["DEFAULT_LESSON", "LessonNotFound", "find_lesson", "installed_lessons", "lesson_files"]
+__all__ = ["COURSE_FILES", "DEFAULT_LESSON", "LessonNotFound", "find_lesson", "installed_lessons", "lesson_files"]
 
 DEFAULT_LESSON = "rolling-update"
 """The lesson opened when none is named (else the first lesson of the directory)."""
 
 SUFFIXES = (".yaml", ".yml")
+
+COURSE_FILES = ("course.yaml", "course.yml")
+"""The course file of a lessons directory (:mod:`tutor.lesson.course`): beside the lessons, never one of them."""
 
 
 class LessonNotFound(LookupError):
@@ -25,11 +28,13 @@ class LessonNotFound(LookupError):
 
 
 def lesson_files(directory: Path | None = None) -> list[Path]:
-    """The lesson files of a directory (the lessons directory by default), sorted by name."""
+    """The lesson files of a directory (the lessons directory by default), sorted by name; the course file is not
+    one."""
     folder = paths.lessons_dir() if directory is None else directory
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.iterdir() if path.suffix in SUFFIXES and path.is_file())
+    return sorted(path for path in folder.iterdir()
+                  if path.suffix in SUFFIXES and path.name not in COURSE_FILES and path.is_file())
 
 
 def _index(directory: Path | None) -> tuple[dict[str, Path], list[Path]]:

@@ -189,3 +189,69 @@ class ConsoleState:
         data = {"history": self.history[-CONSOLE_LIMIT:], "commands": self.commands[-CONSOLE_LIMIT:],
                 "variables": dict(sorted(self.variables.items())), "runs": self.runs, "updated_at": _now()}
         atomic_write(self.path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def _stamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class LessonStatus:
+    """How far a learner is in one lesson, as the lesson picker shows it."""
+
+    lesson: str
+    state: str
+    """``not_started``, ``in_progress`` or ``done``."""
+    step: int
+    """The step the learner is on, 1-based (0: not started; the last step's number when done)."""
+    steps: int
+    """How many steps the lesson has."""
+    seconds: int
+    """Time spent: each step from arriving at it to its passing (the step the learner is on: to the last save)."""
+    updated_at: str | None
+    """When the progress last changed (None: never)."""
+
+
+def lesson_status(progress: Progress, step_ids: list[str]) -> LessonStatus:
+    """The status of a lesson (its step ids, in order) from its progress."""
+    total = len(step_ids)
+    seconds = 0
+    for step_id in step_ids:
+        entry = progress.steps.get(step_id)
+        if entry is None:
+            continue
+        begun = _stamp(entry.started_at)
+        ended = _stamp(entry.passed_at) or (_stamp(progress.updated_at) if step_id == progress.current else None)
+        if begun is not None and ended is not None:
+            seconds += max(0, int((ended - begun).total_seconds()))
+    if step_ids and progress.complete(step_ids):
+        return LessonStatus(progress.lesson, "done", total, total, seconds, progress.updated_at)
+    if progress.current is None and not progress.steps:
+        return LessonStatus(progress.lesson, "not_started", 0, total, 0, progress.updated_at)
+    step = step_ids.index(progress.current) + 1 if progress.current in step_ids else 1
+    return LessonStatus(progress.lesson, "in_progress", step, total, seconds, progress.updated_at)
+
+
+def resume_choice(statuses: list[LessonStatus]) -> str | None:
+    """Where a learner resumes a course (the statuses of its lessons, in order): the lesson last touched when it
+    is not done, else the first lesson not done after it (else the first not done at all); when every lesson is
+    done, the last one touched. None for an empty course."""
+    if not statuses:
+        return None
+    touched = [status for status in statuses if status.updated_at is not None]
+    undone = [status for status in statuses if status.state != "done"]
+    if touched:
+        last = max(touched, key=lambda status: status.updated_at or "")
+        if last.state != "done":
+            return last.lesson
+        after = statuses[statuses.index(last) + 1:]
+        later = next((status for status in after if status.state != "done"), None)
+        if later is not None:
+            return later.lesson
+        return undone[0].lesson if undone else last.lesson
+    return undone[0].lesson if undone else statuses[0].lesson

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from tutor.backends import lifecycle
 from tutor.backends.lifecycle import AfterSetup, StartOutcome
 from tutor.lesson.checks import StepVerdict
+from tutor.lesson.course import Course
 from tutor.lesson.images import pods_that_cannot_run
 from tutor.lesson.model import Lesson
 from tutor.lesson.runtime import LessonRuntime
@@ -54,10 +55,15 @@ def _took(seconds: float, lang: str) -> str:
 
 
 async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, backend: AfterSetup, name: str,
-                 out: TextIO, lang: str = "en", verbose: bool = False) -> int:
+                 out: TextIO, lang: str = "en", verbose: bool = False, after: str | None = None) -> int:
     """Set up the start state, then for each step: its checks must fail, the solution must make them pass.
 
     Prints one line per step with a mark and its time; returns 0 only if every step passed.
+
+    Args:
+        after: in a course, the lesson played just before on this cluster: a line says whether its end state
+            already is this lesson's start state (``setup.ready`` holds before the setup runs), and what is
+            missing if not. Said, not failed: the setup builds the start state either way.
     """
     started = time.monotonic()
     out.write(t("verify.header", lang, lesson=lesson.id, backend=name, namespace=namespace) + "\n")
@@ -67,6 +73,13 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
             error = runtime.watch.error or t("verify.no_answer_detail", lang)
             out.write(f"{FAIL} {t('verify.no_answer', lang, error=error)}\n")
             return 1
+        if after is not None and lesson.setup.ready:
+            before = await runtime.evaluate("setup", lesson.setup.ready)
+            if before.passed:
+                out.write(f"  {t('verify.chained', lang, previous=after)}\n")
+            else:
+                out.write(f"  {t('verify.not_chained', lang, previous=after)}\n"
+                          + "\n".join(_missing(before, lang, verbose)) + "\n")
         t0 = time.monotonic()
 
         def echo(text: str) -> None:
@@ -121,6 +134,32 @@ async def verify(lesson: Lesson, env: Mapping[str, str], namespace: str, *, back
         return 0 if failed == 0 else 1
     finally:
         await runtime.stop()
+
+
+async def verify_course(course: Course, lessons: Sequence[Lesson], env: Mapping[str, str], namespace: str, *,
+                        backend: AfterSetup, name: str, out: TextIO, lang: str = "en", verbose: bool = False) -> int:
+    """Play every lesson of a course in order on one cluster, each from where the previous one ended (its own
+    setup still builds its start state), with :func:`verify`'s lines for each; stop at the first lesson that
+    does not pass.
+
+    Returns:
+        0 when every lesson passed, else 1 (after a line naming the lesson it stopped at).
+    """
+    started = time.monotonic()
+    count = len(lessons)
+    out.write(t("verify.course_header", lang, course=course.id, count=count, backend=name) + "\n")
+    for number, lesson in enumerate(lessons, 1):
+        out.write(t("verify.course_lesson", lang, n=number, count=count, lesson=lesson.id,
+                    title=lesson.title.get(lang)) + "\n")
+        code = await verify(lesson, env, namespace, backend=backend, name=name, out=out, lang=lang, verbose=verbose,
+                            after=lessons[number - 2].id if number > 1 else None)
+        if code != 0:
+            out.write(t("verify.course_stopped", lang, course=course.id, n=number, count=count, lesson=lesson.id)
+                      + "\n")
+            return code
+    out.write(t("verify.course_summary", lang, course=course.id, count=count,
+                seconds=f"{time.monotonic() - started:.1f}") + "\n")
+    return 0
 
 
 async def reset(lesson: Lesson, env: Mapping[str, str], namespace: str, *, backend: AfterSetup, out: TextIO,

@@ -15,9 +15,10 @@ from textual.screen import Screen
 
 from tutor.backends import lifecycle
 from tutor.backends.base import Backend
-from tutor.lesson import Lesson
-from tutor.lesson.progress import Progress
+from tutor.lesson import Lesson, Text
+from tutor.lesson.progress import LessonStatus, Progress, lesson_status, resume_choice
 from tutor.lesson.runtime import LessonRuntime, backend_env
+from tutor.tui.screens.end import EndChoice
 from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.screens.start import StartScreen
 from tutor.tui.screens.too_small import MIN_SIZE, TooSmallScreen
@@ -33,14 +34,21 @@ class TutorApp(App[None]):
 
     def __init__(self, lesson: Lesson, backend: Backend, state: Path, *, lang: str = "en",
                  cwd: Path | None = None, runtime: LessonRuntime | None = None,
-                 choices: list[Lesson] | None = None) -> None:
+                 choices: list[Lesson] | None = None, course: Text | None = None,
+                 make_runtime: Callable[[Lesson], LessonRuntime] | None = None) -> None:
         """Args:
             runtime: an already built runtime (tests inject a fake); by default one is made for the backend.
-            choices: several lessons: a picker opens first (``lesson`` is then only the default).
+            choices: the lessons of the course, in order. With several, the picker opens first when the learner
+                has no progress in any of them; else ``lesson`` (where the learner resumes) opens at once. The
+                end of a lesson offers the next one and the picker.
+            course: the course's title (the picker's heading).
+            make_runtime: makes the runtime of another lesson of the course (tests: a fake); by default a real one.
         """
         super().__init__()
         localize_bindings(self, lang)
         self.choices = choices or []
+        self.course = course
+        self.make_runtime = make_runtime
         self.lesson = lesson
         self.backend = backend
         self.state = state
@@ -50,21 +58,61 @@ class TutorApp(App[None]):
         self.lesson_shown = False
         """True once the lesson screen was shown (the CLI then says what quitting left behind)."""
 
-    def on_mount(self) -> None:
-        if len(self.choices) > 1:
-            from tutor.tui.screens.picker import LessonPicker
+    def statuses(self) -> dict[str, LessonStatus]:
+        """The learner's progress in each lesson of the course on this backend, by lesson id."""
+        return {lesson.id: lesson_status(Progress.load(self.state, lesson.id, self.backend.name),
+                                         [step.id for step in lesson.steps]) for lesson in self.choices}
 
-            self.push_screen(LessonPicker(self.choices, self.lang), self._picked)
+    def on_mount(self) -> None:
+        if len(self.choices) > 1 and all(status.updated_at is None for status in self.statuses().values()):
+            self.show_picker(closable=False)  # a first start: the course, from its first lesson
         else:
             self.push_screen(StartScreen(self.backend, self.lang, self.open_lesson))
 
+    def show_picker(self, *, closable: bool) -> None:
+        """The lesson picker, with each lesson's progress, its cursor on the lesson in use."""
+        from tutor.tui.screens.picker import LessonPicker
+
+        statuses = self.statuses()
+        ids = [lesson.id for lesson in self.choices]
+        highlight = self.lesson.id if closable else resume_choice([statuses[i] for i in ids])
+        self.push_screen(LessonPicker(self.choices, self.lang, statuses=statuses, highlight=highlight,
+                                      course=self.course.get(self.lang) if self.course else None,
+                                      closable=closable), self._picked)
+
     def _picked(self, lesson: Lesson | None) -> None:
         if lesson is not None:
-            self.lesson = lesson
-            self.push_screen(StartScreen(self.backend, self.lang, self.open_lesson))
+            self.run_worker(self.switch_lesson(lesson), group="switch", exclusive=True)
+
+    def next_lesson(self) -> Lesson | None:
+        """The lesson after the one in use, in the course."""
+        ids = [lesson.id for lesson in self.choices]
+        if self.lesson.id not in ids:
+            return None
+        index = ids.index(self.lesson.id) + 1
+        return self.choices[index] if index < len(self.choices) else None
+
+    def end_choice(self, choice: EndChoice) -> None:
+        """The end screen's choice: another lesson (the next one), or the picker."""
+        if isinstance(choice, Lesson):
+            self.run_worker(self.switch_lesson(choice), group="switch", exclusive=True)
+        elif choice == "lessons":
+            self.show_picker(closable=True)
+
+    async def switch_lesson(self, lesson: Lesson) -> None:
+        """Leave the lesson in use (its runtime stops; its progress is saved) and open another one, from the
+        start screen: a first visit builds its start state, a resumed one continues."""
+        await self.shutdown()
+        self.lesson = lesson
+        self.runtime = self.make_runtime(lesson) if self.make_runtime is not None else None
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(StartScreen(self.backend, self.lang, self.open_lesson))
 
     async def open_lesson(self, say: Callable[[str], object] | None = None) -> str | None:
         """Called by StartScreen once the backend is up; returns an error to show, or None."""
+        if self.runtime is None and self.make_runtime is not None:
+            self.runtime = self.make_runtime(self.lesson)
         if self.runtime is None:
             self.runtime = LessonRuntime(self.lesson, backend_env(self.backend.env()), self.backend.namespace,
                                          cwd=self.cwd)
@@ -94,8 +142,11 @@ class TutorApp(App[None]):
         small = isinstance(notice, TooSmallScreen)
         if isinstance(notice, TooSmallScreen):  # the notice stays on top: the lesson replaces the start screen
             notice.leave()
+        course = len(self.choices) > 1
         self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend,
-                                        lang=self.lang, intro=intro, state=self.state))
+                                        lang=self.lang, intro=intro, state=self.state,
+                                        next_lesson=self.next_lesson() if course else None,
+                                        on_end_choice=self.end_choice if course else None))
         if small:
             self.push_screen(TooSmallScreen(self.lang, MIN_SIZE))
 

@@ -237,6 +237,21 @@ TEXTS: dict[str, dict[str, str]] = {
     "checklist.all_hold": {"ja": "すべて満たしています", "en": "all hold"},
     # ---- picker
     "picker.title": {"ja": "レッスンを選んでください", "en": "Pick a lesson"},
+    "picker.not_started": {"ja": "未着手", "en": "not started"},
+    "picker.step": {"ja": "ステップ {n}/{total}", "en": "step {n} of {total}"},
+    "picker.done": {"ja": "完了", "en": "done"},
+    "picker.spent": {"ja": "{time}", "en": "{time} spent"},
+    "picker.keys": {
+        "ja": "↑↓ で選び Enter で始める · 各レッスンは前のレッスンの終わりから始まります",
+        "en": "↑↓ to choose, Enter to start · each lesson starts where the previous one ended",
+    },
+    "binding.close_picker": {"ja": "戻る", "en": "Back"},
+    "end.next_lesson": {"ja": "次のレッスン: {title}", "en": "next lesson: {title}"},
+    "end.next_key": {"ja": "N キー", "en": "press N"},
+    "end.lessons_key": {"ja": "L キー", "en": "press L"},
+    "end.lessons": {"ja": "コースのレッスン一覧", "en": "the lessons of the course"},
+    "binding.next_lesson": {"ja": "次のレッスン", "en": "Next lesson"},
+    "binding.lessons": {"ja": "レッスン一覧", "en": "Lessons"},
     # ---- binding
     "binding.next_step": {"ja": "次へ", "en": "Next"},
     "binding.previous_step": {"ja": "前へ", "en": "Back"},

@@ -149,10 +149,15 @@ def state_flag(state: Path | None) -> str:
     return f" --state-dir {shlex.quote(str(state))}"
 
 
-class EndScreen(ModalScreen[None]):
+EndChoice = Lesson | str | None
+"""What the learner chose on the end screen: the next lesson, ``"lessons"`` (the picker), or None (back)."""
+
+
+class EndScreen(ModalScreen[EndChoice]):
     """Over the lesson once its last step passed (and when a finished lesson is opened again): the recap.
 
-    Esc, Enter or q go back to the lesson; Ctrl+Q quits.
+    Esc, Enter or q go back to the lesson; N opens the next lesson of the course, L the lesson picker; Ctrl+Q
+    quits.
     """
 
     DEFAULT_CSS: ClassVar[str] = """
@@ -165,11 +170,20 @@ class EndScreen(ModalScreen[None]):
     EndScreen .end--heading { text-style: bold; margin-top: 1; }
     EndScreen .end--keys { margin-top: 1; color: $text-muted; }
     """
-    BINDINGS = [Binding("escape,enter,q", "dismiss", "Back to the lesson")]
+    BINDINGS = [Binding("escape,enter,q", "dismiss", "Back to the lesson"),
+                Binding("n", "next_lesson", "Next lesson", show=False),
+                Binding("l", "lessons", "Lessons", show=False)]
 
-    def __init__(self, lesson: Lesson, progress: Progress, lang: str, *, state: Path | None = None) -> None:
+    def __init__(self, lesson: Lesson, progress: Progress, lang: str, *, state: Path | None = None,
+                 next_lesson: Lesson | None = None, course: bool = False) -> None:
+        """Args:
+            next_lesson: the lesson after this one in the course (N opens it).
+            course: there is a course to pick from (L opens the lesson picker).
+        """
         super().__init__()
         localize_bindings(self, lang)
+        self.next_lesson = next_lesson
+        self.course = course
         self.lesson = lesson
         self.progress = progress
         self.lang = lang
@@ -200,12 +214,21 @@ class EndScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self._fit()
 
+    def action_next_lesson(self) -> None:
+        if self.next_lesson is not None:
+            self.dismiss(self.next_lesson)
+
+    def action_lessons(self) -> None:
+        if self.course:
+            self.dismiss("lessons")
+
     def on_resize(self) -> None:
         self._fit()
 
     def _fit(self) -> None:
         """The steps get the rows the title, what next and the keys leave (borders and margins included)."""
         fixed = 2 + 2 + 1 + 1 + 4 + 2  # border, title and lesson, heading margin, heading, two commands, keys
+        fixed += 2 * ((self.next_lesson is not None) + self.course)  # and what N and L open
         for scroll in self.query("#end-scroll"):  # none yet on a resize before the screen is composed
             scroll.styles.max_height = max(4, self.size.height - fixed)
 
@@ -231,6 +254,13 @@ class EndScreen(ModalScreen[None]):
         """Each command on its line, what it does under it (a state directory's path can be long)."""
         flag = state_flag(self.state)
         lines: list[RenderableType] = []
+        if self.next_lesson is not None:
+            lines.append(Text(t("end.next_key", self.lang), style="bold"))
+            lines.append(Text("  " + t("end.next_lesson", self.lang, title=self.next_lesson.title.get(self.lang)),
+                              style="dim"))
+        if self.course:
+            lines.append(Text(t("end.lessons_key", self.lang), style="bold"))
+            lines.append(Text("  " + t("end.lessons", self.lang), style="dim"))
         for command, does in ((f"kube-tutor reset {self.lesson.id}{flag}", "end.reset"),
                               (f"kube-tutor cluster down{flag}", "end.down")):
             lines.append(Text(command, style="bold"))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.console import Group
@@ -24,7 +25,7 @@ from tutor.backends import lifecycle
 from tutor.lesson.checks import StepMonitor, StepVerdict
 from tutor.lesson.progress import ConsoleState
 from tutor.tui.prose import Prose, banner_prose, markdown, text_block
-from tutor.tui.screens.end import EndScreen
+from tutor.tui.screens.end import EndChoice, EndScreen
 from tutor.tui.screens.help import HelpScreen
 from tutor.tui.screens.intro import IntroScreen
 from tutor.tui.text import localize_bindings, start_failure, t
@@ -112,12 +113,18 @@ class LessonScreen(Screen[None]):
     ]
 
     def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: Backend,
-                 lang: str, intro: bool = False, state: Path | None = None) -> None:
+                 lang: str, intro: bool = False, state: Path | None = None, next_lesson: Lesson | None = None,
+                 on_end_choice: Callable[[EndChoice], object] | None = None) -> None:
         """Args:
             intro: show the lesson's introduction first (a first visit).
             state: the state directory in use (the end screen names it in the commands it suggests).
+            next_lesson: the next lesson of the course (the end screen offers it).
+            on_end_choice: what to do with the end screen's choice of another lesson or the picker (None: the end
+                screen offers neither).
         """
         super().__init__()
+        self.next_lesson = next_lesson
+        self.on_end_choice = on_end_choice
         localize_bindings(self, lang)
         self.lesson = lesson
         self.runtime = runtime
@@ -416,7 +423,14 @@ class LessonScreen(Screen[None]):
     def action_recap(self) -> None:
         """The end screen: each step with its time and the commands that mattered."""
         if not isinstance(self.app.screen, EndScreen):
-            self.app.push_screen(EndScreen(self.lesson, self.progress, self.lang, state=self.state))
+            self.app.push_screen(EndScreen(self.lesson, self.progress, self.lang, state=self.state,
+                                           next_lesson=self.next_lesson if self.on_end_choice else None,
+                                           course=self.on_end_choice is not None), self._end_choice)
+
+    def _end_choice(self, choice: EndChoice) -> None:
+        """The end screen closed: back to the lesson, or on to the lesson (or the picker) chosen there."""
+        if choice is not None and self.on_end_choice is not None:
+            self.on_end_choice(choice)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.lang))
