@@ -442,6 +442,9 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
     """Open the lesson in the TUI (imports textual only here: the other commands stay light). Without a lesson:
     the course, where the learner was (the picker on a first start)."""
     lesson_name, lang = getattr(args, "lesson", None), getattr(args, "lang", None)
+    named = _load(lesson_name) if lesson_name is not None else None  # a wrong name: one line, no backend chosen
+    if isinstance(named, int):
+        return named
     try:
         backend = _backend(state, args)
     except BackendError as error:
@@ -449,9 +452,9 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
     choices: list[Lesson] = []
     title: Text | None = None
     resumed: Lesson | None = None
-    if lesson_name is None:
+    if named is None:
         choices, title, resumed = _course_choices(state, backend)
-    lesson = resumed or _default_of(choices) or _load(lesson_name)  # each lesson file is read once
+    lesson = named or resumed or _default_of(choices) or _load(None)  # each lesson file is read once
     if isinstance(lesson, int):
         return lesson
     from tutor.tui.app import TutorApp

@@ -22,6 +22,7 @@ from tutor.lesson import (
     Step,
     Text,
     cellint,
+    lesson_files,
     lint,
     lint_main,
     load_lesson,
@@ -517,8 +518,8 @@ def test_importing_the_lesson_module_does_not_import_textual() -> None:
 
 # ---- CEL: limits and types -------------------------------------------------------------------------
 
-REAL_LESSONS = sorted([*(Path(tutor.__file__).parent.parent / "lessons").glob("*.yaml"),
-                       *(Path(__file__).parent.parent / "data" / "lessons").glob("*.yaml")])
+REAL_LESSONS = sorted([*lesson_files(Path(tutor.__file__).parent.parent / "lessons"),
+                       *lesson_files(Path(__file__).parent.parent / "data" / "lessons")])
 
 VALID_CHECKS = [
     'deployment["web"].spec.paused == true',
