@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ctypes
+import ctypes.util
 import json
 import logging
 import os
 import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +134,27 @@ class _TLSSite(web.SockSite):
         self._server = await asyncio.get_running_loop().create_server(
             server, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog,
             ssl_handshake_timeout=self.handshake_timeout)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def release_free_memory() -> None:
+    """Give the heap's free pages back to the system (``malloc_trim(0)``). A list answer or an expiry scan
+    leaves free memory between live objects that glibc keeps; over an hour of use that was a few megabytes
+    of resident memory doing nothing."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 class PracticeCluster:
@@ -371,6 +395,7 @@ class PracticeCluster:
             except StorageFailed:
                 continue  # said once by the storage; it retries
             self.storage.vacuum()
+            release_free_memory()
 
     def _expire_events(self) -> None:
         """Events live an hour after their last write, like the apiserver's ``--event-ttl`` (an etcd lease

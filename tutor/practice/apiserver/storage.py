@@ -69,6 +69,9 @@ RETRY_SECONDS = 2.0
 BUSY_TIMEOUT_SECONDS = 0.5
 """How long a commit waits for a lock held by another program (the default 5 s would stall the event loop)."""
 WAL_LIMIT_BYTES = 4 * 1024 * 1024
+PAGE_CACHE_KIB = 512
+"""SQLite's page cache (its default is 2 MiB): the store serves every read from memory, so the database is only
+written, and a small cache keeps the server's memory from growing with the file."""
 VACUUM_FREE_PAGES = 256
 """Free pages (of 4 KiB) above which :meth:`Storage.vacuum` gives them back to the file system."""
 
@@ -156,6 +159,7 @@ class Storage:
                 raise StorageUnreadable(f"cannot use the WAL journal (journal_mode is {mode})")
             db.execute(f"PRAGMA synchronous={self.synchronous}")
             db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+            db.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise StorageUnreadable(f"integrity check failed: {check}")

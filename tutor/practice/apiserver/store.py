@@ -157,22 +157,31 @@ class PackedBucket(MutableMapping[Key, Obj]):
     """
 
     def __init__(self) -> None:
-        self._packed: dict[Key, bytes] = {}
+        self._packed: dict[str, bytes] = {}  # "<namespace>/<name>": one string per key, not a tuple of two
+
+    @staticmethod
+    def _key(key: object) -> str | None:
+        if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str) and isinstance(key[1], str):
+            return f"{key[0]}/{key[1]}"  # neither a namespace nor a name may hold "/"
+        return None
 
     def __getitem__(self, key: Key) -> Obj:
-        return _unpack(self._packed[key])
+        return _unpack(self._packed[f"{key[0]}/{key[1]}"])
 
     def __setitem__(self, key: Key, obj: Obj) -> None:
-        self._packed[key] = _pack(obj)
+        self._packed[f"{key[0]}/{key[1]}"] = _pack(obj)
 
     def __delitem__(self, key: Key) -> None:
-        del self._packed[key]
+        del self._packed[f"{key[0]}/{key[1]}"]
 
     def __contains__(self, key: object) -> bool:
-        return key in self._packed
+        text = self._key(key)
+        return text is not None and text in self._packed
 
     def __iter__(self) -> Iterator[Key]:
-        return iter(self._packed)
+        for text in self._packed:
+            namespace, _, name = text.partition("/")
+            yield namespace, name
 
     def __len__(self) -> int:
         return len(self._packed)
