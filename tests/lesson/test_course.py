@@ -135,6 +135,7 @@ def course_lines(lang: str, lessons: list[tuple[str, str, list[str]]], course: s
 def assert_lines(stdout: str, prefixes: list[str], *, notes: bool = True) -> None:
     """Each line starts with its prefix; ``notes=False``: the indented notes on how lessons chain are left out."""
     lines = [line for line in stdout.splitlines() if notes or not line.startswith(" ")]
+    prefixes = [prefix for prefix in prefixes if notes or not prefix.startswith(" ")]
     assert len(lines) == len(prefixes), stdout
     for line, prefix in zip(lines, prefixes, strict=True):
         assert line.startswith(prefix), stdout

@@ -68,8 +68,17 @@ def deployment_path(kube: Kube, name: str = "web", sub: str = "") -> str:
 
 
 def web(kube: Kube, name: str = "web", replicas: int = 1) -> dict[str, Any]:
+    """A Deployment the controllers are done with (its status no longer changes), so a test can compare
+    resourceVersions before and after a refused write."""
     kube("create", "deployment", name, f"--image={V1}", f"--replicas={replicas}")
-    return kube.deployment(name)
+    def finished() -> dict[str, Any] | None:  # the deployment controller's last write of a finished rollout
+        deployment = kube.deployment(name)  # (pkg/controller/deployment/sync.go, syncRolloutStatus)
+        conditions = (deployment.get("status") or {}).get("conditions") or []
+        done = any(c.get("type") == "Progressing" and c.get("reason") == "NewReplicaSetAvailable" for c in conditions)
+        return deployment if done else None
+
+    found: dict[str, Any] = wait_for(finished, message=f"deployment {name} rolled out")
+    return found
 
 
 def invalid(result: Any, kind: str, name: str, *causes: str) -> None:

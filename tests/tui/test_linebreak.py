@@ -16,14 +16,14 @@ from rich.cells import cell_len
 from textual.content import Content
 
 import tutor
-from tutor.lesson import Lesson, load_lesson
+from tutor.lesson import Lesson, lesson_files, load_lesson
 from tutor.tui.linebreak import NO_END, NO_START, break_lines, is_cjk, phrase_slack, wrap
 from tutor.tui.prose import Block, Prose, banner_prose, inline, join_lines, markdown
 from tutor.tui.text import TEXTS
 from tutor.tui.widgets.step_panel import command_prose, split_markdown
 
 ROOT = Path(tutor.__file__).parent.parent
-LESSON_FILES = sorted((ROOT / "lessons").glob("*.yaml")) + sorted((ROOT / "tests/data/lessons").glob("*.yaml"))
+LESSON_FILES = lesson_files(ROOT / "lessons") + lesson_files(ROOT / "tests/data/lessons")  # not course.yaml
 WIDTHS = range(30, 79)
 COUNTERS = re.compile(r"^(?:つ|個|秒|分|回|件|台|本|人|枚|倍|割|度|番|行|日|年|月|週|時間|文字|レプリカ|%|％)")
 """What follows a number as its counter or unit in the lessons' Japanese."""
