@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
@@ -35,6 +36,15 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 30.0, interval: f
             return last
         time.sleep(interval)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
     pytest.fail(f"timed out after {timeout} s waiting for {message} (last: {last!r})")
+
+
+async def kubectl_of(directory: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real kubectl against an in-process cluster in ``directory`` (its kubeconfig), from a test's event
+    loop: run in a thread so the cluster on that loop keeps serving."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "KUBECONFIG": str(directory / "kubeconfig"),
+           "KUBERC": "off", "KUBECACHEDIR": str(home / "cache")}
+    return await asyncio.to_thread(subprocess.run, [str(paths.kubectl()), *args], env=env, capture_output=True,
+                                   text=True, timeout=60, check=False)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from tests.practice.conftest import Kube, wait_for
+from tests.practice.conftest import Kube, kubectl_of, wait_for
 
 NODE = "kube-tutor-control-plane"
 SUFFIX = r"[bcdfghjklmnpqrstvwxz2456789]{5}"
@@ -259,19 +259,13 @@ async def test_a_deleted_node_registers_again_when_the_cluster_starts(tmp_path: 
     mirror pods go with it, ``pkg/controller/garbagecollector``) until the next start, which brings back the node,
     its Lease and the mirror pods."""
     import asyncio
-    import os
-    import subprocess
 
-    from tutor import paths
     from tutor.practice.cluster import PracticeCluster
 
     directory = tmp_path / "practice"
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "KUBECONFIG": str(directory / "kubeconfig"),
-           "KUBERC": "off", "KUBECACHEDIR": str(tmp_path / "cache")}
 
     async def kubectl(*args: str) -> str:
-        done = await asyncio.to_thread(subprocess.run, [str(paths.kubectl()), *args], env=env, capture_output=True,
-                                       text=True, timeout=60, check=False)
+        done = await kubectl_of(directory, tmp_path, *args)
         return done.stdout + done.stderr
 
     cluster = PracticeCluster(directory, time_scale=20)

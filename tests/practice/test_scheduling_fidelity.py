@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.practice.conftest import TIME_SCALE, Kube, wait_for
+from tests.practice.conftest import TIME_SCALE, Kube, kubectl_of, wait_for
 from tutor.backends.practice import PracticeBackend
 
 NODE = "kube-tutor-control-plane"
@@ -217,18 +217,13 @@ async def test_an_unschedulable_pod_is_tried_again_every_five_minutes(tmp_path: 
     unschedulable for ``DefaultPodMaxInUnschedulablePodsDuration`` (5 min) is tried again, and its
     ``FailedScheduling`` event is counted again (``describe`` shows ``(x2 over 5m)``). Time runs 300x here."""
     import asyncio
-    import subprocess
 
-    from tutor import paths
     from tutor.practice.cluster import PracticeCluster
 
     directory = tmp_path / "practice"
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "KUBECONFIG": str(directory / "kubeconfig"),
-           "KUBERC": "off", "KUBECACHEDIR": str(tmp_path / "cache")}
 
     async def kubectl(*args: str) -> str:
-        done = await asyncio.to_thread(subprocess.run, [str(paths.kubectl()), *args], env=env, capture_output=True,
-                                       text=True, timeout=60, check=False)
+        done = await kubectl_of(directory, tmp_path, *args)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
