@@ -27,6 +27,7 @@ from tutor.lesson import (
     load_lesson,
 )
 from tutor.lesson.course import course_file, course_problems, load_course, load_course_lessons
+from tutor.lesson.library import COURSE_FILES
 from tutor.lesson.progress import Progress, lesson_status, resume_choice
 from tutor.lesson.runtime import backend_env, kubectl_path
 from tutor.lesson.verify import reset, verify, verify_course
@@ -331,14 +332,18 @@ def _lint_directory(directory: Path) -> int:
     files: list[Path] = lesson_files(directory)
     if not files:
         return _err(f"no lesson files in {directory}")
-    status = lint_main(files)
+    return max(lint_main(files), _lint_course(directory))
+
+
+def _lint_course(directory: Path) -> int:
+    """Lint the course file of a lessons directory (its format, and the ids against the directory's lessons)."""
     problems = course_problems(directory)
     for problem in problems:
         print(problem)
     if not problems and course_file(directory) is not None:
         count = len(load_course(directory).lessons)
         print(f"{course_file(directory)}: ok ({count} lesson{'' if count == 1 else 's'})")
-    return 1 if problems else status
+    return 1 if problems else 0
 
 
 def cmd_lint(names: Sequence[str]) -> int:
@@ -348,11 +353,13 @@ def cmd_lint(names: Sequence[str]) -> int:
         return _lint_directory(paths.lessons_dir())
     if all(Path(name).is_dir() for name in names):
         return max(_lint_directory(Path(name)) for name in names)
+    courses = [Path(name) for name in names if Path(name).name in COURSE_FILES and Path(name).is_file()]
     try:
-        files = [find_lesson(name) for name in names]
+        files = [find_lesson(name) for name in names if Path(name) not in courses]
     except (LessonNotFound, LessonError) as error:
         return _err(str(error))
-    return lint_main(files)
+    status = lint_main(files) if files else 0
+    return max([status, *(_lint_course(course.parent) for course in courses)])
 
 
 def _lesson_and_backend(state: Path, args: argparse.Namespace) -> tuple[Lesson, Backend] | int:

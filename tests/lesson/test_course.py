@@ -107,8 +107,11 @@ def test_lint_checks_the_course(course_dir: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1] == f"{course_dir / 'course.yaml'}: ok (2 lessons)"
     file = course_dir / "course.yaml"
+    done = cli(state, "lint", str(file))  # the course file named alone is linted as a course, not as a lesson
+    assert (done.returncode, done.stdout) == (0, f"{file}: ok (2 lessons)\n"), done.stdout + done.stderr
     file.write_text(file.read_text().replace("  - grow-web ", "  - scale "))
-    for args, env in ((("lint",), {paths.ENV_LESSONS_DIR: str(course_dir)}), (("lint", str(course_dir)), {})):
+    for args, env in ((("lint",), {paths.ENV_LESSONS_DIR: str(course_dir)}), (("lint", str(course_dir)), {}),
+                      (("lint", str(file)), {})):
         done = cli(state, *args, env=env)
         assert done.returncode == 1
         assert f"{file}:8: lessons[1]: no lesson has the id 'scale' in {course_dir} (lessons: grow-web, make-web)" \
