@@ -702,3 +702,29 @@ def test_a_large_list_is_sent_in_chunks_and_is_the_same_json(api: Api, kube: Kub
     assert names == [f"big-{i:02d}" for i in range(40)]
     assert listed["kind"] == "ConfigMapList" and listed["metadata"]["resourceVersion"]
     assert json.loads(kube("get", "configmaps", "-o", "json"))["items"][0]["kind"] == "ConfigMap"
+
+
+@pytest.mark.parametrize("plural", ["configmaps", "events"])
+def test_a_list_read_while_it_is_sent_is_the_view_of_its_first_item(plural: str) -> None:
+    """``Store.scan`` takes its entries when first advanced (a packed kind's bytes, or the never-mutated dicts),
+    so a list answer whose later items are encoded while earlier chunks go out (``_list_response``) is still one
+    resourceVersion's view: writes made meanwhile do not show in it, as in the apiserver's list from its cache."""
+    from tutor.practice.apiserver.store import Store
+    from tutor.practice.clock import Clock
+
+    store = Store(Clock(1.0))
+    store.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
+    kind = {"configmaps": "ConfigMap", "events": "Event"}[plural]
+    for i in range(5):
+        store.create(plural, {"apiVersion": "v1", "kind": kind,
+                              "metadata": {"name": f"o-{i}", "namespace": "default"}, "message": f"v{i}"})
+    scan = store.scan(plural, "default")
+    first = next(scan)
+    store.remove(plural, "default", "o-3")
+    changed = store.must_get(plural, "default", "o-1")
+    store.update(plural, {**changed, "message": "changed"})
+    store.create(plural, {"apiVersion": "v1", "kind": kind, "metadata": {"name": "o-9", "namespace": "default"}})
+    rest = list(scan)
+    assert [o["metadata"]["name"] for o in [first, *rest]] == [f"o-{i}" for i in range(5)]
+    assert rest[0]["message"] == "v1"
+    assert [o["metadata"]["name"] for o in store.scan(plural, "default")] == ["o-0", "o-1", "o-2", "o-4", "o-9"]

@@ -8,8 +8,7 @@ import hmac
 import json
 import logging
 import unicodedata
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, unquote_to_bytes
 
@@ -78,26 +77,34 @@ def json_response(obj: Any, status: int = 200, content_type: str = JSON) -> web.
 _LIST_CHUNK_BYTES = 64 * 1024
 
 
-def _list_response(head: dict[str, Any], key: str, encoded: list[bytes]) -> web.Response:
-    """``head`` with ``key`` (its last field) holding the already encoded items: the bytes of ``dumps`` of the
-    whole, sent in chunks of about 64 KiB as the items were encoded (a snapshot: encoded before the first byte
-    goes out), each item let go once sent. The whole is never built: a list of thousands of events costs its
-    size once, not three times (items, body, write buffer), and leaves no peak behind in the heap."""
+def _list_response(head: dict[str, Any], key: str, encoded: Iterator[bytes]) -> web.Response:
+    """``head`` with ``key`` (its last field) holding the items ``encoded`` yields: the bytes of ``dumps`` of the
+    whole. Items are encoded up to about 64 KiB before answering; a small list is one body, a larger one goes out
+    in chunks of about 64 KiB, the rest of its items encoded only as the chunks are sent. ``encoded`` must read a
+    snapshot (:meth:`Store.scan`), so the answer is one resourceVersion's view however long sending takes. The
+    whole is never built: a list of thousands of events costs about one chunk, not its size three times (items,
+    body, write buffer), and leaves no peak behind in the heap."""
     head = {k: v for k, v in head.items() if k != key}
     opening = b"".join((dumps(head)[:-1], b',"', key.encode(), b'":['))
-    if sum(len(item) for item in encoded) < _LIST_CHUNK_BYTES:
-        return web.Response(body=b"".join((opening, b",".join(encoded), b"]}")), headers={"Content-Type": JSON})
-    items = deque(encoded)
-    encoded.clear()
+    first = bytearray(opening)
+    count = 0
+    for item in encoded:
+        if count:
+            first += b","
+        first += item
+        count += 1
+        if len(first) >= _LIST_CHUNK_BYTES:
+            break
+    else:
+        first += b"]}"
+        return web.Response(body=bytes(first), headers={"Content-Type": JSON})
 
     async def chunks() -> AsyncIterator[bytes]:
-        chunk = bytearray(opening)
-        first = True
-        while items:
-            if not first:
-                chunk += b","
-            chunk += items.popleft()
-            first = False
+        yield bytes(first)
+        chunk = bytearray()
+        for item in encoded:
+            chunk += b","
+            chunk += item
             if len(chunk) >= _LIST_CHUNK_BYTES:
                 yield bytes(chunk)
                 chunk = bytearray()
@@ -553,16 +560,16 @@ class ApiServer:
         matches = self._selectors(info, query)
         items = (o for o in self.store.scan(res.plural, info.namespace) if matches(o)) if res.stored else iter(())
         rv = str(self.store.rv)
-        # Each item is encoded as it is read and only its bytes are kept: the answer's peak memory is its size,
-        # not that of every object decoded and every row built at once.
+        # Each item is decoded, matched and encoded as it is sent, from the snapshot `scan` takes: the answer's
+        # peak memory is about one chunk, not every object decoded and every row built at once.
         if self._wants_table(request):
             now, include = self.store.clock.now(), query.get("includeObject", "Metadata")
             head = tables.table(res.kind, [], now=now, resource_version=rv, include_object=include)
-            rows = [dumps(tables.table(res.kind, [o], now=now, resource_version=rv, include_object=include,
-                                       with_columns=False)["rows"][0]) for o in items]
+            rows = (dumps(tables.table(res.kind, [o], now=now, resource_version=rv, include_object=include,
+                                       with_columns=False)["rows"][0]) for o in items)
             return _list_response(head, "rows", rows)
         return _list_response({"kind": res.kind_list, "apiVersion": res.api_version,
-                               "metadata": {"resourceVersion": rv}}, "items", [dumps(o) for o in items])
+                               "metadata": {"resourceVersion": rv}}, "items", (dumps(o) for o in items))
 
     async def _watch(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
         res = info.res

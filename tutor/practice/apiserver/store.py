@@ -186,6 +186,11 @@ class PackedBucket(MutableMapping[Key, Obj]):
     def __len__(self) -> int:
         return len(self._packed)
 
+    def packed(self, keys: Iterable[Key]) -> builtins.list[bytes]:
+        """The packed bytes of ``keys`` (which must be present), without decoding: a snapshot that costs a
+        reference per object."""
+        return [self._packed[f"{namespace}/{name}"] for namespace, name in keys]
+
     def packed_bytes(self) -> int:
         return sum(len(v) for v in self._packed.values())
 
@@ -244,14 +249,16 @@ class Store:
         return [bucket[k] for k in keys]
 
     def scan(self, plural: str, namespace: str | None = None) -> Iterator[Obj]:
-        """The objects of :meth:`list`, one at a time: a packed kind is decoded as it is read, so a list of an
-        hour of events never holds them all decoded at once (the largest answer sets the process's memory)."""
+        """The objects of :meth:`list`, one at a time, as they were when the iterator was first advanced: the
+        entries (immutable dicts, or a packed kind's bytes) are taken at once, and a packed kind is decoded as it is
+        read, so a list of an hour of events never holds them all decoded at once (the largest answer sets the
+        process's memory), and a list answer encoded while it is being sent is still one resourceVersion's view."""
         bucket = self._objects.get(plural, {})
         keys = sorted(bucket) if namespace is None else sorted(k for k in bucket if k[0] == namespace)
-        for key in keys:
-            obj = bucket.get(key)
-            if obj is not None:
-                yield obj
+        if isinstance(bucket, PackedBucket):
+            yield from map(_unpack, bucket.packed(keys))
+        else:
+            yield from [bucket[key] for key in keys]  # the dicts are never changed in place: a snapshot
 
     def iter(self, plural: str) -> Iterator[Obj]:
         return iter(list(self._objects.get(plural, {}).values()))
