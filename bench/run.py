@@ -12,7 +12,8 @@ Items:
   4. resident memory of the practice cluster process at the start state (4 replicas);
   5. cold start of the TUI; 6. a cluster change reaching a check verdict;
   7. soak (only when asked: ``--only soak [--soak-minutes 60]``): the lesson's commands over and over at a
-     fast learner's pace; RSS growth after the first 5 minutes (target: within +10 %).
+     fast learner's pace; RSS growth after the first 5 minutes (target: within +10 %), each end the median of a
+     minute of samples taken every 10 s.
 
 Every cluster gets its own temporary state directory and is stopped in a ``finally`` (Ctrl-C too);
 kubectl always runs with an isolated HOME, KUBECACHEDIR, KUBECONFIG and KUBERC=off.
@@ -815,16 +816,29 @@ def bench_soak(minutes: float, keep: bool) -> dict[str, Any]:
     cluster.print_log_summary()
     if baseline is None:
         baseline = samples[0][1] if samples else final["VmRSS"]
-    growth = final["VmRSS"] / baseline - 1
+    # One sample swings by several MB (housekeeping gives free heap back to the system once a minute, and a
+    # list answer may be on its way out), so the figures are medians of one minute of samples: the minute after
+    # the baseline time, and the last minute.
+    base_s = baseline_at - began
+    first_minute = [rss for at, rss in samples if base_s <= at < base_s + 60] or [baseline]
+    last_minute = [rss for at, rss in samples if at >= samples[-1][0] - 60] if samples else [final["VmRSS"]]
+    baseline = int(statistics.median(first_minute))
+    ended = int(statistics.median(last_minute))
+    windows = [int(statistics.median(rss for at, rss in samples if start <= at < start + 600))
+               for start in range(0, int(samples[-1][0]) + 1, 600)
+               if any(start <= at < start + 600 for at, _ in samples)] if samples else []
+    say("    median RSS per 10 min: " + ", ".join(mem(w) for w in windows))
+    growth = ended / baseline - 1
     ratio = growth / TARGET_SOAK_GROWTH if growth > 0 else 0.0
     say(f"    {cycles} cycles, {commands} commands, {len(errors)} unexpected errors"
         + (f" (first: {errors[0]})" if errors else ""))
-    say(f"    RSS: baseline {mem(baseline)}, final {mem(final['VmRSS'])}, max {mem(max(r for _, r in samples))}, "
-        f"VmHWM {mem(final.get('VmHWM', 0))}")
+    say(f"    RSS (median of a minute): baseline {mem(baseline)}, last minute {mem(ended)}; last sample "
+        f"{mem(final['VmRSS'])}, max sample {mem(max(r for _, r in samples))}, VmHWM {mem(final.get('VmHWM', 0))}")
     say(f"    events kept: {events}; state.db {sizes['db'] / 1e6:.1f} MB, WAL {sizes['-wal'] / 1e6:.1f} MB")
     say(f"    measured growth {growth * 100:+.1f} %   target <= +{TARGET_SOAK_GROWTH * 100:g} %   ratio {ratio:.2f}")
     result = {"minutes": minutes, "cycles": cycles, "commands": commands, "errors": errors[:20],
-              "baseline_kb": baseline, "final_kb": final["VmRSS"], "vmhwm_kb": final.get("VmHWM"),
+              "baseline_kb": baseline, "last_minute_kb": ended, "final_kb": final["VmRSS"],
+              "vmhwm_kb": final.get("VmHWM"), "window_medians_kb": windows,
               "samples": samples, "events": events, "state_db_bytes": sizes["db"], "wal_bytes": sizes["-wal"],
               "measured": growth * 100, "unit": "%", "target": TARGET_SOAK_GROWTH * 100, "ratio": ratio,
               "verdict": verdict(ratio)}
