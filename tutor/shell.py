@@ -871,13 +871,18 @@ class Session:
             self._cancel_task = None
             state_path.unlink(missing_ok=True)
 
-    async def _run(self, line: str, on_output: Callable[[str], None], state_path: Path) -> int:
-        cwd = self._usable_cwd(on_output)
+    def _child_env(self, line: str, state_path: Path) -> dict[str, str]:
+        """The environment of the bash that runs ``line`` through :data:`_WRAPPER`."""
         child_env = {name: value for name, value in self.env.items() if name != "BASH_ENV"}
         if "BASH_ENV" in self.env:
             child_env["KUBE_TUTOR_BASH_ENV"] = self.env["BASH_ENV"]
         child_env["KUBE_TUTOR_LINE"] = line.replace("\0", "")  # bash cannot hold a NUL character anyway
         child_env["KUBE_TUTOR_STATE"] = str(state_path)
+        return child_env
+
+    async def _run(self, line: str, on_output: Callable[[str], None], state_path: Path) -> int:
+        cwd = self._usable_cwd(on_output)
+        child_env = self._child_env(line, state_path)
         try:
             process = await asyncio.create_subprocess_exec(
                 self._bash, "--noprofile", "--norc", "-c", _WRAPPER, "bash", stdin=subprocess.DEVNULL,
@@ -917,6 +922,61 @@ class Session:
             self._background_groups.add(pgid)
         self._apply_state(state_path, on_output)
         return _exit_status(returncode)
+
+    def run_attached(self, line: str, on_output: Callable[[str], None], *, terminal: tuple[int, int] = (0, 1),
+                     on_notice: Callable[[str], None] | None = None) -> int:
+        """Run one line attached to a real terminal (``kubectl exec -ti POD -- bash``, ``vi``), blocking until it
+        ends: the twin of :meth:`run` for a line that needs a terminal, called while the TUI is suspended.
+
+        The line runs in the same bash wrapper as :meth:`run`, with the same state handling (exported variables
+        and the working directory kept, pinned variables restored, :attr:`history` appended, :func:`check_command`
+        refusing the line before any of it runs), but its stdin, stdout and stderr are the slave side of a new pty,
+        its controlling terminal in a session of its own. :func:`attach_terminal` relays the bytes between that pty
+        and ``terminal`` (raw mode, the window size followed, Ctrl+C reaching the program through the pty) and
+        passes everything the program shows to ``on_output`` (:func:`clean_transcript` makes text of it for
+        checks). A process the line leaves behind in its group (``nohup cmd &``) is ended by :meth:`close`.
+
+        Args:
+            line: the shell line as typed.
+            on_output: called with each chunk the program wrote to its terminal (UTF-8, escape codes kept).
+            terminal: the real terminal's (input, output) file descriptors; tests hand in a pty pair.
+            on_notice: kube-tutor's own lines (the refusal, a restored pinned variable, a vanished directory);
+                by default ``on_output``.
+
+        Returns:
+            The exit status as :meth:`run` gives it (2 for a refused line, 128 + N after signal N).
+
+        Raises:
+            RuntimeError: a command is already running in this session.
+            ShellError: bash itself cannot be started.
+        """
+        notice = on_notice or on_output
+        if self._running:
+            raise RuntimeError("a command is already running in this session")
+        if not line.strip():
+            return 0
+        self.history.append(line)
+        refusal = check_command(line)
+        if refusal is not None:
+            notice(refusal + "\n")
+            return 2
+        self._running = True
+        self._cancel_requested = False
+        descriptor, state_name = tempfile.mkstemp(prefix="kube-tutor-state-")
+        os.close(descriptor)
+        state_path = Path(state_name)
+        try:
+            cwd = self._usable_cwd(notice)
+            returncode, pgid = attach_terminal(
+                [self._bash, "--noprofile", "--norc", "-c", _WRAPPER, "bash"], env=self._child_env(line, state_path),
+                cwd=cwd, on_output=on_output, terminal=terminal)
+            if _group_exists(pgid):
+                self._background_groups.add(pgid)
+            self._apply_state(state_path, notice)
+            return _exit_status(returncode)
+        finally:
+            self._running = False
+            state_path.unlink(missing_ok=True)
 
     def _usable_cwd(self, on_output: Callable[[str], None]) -> Path:
         if self.cwd.is_dir():
@@ -1141,6 +1201,203 @@ def interactive(argv: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str
         return subprocess.call([os.fspath(a) for a in argv], env=dict(env) if env is not None else None, cwd=cwd)
     except OSError:
         return 127
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A program on a pty of its own, relayed to the real terminal and recorded
+
+_DRAIN_GRACE = 0.2
+"""Seconds of quiet on the pty, once the program has exited, before the relay stops (the kernel hands bytes
+written to the slave over to the master a moment later; a background job may still hold the slave)."""
+_DRAIN_LIMIT = 2.0
+"""Seconds the relay goes on after the program exited, at most (a background job that keeps writing)."""
+
+
+def _window_size(source: int, target: int) -> None:
+    """Copy a terminal's window size to another (the pty's master); a source that is no terminal is skipped."""
+    import fcntl
+    import termios
+
+    with contextlib.suppress(OSError):
+        size = fcntl.ioctl(source, termios.TIOCGWINSZ, b"\0" * 8)
+        fcntl.ioctl(target, termios.TIOCSWINSZ, size)
+
+
+def _write_all(fd: int, data: bytes) -> bool:
+    """Write all of ``data`` to a (possibly non-blocking) descriptor; False when it has gone."""
+    import select
+
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            select.select([], [fd], [])
+            continue
+        except OSError:
+            return False
+        view = view[written:]
+    return True
+
+
+def attach_terminal(argv: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str],
+                    cwd: str | os.PathLike[str], on_output: Callable[[str], None],
+                    terminal: tuple[int, int] = (0, 1)) -> tuple[int, int]:
+    """Run a program on a new pty relayed to a real terminal, recording what it shows; block until it exits.
+
+    The program gets the pty's slave as stdin, stdout, stderr and controlling terminal, in a session (and process
+    group) of its own; the slave starts with the real terminal's settings. For the run, the real terminal is in
+    raw mode, so every key goes to the program: Ctrl+C reaches it as the pty's own interrupt character (the pty's
+    line discipline signals its foreground process group), never kube-tutor. The real terminal's settings are
+    restored in every case (an exception in ``on_output`` included). The window size is copied at the start and
+    on SIGWINCH (when called on the main thread, where Python signal handlers live).
+
+    Bytes from the program go to the terminal untouched and, decoded as UTF-8 (undecodable bytes replaced), to
+    ``on_output``. The relay stops once the program has exited and the pty has been quiet for
+    :data:`_DRAIN_GRACE` seconds (or after :data:`_DRAIN_LIMIT` seconds), or when every holder of the slave has
+    closed it.
+
+    Args:
+        argv: the program and its arguments (no shell).
+        env: its complete environment.
+        cwd: its working directory.
+        on_output: called with each chunk of what the program shows.
+        terminal: the real terminal's (input, output) file descriptors.
+
+    Returns:
+        The program's return code (negative: killed by that signal) and its process group id.
+
+    Raises:
+        ShellError: the program cannot be started.
+    """
+    import pty
+    import termios
+    import threading
+    import tty
+
+    term_in, term_out = terminal
+    saved = termios.tcgetattr(term_in) if os.isatty(term_in) else None
+    master, slave = pty.openpty()
+    try:
+        if saved is not None:
+            termios.tcsetattr(slave, termios.TCSANOW, saved)
+        _window_size(term_out if os.isatty(term_out) else term_in, master)
+        try:
+            process = subprocess.Popen([os.fspath(a) for a in argv], stdin=slave, stdout=slave, stderr=slave,
+                                       env=dict(env), cwd=cwd, start_new_session=True,
+                                       preexec_fn=_controlling_terminal)
+        except OSError as error:
+            raise ShellError(f"{argv[0]}: cannot run it ({error.strerror or error})") from error
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)
+    previous_winch: Any = None
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    try:
+        if on_main_thread:
+            previous_winch = signal.signal(
+                signal.SIGWINCH, lambda _signum, _frame: _window_size(term_out if os.isatty(term_out) else term_in,
+                                                                      master))
+        if saved is not None:
+            tty.setraw(term_in, termios.TCSANOW)  # TCSANOW: keys typed ahead are not thrown away
+        _relay(process, master, term_in, term_out, on_output)
+    except BaseException:
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    finally:
+        if saved is not None:
+            with contextlib.suppress(termios.error):
+                termios.tcsetattr(term_in, termios.TCSADRAIN, saved)
+        if on_main_thread:
+            signal.signal(signal.SIGWINCH, previous_winch if previous_winch is not None else signal.SIG_DFL)
+        os.close(master)
+    return process.wait(), process.pid
+
+
+def _relay(process: subprocess.Popen[bytes], master: int, term_in: int, term_out: int,
+           on_output: Callable[[str], None]) -> None:
+    """Copy terminal→master and master→terminal (and ``on_output``) until the program is done with the pty."""
+    import select
+
+    os.set_blocking(master, False)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = b""  # keys not yet taken by the pty (its input queue is full)
+    input_open = True
+    drain_end: float | None = None
+    while True:
+        if drain_end is None and process.poll() is not None:
+            drain_end = time.monotonic() + _DRAIN_LIMIT
+        readers = [master] + ([term_in] if input_open and drain_end is None else [])
+        writers = [master] if pending and drain_end is None else []
+        timeout = _EXIT_POLL if drain_end is None else min(_DRAIN_GRACE, max(0.0, drain_end - time.monotonic()))
+        readable, writable, _ = select.select(readers, writers, [], timeout)
+        if master in writable:
+            try:
+                written = os.write(master, pending)
+            except BlockingIOError:
+                written = 0
+            except OSError:
+                written = len(pending)  # the pty has gone: the keys have nowhere to go
+            pending = pending[written:]
+        if term_in in readable:
+            keys: bytes | None
+            try:
+                keys = os.read(term_in, _READ_SIZE)
+            except BlockingIOError:
+                keys = None
+            except OSError:
+                keys = b""
+            if keys:
+                pending += keys
+            elif keys is not None:
+                input_open = False  # the terminal's input ended: the program goes on without keys
+        if master in readable:
+            try:
+                data: bytes | None = os.read(master, _READ_SIZE)
+            except BlockingIOError:
+                data = None
+            except OSError:  # EIO: every holder of the slave has closed it
+                data = b""
+            if data == b"":
+                break
+            if data:
+                _write_all(term_out, data)
+                if text := decoder.decode(data):
+                    on_output(text)
+                continue
+        if drain_end is not None and (not readable or time.monotonic() >= drain_end):
+            break
+    if tail := decoder.decode(b"", final=True):
+        on_output(tail)
+
+
+_TERMINAL_CODES = re.compile(
+    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: a window title, a hyperlink (ended by BEL or ESC \\)
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor movement, bracketed paste, erasing
+    r"|\x1b[ -/]*[0-~]"  # the other escapes: ESC =, ESC > (keypad), ESC ( B (character sets), ESC 7/8
+)
+_ERASED = re.compile(r"[^\n\x08]\x08")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_transcript(transcript: str) -> str:
+    """What a recorded terminal transcript says, as text for checks: the escape sequences (CSI such as colours and
+    cursor moves, OSC such as window titles, and the other ``ESC`` sequences) removed, ``\\r`` removed (a pty ends
+    lines with ``\\r\\n``), a character followed by a backspace removed with it (line editing), and the other
+    control characters (BEL...) removed; newlines and tabs stay. A full-screen program's screen is not rebuilt:
+    its text stays, in the order it was drawn.
+    """
+    text = _TERMINAL_CODES.sub("", transcript).replace("\r", "")
+    while True:
+        erased = _ERASED.sub("", text)
+        if erased == text:
+            break
+        text = erased
+    return _CONTROLS.sub("", text)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -56,6 +56,40 @@ class RecordingSession(shell.Session):
         del self.commands[:-COMMANDS_KEPT]
         return code
 
+    def run_attached(self, line: str, on_output: Callable[[str], None], *, terminal: tuple[int, int] = (0, 1),
+                     on_notice: Callable[[str], None] | None = None) -> int:
+        """:meth:`tutor.shell.Session.run_attached` (a line on a real terminal, ``kubectl exec -ti POD -- bash``),
+        keeping the line, its exit status and the end of its transcript as text (:func:`tutor.shell.clean_transcript`:
+        no escape codes, no ``\\r``), so a check reads what the learner saw inside, e.g. ``commands.exists(c,
+        c.line.contains("exec") && c.output.contains("Hello Kubernetes bootcamp!"))``. kube-tutor's own lines
+        (``on_notice``: a refusal, a restored variable) are kept too, as :meth:`run` keeps them."""
+        if self.running or not line.strip():
+            return super().run_attached(line, on_output, terminal=terminal, on_notice=on_notice)
+        kept: list[str] = []
+        size = 0
+
+        def keep(chunk: str) -> None:
+            nonlocal size
+            kept.append(chunk)
+            size += len(chunk)
+            if size > 4 * OUTPUT_KEPT:  # escape codes take room: trim on the raw text with a margin
+                text = "".join(kept)[-2 * OUTPUT_KEPT:]
+                kept[:] = [text]
+                size = len(text)
+
+        def tee(chunk: str) -> None:
+            keep(chunk)
+            on_output(chunk)
+
+        def notice(chunk: str) -> None:
+            keep(chunk)
+            (on_notice or on_output)(chunk)
+
+        code = super().run_attached(line, tee, terminal=terminal, on_notice=notice)
+        self.commands.append(CommandRun(line, code, shell.clean_transcript("".join(kept))[-OUTPUT_KEPT:]))
+        del self.commands[:-COMMANDS_KEPT]
+        return code
+
 
 class LessonRuntime:
     """Everything a lesson needs at run time, the same on every backend.

@@ -55,6 +55,9 @@ class TutorApp(App[None]):
         self.lang = lang
         self.cwd = cwd
         self.runtime: LessonRuntime | None = runtime
+        self.terminal: tuple[int, int] = (0, 1)
+        """The real terminal's (input, output) file descriptors, handed to a console line that runs attached to it
+        (``kubectl exec -ti``) while the app is suspended; tests give a pty pair."""
         self.lesson_shown = False
         """True once the lesson screen was shown (the CLI then says what quitting left behind)."""
 

@@ -144,24 +144,32 @@ TEXTS: dict[str, dict[str, str]] = {
     "console.exit": {"ja": "終了ステータス {code}", "en": "exit status {code}"},
     "console.more": {"ja": "…ほかに {count} 件", "en": "… and {count} more"},
     "console.refused_full_screen": {
-        "ja": "kube-tutor: `{program}` は画面全体を描き直すので、このコンソールには表示できません。代わりに `kubectl get pods -w` を使ってください（Ctrl+C で止まります）。`!` で自分のシェルも開けます。",
-        "en": "kube-tutor: `{program}` redraws the whole screen, which this console cannot show: use `kubectl get pods -w` instead (Ctrl+C stops it), or type `!` for your own shell.",
+        "ja": "kube-tutor: `{program}` は画面全体を描き直すので端末が必要ですが、ここ（ブラウザー）では端末を渡せません。代わりに `kubectl get pods -w` を使ってください（Ctrl+C で止まります）。",
+        "en": "kube-tutor: `{program}` redraws the whole screen and needs a terminal, which kube-tutor cannot hand over here (a browser): use `kubectl get pods -w` instead (Ctrl+C stops it).",
     },
     "console.refused_editor": {
-        "ja": "kube-tutor: `{program}` には専用の端末が必要で、このコンソールでは動きません。`!` と入力すると、レッスンの kubectl が使える自分のシェルが開きます（`exit` で戻ります）。",
-        "en": "kube-tutor: `{program}` needs a terminal of its own, which this console is not: type `!` to open your own shell with the lesson's kubectl (`exit` comes back here).",
+        "ja": "kube-tutor: `{program}` には端末が必要ですが、ここ（ブラウザー）では端末を渡せません。別の端末で `eval \"$(kube-tutor cluster env)\"` を実行してから使ってください。",
+        "en": "kube-tutor: `{program}` needs a terminal, which kube-tutor cannot hand over here (a browser): use it in another terminal after `eval \"$(kube-tutor cluster env)\"`.",
     },
     "console.refused_pager": {
-        "ja": "kube-tutor: `{program}` は専用の端末でページ送りするので、このコンソールでは動きません。出力はすべてここに残り、PageUp / PageDown でスクロールできます。`!` で自分のシェルも開けます。",
-        "en": "kube-tutor: `{program}` pages in a terminal of its own, which this console is not: the console keeps the whole output (PageUp/PageDown scroll it), or type `!` for your own shell.",
+        "ja": "kube-tutor: `{program}` には端末が必要ですが、ここ（ブラウザー）では端末を渡せません。出力はすべてここに残り、PageUp / PageDown でスクロールできます。",
+        "en": "kube-tutor: `{program}` needs a terminal, which kube-tutor cannot hand over here (a browser): the console keeps the whole output (PageUp/PageDown scroll it).",
     },
     "console.refused_kubectl_edit": {
-        "ja": "kube-tutor: `{program}` はエディターを開くので、専用の端末が必要です。`kubectl set image`、`kubectl scale`、`kubectl patch` で変更するか、`!` で自分のシェルを開いてください。",
-        "en": "kube-tutor: `{program}` opens an editor, which needs a terminal of its own: change the object with `kubectl set image`, `kubectl scale` or `kubectl patch`, or type `!` for your own shell.",
+        "ja": "kube-tutor: `{program}` はエディターを開くので端末が必要ですが、ここ（ブラウザー）では端末を渡せません。`kubectl set image`、`kubectl scale`、`kubectl patch` で変更してください。",
+        "en": "kube-tutor: `{program}` opens an editor, which needs a terminal kube-tutor cannot hand over here (a browser): change the object with `kubectl set image`, `kubectl scale` or `kubectl patch`.",
     },
     "console.refused_tty": {
-        "ja": "kube-tutor: `{program}` には専用の端末が必要で、このコンソールでは動きません。-i / -t を付けなければコマンドを 1 つ実行できます（`kubectl exec POD -- env`）。`!` で自分のシェルも開けます。",
-        "en": "kube-tutor: `{program}` needs a terminal of its own, which this console is not: without -i/-t it runs one command (`kubectl exec POD -- env`), or type `!` for your own shell.",
+        "ja": "kube-tutor: `{program}` には端末が必要ですが、ここ（ブラウザー）では端末を渡せません。-i / -t を付けなければコマンドを 1 つ実行できます（`kubectl exec POD -- env`）。",
+        "en": "kube-tutor: `{program}` needs a terminal, which kube-tutor cannot hand over here (a browser): without -i/-t it runs one command (`kubectl exec POD -- env`).",
+    },
+    "console.attached": {
+        "ja": "kube-tutor: `{program}` をこの端末で実行します。プログラムが終わると（シェルなら `exit`）レッスンの画面に戻ります。",
+        "en": "kube-tutor: `{program}` runs in this terminal; the lesson comes back when it ends (`exit` for a shell).",
+    },
+    "console.attached_done": {
+        "ja": "`{program}` が終了しました（終了ステータス {code}）。チェックを更新します。",
+        "en": "`{program}` ended (exit status {code}); checking again.",
     },
     "console.not_saved": {
         "ja": "コンソールの履歴と変数を保存できませんでした: {error}",

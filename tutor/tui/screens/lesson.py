@@ -517,12 +517,50 @@ class LessonScreen(Screen[None]):
             return
         if not echoed:
             self.console.write(f"\x1b[1m$ {line}\x1b[0m\n")
-        if (found := shell.interactive_program(line)) is not None:
-            self.console.notice(t(f"console.refused_{found.kind}", self.lang, program=found.program),
-                                severity="error")
-            self.save_console()
+        if (found := shell.interactive_program(line)) is not None and shell.check_command(line) is None:
+            if not self.run_attached(line, found):  # no terminal to give it here (a browser, a test)
+                self.console.notice(t(f"console.refused_{found.kind}", self.lang, program=found.program),
+                                    severity="error")
+                self.save_console()
             return
         self.run_command(line)
+
+    def run_attached(self, line: str, found: shell.Interactive) -> bool:
+        """Run a line that needs a terminal (``kubectl exec -ti POD -- bash``, ``vi``, ``watch``) in the real
+        terminal, as ``!`` runs the learner's shell: the TUI is suspended until the program ends, the line runs on a
+        pty of its own (:meth:`tutor.shell.Session.run_attached`), and what it showed is recorded for the checks.
+        Blocks the event loop meanwhile. Afterwards the console says how it ended and the checks run again.
+
+        Returns:
+            False, with nothing run, where the app cannot be suspended (textual-serve in a browser, a headless test).
+        """
+        session = self.runtime.session
+        terminal: tuple[int, int] = getattr(self.app, "terminal", (0, 1))
+        step_id = self.step.id
+        tail = OutputTail()
+        notices: list[str] = []
+        code = 1
+        self.save_console()
+        try:
+            with self.app.suspend():
+                try:  # nothing may escape: suspend() resumes the app only when its body returns
+                    os.write(terminal[1], f"{t('console.attached', self.lang, program=found.program)}\r\n".encode())
+                    code = session.run_attached(line, tail.add, terminal=terminal, on_notice=notices.append)
+                except (OSError, shell.ShellError) as error:
+                    notices.append(f"kube-tutor: {error}")
+        except SuspendNotSupported:
+            return False
+        for text in notices:
+            self.console.notice(text.strip())
+        self.console.notice(t("console.attached_done", self.lang, program=found.program, code=code),
+                            severity="information" if code == 0 else "error")
+        gist = OutputTail()
+        gist.add(shell.clean_transcript(tail.text))
+        self.progress.ran(step_id, line, code, gist.gist())  # the recap and a resumed step_history
+        self.save_console()
+        if self.monitor is not None:
+            self.monitor.poke.set()
+        return True
 
     @work(group="shell", exit_on_error=False)
     async def run_command(self, line: str) -> None:
