@@ -77,7 +77,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "kind.reusing": {"ja": "動いている kind クラスター {name} を使います", "en": "reusing the running kind cluster {name}"},
     "kind.port": {
         "ja": "レッスンの NodePort のために 127.0.0.1 のポート {port} が空いているか確かめています",
-        "en": "checking that port {port} on 127.0.0.1 is free for the lesson's NodePort",
+        "en": "checking that ports {port} on 127.0.0.1 are free for the lessons' NodePorts",
     },
     "kind.creating": {
         "ja": "kind クラスター {name} を作成しています（1〜2 分かかります。初回は kind のノードイメージもダウンロードします）",
