@@ -495,6 +495,34 @@ def test_verify_passes_end_to_end_on_the_fake_kind(fakes: Fakes) -> None:
                                     str(fakes.kubeconfig)]
 
 
+def test_verify_all_plays_the_whole_course_on_the_fake_kind(fakes: Fakes) -> None:
+    """`kube-tutor verify --all --backend kind`: every lesson of lessons/course.yaml (a new one needs no change
+    here), on one fake kind cluster, with every lesson's images preloaded once and no absent one.
+
+    The fake kind's cluster is a practice cluster, which listens on every nodePort it allocates and allocates from
+    the whole 30000-32767 range: that a Service created by a step (`kubectl expose` in expose-your-app) lands in
+    the published 30080-30089 is up to the real API server's --service-node-port-range, which
+    test_kind_config_publishes_every_node_port_the_api_server_may_allocate checks in kind-config.yaml.
+    """
+    from tutor.lesson.course import load_course_lessons
+
+    course, lessons = load_course_lessons(REPO / "lessons")
+    env = {**os.environ, "LANG": "C.UTF-8"}
+    env.pop("KUBE_TUTOR_BACKEND", None)
+    done = subprocess.run([str(paths.bin_dir() / "kube-tutor"), "--state-dir", str(fakes.state), "verify", "--all",
+                           "--backend", "kind", "--lang", "en"], capture_output=True, text=True, env=env,
+                          timeout=900, stdin=subprocess.DEVNULL, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert [line.split(" (")[0] for line in lines if line.startswith("── lesson ")] == [
+        f"── lesson {n}/{len(lessons)}: {lesson.id}" for n, lesson in enumerate(lessons, 1)]
+    assert lines[-1].startswith(f"✓ course {course.id}: all {len(lessons)} lessons passed")
+    assert fakes.commands() == expected_fresh_up(fakes)
+    preloaded = [argv[3] for argv in fakes.commands() if argv[:3] == ["kind", "load", "docker-image"]]
+    assert preloaded == list(dict.fromkeys(image for lesson in lessons for image in lesson.images))
+    assert not {image for lesson in lessons for image in lesson.absent_images} & set(preloaded)
+
+
 # ---- the TUI on kind: F5 goes through the same start-state lifecycle ------------------------------------------
 
 
