@@ -28,6 +28,8 @@ from tutor.backends import make_backend
 from tutor.backends.base import BackendError, Stopped
 from tutor.backends.kind import KindBackend, kind_config, lesson_images
 from tutor.lesson import load_lesson
+from tutor.lesson.library import lesson_files
+from tutor.practice.node import registry
 
 BIN = Path(__file__).parent / "bin"
 REPO = Path(__file__).parent.parent.parent
@@ -195,6 +197,26 @@ def test_the_preloaded_images_are_the_lessons_pulled_ones_never_the_absent_v10()
     assert IMAGES == lesson.images == ("gcr.io/google-samples/kubernetes-bootcamp:v1",
                                        "jocatalin/kubernetes-bootcamp:v2")
     assert lesson.absent_images and not set(lesson.absent_images) & set(IMAGES)
+
+
+@pytest.mark.parametrize("file", lesson_files(REPO / "lessons"), ids=lambda file: file.stem)
+def test_every_lesson_finds_its_images_offline_on_both_clusters(file: Path, tmp_path: Path) -> None:
+    """Each lesson file in lessons/ (a new one needs no change here): every image it pulls is in the practice
+    cluster's offline registry and in what the kind backend preloads, and none it names as absent is in either
+    (its failing pull is the point). A miss is one line naming the lesson, the image and the cluster."""
+    lesson = load_lesson(file)
+    offline = {registry.normalize(image) for image in registry.available()}
+    preloaded = {registry.normalize(image) for image in KindBackend(tmp_path).images}
+    problems = [f"{file.name}: images.pull {image} is not in {where}" for image in lesson.images
+                for where, has in (("the practice cluster's offline registry (tutor/practice/node/registry.py)",
+                                    offline), ("the kind backend's preload (KindBackend.images)", preloaded))
+                if registry.normalize(image) not in has]
+    problems += [f"{file.name}: images.absent {image} is in {where}, so its pull would not fail"
+                 for image in lesson.absent_images
+                 for where, has in (("the practice cluster's offline registry", offline),
+                                    ("the kind backend's preload", preloaded))
+                 if registry.normalize(image) in has]
+    assert not problems, "\n".join(problems)
 
 
 def test_a_fresh_up_creates_the_cluster_and_loads_v1_and_v2_only(fakes: Fakes) -> None:
