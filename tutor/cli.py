@@ -417,6 +417,16 @@ def cmd_verify(state: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_reset(state: Path, args: argparse.Namespace) -> int:
+    """``reset [LESSON]``; without one, the lesson ``kube-tutor`` would resume (as :func:`cmd_tui` chooses it)."""
+    if args.lesson is None:
+        try:
+            backend = _backend(state, args, announce=False)
+        except BackendError as error:
+            return _err(str(error))
+        choices, _, resumed = _course_choices(state, backend)
+        lesson = resumed or _default_of(choices)
+        if lesson is not None:
+            args.lesson = str(lesson.path)
     found = _lesson_and_backend(state, args)
     if isinstance(found, int):
         return found

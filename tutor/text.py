@@ -77,7 +77,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "kind.reusing": {"ja": "動いている kind クラスター {name} を使います", "en": "reusing the running kind cluster {name}"},
     "kind.port": {
         "ja": "レッスンの NodePort のために 127.0.0.1 のポート {port} が空いているか確かめています",
-        "en": "checking that port {port} on 127.0.0.1 is free for the lesson's NodePort",
+        "en": "checking that ports {port} on 127.0.0.1 are free for the lessons' NodePorts",
     },
     "kind.creating": {
         "ja": "kind クラスター {name} を作成しています（1〜2 分かかります。初回は kind のノードイメージもダウンロードします）",
@@ -127,6 +127,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "コース {course}（{count} レッスン）を {backend} で順に検証します。各レッスンは前のレッスンの終わりから始まります",
         "en": "verify the course {course} ({count} lessons) on {backend}, in order, each lesson from the previous one's end",
     },
+    "verify.course_header_one": {
+        "ja": "コース {course}（1 レッスン）を {backend} で検証します",
+        "en": "verify the course {course} (1 lesson) on {backend}",
+    },
     "verify.course_lesson": {"ja": "── レッスン {n}/{count}: {lesson}（{title}）", "en": "── lesson {n}/{count}: {lesson} ({title})"},
     "verify.chained": {
         "ja": "{previous} の終わりの状態が、すでにこのレッスンの開始時の状態です",
@@ -143,6 +147,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "verify.course_summary": {
         "ja": "✓ コース {course}: {count} レッスンすべてが通りました（{seconds} 秒）",
         "en": "✓ course {course}: all {count} lessons passed in {seconds} s",
+    },
+    "verify.course_summary_one": {
+        "ja": "✓ コース {course}: ただ 1 つのレッスンが通りました（{seconds} 秒）",
+        "en": "✓ course {course}: its one lesson passed in {seconds} s",
     },
     "reset.done": {"ja": "{title}: 開始時の状態に戻しました。{setup}", "en": "{title}: back at the start. {setup}"},
 }

@@ -28,6 +28,8 @@ from tutor.backends import make_backend
 from tutor.backends.base import BackendError, Stopped
 from tutor.backends.kind import KindBackend, kind_config, lesson_images
 from tutor.lesson import load_lesson
+from tutor.lesson.library import lesson_files
+from tutor.practice.node import registry
 
 BIN = Path(__file__).parent / "bin"
 REPO = Path(__file__).parent.parent.parent
@@ -40,18 +42,24 @@ KUBE_CONFIG = b"apiVersion: v1\nkind: Config\n# the learner's own kubeconfig: ku
 
 
 def free_node_port() -> int:
-    """A free port in the NodePort range's static band (30000-30085), where the practice cluster never
-    allocates on its own: 30080 itself when it is free."""
-    candidates = [KindBackend.NODE_PORT] + random.sample(range(30000, 30086), 86)
-    for port in candidates:
-        with socket.socket() as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 30000-30085")
+    """The first of KindBackend.NODE_PORTS free ports in the NodePort range's static band (30000-30085), where the
+    practice cluster never allocates on its own: 30080 itself when its ports are free."""
+    count = KindBackend.NODE_PORTS
+    candidates = [KindBackend.NODE_PORT] + random.sample(range(30000, 30086 - count + 1), 86 - count + 1)
+    for base in candidates:
+        if all(port_is_free(port) for port in range(base, base + count)):
+            return base
+    pytest.skip(f"no {count} free ports in 30000-30085")
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @dataclass
@@ -152,15 +160,23 @@ def kubectl(found: Fakes, *args: str, check: bool = True) -> subprocess.Complete
 # ---- the config and the backend's shape ----------------------------------------------------------------
 
 
-def test_kind_config_maps_the_lesson_node_port_on_loopback() -> None:
+def test_kind_config_publishes_every_node_port_the_api_server_may_allocate() -> None:
+    """A step's `kubectl expose ... --type="NodePort"` gets a port Kubernetes picks (kubectl expose has no flag for
+    it: staging/src/k8s.io/kubectl/pkg/cmd/expose/expose.go), so the API server's --service-node-port-range must be
+    exactly the ports published on the host's loopback."""
     assert kind_config() == REPO / "kind-config.yaml"
     config = yaml.safe_load(kind_config().read_text(encoding="utf-8"))
     assert config["apiVersion"] == "kind.x-k8s.io/v1alpha4"
     assert config["kind"] == "Cluster"
     assert [node["role"] for node in config["nodes"]] == ["control-plane"]
+    published = range(KindBackend.NODE_PORT, KindBackend.NODE_PORT + KindBackend.NODE_PORTS)
     assert config["nodes"][0]["extraPortMappings"] == [
-        {"containerPort": 30080, "hostPort": 30080, "listenAddress": "127.0.0.1", "protocol": "TCP"}]
-    assert KindBackend.NODE_PORT == 30080
+        {"containerPort": port, "hostPort": port, "listenAddress": "127.0.0.1", "protocol": "TCP"}
+        for port in published]
+    patches = [yaml.safe_load(patch) for patch in config["kubeadmConfigPatches"]]
+    assert patches == [{"kind": "ClusterConfiguration",
+                        "apiServer": {"extraArgs": {"service-node-port-range": f"{published[0]}-{published[-1]}"}}}]
+    assert (KindBackend.NODE_PORT, KindBackend.NODE_PORTS) == (30080, 10)
 
 
 def test_make_backend_builds_it_with_its_own_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,6 +199,26 @@ def test_the_preloaded_images_are_the_lessons_pulled_ones_never_the_absent_v10()
     assert lesson.absent_images and not set(lesson.absent_images) & set(IMAGES)
 
 
+@pytest.mark.parametrize("file", lesson_files(REPO / "lessons"), ids=lambda file: file.stem)
+def test_every_lesson_finds_its_images_offline_on_both_clusters(file: Path, tmp_path: Path) -> None:
+    """Each lesson file in lessons/ (a new one needs no change here): every image it pulls is in the practice
+    cluster's offline registry and in what the kind backend preloads, and none it names as absent is in either
+    (its failing pull is the point). A miss is one line naming the lesson, the image and the cluster."""
+    lesson = load_lesson(file)
+    offline = {registry.normalize(image) for image in registry.available()}
+    preloaded = {registry.normalize(image) for image in KindBackend(tmp_path).images}
+    problems = [f"{file.name}: images.pull {image} is not in {where}" for image in lesson.images
+                for where, has in (("the practice cluster's offline registry (tutor/practice/node/registry.py)",
+                                    offline), ("the kind backend's preload (KindBackend.images)", preloaded))
+                if registry.normalize(image) not in has]
+    problems += [f"{file.name}: images.absent {image} is in {where}, so its pull would not fail"
+                 for image in lesson.absent_images
+                 for where, has in (("the practice cluster's offline registry", offline),
+                                    ("the kind backend's preload", preloaded))
+                 if registry.normalize(image) in has]
+    assert not problems, "\n".join(problems)
+
+
 def test_a_fresh_up_creates_the_cluster_and_loads_v1_and_v2_only(fakes: Fakes) -> None:
     lines: list[str] = []
     status = fakes.backend().up(on_status=lines.append)
@@ -195,7 +231,8 @@ def test_a_fresh_up_creates_the_cluster_and_loads_v1_and_v2_only(fakes: Fakes) -
         "checking that the Docker daemon answers (docker info)",
         "checking that kind is installed",
         "looking for an existing kind cluster named kube-tutor",
-        f"checking that port {fakes.node_port} on 127.0.0.1 is free for the lesson's NodePort",
+        f"checking that ports {fakes.node_port}-{fakes.node_port + 9} on 127.0.0.1 are free for the lessons' "
+        "NodePorts",
         "creating the kind cluster kube-tutor (this takes a minute or two; the first time also downloads kind's "
         "node image)",
         f"pulling {V1}", f"loading {V1} into the kind cluster",
@@ -295,18 +332,38 @@ def test_the_name_is_taken_by_an_unhealthy_cluster(fakes: Fakes) -> None:
     assert fakes.backend().up().running
 
 
-def test_the_node_port_is_in_use(fakes: Fakes) -> None:
+@pytest.mark.parametrize("offset", [0, KindBackend.NODE_PORTS - 1])
+def test_a_published_node_port_is_in_use(fakes: Fakes, offset: int) -> None:
+    port = fakes.node_port + offset
     with socket.socket() as busy:
         busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # earlier tests may leave TIME_WAIT behind
-        busy.bind(("127.0.0.1", fakes.node_port))
+        busy.bind(("127.0.0.1", port))
         busy.listen()
         with pytest.raises(BackendError) as caught:
             fakes.backend().up()
-    port = fakes.node_port
     assert str(caught.value) == (
-        f"Port {port} on 127.0.0.1 is in use, and the kind cluster publishes the lesson's NodePort there. Stop the "
-        f"program that uses it (`lsof -i :{port}` names it), or {PRACTICE}")
+        f"Port {port} on 127.0.0.1 is in use, and the kind cluster publishes the lessons' NodePorts "
+        f"{fakes.node_port}-{fakes.node_port + 9} there. Stop the program that uses it (`lsof -i :{port}` names "
+        f"it), or {PRACTICE}")
     assert fakes.commands() == [["docker", "info", "--format", "{{.ServerVersion}}"], ["kind", "get", "clusters"]]
+
+
+def test_a_cluster_made_from_another_config_is_not_reused(fakes: Fakes, tmp_path: Path) -> None:
+    """A cluster from an older kind-config.yaml (one published port) would leave a step's Service unreachable."""
+    fakes.backend().up()
+    older = tmp_path / "older-kind-config.yaml"
+    older.write_text(kind_config().read_text(encoding="utf-8") + "# older\n", encoding="utf-8")
+    with pytest.raises(BackendError) as caught:
+        KindBackend(fakes.state, config=older).up()
+    assert str(caught.value) == (
+        f"The kind cluster kube-tutor was not created from {older} (an older kube-tutor, or kind itself, made it), "
+        f"so it may not publish the NodePorts {fakes.node_port}-{fakes.node_port + 9} the lessons use. Delete it "
+        f"with {DOWN}, then try again")
+    (fakes.state / "kind" / "config.sha256").unlink()  # made before kube-tutor recorded its config
+    with pytest.raises(BackendError):
+        fakes.backend().up()
+    fakes.backend().down()
+    assert fakes.backend().up().running  # the way out works
 
 
 TIMED_OUT = ("The kind cluster kube-tutor did not become ready in 120 s. See why with `kind export logs --name "
@@ -458,6 +515,34 @@ def test_verify_passes_end_to_end_on_the_fake_kind(fakes: Fakes) -> None:
     assert down.returncode == 0 and down.stdout.strip() == "kind cluster stopped"
     assert fakes.commands()[-1] == ["kind", "delete", "cluster", "--name", "kube-tutor", "--kubeconfig",
                                     str(fakes.kubeconfig)]
+
+
+def test_verify_all_plays_the_whole_course_on_the_fake_kind(fakes: Fakes) -> None:
+    """`kube-tutor verify --all --backend kind`: every lesson of lessons/course.yaml (a new one needs no change
+    here), on one fake kind cluster, with every lesson's images preloaded once and no absent one.
+
+    The fake kind's cluster is a practice cluster, which listens on every nodePort it allocates and allocates from
+    the whole 30000-32767 range: that a Service created by a step (`kubectl expose` in expose-your-app) lands in
+    the published 30080-30089 is up to the real API server's --service-node-port-range, which
+    test_kind_config_publishes_every_node_port_the_api_server_may_allocate checks in kind-config.yaml.
+    """
+    from tutor.lesson.course import load_course_lessons
+
+    course, lessons = load_course_lessons(REPO / "lessons")
+    env = {**os.environ, "LANG": "C.UTF-8"}
+    env.pop("KUBE_TUTOR_BACKEND", None)
+    done = subprocess.run([str(paths.bin_dir() / "kube-tutor"), "--state-dir", str(fakes.state), "verify", "--all",
+                           "--backend", "kind", "--lang", "en"], capture_output=True, text=True, env=env,
+                          timeout=900, stdin=subprocess.DEVNULL, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert [line.split(" (")[0] for line in lines if line.startswith("── lesson ")] == [
+        f"── lesson {n}/{len(lessons)}: {lesson.id}" for n, lesson in enumerate(lessons, 1)]
+    assert lines[-1].startswith(f"✓ course {course.id}: all {len(lessons)} lessons passed")
+    assert fakes.commands() == expected_fresh_up(fakes)
+    preloaded = [argv[3] for argv in fakes.commands() if argv[:3] == ["kind", "load", "docker-image"]]
+    assert preloaded == list(dict.fromkeys(image for lesson in lessons for image in lesson.images))
+    assert not {image for lesson in lessons for image in lesson.absent_images} & set(preloaded)
 
 
 # ---- the TUI on kind: F5 goes through the same start-state lifecycle ------------------------------------------

@@ -122,7 +122,7 @@ def course_lines(lang: str, lessons: list[tuple[str, str, list[str]]], course: s
     """The line prefixes ``verify --all`` prints for a passing course in English."""
     assert lang == "en"
     lines = [f"verify the course {course} ({len(lessons)} lessons) on practice, in order, each lesson from the "
-             "previous one's end"]
+             "previous one's end" if len(lessons) > 1 else f"verify the course {course} (1 lesson) on practice"]
     for number, (lesson_id, title, steps) in enumerate(lessons, 1):
         lines += [f"── lesson {number}/{len(lessons)}: {lesson_id} ({title})",
                   f"verify {lesson_id} on practice (namespace default)"]
@@ -131,7 +131,8 @@ def course_lines(lang: str, lessons: list[tuple[str, str, list[str]]], course: s
         lines.append("✓ setup  (")
         lines += [f"✓ {index}/{len(steps)} {step}  (" for index, step in enumerate(steps, 1)]
         lines.append(f"{len(steps)} of {len(steps)} steps passed in ")
-    lines.append(f"✓ course {course}: all {len(lessons)} lessons passed in ")
+    lines.append(f"✓ course {course}: all {len(lessons)} lessons passed in " if len(lessons) > 1
+                 else f"✓ course {course}: its one lesson passed in ")
     return lines
 
 
@@ -157,6 +158,20 @@ def test_verify_all_plays_the_course_in_order_on_one_cluster(own_state: Path) ->
     assert lines[0] == "コース tiny-course（2 レッスン）を practice で順に検証します。各レッスンは前のレッスンの終わりから始まります"
     assert lines[1] == "── レッスン 1/2: make-web（web を作る）"
     assert lines[-1].startswith("✓ コース tiny-course: 2 レッスンすべてが通りました（")
+
+
+def test_a_course_of_one_lesson_is_said_in_the_singular(own_state: Path, course_dir: Path) -> None:
+    """Never "(1 lessons)" or "all 1 lessons passed", in either language."""
+    (course_dir / "2-scale.yaml").unlink()
+    file = course_dir / "course.yaml"
+    file.write_text(file.read_text().replace("  - grow-web     # file: 2-scale.yaml\n", ""))
+    done = cli(own_state, "verify", str(course_dir), "--backend", "practice", "--lang", "en")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_lines(done.stdout, course_lines("en", [("make-web", "Create web", ["create: Create it"])]))
+    done = cli(own_state, "verify", str(course_dir), "--backend", "practice", "--lang", "ja")
+    lines = done.stdout.splitlines()
+    assert lines[0] == "コース tiny-course（1 レッスン）を practice で検証します"
+    assert lines[-1].startswith("✓ コース tiny-course: ただ 1 つのレッスンが通りました（")
 
 
 def test_verify_all_says_when_a_lesson_does_not_start_where_the_previous_one_ended(own_state: Path,
@@ -214,3 +229,16 @@ def test_the_shipped_course_is_verified_whole(own_state: Path) -> None:
         (lesson.id, lesson.title.en, [f"{step.id}: {step.title.en}" + (" (failed as intended)"
                                                                         if step.expect == "failure" else "")
                                       for step in lesson.steps]) for lesson in lessons], course.id), notes=False)
+
+
+def test_reset_without_a_lesson_resets_the_one_kube_tutor_would_resume(own_state: Path) -> None:
+    """Not the default lesson: the one `kube-tutor` with no argument opens (here grow-web, in progress)."""
+    from tutor.lesson.progress import Progress
+
+    env = {paths.ENV_LESSONS_DIR: str(FIXTURE)}
+    progress = Progress.load(own_state, "grow-web", "practice")
+    progress.start("scale")
+    done = cli(own_state, "reset", "--backend", "practice", "--lang", "en", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("✓ Grow web: back at the start."), done.stdout
+    assert Progress.load(own_state, "grow-web", "practice").current is None

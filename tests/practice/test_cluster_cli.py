@@ -133,7 +133,8 @@ def test_restart_keeps_every_object_and_the_lesson_goes_on(state: Path) -> None:
 
 
 def test_reset_creates_the_start_state_without_touching_home(state: Path, home_kube: tuple[Path, str]) -> None:
-    done = run_cli("--state-dir", str(state), "reset", "--lang", "en", env={"KUBE_TUTOR_TIME_SCALE": "20"})
+    done = run_cli("--state-dir", str(state), "reset", "rolling-update", "--lang", "en",
+                   env={"KUBE_TUTOR_TIME_SCALE": "20"})
     try:
         assert done.returncode == 0, done.stderr
         assert "back at the start" in done.stdout

@@ -137,6 +137,42 @@ async def test_with_progress_the_app_opens_the_lesson_it_is_given(tmp_path: Path
         await pilot.press("ctrl+q")
 
 
+async def test_f9_opens_the_picker_from_inside_a_lesson(tmp_path: Path) -> None:
+    """F9 (listed in F1's help, with the end screen's N and L): the picker over the lesson; Esc, or picking the
+    lesson in use, comes back to it as it was; another lesson opens that one."""
+    from tutor.tui.screens.help import HelpScreen
+
+    lessons = course()
+    mixed_progress(tmp_path)
+    app = app_for(tmp_path, lessons, lessons[1])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LessonScreen), "the lesson")
+        lesson_screen = app.screen
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        help_text = str(app.screen.query_one("#help-text").render())
+        assert "F9" in help_text and "the lessons of the course (Esc comes back to this lesson)" in help_text
+        assert "N / L" in help_text and "on the lesson's end screen: the next lesson / the lessons of the course" \
+            in help_text
+        await pilot.press("escape")
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, LessonPicker), "the picker")
+        assert app.screen.query_one(OptionList).highlighted == 1  # the lesson in use
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is lesson_screen, "back to the lesson")
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, LessonPicker), "the picker again")
+        await pilot.press("enter")  # the lesson in use: carry on
+        await until(pilot, lambda: app.screen is lesson_screen, "the same lesson, not reopened")
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, LessonPicker), "the picker a third time")
+        await pilot.press("up", "enter")
+        await until(pilot, lambda: app.lesson.id == lessons[0].id
+                    and isinstance(app.screen, IntroScreen | LessonScreen | EndScreen), "the other lesson (done: its recap)",
+                    detail=lambda: f"{app.lesson.id} {app.screen_stack}")
+        await pilot.press("ctrl+q")
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 async def test_finishing_a_lesson_offers_the_next_one(tmp_path: Path, lang: str) -> None:
     seed = rolling_update_lesson()

@@ -1,13 +1,16 @@
 """Provides the kind backend: a one-node kind cluster named ``kube-tutor`` with the lesson's images preloaded.
 
 Every kind command gets ``--kubeconfig <state>/kind/kubeconfig`` and every kubectl run gets :meth:`KindBackend.env`,
-so the learner's ``~/.kube/config`` is never read or written. The lesson's NodePort Service is patched to
-:attr:`KindBackend.NODE_PORT`, which ``kind-config.yaml`` publishes on 127.0.0.1, so ``curl localhost:$NODE_PORT``
-works on Linux and on Docker Desktop alike.
+so the learner's ``~/.kube/config`` is never read or written. ``kind-config.yaml`` makes the API server pick
+NodePorts only from :attr:`KindBackend.NODE_PORT` .. +:attr:`KindBackend.NODE_PORTS` and publishes each of them on
+127.0.0.1, so ``curl localhost:$NODE_PORT`` works on Linux and on Docker Desktop alike, also for a Service that a
+step creates with ``kubectl expose`` (which cannot name the node port). The lesson setup's NodePort Service is
+patched to :attr:`KindBackend.NODE_PORT`, so that its port is always the same.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -88,6 +91,9 @@ class KindBackend(OwnKubeconfig):
     namespace = "default"
     CLUSTER = "kube-tutor"
     NODE_PORT = 30080
+    NODE_PORTS = 10
+    """How many NodePorts, from :attr:`NODE_PORT` on, ``kind-config.yaml`` lets the API server allocate
+    (``--service-node-port-range``) and publishes on 127.0.0.1."""
     WAIT = 120
     """Seconds given to ``kind create cluster --wait``."""
     CREATE_TIMEOUT = 900.0
@@ -113,6 +119,22 @@ class KindBackend(OwnKubeconfig):
     @property
     def _images_marker(self) -> Path:
         return self.directory / "images-loaded.json"
+
+    @property
+    def _config_marker(self) -> Path:
+        """The SHA-256 of the kind config the running cluster was created from."""
+        return self.directory / "config.sha256"
+
+    @property
+    def node_ports(self) -> range:
+        """The NodePorts published on 127.0.0.1 (the API server allocates only these)."""
+        return range(self.node_port, self.node_port + self.NODE_PORTS)
+
+    def _config_digest(self) -> str:
+        try:
+            return hashlib.sha256(self.config.read_bytes()).hexdigest()
+        except OSError as error:
+            raise BackendError(f"cannot read the kind config {self.config}: {error.strerror or error}") from error
 
     # ---- running commands -------------------------------------------------------------------------------
     def _run(self, argv: Sequence[str | os.PathLike[str]], timeout: float) -> shell.Result:
@@ -205,13 +227,20 @@ class KindBackend(OwnKubeconfig):
             if not self._healthy():
                 raise BackendError(f"A kind cluster named {self.CLUSTER} exists but its API server does not "
                                    f"answer. Delete it with {DOWN_WAY_OUT}, then try again")
+            if self._recorded_digest() != self._config_digest():
+                raise BackendError(f"The kind cluster {self.CLUSTER} was not created from {self.config} (an older "
+                                   f"kube-tutor, or kind itself, made it), so it may not publish the NodePorts "
+                                   f"{self.node_ports[0]}-{self.node_ports[-1]} the lessons use. Delete it with "
+                                   f"{DOWN_WAY_OUT}, then try again")
             say(Phrase("kind.reusing", name=self.CLUSTER))
         else:
-            say(Phrase("kind.port", port=self.node_port))
+            say(Phrase("kind.port", port=f"{self.node_ports[0]}-{self.node_ports[-1]}"))
             self._check_port()
             say(Phrase("kind.creating", name=self.CLUSTER))
             self._images_marker.unlink(missing_ok=True)
+            digest = self._config_digest()
             self._create(kind)
+            atomic_write(self._config_marker, f"{digest}\n".encode())
         self._load_images(kind, say)
         return self._running()
 
@@ -245,14 +274,17 @@ class KindBackend(OwnKubeconfig):
                                    f"{_error_line(done.stderr, done.stdout)}. Check that Docker runs, then try again")
         self.kubeconfig.unlink(missing_ok=True)
         self._images_marker.unlink(missing_ok=True)
+        self._config_marker.unlink(missing_ok=True)
         return Stopped(existed)
 
     def after_setup(self) -> None:
         """Give the lesson's NodePort Service the nodePort that ``kind-config.yaml`` publishes on 127.0.0.1.
 
-        The lesson has one NodePort Service (``kubectl expose ... --type=NodePort``), whose random nodePort
-        cannot be reached from the host on Docker Desktop. The first NodePort Service (by name) whose first port
-        is not :attr:`node_port` is patched to it, unless another Service already holds that port.
+        The lesson's setup makes one NodePort Service (``kubectl expose ... --type=NodePort``); its nodePort is
+        already one of the published :attr:`node_ports` (the API server allocates no other), and this pins it to
+        the first, so that the setup's port is always the same. A Service that a step creates is not patched: its
+        port, whichever the API server picked, is published too. The first NodePort Service (by name) whose first
+        port is not :attr:`node_port` is patched to it, unless another Service already holds that port.
 
         Raises:
             BackendError: kubectl could not list or patch the Services.
@@ -294,17 +326,25 @@ class KindBackend(OwnKubeconfig):
             raise BackendError(f"Docker is installed but its daemon is not running ({docker.detail}). Start Docker, "
                                f"or {PRACTICE_WAY_OUT}")
 
+    def _recorded_digest(self) -> str:
+        try:
+            return self._config_marker.read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
+
     def _check_port(self) -> None:
-        port = self.node_port
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            if os.name != "nt":
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                raise BackendError(f"Port {port} on 127.0.0.1 is in use, and the kind cluster publishes the "
-                                   f"lesson's NodePort there. Stop the program that uses it (`lsof -i :{port}` "
-                                   f"names it), or {PRACTICE_WAY_OUT}") from None
+        """Every published NodePort must be free on 127.0.0.1 (the first one in use is named)."""
+        for port in self.node_ports:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                if os.name != "nt":
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    raise BackendError(
+                        f"Port {port} on 127.0.0.1 is in use, and the kind cluster publishes the lessons' NodePorts "
+                        f"{self.node_ports[0]}-{self.node_ports[-1]} there. Stop the program that uses it "
+                        f"(`lsof -i :{port}` names it), or {PRACTICE_WAY_OUT}") from None
 
     def _export_kubeconfig(self, kind: str) -> None:
         try:

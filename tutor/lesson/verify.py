@@ -147,7 +147,8 @@ async def verify_course(course: Course, lessons: Sequence[Lesson], env: Mapping[
     """
     started = time.monotonic()
     count = len(lessons)
-    out.write(t("verify.course_header", lang, course=course.id, count=count, backend=name) + "\n")
+    one = "_one" if count == 1 else ""  # "1 lesson", "its one lesson passed": never "all 1 lessons"
+    out.write(t(f"verify.course_header{one}", lang, course=course.id, count=count, backend=name) + "\n")
     for number, lesson in enumerate(lessons, 1):
         out.write(t("verify.course_lesson", lang, n=number, count=count, lesson=lesson.id,
                     title=lesson.title.get(lang)) + "\n")
@@ -157,7 +158,7 @@ async def verify_course(course: Course, lessons: Sequence[Lesson], env: Mapping[
             out.write(t("verify.course_stopped", lang, course=course.id, n=number, count=count, lesson=lesson.id)
                       + "\n")
             return code
-    out.write(t("verify.course_summary", lang, course=course.id, count=count,
+    out.write(t(f"verify.course_summary{one}", lang, course=course.id, count=count,
                 seconds=f"{time.monotonic() - started:.1f}") + "\n")
     return 0
 

@@ -84,6 +84,8 @@ class TutorApp(App[None]):
                                       closable=closable), self._picked)
 
     def _picked(self, lesson: Lesson | None) -> None:
+        if lesson is not None and lesson.id == self.lesson.id and isinstance(self.screen, LessonScreen):
+            return  # the lesson in use, picked from over it: carry on where it was
         if lesson is not None:
             self.run_worker(self.switch_lesson(lesson), group="switch", exclusive=True)
 

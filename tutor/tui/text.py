@@ -260,6 +260,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "end.lessons": {"ja": "コースのレッスン一覧", "en": "the lessons of the course"},
     "binding.next_lesson": {"ja": "次のレッスン", "en": "Next lesson"},
     "binding.lessons": {"ja": "レッスン一覧", "en": "Lessons"},
+    "help.lessons": {"ja": "コースのレッスン一覧（Esc でこのレッスンに戻る）",
+                     "en": "the lessons of the course (Esc comes back to this lesson)"},
+    "help.end_keys": {"ja": "レッスンの終わりの画面で: 次のレッスン / コースのレッスン一覧",
+                      "en": "on the lesson's end screen: the next lesson / the lessons of the course"},
     # ---- binding
     "binding.next_step": {"ja": "次へ", "en": "Next"},
     "binding.previous_step": {"ja": "前へ", "en": "Back"},

@@ -6,7 +6,8 @@ whose ``dir`` is null exists but does not answer. Behaviour:
 
 - ``kind get clusters``: one name per line, or ``No kind clusters found.`` on stderr.
 - ``kind create cluster --name N --config C --kubeconfig P --wait W``: starts a practice cluster
-  (``python -m tutor.practice serve DIR --time-scale $FAKE_KIND_TIME_SCALE``, default 20) in the background,
+  (``python -m tutor.practice_server serve DIR --time-scale $FAKE_KIND_TIME_SCALE``, default 20: with containers,
+  so `kubectl exec` runs as on kind) in the background,
   waits until it answers, copies its kubeconfig to P and prints kind's create output. ``FAKE_KIND_CREATE``:
   ``slow`` sleeps ``$FAKE_KIND_SLOW`` seconds (default 1) first; ``timeout`` behaves like kind when ``--wait``
   runs out (it warns, exits 0 and leaves a cluster that does not answer); ``fail`` exits 1 with a kind error.
@@ -146,8 +147,8 @@ def start_practice(directory: Path) -> str | None:
     (directory / "server.json").unlink(missing_ok=True)
     scale = os.environ.get("FAKE_KIND_TIME_SCALE", "20")
     with open(directory / "cluster.log", "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "tutor.practice", "serve", str(directory), "--time-scale",
-                                    scale], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        process = subprocess.Popen([sys.executable, "-m", "tutor.practice_server", "serve", str(directory),
+                                    "--time-scale", scale], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, close_fds=True)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

@@ -32,6 +32,8 @@ KEYS = [
     ('F7', 'help.key17'),
     ('Ctrl+↑ / Ctrl+↓', 'help.key18'),
     ('F8', 'help.events'),
+    ('F9', 'help.lessons'),
+    ('N / L', 'help.end_keys'),
     ('!', 'help.key12'),
     ('F1 / ?', 'help.key13'),
     ('Ctrl+Q', 'help.key14'),

@@ -105,6 +105,7 @@ class LessonScreen(Screen[None]):
         Binding("ctrl+up", "scroll_lesson(-3)", "Scroll up", show=False),
         Binding("ctrl+down", "scroll_lesson(3)", "Scroll down", show=False),
         Binding("f8", "events", "Events", show=False),
+        Binding("f9", "lessons", "Lessons", show=False),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
         Binding("exclamation_mark", "shell", "Shell", show=False),
@@ -434,6 +435,11 @@ class LessonScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.lang))
+
+    def action_lessons(self) -> None:
+        """F9: the course's lesson picker over this lesson (Esc comes back; a lesson course only)."""
+        if self.on_end_choice is not None:
+            self.on_end_choice("lessons")
 
     def action_events(self) -> None:
         """The lesson's warnings, newest first, each explained (tutor.tui.screens.events)."""
