@@ -47,8 +47,10 @@ def test_every_seed_command_is_suggested_in_order() -> None:
 
 # The commands of the other Kubernetes Basics modules, by lesson id, then step id, in each module's order: the
 # English pages content/en/docs/tutorials/kubernetes-basics/{create-cluster/cluster-intro.md (module 1's commands
-# are those of its Katacoda scenario, without minikube's), expose/expose-intro.md, scale/scale-intro.md} of
-# kubernetes/website. `curl http://"$(minikube ip):$NODE_PORT"` is `curl http://localhost:$NODE_PORT` here (the
+# are those of its Katacoda scenario, without minikube's), deploy-app/deploy-intro.md, explore/explore-intro.md
+# (with `kubectl logs "$POD_NAME"` of its earlier "View the container logs" section), expose/expose-intro.md,
+# scale/scale-intro.md} of kubernetes/website. The module's `kubectl proxy` in a second terminal is
+# `kubectl proxy &` here (the console keeps a background job until the lesson ends). `curl http://"$(minikube ip):$NODE_PORT"` is `curl http://localhost:$NODE_PORT` here (the
 # NodePort answers on localhost), and `kubectl exec -ti $POD_NAME -- curl ...` runs without a terminal
 # (`kubectl exec "$POD_NAME" -- curl -s ...`: the console refuses -t, and curl needs no terminal).
 NODE_PORT = ("export NODE_PORT=\"$(kubectl get services/kubernetes-bootcamp -o go-template="
@@ -57,6 +59,28 @@ MODULES: dict[str, dict[str, list[str]]] = {
     "create-cluster": {
         "cluster-version": ["kubectl version"],
         "cluster-details": ["kubectl cluster-info", "kubectl get nodes"],
+    },
+    "deploy-your-app": {
+        "deploy": ["kubectl version", "kubectl get nodes",
+                   "kubectl create deployment kubernetes-bootcamp --image=gcr.io/google-samples/kubernetes-bootcamp:v1",
+                   "kubectl get deployments"],
+        "proxy": ["kubectl proxy &", "curl http://localhost:8001/version"],
+        "pod-proxy": ["export POD_NAME=$(kubectl get pods -o go-template --template "
+                      "'{{range .items}}{{.metadata.name}}{{\"\\n\"}}{{end}}')",
+                      "echo Name of the Pod: $POD_NAME",
+                      "curl http://localhost:8001/api/v1/namespaces/default/pods/$POD_NAME:8080/proxy/"],
+    },
+    "explore-your-app": {
+        "pods": ["kubectl get pods", "kubectl describe pods"],
+        "proxy": ["kubectl proxy &",
+                  "export POD_NAME=\"$(kubectl get pods -o go-template --template "
+                  "'{{range .items}}{{.metadata.name}}{{\"\\n\"}}{{end}}')\"",
+                  "echo Name of the Pod: $POD_NAME",
+                  "curl http://localhost:8001/api/v1/namespaces/default/pods/$POD_NAME:8080/proxy/"],
+        "logs": ['kubectl logs "$POD_NAME"'],
+        "exec-env": ['kubectl exec "$POD_NAME" -- env'],
+        # The last three are typed in the container's shell that `exec -ti` opens.
+        "exec-bash": ["kubectl exec -ti $POD_NAME -- bash", "cat server.js", "curl http://localhost:8080", "exit"],
     },
     "expose-your-app": {
         "expose": ["kubectl get pods", "kubectl get services",
@@ -109,6 +133,30 @@ def test_the_original_commands_are_named_where_they_are_translated(lesson_id: st
     for original in ORIGINALS[lesson_id]:
         assert any(original in step.text.en for step in lesson.steps), original
         assert any(original in step.text.ja for step in lesson.steps), original
+
+
+# The modules run `kubectl proxy` in a second terminal: the lessons run it in the console's background, and say so.
+SECOND_TERMINAL = {"en": "second terminal", "ja": "2 つ目のターミナル"}
+
+
+@pytest.mark.parametrize("lesson_id", ["deploy-your-app", "explore-your-app"])
+def test_the_proxy_runs_in_the_background_instead_of_a_second_terminal(lesson_id: str) -> None:
+    step = load_lesson(find_lesson(lesson_id)).step("proxy")
+    for lang, words in SECOND_TERMINAL.items():
+        text = step.text.get(lang)
+        assert words in text and "kubectl proxy &" in code_lines(text), lang
+    assert step.solution[0] == "kubectl proxy &"
+
+
+def test_the_container_shell_is_checked_from_its_transcript() -> None:
+    """The interactive step suggests the module's `exec -ti ... bash`; its solution (verify has no terminal) feeds the
+    same lines to bash through `exec -i`, and its checks read the recorded output of an `exec ... bash` line."""
+    step = load_lesson(find_lesson("explore-your-app")).step("exec-bash")
+    assert step.commands[0] == "kubectl exec -ti $POD_NAME -- bash"
+    (solution,) = step.solution
+    assert "kubectl exec -i " in solution and solution.endswith("-- bash") and "-t" not in solution.split("|")[-1]
+    assert all(f"'{line}" in solution for line in ("cat server.js", "curl", "exit"))
+    assert all("commands.exists" in check.cel and "bash" in check.cel for check in step.checks)
 
 
 def code_lines(markdown: str) -> set[str]:
