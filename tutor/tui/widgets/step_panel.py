@@ -20,27 +20,31 @@ from textual.widgets import Static
 
 from tutor.tui.prose import Block, Prose, markdown, text_block
 
-_FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
+_FENCE = re.compile(r"```([^\n]*)\n(.*?)```", re.DOTALL)
+CONTAINER_FENCE = "container"
+"""The info string of a code block whose lines are typed inside a container (after ``kubectl exec -ti ... bash``):
+shown with the container's ``#`` prompt and not runnable from the console, where they would mean something else."""
 
 
 def split_markdown(text: str) -> list[tuple[str, str]]:
-    """Cut Markdown at fenced code blocks: ``[("md", text), ("code", block), ...]``."""
+    """Cut Markdown at fenced code blocks: ``[("md", text), ("code", block), ...]``; a block fenced
+    ```` ```container ```` is ``("container", block)``."""
     parts: list[tuple[str, str]] = []
     position = 0
     for match in _FENCE.finditer(text):
         if match.start() > position:
             parts.append(("md", text[position:match.start()]))
-        parts.append(("code", match.group(1)))
+        parts.append(("container" if match.group(1).strip() == CONTAINER_FENCE else "code", match.group(2)))
         position = match.end()
     if position < len(text):
         parts.append(("md", text[position:]))
     return [(kind, body) for kind, body in parts if body.strip()]
 
 
-def command_prose(command: str) -> Prose:
+def command_prose(command: str, prompt: str = "$ ") -> Prose:
     """``$ command``, wrapped at the command's spaces (a word wider than the line is folded after a ``/``, ``-``,
     ``:``...) under a hanging indent."""
-    return Prose([Block(Content(command), code=((0, len(command)),), first=Content("$ "))])
+    return Prose([Block(Content(command), code=((0, len(command)),), first=Content(prompt))])
 
 
 class StepText(Static):
@@ -105,6 +109,15 @@ class CommandBlock(Static, can_focus=True):
         self.focus()
 
 
+class ContainerLine(Static):
+    """A line of a ```` ```container ```` block: typed inside a container, so shown after the container's ``#``
+    prompt and not runnable from the console (no focus, no Enter)."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(command_prose(command, "# "), classes="command container")
+        self.command = command
+
+
 class StepPanel(Vertical):
     """A step's title and text; code blocks become CommandBlocks."""
 
@@ -125,6 +138,8 @@ class StepPanel(Vertical):
         for kind, body in split_markdown(text):
             if kind == "md":
                 widgets.append(StepText(body.strip()))
+            elif kind == "container":
+                widgets.extend(ContainerLine(line.strip()) for line in body.strip().splitlines() if line.strip())
             else:
                 for line in body.strip().splitlines():
                     if line.strip():
