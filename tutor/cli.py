@@ -469,15 +469,16 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
     choices: list[Lesson] = []
     title: Text | None = None
     resumed: Lesson | None = None
-    if named is None:
-        choices, title, resumed = _course_choices(state, backend)
+    choices, title, resumed = _course_choices(state, backend)
+    if named is not None and named.id not in {choice.id for choice in choices}:
+        choices, title = [], None  # a lesson of no course: no next lesson, no picker
     lesson = named or resumed or _default_of(choices) or _load(None)  # each lesson file is read once
     if isinstance(lesson, int):
         return lesson
     from tutor.tui.app import TutorApp
 
     app = TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices,
-                   course=title)
+                   course=title, named=named is not None)
     app.run()
     if app.lesson_shown:
         print(goodbye(app.lesson, backend, state, app.lang), file=sys.stderr)

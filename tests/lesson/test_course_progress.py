@@ -80,3 +80,34 @@ def test_kube_tutor_without_an_argument_resumes_in_the_course(tmp_path: Path,
     saved(state, "grow-web", {"current": "scale", "updated_at": "2026-01-05T10:01:00Z", "steps": {}})
     saved(state, "make-web", {"current": None, "updated_at": "2026-01-05T10:02:00Z", "steps": {}})  # reset later
     assert _course_choices(state, backend)[2].id == "make-web"  # type: ignore[arg-type,union-attr]
+
+
+@pytest.mark.parametrize(("argument", "expected"), [
+    ("grow-web", (["make-web", "grow-web"], True)),  # a lesson of the course: its next one and F9's picker
+    (None, (["make-web", "grow-web"], False)),
+])
+def test_a_lesson_named_on_the_command_line_keeps_its_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             argument: str | None,
+                                                             expected: tuple[list[str], bool]) -> None:
+    import tutor.tui.app
+    from tutor import cli
+
+    lessons = tmp_path / "lessons"
+    shutil.copytree(FIXTURE, lessons)
+    monkeypatch.setenv(paths.ENV_LESSONS_DIR, str(lessons))
+    opened: list[tuple[str, list[str], bool]] = []
+
+    class Recorder:
+        lesson_shown = False
+
+        def __init__(self, lesson, backend, state, **options) -> None:  # noqa: ANN001, ANN003
+            opened.append((lesson.id, [choice.id for choice in options["choices"]], options["named"]))
+
+        def run(self) -> None:
+            return None
+
+    monkeypatch.setattr(tutor.tui.app, "TutorApp", Recorder)
+    monkeypatch.setattr(cli, "_backend", lambda state, args, **kw: FakeBackend())
+    assert cli.main(["--state-dir", str(tmp_path / "state"), *([] if argument is None else [argument])]) == 0
+    [(lesson, choices, named)] = opened
+    assert lesson == (argument or "make-web") and (choices, named) == expected

@@ -137,6 +137,17 @@ async def test_with_progress_the_app_opens_the_lesson_it_is_given(tmp_path: Path
         await pilot.press("ctrl+q")
 
 
+async def test_a_named_lesson_opens_at_once_even_on_a_first_start(tmp_path: Path) -> None:
+    """`kube-tutor scaling` with no progress anywhere: that lesson, not the picker (which F9 still opens)."""
+    lessons = course()
+    app = app_for(tmp_path, lessons, lessons[1])
+    app.named = True
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, IntroScreen | LessonScreen), "the named lesson")
+        assert app.lesson.id == "scaling" and app.next_lesson() is lessons[2]
+        await pilot.press("ctrl+q")
+
+
 async def test_f9_opens_the_picker_from_inside_a_lesson(tmp_path: Path) -> None:
     """F9 (listed in F1's help, with the end screen's N and L): the picker over the lesson; Esc, or picking the
     lesson in use, comes back to it as it was; another lesson opens that one."""

@@ -35,7 +35,7 @@ class TutorApp(App[None]):
     def __init__(self, lesson: Lesson, backend: Backend, state: Path, *, lang: str = "en",
                  cwd: Path | None = None, runtime: LessonRuntime | None = None,
                  choices: list[Lesson] | None = None, course: Text | None = None,
-                 make_runtime: Callable[[Lesson], LessonRuntime] | None = None) -> None:
+                 make_runtime: Callable[[Lesson], LessonRuntime] | None = None, named: bool = False) -> None:
         """Args:
             runtime: an already built runtime (tests inject a fake); by default one is made for the backend.
             choices: the lessons of the course, in order. With several, the picker opens first when the learner
@@ -43,11 +43,14 @@ class TutorApp(App[None]):
                 end of a lesson offers the next one and the picker.
             course: the course's title (the picker's heading).
             make_runtime: makes the runtime of another lesson of the course (tests: a fake); by default a real one.
+            named: the learner named ``lesson`` (``kube-tutor explore-your-app``): it opens at once, never the
+                picker first; the course still offers the next lesson at its end and F9's picker.
         """
         super().__init__()
         localize_bindings(self, lang)
         self.choices = choices or []
         self.course = course
+        self.named = named
         self.make_runtime = make_runtime
         self.lesson = lesson
         self.backend = backend
@@ -67,7 +70,8 @@ class TutorApp(App[None]):
                                          [step.id for step in lesson.steps]) for lesson in self.choices}
 
     def on_mount(self) -> None:
-        if len(self.choices) > 1 and all(status.updated_at is None for status in self.statuses().values()):
+        if (len(self.choices) > 1 and not self.named
+                and all(status.updated_at is None for status in self.statuses().values())):
             self.show_picker(closable=False)  # a first start: the course, from its first lesson
         else:
             self.push_screen(StartScreen(self.backend, self.lang, self.open_lesson))

@@ -59,6 +59,8 @@ _TELLING = (re.compile(r"not found", re.IGNORECASE), re.compile(r"\b(error|faile
 """What makes an output line worth recalling, most telling first: why something failed, then that it did."""
 GIST_CHARS = 160
 """The longest gist; a longer line keeps its beginning and its end (where kubectl says why)."""
+ATTACHED_SHOWN = 8192
+"""Characters of a container session's transcript (``kubectl exec -ti``) written into the console when it ends."""
 
 
 class OutputTail:
@@ -556,6 +558,10 @@ class LessonScreen(Screen[None]):
                     notices.append(f"kube-tutor: {error}")
         except SuspendNotSupported:
             return False
+        if found.kind == "tty":  # a container's session: what it said stays readable in the console (not a screen)
+            shown = shell.clean_transcript(tail.text)[-ATTACHED_SHOWN:].rstrip("\n")
+            if shown:
+                self.console.write(shown + "\n")
         for text in notices:
             self.console.notice(text.strip())
         self.console.notice(t("console.attached_done", self.lang, program=found.program, code=code),
