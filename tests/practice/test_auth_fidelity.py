@@ -250,3 +250,58 @@ async def test_tokens_expire_on_the_practice_clock(tmp_path: Path) -> None:
 def test_the_practice_backend_keeps_its_admin(practice: PracticeBackend) -> None:
     config = yaml.safe_load(practice.kubeconfig.read_text())
     assert config["users"][0]["user"]["token"]
+
+
+def test_request_attributes_follow_requestinfo() -> None:
+    """``NewRequestInfo`` (kubernetes/apiserver ``pkg/endpoints/request/requestinfo.go``)."""
+    from tutor.practice.apiserver.rbac import request_attributes
+
+    def attrs(method: str, path: str, query: str = "") -> tuple[object, ...]:
+        q = dict(item.split("=", 1) for item in query.split("&")) if query else {}
+        a = request_attributes(method, path, {k: [v] for k, v in q.items()})
+        return (a.verb, a.resource_request, a.api_group, a.resource, a.subresource, a.namespace, a.name)
+
+    assert attrs("GET", "/api/v1/namespaces/a/pods") == ("list", True, "", "pods", "", "a", "")
+    assert attrs("GET", "/api/v1/namespaces/a/pods", "watch=true") == ("watch", True, "", "pods", "", "a", "")
+    assert attrs("GET", "/api/v1/namespaces/a/pods", "fieldSelector=metadata.name%3Dx")[0] == "list"
+    assert attrs("GET", "/api/v1/namespaces/a/pods", "fieldSelector=metadata.name=x")[6] == "x"
+    assert attrs("DELETE", "/api/v1/namespaces/a") == ("delete", True, "", "namespaces", "", "a", "a")
+    assert attrs("DELETE", "/api/v1/namespaces/a/pods") == ("deletecollection", True, "", "pods", "", "a", "")
+    assert attrs("PUT", "/api/v1/namespaces/a/finalize")[3:] == ("namespaces", "finalize", "a", "a")
+    assert attrs("PATCH", "/apis/apps/v1/namespaces/a/deployments/web/scale") == \
+        ("patch", True, "apps", "deployments", "scale", "a", "web")
+    assert attrs("POST", "/api/v1/namespaces/a/pods/p/exec")[3:5] == ("pods", "exec")
+    assert attrs("GET", "/api/v1/nodes") == ("list", True, "", "nodes", "", "", "")
+    assert attrs("GET", "/apis/apps/v1")[:2] == ("get", False)  # discovery is a non-resource path
+    assert attrs("GET", "/version")[:2] == ("get", False)
+    assert attrs("POST", "/openapi/v3")[:2] == ("post", False)
+
+
+def test_rule_matching_and_forbidden_wording() -> None:
+    """``evaluation_helpers.go`` and ``forbiddenMessage``."""
+    from tutor.practice.apiserver.auth import service_account_user
+    from tutor.practice.apiserver.rbac import Attributes, forbidden, rule_allows
+
+    scale = Attributes("update", resource_request=True, api_group="apps", resource="deployments",
+                       subresource="scale", namespace="a", name="web")
+    assert rule_allows(scale, {"verbs": ["*"], "apiGroups": ["apps"], "resources": ["*/scale"]})
+    assert rule_allows(scale, {"verbs": ["update"], "apiGroups": ["*"], "resources": ["deployments/scale"],
+                               "resourceNames": ["web"]})
+    assert not rule_allows(scale, {"verbs": ["update"], "apiGroups": ["apps"], "resources": ["deployments"]})
+    assert not rule_allows(scale, {"verbs": ["update"], "apiGroups": ["apps"], "resources": ["*/status"]})
+    assert not rule_allows(scale, {"verbs": ["update"], "apiGroups": ["apps"], "resources": ["deployments/scale"],
+                                   "resourceNames": ["other"]})
+    health = Attributes("get", path="/healthz/etcd")
+    assert rule_allows(health, {"verbs": ["get"], "nonResourceURLs": ["/healthz/*"]})
+    assert not rule_allows(health, {"verbs": ["get"], "nonResourceURLs": ["/healthz"]})
+    user = service_account_user("seat-07", "learner", "u")
+    denied = forbidden(user, Attributes("get", path="/metrics"), "")
+    assert denied.status()["message"] == \
+        'forbidden: User "system:serviceaccount:seat-07:learner" cannot get path "/metrics"'
+    listing = forbidden(user, Attributes("list", resource_request=True, resource="pods", namespace="seat-08"), "")
+    assert listing.status()["message"] == ('pods is forbidden: User "system:serviceaccount:seat-07:learner" cannot '
+                                           'list resource "pods" in API group "" in the namespace "seat-08"')
+    exec_ = forbidden(user, Attributes("create", resource_request=True, resource="pods", subresource="exec",
+                                       namespace="seat-08", name="p"), "")
+    assert exec_.status()["message"].startswith('pods "p" is forbidden: User "system:serviceaccount:seat-07:'
+                                                'learner" cannot create resource "pods/exec" in API group ""')

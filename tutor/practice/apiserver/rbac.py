@@ -16,7 +16,7 @@ Ports of upstream:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -343,12 +343,3 @@ def access_review(rbac: RBAC, user: UserInfo, spec: Obj) -> Obj:
         status["reason"] = reason
     return status
 
-
-def subjects_text(subjects: Iterable[Any], kind: str) -> list[str]:
-    """The names a RoleBinding's table shows for one subject kind (ServiceAccounts as ``namespace/name``)."""
-    out = []
-    for subject in subjects:
-        if isinstance(subject, dict) and subject.get("kind") == kind:
-            name = str(subject.get("name") or "")
-            out.append(f'{subject.get("namespace") or ""}/{name}' if kind == "ServiceAccount" else name)
-    return out
