@@ -606,6 +606,15 @@ def test_supported_kinds() -> None:
         ("v1", "Pod"),
         ("v1", "ConfigMap"),
         ("v1", "Secret"),
+        ("v1", "ServiceAccount"),  # kubectl create serviceaccount, role, rolebinding, token, auth ... send these
+        ("rbac.authorization.k8s.io/v1", "Role"),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+        ("authentication.k8s.io/v1", "TokenRequest"),
+        ("authentication.k8s.io/v1", "SelfSubjectReview"),
+        ("authorization.k8s.io/v1", "SelfSubjectAccessReview"),
+        ("authorization.k8s.io/v1", "SelfSubjectRulesReview"),
     }
     for api_version, kind in SUPPORTED_KINDS:
         assert decode(body(api_version, kind, b"")) == {"apiVersion": api_version, "kind": kind}

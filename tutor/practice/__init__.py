@@ -38,7 +38,11 @@ Map
   (``Status`` errors), ``names.py`` (generated names, pod-template-hash), ``tls.py`` (CA, certificate, token),
   ``proxy.py`` (the pod, service and node ``proxy`` subresources), ``portforward.py`` (``pods/portforward``: SPDY
   tunnelled through a WebSocket, the kubelet's stream pairs) on ``spdy.py`` (a SPDY/3.1 server session),
-  ``qos.py`` (exact resource quantities, a pod's requests, its QoS class).
+  ``qos.py`` (exact resource quantities, a pod's requests, its QoS class), ``auth.py`` (authentication: the
+  admin token, ServiceAccount tokens from TokenRequest, ES256 JWTs signed with ``pki/sa.key``), ``rbac.py``
+  (authorization: RequestInfo, the RBAC authorizer, access and rules reviews, the 403 wording).
+- ``bootstrappolicy.py``: the default ClusterRoles (``cluster-admin``, aggregated ``admin``/``edit``/``view``,
+  ``system:discovery``, ...) and ClusterRoleBindings, created by ``system.ensure``.
 - ``controllers/``: ``workqueue.py`` (``WorkQueue`` and the ``Controller`` base), one controller per module
   (``deployment``, ``replicaset``, ``daemonset``, ``scheduler``, ``endpoints``, ``garbagecollector``,
   ``namespace``, ``nodelifecycle`` (the unschedulable taint), ``serviceaccounts`` (the ``default``

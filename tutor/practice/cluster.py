@@ -28,6 +28,7 @@ from tutor.kube.duration import parse_timestamp
 from tutor.kube.files import atomic_write, private_dir
 from tutor.practice import system
 from tutor.practice.apiserver.admission import Admission
+from tutor.practice.apiserver.auth import TokenIssuer, ensure_signing_key
 from tutor.practice.apiserver.deletion import Deletion
 from tutor.practice.apiserver.resources import RESOURCES
 from tutor.practice.apiserver.server import ApiServer
@@ -235,8 +236,10 @@ class PracticeCluster:
         if unreadable is not None:
             self._report_unreadable(*unreadable)
         self.store.commit()
+        issuer = TokenIssuer(ensure_signing_key(self.directory / "pki" / "sa.key"), self.clock)
         server = ApiServer(self.store, self.admission, self.deletion, self.kubelet.log_response,
-                           self.credentials.token, network=self.network, streams=self.kubelet.stream_response)
+                           self.credentials.token, network=self.network, streams=self.kubelet.stream_response,
+                           issuer=issuer)
         # Request bodies are read as sent (Go's server decodes no Content-Encoding); the limits are Go's.
         self._runner = web.AppRunner(server.app, access_log=None, handle_signals=False, logger=http_log,
                                      keepalive_timeout=self.header_timeout, max_line_size=MAX_REQUEST_LINE,

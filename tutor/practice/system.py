@@ -23,6 +23,7 @@ kindnetd and local-path-provisioner. A node image has them all loaded, so they a
 
 from __future__ import annotations
 
+from tutor.practice import bootstrappolicy
 from tutor.practice.apiserver import defaults, errors
 from tutor.practice.apiserver.store import Obj, Store, WatchEvent, deep_copy
 from tutor.practice.context import ControllerContext
@@ -331,6 +332,10 @@ def ensure(store: Store, node_ip: str) -> None:
         defaults.default_service(service)
         _create(store, "services", service)
     reconcile_kubernetes_endpoints(store, node_ip)
+    for role in bootstrappolicy.cluster_roles():
+        _create(store, "clusterroles", role)
+    for binding in bootstrappolicy.cluster_role_bindings():
+        _create(store, "clusterrolebindings", binding)
 
 
 def reconcile_kubernetes_endpoints(store: Store, node_ip: str) -> None:

@@ -18,6 +18,7 @@ Validation ports, each citing its upstream function:
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Mapping
@@ -155,7 +156,24 @@ def default_service(svc: Obj) -> None:
     svc.setdefault("status", {"loadBalancer": {}})
 
 
+def default_secret(secret: Obj) -> None:
+    """``SetDefaults_Secret`` (``type`` Opaque) and ``Convert_v1_Secret_To_core_Secret`` (``pkg/apis/core/v1/
+    conversion.go``): each ``stringData`` entry is written into ``data`` (base64), overriding it; ``stringData`` is
+    never stored."""
+    if not secret.get("type"):
+        secret["type"] = "Opaque"
+    string_data = secret.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        current = secret.get("data")
+        data: Obj = current if isinstance(current, dict) else {}
+        for key, value in string_data.items():
+            if isinstance(value, str):
+                data[key] = base64.b64encode(value.encode("utf-8", "surrogateescape")).decode()
+        secret["data"] = data
+
+
 DEFAULTERS = {
+    "secrets": default_secret,
     "pods": default_pod,
     "deployments": default_deployment,
     "replicasets": default_replicaset,
@@ -648,7 +666,77 @@ def validate(plural: str, obj: Obj) -> None:
         causes += _containers_causes("spec", spec)
     elif plural == "services":
         causes += _service_causes(spec)
+    elif plural in ("secrets", "configmaps"):
+        causes += _data_causes(plural, obj)
     _raise(plural, obj, causes)
+
+
+MAX_SECRET_SIZE = 1024 * 1024
+"""``api.MaxSecretSize`` (and ``MaxConfigMapSize``, ``RuntimeObjectSizeLimit``)."""
+_CONFIG_MAP_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+
+
+def config_map_key_errors(key: str) -> list[str]:
+    """``IsConfigMapKey`` (kubernetes/apimachinery ``pkg/util/validation/validation.go``)."""
+    out = []
+    if len(key) > 253:
+        out.append("must be no more than 253 characters")
+    if not _CONFIG_MAP_KEY.fullmatch(key):
+        out.append("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  "
+                   "or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
+    if key == ".":
+        out.append("must not be '.'")
+    elif key == "..":
+        out.append("must not be '..'")
+    elif key.startswith(".."):
+        out.append("must not start with '..'")
+    return out
+
+
+def base64_error(text: str) -> str | None:
+    """Go's ``base64.StdEncoding.Decode`` of a ``[]byte`` field's JSON string: ``illegal base64 data at input byte
+    N`` (``CorruptInputError``: the first character that cannot be there, or the start of an unfinished
+    quantum), or None. ``\\r`` and ``\\n`` are skipped; padding is required."""
+    if _BASE64.fullmatch(text.replace("\r", "").replace("\n", "")):
+        return None
+    body = text.rstrip("=")
+    for index, char in enumerate(body):
+        if char not in _BASE64_ALPHABET:
+            return f"illegal base64 data at input byte {index}"
+    stripped = len(body.replace("\r", "").replace("\n", ""))
+    if len(body) < len(text):  # padding where it cannot be, or too much of it
+        return f"illegal base64 data at input byte {len(body) if stripped % 4 < 2 else len(text) - 1}"
+    return f"illegal base64 data at input byte {stripped - stripped % 4}"
+
+
+_BASE64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\r\n")
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def _data_causes(plural: str, obj: Obj) -> list[Cause]:
+    """``ValidateSecret`` / ``ValidateConfigMap`` (``pkg/apis/core/validation/validation.go``): each key an
+    ``IsConfigMapKey``, the data at most 1 MiB."""
+    causes: list[Cause] = []
+    size = 0
+    fields = ("data",) if plural == "secrets" else ("data", "binaryData")
+    for name in fields:
+        data = obj.get(name)
+        if not isinstance(data, dict):
+            continue
+        if name == "data" and plural == "secrets" or name == "binaryData":
+            for key in sorted(data):
+                problem = base64_error(data[key]) if isinstance(data[key], str) else None
+                if problem is not None:  # a decode error: no object was made (sigs.k8s.io/json into []byte)
+                    kind = "Secret" if plural == "secrets" else "ConfigMap"
+                    raise errors.BadRequest(f'{kind} in version "v1" cannot be handled as a {kind}: {problem}')
+        for key in sorted(data):
+            causes += [_invalid(f"{name}[{key}]", key, msg) for msg in config_map_key_errors(key)]
+            value = data[key]
+            if isinstance(value, str):
+                size += len(value) * 3 // 4 if plural == "secrets" or name == "binaryData" else len(value.encode())
+    if size > MAX_SECRET_SIZE:
+        causes.append(("data", f"Too long: must have at most {MAX_SECRET_SIZE} bytes"))
+    return causes
 
 
 def validate_update(plural: str, new: Obj, old: Obj) -> None:
@@ -657,6 +745,8 @@ def validate_update(plural: str, new: Obj, old: Obj) -> None:
     Upstream: ``pkg/registry/apps/deployment/strategy.go`` and ``replicaset/strategy.go``
     ``ValidateUpdate`` (``ValidateImmutableField(newSelector, oldSelector, spec.selector)``).
     """
+    if plural == "secrets" and new.get("type") != old.get("type"):
+        _raise(plural, new, [_invalid("type", new.get("type"), FIELD_IMMUTABLE)])
     if plural in ("deployments", "replicasets"):
         selector = (new.get("spec") or {}).get("selector")
         if not _same_selector(selector, (old.get("spec") or {}).get("selector")):

@@ -41,6 +41,8 @@ def _response_kind(res: Resource, sub: str | None = None) -> dict[str, str]:
         return {"group": "", "version": "v1", "kind": f"Pod{sub.capitalize()}Options"}
     if sub == "portforward":
         return {"group": "", "version": "v1", "kind": "PodPortForwardOptions"}
+    if sub == "token":
+        return {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"}
     if sub == "proxy":  # PodProxyOptions, ServiceProxyOptions, NodeProxyOptions
         return {"group": "", "version": "v1", "kind": f"{res.kind}ProxyOptions"}
     return {"group": res.group, "version": res.version, "kind": res.kind}
@@ -48,7 +50,7 @@ def _response_kind(res: Resource, sub: str | None = None) -> dict[str, str]:
 
 _SUB_VERBS = {"log": ["get"], "binding": ["create"], "eviction": ["create"], "exec": ["create", "get"],
               "attach": ["create", "get"], "portforward": ["create", "get"],
-              "proxy": ["create", "delete", "get", "patch", "update"]}
+              "proxy": ["create", "delete", "get", "patch", "update"], "token": ["create"]}
 
 
 def _aggregated_resource(res: Resource) -> dict[str, Any]:

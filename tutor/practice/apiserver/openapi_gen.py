@@ -60,6 +60,8 @@ PACKAGES = {
     "core/v1": "io.k8s.api.core.v1", "apps/v1": "io.k8s.api.apps.v1", "discovery/v1": "io.k8s.api.discovery.v1",
     "autoscaling/v1": "io.k8s.api.autoscaling.v1", "meta/v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
     "autoscaling/v2": "io.k8s.api.autoscaling.v2", "batch/v1": "io.k8s.api.batch.v1",
+    "rbac/v1": "io.k8s.api.rbac.v1", "authentication/v1": "io.k8s.api.authentication.v1",
+    "authorization/v1": "io.k8s.api.authorization.v1",
 }
 """Go package (as ``structs.py`` keys name it) -> the OpenAPI name prefix of its types."""
 _SPECIAL = {

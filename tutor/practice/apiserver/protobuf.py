@@ -186,6 +186,15 @@ _KINDS: Final[dict[tuple[str, str], str]] = {
     ("v1", "Pod"): "core/v1.Pod",
     ("v1", "ConfigMap"): "core/v1.ConfigMap",
     ("v1", "Secret"): "core/v1.Secret",
+    ("v1", "ServiceAccount"): "core/v1.ServiceAccount",
+    ("rbac.authorization.k8s.io/v1", "Role"): "rbac/v1.Role",
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): "rbac/v1.ClusterRole",
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): "rbac/v1.RoleBinding",
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): "rbac/v1.ClusterRoleBinding",
+    ("authentication.k8s.io/v1", "TokenRequest"): "authentication/v1.TokenRequest",
+    ("authentication.k8s.io/v1", "SelfSubjectReview"): "authentication/v1.SelfSubjectReview",
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): "authorization/v1.SelfSubjectAccessReview",
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "authorization/v1.SelfSubjectRulesReview",
 }
 """(apiVersion, kind) of the top-level objects :func:`decode` accepts -> their struct."""
 

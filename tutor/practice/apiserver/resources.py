@@ -59,7 +59,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("nodes", "node", "Node", "", "v1", namespaced=False, short_names=("no",),
              subresources=("status", "proxy")),
     Resource("configmaps", "configmap", "ConfigMap", "", "v1", short_names=("cm",)),
-    Resource("serviceaccounts", "serviceaccount", "ServiceAccount", "", "v1", short_names=("sa",)),
+    Resource("serviceaccounts", "serviceaccount", "ServiceAccount", "", "v1", short_names=("sa",),
+             subresources=("token",)),
     Resource("replicationcontrollers", "replicationcontroller", "ReplicationController", "", "v1",
              short_names=("rc",), categories=("all",), stored=False, verbs=READ_VERBS),
     Resource("deployments", "deployment", "Deployment", "apps", "v1", short_names=("deploy",),
@@ -83,10 +84,25 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("endpointslices", "endpointslice", "EndpointSlice", "discovery.k8s.io", "v1"),
     Resource("priorityclasses", "priorityclass", "PriorityClass", "scheduling.k8s.io", "v1", namespaced=False,
              short_names=("pc",), verbs=READ_VERBS),
+    Resource("secrets", "secret", "Secret", "", "v1"),
+    # Authentication and authorization (tutor/practice/apiserver/auth.py, rbac.py): the reviews are created only,
+    # never stored (kubernetes pkg/registry/authentication, pkg/registry/authorization).
+    Resource("selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", "authentication.k8s.io", "v1",
+             namespaced=False, stored=False, verbs=("create",)),
+    Resource("selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview",
+             "authorization.k8s.io", "v1", namespaced=False, stored=False, verbs=("create",)),
+    Resource("selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview",
+             "authorization.k8s.io", "v1", namespaced=False, stored=False, verbs=("create",)),
+    Resource("clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", "rbac.authorization.k8s.io", "v1",
+             namespaced=False),
+    Resource("clusterroles", "clusterrole", "ClusterRole", "rbac.authorization.k8s.io", "v1", namespaced=False),
+    Resource("rolebindings", "rolebinding", "RoleBinding", "rbac.authorization.k8s.io", "v1"),
+    Resource("roles", "role", "Role", "rbac.authorization.k8s.io", "v1"),
 )
 
 GROUP_ORDER: tuple[str, ...] = ("", "apps", "autoscaling", "batch", "coordination.k8s.io", "discovery.k8s.io",
-                                "scheduling.k8s.io")
+                                "scheduling.k8s.io", "authentication.k8s.io", "authorization.k8s.io",
+                                "rbac.authorization.k8s.io")
 
 _BY_PATH: dict[tuple[str, str, str], Resource] = {(r.group, r.version, r.plural): r for r in RESOURCES}
 _BY_KIND: dict[str, Resource] = {r.kind: r for r in RESOURCES}

@@ -18,6 +18,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from tutor.kube import strconv
 from tutor.practice.apiserver import (
+    auth,
     defaults,
     discovery,
     errors,
@@ -25,6 +26,7 @@ from tutor.practice.apiserver import (
     portforward,
     protobuf,
     proxy,
+    rbac,
     schema,
     tables,
 )
@@ -56,6 +58,8 @@ _WARNINGS: contextvars.ContextVar[list[str]] = contextvars.ContextVar("warnings"
 _MANAGER: contextvars.ContextVar[str] = contextvars.ContextVar("manager", default="unknown")
 """The request's field manager (``managerOrUserAgent``: the ``fieldManager`` parameter, else the user agent)."""
 """``Warning`` headers of the request being handled."""
+_USER: contextvars.ContextVar[auth.UserInfo] = contextvars.ContextVar("user", default=auth.ADMIN)
+"""The authenticated user of the request being handled."""
 _ANNOTATION_INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 _WARNING_TOTAL_RUNES, _WARNING_ITEM_RUNES = 4 * 1024, 256
 """``truncateAtTotalRunes`` and ``truncateItemRunes`` (kubernetes/apiserver ``pkg/endpoints/filters/warning.go``)."""
@@ -288,7 +292,8 @@ class ApiServer:
     """
 
     def __init__(self, store: Store, admission: Admission, delete: Deletion, logs: LogEndpoint, token: str, *,
-                 network: proxy.Network | None = None, streams: StreamEndpoint | None = None) -> None:
+                 network: proxy.Network | None = None, streams: StreamEndpoint | None = None,
+                 issuer: auth.TokenIssuer | None = None) -> None:
         self.store = store
         self.streams = streams
         self.admission = admission
@@ -296,6 +301,9 @@ class ApiServer:
         self.logs = logs
         self.network = network
         self.token = token
+        self.issuer = issuer
+        self.authenticator = auth.Authenticator(token, issuer, store) if issuer is not None else None
+        self.rbac = rbac.RBAC(store)
         self.address = "127.0.0.1"
         self.openapi = OpenAPIService(discovery.SERVER_GIT_VERSION)
         self.app = web.Application(middlewares=[self._middleware], client_max_size=MAX_REQUEST_BODY_BYTES)
@@ -307,9 +315,19 @@ class ApiServer:
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         if _health_path(request.path) is None:
             token = bearer_token(request.headers.get("Authorization", ""))
-            presented = (token or "").encode("utf-8", "surrogateescape")  # any bytes a client sent
-            if token is None or not hmac.compare_digest(presented, self.token.encode()):
+            user = self._authenticate(token)
+            if user is None:
                 return status_response(errors.Unauthorized("Unauthorized"))
+            _USER.set(user)
+            if auth.SYSTEM_MASTERS not in user.groups:
+                # WithAuthorization (kubernetes/apiserver pkg/endpoints/filters/authorization.go), on the
+                # RequestInfo of every request: reads, watches, writes, proxy, exec, attach, port-forward, logs.
+                attrs = rbac.request_attributes(request.method, request_path(request),
+                                                parse_qs(request.query_string, keep_blank_values=True))
+                try:
+                    self.rbac.check(user, attrs)
+                except errors.ApiError as error:
+                    return status_response(error)
             storage = self.store.storage
             if storage is not None and storage.failure is not None and request.method not in ("GET", "HEAD"):
                 # Writes are refused while nothing can be saved (an apiserver whose etcd is unavailable);
@@ -334,6 +352,14 @@ class ApiServer:
         except errors.ApiError as error:
             return status_response(error)
         return response
+
+    def _authenticate(self, token: str | None) -> auth.UserInfo | None:
+        if self.authenticator is not None:
+            return self.authenticator.authenticate(token)
+        presented = (token or "").encode("utf-8", "surrogateescape")  # any bytes a client sent
+        if token is None or not hmac.compare_digest(presented, self.token.encode()):
+            return None
+        return auth.ADMIN
 
     def _commit(self) -> None:
         """Make every change so far durable before an answer leaves (a write's, or a read that shows one).
@@ -726,6 +752,9 @@ class ApiServer:
         return self.store.create(res.plural, obj)
 
     async def _post(self, request: web.Request, info: RequestInfo, query: dict[str, str]) -> web.StreamResponse:
+        review = await self._review(request, info)
+        if review is not None:
+            return review
         if info.sub == "binding":
             body = await self._body(request, info)
             self._decode_check(info, body, query, kind="Binding")
@@ -740,6 +769,47 @@ class ApiServer:
         obj = await self._body(request, info)
         created = self._create(info, obj, query)
         return json_response(created, status=201)
+
+    async def _review(self, request: web.Request, info: RequestInfo) -> web.Response | None:
+        """TokenRequest (``serviceaccounts/token``) and the self reviews: created, answered, never stored."""
+        plural = info.res.plural
+        if plural == "serviceaccounts" and info.sub == "token":
+            body = await self._body(request)
+            account = self._get_object(info)
+            if self.issuer is None:
+                raise errors.generic(405)
+            return json_response(auth.token_request(self.issuer, account, body), status=201)
+        if plural not in ("selfsubjectreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews"):
+            return None
+        if info.name is not None:
+            raise errors.generic(405)
+        body = await self._body(request)
+        self._check_kind(info, body)
+        user = _USER.get()
+        given = body.get("spec")
+        spec: Obj = given if isinstance(given, dict) else {}
+        out: Obj = {"kind": info.res.kind, "apiVersion": info.res.api_version, "metadata": {"creationTimestamp": None}}
+        if plural == "selfsubjectreviews":  # pkg/registry/authentication/selfsubjectreview/rest.go
+            out["status"] = {"userInfo": user.user_info()}
+        elif plural == "selfsubjectaccessreviews":  # pkg/registry/authorization/selfsubjectaccessreview/rest.go
+            out["spec"] = spec
+            out["status"] = rbac.access_review(self.rbac, user, spec)
+        else:  # pkg/registry/authorization/selfsubjectrulesreview/rest.go
+            namespace = str(spec.get("namespace") or "")
+            if not namespace:
+                raise errors.BadRequest(f"no namespace on request: {spec!r}")
+            if auth.SYSTEM_MASTERS in user.groups:
+                # the privileged-group authorizer's RulesFor: everything (kube-apiserver union, first)
+                resources: list[Obj] = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
+                urls: list[Obj] = [{"verbs": ["*"], "nonResourceURLs": ["*"]}]
+                failures: list[str] = []
+            else:
+                resources, urls, failures = self.rbac.rules_for(user, namespace)
+            out["spec"] = spec
+            out["status"] = {"resourceRules": resources, "nonResourceRules": urls, "incomplete": bool(failures)}
+            if failures:
+                out["status"]["evaluationError"] = ", ".join(failures)
+        return json_response(out, status=201)
 
     def _evict(self, info: RequestInfo, eviction: Obj, query: dict[str, str]) -> Obj:
         """``EvictionREST.Create`` (``pkg/registry/core/pod/storage/eviction.go``), with no PodDisruptionBudgets

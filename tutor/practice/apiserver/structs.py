@@ -2,7 +2,7 @@
 
 Regenerate with::
 
-    python -m tutor.practice.apiserver.structs_gen --go core/v1=.../types.go --go apps/v1=.../types.go --go discovery/v1=.../types.go --go meta/v1=.../types.go --go autoscaling/v1=.../types.go --commit k8s.io/api=10b39a39bcee995dfe7cd5e8e7b922be5e46f1e2 --commit k8s.io/apimachinery=eed236ceee2c19c2753a3d93ac0631dc20750454
+    python -m tutor.practice.apiserver.structs_gen --go core/v1=.../types.go --go apps/v1=.../types.go --go discovery/v1=.../types.go --go meta/v1=.../types.go --go autoscaling/v1=.../types.go --go rbac/v1=.../types.go --go authentication/v1=.../types.go --go authorization/v1=.../types.go --commit k8s.io/api=10b39a39bcee995dfe7cd5e8e7b922be5e46f1e2 --commit k8s.io/apimachinery=eed236ceee2c19c2753a3d93ac0631dc20750454
 
 from the upstream Go sources at these commits::
 
@@ -146,6 +146,52 @@ STRUCTS: dict[str, Struct] = {
         field("propagationPolicy", scalar(STRING, "v1.DeletionPropagation"), 4, "ptr", "omitempty"),
         field("dryRun", list_of(scalar(STRING)), 5, "omitempty"),
         field("ignoreStoreReadErrorWithClusterBreakingPotential", scalar(BOOL), 6, "ptr", "omitempty"),
+    )),
+    "rbac/v1.Role": Struct("v1.Role", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("rules", list_of(struct("rbac/v1.PolicyRule")), 2),
+    )),
+    "rbac/v1.ClusterRole": Struct("v1.ClusterRole", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("rules", list_of(struct("rbac/v1.PolicyRule")), 2),
+        field("aggregationRule", struct("rbac/v1.AggregationRule"), 3, "ptr", "omitempty"),
+    )),
+    "rbac/v1.RoleBinding": Struct("v1.RoleBinding", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("subjects", list_of(struct("rbac/v1.Subject")), 2, "omitempty"),
+        field("roleRef", struct("rbac/v1.RoleRef"), 3),
+    )),
+    "rbac/v1.ClusterRoleBinding": Struct("v1.ClusterRoleBinding", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("subjects", list_of(struct("rbac/v1.Subject")), 2, "omitempty"),
+        field("roleRef", struct("rbac/v1.RoleRef"), 3),
+    )),
+    "authentication/v1.TokenRequest": Struct("v1.TokenRequest", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("spec", struct("authentication/v1.TokenRequestSpec"), 2),
+        field("status", struct("authentication/v1.TokenRequestStatus"), 3, "omitempty"),
+    )),
+    "authentication/v1.SelfSubjectReview": Struct("v1.SelfSubjectReview", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("status", struct("authentication/v1.SelfSubjectReviewStatus"), 2, "omitempty"),
+    )),
+    "authorization/v1.SelfSubjectAccessReview": Struct("v1.SelfSubjectAccessReview", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("spec", struct("authorization/v1.SelfSubjectAccessReviewSpec"), 2),
+        field("status", struct("authorization/v1.SubjectAccessReviewStatus"), 3, "omitempty"),
+    )),
+    "authorization/v1.SelfSubjectRulesReview": Struct("v1.SelfSubjectRulesReview", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("spec", struct("authorization/v1.SelfSubjectRulesReviewSpec"), 2),
+        field("status", struct("authorization/v1.SubjectRulesReviewStatus"), 3, "omitempty"),
     )),
     "meta/v1.TypeMeta": Struct("v1.TypeMeta", (
         field("kind", scalar(STRING), 1, "omitempty"),
@@ -387,6 +433,59 @@ STRUCTS: dict[str, Struct] = {
     "meta/v1.Preconditions": Struct("v1.Preconditions", (
         field("uid", scalar(STRING, "types.UID"), 1, "ptr", "omitempty", go="UID"),
         field("resourceVersion", scalar(STRING), 2, "ptr", "omitempty"),
+    )),
+    "rbac/v1.PolicyRule": Struct("v1.PolicyRule", (
+        field("verbs", list_of(scalar(STRING)), 1),
+        field("apiGroups", list_of(scalar(STRING)), 2, "omitempty", go="APIGroups"),
+        field("resources", list_of(scalar(STRING)), 3, "omitempty"),
+        field("resourceNames", list_of(scalar(STRING)), 4, "omitempty"),
+        field("nonResourceURLs", list_of(scalar(STRING)), 5, "omitempty"),
+    )),
+    "rbac/v1.AggregationRule": Struct("v1.AggregationRule", (
+        field("clusterRoleSelectors", list_of(struct("meta/v1.LabelSelector")), 1, "omitempty"),
+    )),
+    "rbac/v1.Subject": Struct("v1.Subject", (
+        field("kind", scalar(STRING), 1),
+        field("apiGroup", scalar(STRING), 2, "omitempty", go="APIGroup"),
+        field("name", scalar(STRING), 3),
+        field("namespace", scalar(STRING), 4, "omitempty"),
+    )),
+    "rbac/v1.RoleRef": Struct("v1.RoleRef", (
+        field("apiGroup", scalar(STRING), 1, go="APIGroup"),
+        field("kind", scalar(STRING), 2),
+        field("name", scalar(STRING), 3),
+    )),
+    "authentication/v1.TokenRequestSpec": Struct("v1.TokenRequestSpec", (
+        field("audiences", list_of(scalar(STRING)), 1),
+        field("expirationSeconds", scalar(INT64), 4, "ptr"),
+        field("boundObjectRef", struct("authentication/v1.BoundObjectReference"), 3, "ptr"),
+        field("attestations", map_of(list_of(scalar(STRING), "v1.AttestationValue")), 5, "omitempty"),
+    )),
+    "authentication/v1.TokenRequestStatus": Struct("v1.TokenRequestStatus", (
+        field("token", scalar(STRING), 1),
+        field("expirationTimestamp", scalar(TIME, "v1.Time"), 2),
+    )),
+    "authentication/v1.SelfSubjectReviewStatus": Struct("v1.SelfSubjectReviewStatus", (
+        field("userInfo", struct("authentication/v1.UserInfo"), 1, "omitempty"),
+    )),
+    "authorization/v1.SelfSubjectAccessReviewSpec": Struct("v1.SelfSubjectAccessReviewSpec", (
+        field("resourceAttributes", struct("authorization/v1.ResourceAttributes"), 1, "ptr", "omitempty"),
+        field("nonResourceAttributes", struct("authorization/v1.NonResourceAttributes"), 2, "ptr", "omitempty"),
+    )),
+    "authorization/v1.SubjectAccessReviewStatus": Struct("v1.SubjectAccessReviewStatus", (
+        field("allowed", scalar(BOOL), 1),
+        field("denied", scalar(BOOL), 4, "omitempty"),
+        field("reason", scalar(STRING), 2, "omitempty"),
+        field("evaluationError", scalar(STRING), 3, "omitempty"),
+    )),
+    "authorization/v1.SelfSubjectRulesReviewSpec": Struct("v1.SelfSubjectRulesReviewSpec", (
+        field("namespace", scalar(STRING), 1, "omitempty"),
+    )),
+    "authorization/v1.SubjectRulesReviewStatus": Struct("v1.SubjectRulesReviewStatus", (
+        field("resourceRules", list_of(struct("authorization/v1.ResourceRule")), 1),
+        field("nonResourceRules", list_of(struct("authorization/v1.NonResourceRule")), 2),
+        field("incomplete", scalar(BOOL), 3),
+        field("evaluationError", scalar(STRING), 4, "omitempty"),
     )),
     "meta/v1.OwnerReference": Struct("v1.OwnerReference", (
         field("apiVersion", scalar(STRING), 5, go="APIVersion"),
@@ -697,6 +796,43 @@ STRUCTS: dict[str, Struct] = {
         field("forZones", list_of(struct("discovery/v1.ForZone")), 1, "omitempty"),
         field("forNodes", list_of(struct("discovery/v1.ForNode")), 2, "omitempty"),
     )),
+    "authentication/v1.BoundObjectReference": Struct("v1.BoundObjectReference", (
+        field("kind", scalar(STRING), 1, "omitempty"),
+        field("apiVersion", scalar(STRING), 2, "omitempty", go="APIVersion"),
+        field("name", scalar(STRING), 3, "omitempty"),
+        field("uid", scalar(STRING, "types.UID"), 4, "omitempty", go="UID"),
+    )),
+    "authentication/v1.UserInfo": Struct("v1.UserInfo", (
+        field("username", scalar(STRING), 1, "omitempty"),
+        field("uid", scalar(STRING), 2, "omitempty", go="UID"),
+        field("groups", list_of(scalar(STRING)), 3, "omitempty"),
+        field("extra", map_of(list_of(scalar(STRING), "v1.ExtraValue")), 4, "omitempty"),
+    )),
+    "authorization/v1.ResourceAttributes": Struct("v1.ResourceAttributes", (
+        field("namespace", scalar(STRING), 1, "omitempty"),
+        field("verb", scalar(STRING), 2, "omitempty"),
+        field("group", scalar(STRING), 3, "omitempty"),
+        field("version", scalar(STRING), 4, "omitempty"),
+        field("resource", scalar(STRING), 5, "omitempty"),
+        field("subresource", scalar(STRING), 6, "omitempty"),
+        field("name", scalar(STRING), 7, "omitempty"),
+        field("fieldSelector", struct("authorization/v1.FieldSelectorAttributes"), 8, "ptr", "omitempty"),
+        field("labelSelector", struct("authorization/v1.LabelSelectorAttributes"), 9, "ptr", "omitempty"),
+    )),
+    "authorization/v1.NonResourceAttributes": Struct("v1.NonResourceAttributes", (
+        field("path", scalar(STRING), 1, "omitempty"),
+        field("verb", scalar(STRING), 2, "omitempty"),
+    )),
+    "authorization/v1.ResourceRule": Struct("v1.ResourceRule", (
+        field("verbs", list_of(scalar(STRING)), 1),
+        field("apiGroups", list_of(scalar(STRING)), 2, "omitempty", go="APIGroups"),
+        field("resources", list_of(scalar(STRING)), 3, "omitempty"),
+        field("resourceNames", list_of(scalar(STRING)), 4, "omitempty"),
+    )),
+    "authorization/v1.NonResourceRule": Struct("v1.NonResourceRule", (
+        field("verbs", list_of(scalar(STRING)), 1),
+        field("nonResourceURLs", list_of(scalar(STRING)), 2, "omitempty"),
+    )),
     "core/v1.VolumeSource": Struct("v1.VolumeSource", (
         field("hostPath", struct("core/v1.HostPathVolumeSource"), 1, "ptr", "omitempty"),
         field("emptyDir", struct("core/v1.EmptyDirVolumeSource"), 2, "ptr", "omitempty"),
@@ -918,6 +1054,14 @@ STRUCTS: dict[str, Struct] = {
     )),
     "discovery/v1.ForNode": Struct("v1.ForNode", (
         field("name", scalar(STRING), 1),
+    )),
+    "authorization/v1.FieldSelectorAttributes": Struct("v1.FieldSelectorAttributes", (
+        field("rawSelector", scalar(STRING), 1, "omitempty"),
+        field("requirements", list_of(struct("meta/v1.FieldSelectorRequirement")), 2, "omitempty"),
+    )),
+    "authorization/v1.LabelSelectorAttributes": Struct("v1.LabelSelectorAttributes", (
+        field("rawSelector", scalar(STRING), 1, "omitempty"),
+        field("requirements", list_of(struct("meta/v1.LabelSelectorRequirement")), 2, "omitempty"),
     )),
     "core/v1.HostPathVolumeSource": Struct("v1.HostPathVolumeSource", (
         field("path", scalar(STRING), 1),
@@ -1195,6 +1339,11 @@ STRUCTS: dict[str, Struct] = {
         field("protocol", scalar(STRING, "v1.Protocol"), 2),
         field("error", scalar(STRING), 3, "ptr", "omitempty"),
     )),
+    "meta/v1.FieldSelectorRequirement": Struct("v1.FieldSelectorRequirement", (
+        field("key", scalar(STRING), 1),
+        field("operator", scalar(STRING, "v1.FieldSelectorOperator"), 2),
+        field("values", list_of(scalar(STRING)), 3, "omitempty"),
+    )),
     "core/v1.KeyToPath": Struct("v1.KeyToPath", (
         field("key", scalar(STRING), 1),
         field("path", scalar(STRING), 2),
@@ -1370,5 +1519,13 @@ KINDS: dict[str, str] = {
     "Binding": "core/v1.Binding",
     "Scale": "autoscaling/v1.Scale",
     "DeleteOptions": "meta/v1.DeleteOptions",
+    "Role": "rbac/v1.Role",
+    "ClusterRole": "rbac/v1.ClusterRole",
+    "RoleBinding": "rbac/v1.RoleBinding",
+    "ClusterRoleBinding": "rbac/v1.ClusterRoleBinding",
+    "TokenRequest": "authentication/v1.TokenRequest",
+    "SelfSubjectReview": "authentication/v1.SelfSubjectReview",
+    "SelfSubjectAccessReview": "authorization/v1.SelfSubjectAccessReview",
+    "SelfSubjectRulesReview": "authorization/v1.SelfSubjectRulesReview",
 }
 """The top-level kinds of the table and their struct keys."""

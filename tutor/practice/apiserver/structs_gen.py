@@ -32,6 +32,9 @@ ROOTS: tuple[str, ...] = (
     "core/v1.Namespace", "core/v1.Node", "core/v1.ConfigMap", "core/v1.Secret", "core/v1.ServiceAccount",
     "apps/v1.Deployment", "apps/v1.ReplicaSet", "discovery/v1.EndpointSlice",
     "core/v1.Binding", "autoscaling/v1.Scale", "meta/v1.DeleteOptions",
+    "rbac/v1.Role", "rbac/v1.ClusterRole", "rbac/v1.RoleBinding", "rbac/v1.ClusterRoleBinding",
+    "authentication/v1.TokenRequest", "authentication/v1.SelfSubjectReview",
+    "authorization/v1.SelfSubjectAccessReview", "authorization/v1.SelfSubjectRulesReview",
 )
 """The kinds the practice cluster stores, or decodes from protobuf (Secret) or patches (PodTemplate), and the
 bodies of its subresources and deletes (Binding, Scale, DeleteOptions)."""

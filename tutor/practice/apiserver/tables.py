@@ -805,6 +805,48 @@ def _default_cells(obj: Obj, now: datetime) -> list[Any]:
     return [_name(obj), _created_at(obj)]
 
 
+_SECRET_TYPE = ("Used to facilitate programmatic handling of secret data. More info: "
+                "https://kubernetes.io/docs/concepts/configuration/secret/#secret-types")
+_SECRET_DATA = ("Data contains the secret data. Each key must consist of alphanumeric characters, '-', '_' or '.'. "
+                "The serialized form of the secret data is a base64 encoded string, representing the arbitrary "
+                "(possibly non-string) data value here. Described in https://tools.ietf.org/html/rfc4648#section-4")
+_ROLE_REF = ("RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If "
+             "the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.")
+
+
+def _secret_cells(secret: Obj, now: datetime) -> list[Any]:
+    """printSecret (kubernetes ``pkg/printers/internalversion/printers.go``): NAME, TYPE, DATA (keys), AGE."""
+    return [_name(secret), _str(secret.get("type")), len(_map(secret.get("data"))), _age(secret, now)]
+
+
+def _binding_columns(what: str) -> tuple[Column, ...]:
+    """roleBindingsColumnDefinitions / clusterRoleBindingsColumnDefinitions: NAME, ROLE, AGE; wide USERS,
+    GROUPS, SERVICEACCOUNTS."""
+    return (_name_column(), Column("Role", "string", _ROLE_REF), _age_column(),
+            Column("Users", "string", f"Users in the {what}", priority=1),
+            Column("Groups", "string", f"Groups in the {what}", priority=1),
+            Column("ServiceAccounts", "string", f"ServiceAccounts in the {what}", priority=1))
+
+
+def _binding_cells(binding: Obj, now: datetime) -> list[Any]:
+    """printRoleBinding / printClusterRoleBinding: the role as ``Kind/name``; subjects joined by ``, ``
+    (ServiceAccounts as ``namespace/name``)."""
+    ref = _map(binding.get("roleRef"))
+    subjects = _list(binding.get("subjects"))
+
+    def names(kind: str) -> str:
+        out = []
+        for subject in subjects:
+            subject = _map(subject)
+            if subject.get("kind") == kind:
+                name = _str(subject.get("name"))
+                out.append(f"{_str(subject.get('namespace'))}/{name}" if kind == "ServiceAccount" else name)
+        return ", ".join(out)
+
+    return [_name(binding), f"{_str(ref.get('kind'))}/{_str(ref.get('name'))}", _age(binding, now),
+            names("User"), names("Group"), names("ServiceAccount")]
+
+
 DEFAULT_PRINTER = Printer(
     (_name_column(), Column("Created At", "date", _CREATION_TIMESTAMP)),
     _default_cells,
@@ -990,6 +1032,14 @@ PRINTERS: dict[str, Printer] = {
         ),
         _priorityclass_cells,
     ),
+    "Secret": Printer(
+        (_name_column(), Column("Type", "string", _SECRET_TYPE), Column("Data", "string", _SECRET_DATA),
+         _age_column()),
+        lambda secret, now: _secret_cells(secret, now),
+    ),
+    "RoleBinding": Printer(_binding_columns("roleBinding"), lambda binding, now: _binding_cells(binding, now)),
+    "ClusterRoleBinding": Printer(_binding_columns("clusterRoleBinding"),
+                                  lambda binding, now: _binding_cells(binding, now)),
 }
 """Printers by object kind; other kinds get :data:`DEFAULT_PRINTER`."""
 
@@ -998,6 +1048,8 @@ _API_VERSIONS = {
     "ConfigMap": "v1", "ServiceAccount": "v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1",
     "ControllerRevision": "apps/v1", "EndpointSlice": "discovery.k8s.io/v1", "DaemonSet": "apps/v1",
     "Lease": "coordination.k8s.io/v1", "PriorityClass": "scheduling.k8s.io/v1",
+    "Secret": "v1", "Role": "rbac.authorization.k8s.io/v1", "ClusterRole": "rbac.authorization.k8s.io/v1",
+    "RoleBinding": "rbac.authorization.k8s.io/v1", "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
 }  # fmt: skip
 """Filled in for ``includeObject=Object`` rows whose object lacks ``apiVersion``."""
 
