@@ -1,0 +1,128 @@
+"""Learner seats (``tutor.backends.seats``) prepared with the admin's kubeconfig on the practice cluster, used and
+refused with the real kubectl, and torn down to exactly what was there before.
+
+Upstream: the ``admin`` ClusterRole (``plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go``), ``kubectl
+cluster-info`` (``staging/src/k8s.io/kubectl/pkg/cmd/clusterinfo/clusterinfo.go``: lists the services of kube-system
+labelled ``kubernetes.io/cluster-service=true``), the Forbidden wording of ``responsewriters/errors.go``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.practice.conftest import Kube, wait_for
+from tutor.backends.base import BackendError
+from tutor.backends.practice import PracticeBackend
+from tutor.backends.seats import MANAGED_BY, load_seat, prepare_seat, tear_down_seat
+
+
+def admin(practice: PracticeBackend) -> Kube:
+    return Kube(practice.kubeconfig, "default", Path(os.environ["HOME"]))
+
+
+def cluster_objects(kube: Kube) -> dict[str, list[str]]:
+    """What tear-down must leave as it found: namespaces, cluster roles and bindings, kube-system's roles."""
+    def names(*args: str) -> list[str]:
+        items: list[dict[str, Any]] = kube.json("get", *args, "-o", "json")["items"]
+        return sorted(item["metadata"]["name"] for item in items
+                      if not item["metadata"].get("deletionTimestamp"))
+
+    return {"namespaces": names("namespaces"), "clusterroles": names("clusterroles"),
+            "clusterrolebindings": names("clusterrolebindings"),
+            "kube-system roles": names("roles", "-n", "kube-system"),
+            "kube-system rolebindings": names("rolebindings", "-n", "kube-system")}
+
+
+def seat_kube(directory: Path) -> Kube:
+    seat = load_seat(directory)
+    assert seat is not None
+    return Kube(Path(seat.kubeconfig), seat.namespace, Path(os.environ["HOME"]))
+
+
+def test_a_seat_works_in_its_namespace_and_nowhere_else_and_tear_down_leaves_what_was_there(
+        practice: PracticeBackend, tmp_path: Path) -> None:
+    root = admin(practice)
+    before = cluster_objects(root)
+    first = prepare_seat(practice.kubeconfig, "seat-01", tmp_path / "seat-01", lifetime=3600)
+    prepare_seat(practice.kubeconfig, "seat-02", tmp_path / "seat-02", lifetime=3600)
+    learner = seat_kube(tmp_path / "seat-01")
+    user = "system:serviceaccount:seat-01:learner"
+
+    # The seat's kubeconfig holds its token and the CA: nothing of the admin's credentials.
+    config = yaml.safe_load(Path(first.kubeconfig).read_text())
+    admin_config = yaml.safe_load(practice.kubeconfig.read_text())
+    [seat_user] = config["users"]
+    assert set(seat_user["user"]) == {"token"}
+    for secret in admin_config["users"][0]["user"].values():
+        assert str(secret) not in Path(first.kubeconfig).read_text()
+    assert config["contexts"][0]["context"]["namespace"] == "seat-01"
+    assert oct(Path(first.kubeconfig).stat().st_mode & 0o777) == "0o600"
+
+    # What the lessons do, inside the seat.
+    assert learner("auth", "whoami", "-o", "json") and \
+        json.loads(learner("auth", "whoami", "-o", "json"))["status"]["userInfo"]["username"] == user
+    assert learner("create", "deployment", "kubernetes-bootcamp",
+                   "--image=gcr.io/google-samples/kubernetes-bootcamp:v1").strip() == \
+        "deployment.apps/kubernetes-bootcamp created"
+    learner("scale", "deployment/kubernetes-bootcamp", "--replicas=4")
+    learner("rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s")
+    learner("set", "image", "deployment/kubernetes-bootcamp",
+            "kubernetes-bootcamp=gcr.io/google-samples/kubernetes-bootcamp:v2")
+    learner("rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s")
+    assert "rolled back" in learner("rollout", "undo", "deployment/kubernetes-bootcamp")
+    assert learner("expose", "deployment/kubernetes-bootcamp", "--type=NodePort", "--port", "8080").strip() == \
+        "service/kubernetes-bootcamp exposed"
+    assert learner("auth", "can-i", "create", "deployments").strip() == "yes"
+    assert "control plane is running at" in learner("cluster-info")
+    assert learner("get", "nodes", "-o", "name").strip() == "node/kube-tutor-control-plane"
+    # Containers without requests got the LimitRange's defaults, and the quota counts them.
+    pod = learner.pods()[0]
+    assert pod["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "50m", "memory": "64Mi"}
+    assert learner.json("get", "resourcequota", "budget")["spec"]["hard"]["pods"] == "10"
+
+    # ... and nothing outside it.
+    denied = learner.run("auth", "can-i", "list", "pods", "-n", "seat-02")
+    assert (denied.returncode, denied.stdout.strip()) == (1, "no")
+    for args, message in [
+        (("get", "pods", "-n", "seat-02"),
+         f'pods is forbidden: User "{user}" cannot list resource "pods" in API group "" in the namespace "seat-02"'),
+        (("delete", "namespace", "seat-02"),
+         f'namespaces "seat-02" is forbidden: User "{user}" cannot delete resource "namespaces" in API group "" '
+         f'in the namespace "seat-02"'),
+        (("get", "secrets", "-A"),
+         f'secrets is forbidden: User "{user}" cannot list resource "secrets" in API group "" at the cluster scope'),
+        (("delete", "resourcequota", "budget"),
+         f'resourcequotas "budget" is forbidden: User "{user}" cannot delete resource "resourcequotas" in API '
+         f'group "" in the namespace "seat-01"'),
+    ]:
+        refused = learner.run(*args)
+        assert refused.returncode == 1 and refused.stderr.strip() == f"Error from server (Forbidden): {message}"
+
+    # Tear-down: seat-01 leaves seat-02 whole (the shared roles stay for it); then nothing of either is left.
+    deleted = tear_down_seat(practice.kubeconfig, tmp_path / "seat-01")
+    assert "Namespace/seat-01" in deleted and not Path(first.kubeconfig).exists()
+    assert root("get", "clusterrole", "kube-tutor:seat", "-o", "name").strip()
+    tear_down_seat(practice.kubeconfig, tmp_path / "seat-02")
+    wait_for(lambda: cluster_objects(root) == before, timeout=60)
+
+
+def test_a_namespace_that_is_not_a_seat_is_never_taken(practice: PracticeBackend, tmp_path: Path) -> None:
+    root = admin(practice)
+    root("create", "namespace", "someones-work")
+    try:
+        with pytest.raises(BackendError, match="exists and is not a kube-tutor seat"):
+            prepare_seat(practice.kubeconfig, "someones-work", tmp_path / "s", lifetime=3600)
+        with pytest.raises(BackendError, match="cannot be a seat"):
+            prepare_seat(practice.kubeconfig, "kube-system", tmp_path / "s", lifetime=3600)
+        with pytest.raises(BackendError, match="at least 600 s"):
+            prepare_seat(practice.kubeconfig, "seat-09", tmp_path / "s", lifetime=60)
+        assert "managed-by" not in json.dumps(root.json("get", "namespace", "someones-work")["metadata"])
+    finally:
+        root.run("delete", "namespace", "someones-work", "--wait=false")
+    assert MANAGED_BY == {"app.kubernetes.io/managed-by": "kube-tutor"}

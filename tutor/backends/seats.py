@@ -1,0 +1,332 @@
+"""Provides learner seats on any cluster: a namespace, a ServiceAccount with the ``admin`` role in it and nothing
+more, a resource budget, and a kubeconfig that carries only a token of that account.
+
+What a seat is (the guarantees Educates gives each workshop session):
+
+- the namespace ``<seat>``, labelled ``app.kubernetes.io/managed-by=kube-tutor`` and ``kube-tutor.io/seat=<seat>``;
+- the ServiceAccount ``learner`` in it, bound by the RoleBinding ``learner`` to the ClusterRole ``admin`` (every
+  cluster has it: full rights inside one namespace, none on the namespace itself, its quota or its bindings'
+  escalation);
+- the cluster-wide reads the lessons use and nothing else: ``get/list/watch nodes`` (``kubectl get nodes``)
+  through the ClusterRole ``kube-tutor:seat`` and one ClusterRoleBinding per seat, and ``list services`` in
+  ``kube-system`` (what ``kubectl cluster-info`` lists) through the Role ``kube-tutor:cluster-info`` there and one
+  RoleBinding per seat;
+- a ResourceQuota ``budget`` and a LimitRange ``defaults`` (containers without requests or limits get small ones),
+  so one learner's ``scale --replicas=1000`` stalls at the budget instead of starving the others;
+- a kubeconfig (0600) with the cluster's server and CA and a TokenRequest token of ``learner`` that expires after
+  the lifetime the instructor chooses: never the admin's credentials.
+
+Everything runs through the real kubectl with the admin's kubeconfig (any kubeconfig kubectl reads: client
+certificates, tokens, exec plugins), so the same code prepares a seat on the practice cluster, kind or a real
+cluster. :func:`tear_down_seat` deletes exactly what :func:`prepare_seat` made, from the record it wrote: shared
+objects (the ClusterRole and the kube-system Role) only when kube-tutor made them and no other seat still uses them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tutor import paths, shell
+from tutor.backends.base import BackendError
+from tutor.kube.files import atomic_write, private_dir
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "kube-tutor"}
+SEAT_LABEL = "kube-tutor.io/seat"
+ACCOUNT = "learner"
+CLUSTER_ROLE = "kube-tutor:seat"
+CLUSTER_INFO_ROLE = "kube-tutor:cluster-info"
+CLUSTER_INFO_NAMESPACE = "kube-system"
+DEFAULT_LIFETIME = 8 * 3600
+"""Seconds a seat's token lasts by default: a workshop day."""
+MIN_LIFETIME = 600
+"""TokenRequest's shortest lifetime (``pkg/apis/authentication/validation``: at least 10 minutes)."""
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+KUBECTL_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A seat's ResourceQuota and its LimitRange's container defaults: sized for the Basics course (module 6 runs
+    4 replicas, a rolling update surges one more, the broken v10 rollout adds up to 2; one NodePort Service)."""
+
+    hard: Mapping[str, str] = field(default_factory=lambda: {
+        "pods": "10", "count/deployments.apps": "4", "services": "4", "services.nodeports": "2",
+        "requests.cpu": "2", "requests.memory": "2Gi", "limits.cpu": "4", "limits.memory": "4Gi"})
+    default_request: Mapping[str, str] = field(default_factory=lambda: {"cpu": "50m", "memory": "64Mi"})
+    default_limit: Mapping[str, str] = field(default_factory=lambda: {"cpu": "250m", "memory": "256Mi"})
+
+
+@dataclass
+class Seat:
+    """A prepared seat, as its record file (``seat.json`` beside its kubeconfig) keeps it."""
+
+    name: str
+    """The seat's name, which is also its namespace."""
+    kubeconfig: str
+    """The seat's kubeconfig (0600): the token of ``learner`` and the cluster's CA, nothing of the admin's."""
+    expires: str
+    """When the token ends (the TokenRequest's ``status.expirationTimestamp``)."""
+    created: list[list[str]] = field(default_factory=list)
+    """What prepare made, as ``[kind, namespace, name]`` (namespace ``""`` for cluster-scoped objects): what tear
+    down may delete."""
+
+    @property
+    def namespace(self) -> str:
+        return self.name
+
+
+def record_path(directory: Path) -> Path:
+    return directory / "seat.json"
+
+
+class _Admin:
+    """kubectl with the admin's kubeconfig (only read), an isolated cache and no kuberc."""
+
+    def __init__(self, kubeconfig: Path, *, kubectl: Path | None, cache: Path, context: str | None) -> None:
+        self.kubectl = kubectl
+        self.env = {**os.environ, "KUBECONFIG": str(kubeconfig), "KUBECACHEDIR": str(cache), "KUBERC": "off"}
+        self.context = context
+
+    def run(self, *args: str, input_text: str | None = None) -> shell.Result:
+        try:
+            program = self.kubectl or paths.kubectl()
+        except FileNotFoundError as error:
+            raise BackendError(str(error)) from None
+        context = ["--context", self.context] if self.context else []
+        try:
+            return shell.run([program, *context, *args], env=self.env, timeout=KUBECTL_TIMEOUT,
+                             input_text=input_text)
+        except shell.ShellError as error:
+            raise BackendError(f"kubectl: {error}") from None
+
+    def must(self, *args: str, input_text: str | None = None) -> str:
+        done = self.run(*args, input_text=input_text)
+        if done.returncode != 0:
+            raise BackendError(f"kubectl {' '.join(args[:3])}: {_last_line(done.stderr) or f'exit {done.returncode}'}")
+        return done.stdout
+
+    def exists(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        where = ["-n", namespace] if namespace else []
+        done = self.run("get", kind, name, *where, "-o", "json", "--ignore-not-found")
+        if done.returncode != 0:
+            raise BackendError(f"kubectl get {kind} {name}: {_last_line(done.stderr) or f'exit {done.returncode}'}")
+        text = done.stdout.strip()
+        return json.loads(text) if text else None
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _metadata(name: str, namespace: str, seat: str | None) -> dict[str, Any]:
+    labels = dict(MANAGED_BY)
+    if seat is not None:
+        labels[SEAT_LABEL] = seat
+    meta: dict[str, Any] = {"name": name, "labels": labels}
+    if namespace:
+        meta["namespace"] = namespace
+    return meta
+
+
+def seat_objects(seat: str, budget: Budget) -> list[dict[str, Any]]:
+    """Every object of a seat, in creation order (shared ones included), as ``kubectl create -f`` takes them."""
+    rbac = "rbac.authorization.k8s.io/v1"
+    subject = [{"kind": "ServiceAccount", "name": ACCOUNT, "namespace": seat}]
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": _metadata(seat, "", seat)},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _metadata(ACCOUNT, seat, seat)},
+        {"apiVersion": rbac, "kind": "RoleBinding", "metadata": _metadata(ACCOUNT, seat, seat),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+         "subjects": subject},
+        {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _metadata("budget", seat, seat),
+         "spec": {"hard": dict(budget.hard)}},
+        {"apiVersion": "v1", "kind": "LimitRange", "metadata": _metadata("defaults", seat, seat),
+         "spec": {"limits": [{"type": "Container", "defaultRequest": dict(budget.default_request),
+                              "default": dict(budget.default_limit)}]}},
+        {"apiVersion": rbac, "kind": "ClusterRole", "metadata": _metadata(CLUSTER_ROLE, "", None),
+         "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]}]},
+        {"apiVersion": rbac, "kind": "ClusterRoleBinding", "metadata": _metadata(f"{CLUSTER_ROLE}:{seat}", "", seat),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": CLUSTER_ROLE},
+         "subjects": subject},
+        {"apiVersion": rbac, "kind": "Role", "metadata": _metadata(CLUSTER_INFO_ROLE, CLUSTER_INFO_NAMESPACE, None),
+         "rules": [{"apiGroups": [""], "resources": ["services"], "verbs": ["list"]}]},
+        {"apiVersion": rbac, "kind": "RoleBinding",
+         "metadata": _metadata(f"{CLUSTER_INFO_ROLE}:{seat}", CLUSTER_INFO_NAMESPACE, seat),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": CLUSTER_INFO_ROLE},
+         "subjects": subject},
+    ]
+
+
+def _key(obj: Mapping[str, Any]) -> list[str]:
+    meta = obj["metadata"]
+    return [str(obj["kind"]), str(meta.get("namespace", "")), str(meta["name"])]
+
+
+def _kubeconfig_for(admin: _Admin, seat: str, token: str) -> dict[str, Any]:
+    """The seat's kubeconfig: the admin context's cluster (server, CA as data) with only the seat's token."""
+    view = json.loads(admin.must("config", "view", "--raw", "--minify", "-o", "json"))
+    try:
+        cluster = dict(view["clusters"][0]["cluster"])
+    except (KeyError, IndexError, TypeError):
+        raise BackendError("the admin kubeconfig names no cluster for its context") from None
+    ours: dict[str, Any] = {"server": cluster.get("server", "")}
+    if "certificate-authority-data" in cluster:
+        ours["certificate-authority-data"] = cluster["certificate-authority-data"]
+    elif "certificate-authority" in cluster:
+        try:
+            ours["certificate-authority-data"] = base64.b64encode(
+                Path(cluster["certificate-authority"]).read_bytes()).decode()
+        except OSError as error:
+            raise BackendError(f"cannot read the cluster's CA {cluster['certificate-authority']}: "
+                               f"{error.strerror or error}") from None
+    for key in ("tls-server-name", "insecure-skip-tls-verify", "proxy-url"):
+        if key in cluster:
+            ours[key] = cluster[key]
+    return {"apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": seat, "cluster": ours}],
+            "users": [{"name": f"{seat}-{ACCOUNT}", "user": {"token": token}}],
+            "contexts": [{"name": seat, "context": {"cluster": seat, "user": f"{seat}-{ACCOUNT}",
+                                                    "namespace": seat}}],
+            "current-context": seat, "preferences": {}}
+
+
+def prepare_seat(admin_kubeconfig: Path, seat: str, directory: Path, *, lifetime: int = DEFAULT_LIFETIME,
+                 budget: Budget | None = None, context: str | None = None,
+                 kubectl: Path | None = None) -> Seat:
+    """Make (or refresh) the seat ``seat`` with the admin's kubeconfig; write its kubeconfig and record into
+    ``directory`` (0700).
+
+    Preparing a seat that exists (made by kube-tutor) again creates what is missing and issues a new token.
+
+    Args:
+        admin_kubeconfig: a kubeconfig allowed to create namespaces, RBAC objects and quotas (only read).
+        seat: the seat's name and namespace (a DNS label).
+        directory: where the seat's kubeconfig and record go.
+        lifetime: seconds the token lasts (at least :data:`MIN_LIFETIME`).
+        budget: the seat's quota and container defaults.
+        context: the admin kubeconfig's context (default: its current one).
+        kubectl: the kubectl to run (default: the bundled one).
+
+    Returns:
+        The seat, as its record holds it.
+
+    Raises:
+        BackendError: one line: a bad name or lifetime, a namespace that is not a kube-tutor seat, or kubectl's
+            own error (forbidden, unreachable).
+    """
+    if not _DNS_LABEL.fullmatch(seat) or seat in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        raise BackendError(f"{seat!r} cannot be a seat: use lower-case letters, digits and '-' (at most 63), "
+                           f"not a namespace of Kubernetes itself, e.g. seat-01")
+    if lifetime < MIN_LIFETIME:
+        raise BackendError(f"a seat's token must last at least {MIN_LIFETIME} s (10 min); got {lifetime}")
+    budget = budget or Budget()
+    private_dir(directory)
+    admin = _Admin(admin_kubeconfig, kubectl=kubectl, cache=directory / "admin-cache", context=context)
+    namespace = admin.exists("namespace", "", seat)
+    if namespace is not None and (namespace.get("metadata", {}).get("labels") or {}).get(SEAT_LABEL) != seat:
+        raise BackendError(f"namespace {seat!r} exists and is not a kube-tutor seat: pick another seat name")
+    previous = load_seat(directory)
+    created: list[list[str]] = list(previous.created) if previous is not None and previous.name == seat else []
+    for obj in seat_objects(seat, budget):
+        kind, where, name = _key(obj)
+        if admin.exists(kind, where, name) is not None:
+            continue
+        done = admin.run("create", "-f", "-", "-o", "name", input_text=json.dumps(obj))
+        if done.returncode != 0 and "AlreadyExists" not in done.stderr:
+            raise BackendError(f"cannot create {kind} {name} for seat {seat!r}: "
+                               f"{_last_line(done.stderr) or f'exit {done.returncode}'}")
+        if done.returncode == 0 and [kind, where, name] not in created:
+            created.append([kind, where, name])
+            _save(directory, Seat(seat, str(directory / "kubeconfig"), "", created))  # tear down knows it at once
+    answer = json.loads(admin.must("create", "token", ACCOUNT, "-n", seat, f"--duration={lifetime}s", "-o", "json"))
+    token = answer.get("status", {}).get("token", "")
+    if not token:
+        raise BackendError(f"the cluster issued no token for {seat}/{ACCOUNT}")
+    config = _kubeconfig_for(admin, seat, token)
+    kubeconfig = directory / "kubeconfig"
+    atomic_write(kubeconfig, yaml.safe_dump(config, sort_keys=False).encode())
+    result = Seat(seat, str(kubeconfig), str(answer.get("status", {}).get("expirationTimestamp", "")), created)
+    _save(directory, result)
+    return result
+
+
+def _save(directory: Path, seat: Seat) -> None:
+    atomic_write(record_path(directory), json.dumps(asdict(seat), indent=2).encode())
+
+
+def load_seat(directory: Path) -> Seat | None:
+    """The seat recorded in ``directory``, or None (no record, or one that cannot be read)."""
+    try:
+        data = json.loads(record_path(directory).read_text(encoding="utf-8"))
+        return Seat(str(data["name"]), str(data["kubeconfig"]), str(data.get("expires", "")),
+                    [list(map(str, key)) for key in data.get("created", [])])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+_SHARED = {("ClusterRole", CLUSTER_ROLE): ("clusterrolebindings", ""),
+           ("Role", CLUSTER_INFO_ROLE): ("rolebindings", CLUSTER_INFO_NAMESPACE)}
+"""Objects several seats share: deleted only when no binding of another seat still names them."""
+
+
+def tear_down_seat(admin_kubeconfig: Path, directory: Path, *, context: str | None = None,
+                   kubectl: Path | None = None) -> list[str]:
+    """Delete what :func:`prepare_seat` made for the seat recorded in ``directory``, and its kubeconfig.
+
+    The namespace goes last-but-shared (its deletion takes the objects inside with it); a shared object goes only
+    when kube-tutor made it and no other seat's binding still refers to it. Objects already gone are fine.
+
+    Returns:
+        What was deleted, as ``kind/namespace/name`` lines.
+
+    Raises:
+        BackendError: no seat is recorded there, or kubectl failed to delete something (one line).
+    """
+    seat = load_seat(directory)
+    if seat is None:
+        raise BackendError(f"no seat is recorded in {directory}")
+    admin = _Admin(admin_kubeconfig, kubectl=kubectl, cache=directory / "admin-cache", context=context)
+    deleted: list[str] = []
+    # What lives in the seat's namespace goes with it; its cluster-wide and kube-system bindings first, the shared
+    # roles last (once no binding of this seat names them).
+    others = [key for key in seat.created if key[1] != seat.name and key[0] != "Namespace"]
+    order = ([key for key in others if (key[0], key[2]) not in _SHARED]
+             + [key for key in seat.created if key[0] == "Namespace"]
+             + [key for key in others if (key[0], key[2]) in _SHARED])
+    for kind, where, name in order:
+        if (kind, name) in _SHARED and _still_used(admin, kind, name, seat.name):
+            continue
+        args = ["delete", kind, name, "--ignore-not-found", "--wait=false"]
+        done = admin.run(*args, *(["-n", where] if where else []))
+        if done.returncode != 0:
+            raise BackendError(f"cannot delete {kind} {name}: {_last_line(done.stderr) or f'exit {done.returncode}'}")
+        deleted.append(f"{kind}/{where}/{name}" if where else f"{kind}/{name}")
+    for path in (Path(seat.kubeconfig), record_path(directory)):
+        path.unlink(missing_ok=True)
+    return deleted
+
+
+def _still_used(admin: _Admin, kind: str, name: str, leaving: str) -> bool:
+    """Whether a binding of a seat other than ``leaving`` refers to the shared ``kind``/``name``."""
+    plural, namespace = _SHARED[(kind, name)]
+    where = ["-n", namespace] if namespace else []
+    listed = json.loads(admin.must("get", plural, *where, "-l", SEAT_LABEL, "-o", "json"))
+    return any(item.get("roleRef", {}).get("name") == name
+               and (item.get("metadata", {}).get("labels") or {}).get(SEAT_LABEL) != leaving
+               for item in listed.get("items", []))
+
+
+def seat_names(count: int, prefix: str = "seat-") -> Sequence[str]:
+    """``seat-01`` ... ``seat-NN``: names that sort in order (two digits at least)."""
+    width = max(2, len(str(count)))
+    return [f"{prefix}{index:0{width}d}" for index in range(1, count + 1)]
