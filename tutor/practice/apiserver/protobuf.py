@@ -186,6 +186,8 @@ _KINDS: Final[dict[tuple[str, str], str]] = {
     ("v1", "Pod"): "core/v1.Pod",
     ("v1", "ConfigMap"): "core/v1.ConfigMap",
     ("v1", "Secret"): "core/v1.Secret",
+    ("v1", "ResourceQuota"): "core/v1.ResourceQuota",
+    ("v1", "LimitRange"): "core/v1.LimitRange",
 }
 """(apiVersion, kind) of the top-level objects :func:`decode` accepts -> their struct."""
 

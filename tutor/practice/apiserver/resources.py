@@ -83,6 +83,10 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("endpointslices", "endpointslice", "EndpointSlice", "discovery.k8s.io", "v1"),
     Resource("priorityclasses", "priorityclass", "PriorityClass", "scheduling.k8s.io", "v1", namespaced=False,
              short_names=("pc",), verbs=READ_VERBS),
+    # Quotas (issue 13): plugin/pkg/admission/resourcequota, plugin/pkg/admission/limitranger.
+    Resource("resourcequotas", "resourcequota", "ResourceQuota", "", "v1", short_names=("quota",),
+             subresources=("status",)),
+    Resource("limitranges", "limitrange", "LimitRange", "", "v1", short_names=("limits",)),
 )
 
 GROUP_ORDER: tuple[str, ...] = ("", "apps", "autoscaling", "batch", "coordination.k8s.io", "discovery.k8s.io",

@@ -147,6 +147,17 @@ STRUCTS: dict[str, Struct] = {
         field("dryRun", list_of(scalar(STRING)), 5, "omitempty"),
         field("ignoreStoreReadErrorWithClusterBreakingPotential", scalar(BOOL), 6, "ptr", "omitempty"),
     )),
+    "core/v1.ResourceQuota": Struct("v1.ResourceQuota", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("spec", struct("core/v1.ResourceQuotaSpec"), 2, "omitempty"),
+        field("status", struct("core/v1.ResourceQuotaStatus"), 3, "omitempty"),
+    )),
+    "core/v1.LimitRange": Struct("v1.LimitRange", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("spec", struct("core/v1.LimitRangeSpec"), 2, "omitempty"),
+    )),
     "meta/v1.TypeMeta": Struct("v1.TypeMeta", (
         field("kind", scalar(STRING), 1, "omitempty"),
         field("apiVersion", scalar(STRING), 2, "omitempty", go="APIVersion"),
@@ -387,6 +398,18 @@ STRUCTS: dict[str, Struct] = {
     "meta/v1.Preconditions": Struct("v1.Preconditions", (
         field("uid", scalar(STRING, "types.UID"), 1, "ptr", "omitempty", go="UID"),
         field("resourceVersion", scalar(STRING), 2, "ptr", "omitempty"),
+    )),
+    "core/v1.ResourceQuotaSpec": Struct("v1.ResourceQuotaSpec", (
+        field("hard", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 1, "omitempty"),
+        field("scopes", list_of(scalar(STRING, "v1.ResourceQuotaScope")), 2, "omitempty"),
+        field("scopeSelector", struct("core/v1.ScopeSelector"), 3, "ptr", "omitempty"),
+    )),
+    "core/v1.ResourceQuotaStatus": Struct("v1.ResourceQuotaStatus", (
+        field("hard", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 1, "omitempty"),
+        field("used", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 2, "omitempty"),
+    )),
+    "core/v1.LimitRangeSpec": Struct("v1.LimitRangeSpec", (
+        field("limits", list_of(struct("core/v1.LimitRangeItem")), 1),
     )),
     "meta/v1.OwnerReference": Struct("v1.OwnerReference", (
         field("apiVersion", scalar(STRING), 5, go="APIVersion"),
@@ -697,6 +720,17 @@ STRUCTS: dict[str, Struct] = {
         field("forZones", list_of(struct("discovery/v1.ForZone")), 1, "omitempty"),
         field("forNodes", list_of(struct("discovery/v1.ForNode")), 2, "omitempty"),
     )),
+    "core/v1.ScopeSelector": Struct("v1.ScopeSelector", (
+        field("matchExpressions", list_of(struct("core/v1.ScopedResourceSelectorRequirement")), 1, "omitempty"),
+    )),
+    "core/v1.LimitRangeItem": Struct("v1.LimitRangeItem", (
+        field("type", scalar(STRING, "v1.LimitType"), 1),
+        field("max", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 2, "omitempty"),
+        field("min", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 3, "omitempty"),
+        field("default", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 4, "omitempty"),
+        field("defaultRequest", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 5, "omitempty"),
+        field("maxLimitRequestRatio", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 6, "omitempty"),
+    )),
     "core/v1.VolumeSource": Struct("v1.VolumeSource", (
         field("hostPath", struct("core/v1.HostPathVolumeSource"), 1, "ptr", "omitempty"),
         field("emptyDir", struct("core/v1.EmptyDirVolumeSource"), 2, "ptr", "omitempty"),
@@ -918,6 +952,11 @@ STRUCTS: dict[str, Struct] = {
     )),
     "discovery/v1.ForNode": Struct("v1.ForNode", (
         field("name", scalar(STRING), 1),
+    )),
+    "core/v1.ScopedResourceSelectorRequirement": Struct("v1.ScopedResourceSelectorRequirement", (
+        field("scopeName", scalar(STRING, "v1.ResourceQuotaScope"), 1),
+        field("operator", scalar(STRING, "v1.ScopeSelectorOperator"), 2),
+        field("values", list_of(scalar(STRING)), 3, "omitempty"),
     )),
     "core/v1.HostPathVolumeSource": Struct("v1.HostPathVolumeSource", (
         field("path", scalar(STRING), 1),
@@ -1370,5 +1409,7 @@ KINDS: dict[str, str] = {
     "Binding": "core/v1.Binding",
     "Scale": "autoscaling/v1.Scale",
     "DeleteOptions": "meta/v1.DeleteOptions",
+    "ResourceQuota": "core/v1.ResourceQuota",
+    "LimitRange": "core/v1.LimitRange",
 }
 """The top-level kinds of the table and their struct keys."""

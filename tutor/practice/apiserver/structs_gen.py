@@ -32,6 +32,7 @@ ROOTS: tuple[str, ...] = (
     "core/v1.Namespace", "core/v1.Node", "core/v1.ConfigMap", "core/v1.Secret", "core/v1.ServiceAccount",
     "apps/v1.Deployment", "apps/v1.ReplicaSet", "discovery/v1.EndpointSlice",
     "core/v1.Binding", "autoscaling/v1.Scale", "meta/v1.DeleteOptions",
+    "core/v1.ResourceQuota", "core/v1.LimitRange",
 )
 """The kinds the practice cluster stores, or decodes from protobuf (Secret) or patches (PodTemplate), and the
 bodies of its subresources and deletes (Binding, Scale, DeleteOptions)."""
