@@ -162,3 +162,6 @@ def test_limitrange_defaults_and_max(kube: Kube) -> None:
     assert [line.split() for line in described.splitlines() if line.startswith("Container")][0] == [
         "Container", "cpu", "-", "1", "100m", "500m", "-"]
     assert kube("get", "limits").split("\n")[1].split()[0] == "limits"
+    table = {line.split()[0]: line.split() for line in kube("api-resources").splitlines()[1:]}
+    assert table["resourcequotas"] == ["resourcequotas", "quota", "v1", "true", "ResourceQuota"]
+    assert table["limitranges"] == ["limitranges", "limits", "v1", "true", "LimitRange"]
