@@ -40,13 +40,15 @@ Map
   tunnelled through a WebSocket, the kubelet's stream pairs) on ``spdy.py`` (a SPDY/3.1 server session),
   ``qos.py`` (exact resource quantities, a pod's requests, its QoS class), ``auth.py`` (authentication: the
   admin token, ServiceAccount tokens from TokenRequest, ES256 JWTs signed with ``pki/sa.key``), ``rbac.py``
-  (authorization: RequestInfo, the RBAC authorizer, access and rules reviews, the 403 wording).
+  (authorization: RequestInfo, the RBAC authorizer, access and rules reviews, the 403 wording), ``quota.py`` (the
+  quota evaluators, ResourceQuota and LimitRanger admission, run for the API's writes and the ReplicaSet
+  controller's pods).
 - ``bootstrappolicy.py``: the default ClusterRoles (``cluster-admin``, aggregated ``admin``/``edit``/``view``,
   ``system:discovery``, ...) and ClusterRoleBindings, created by ``system.ensure``.
 - ``controllers/``: ``workqueue.py`` (``WorkQueue`` and the ``Controller`` base), one controller per module
   (``deployment``, ``replicaset``, ``daemonset``, ``scheduler``, ``endpoints``, ``garbagecollector``,
   ``namespace``, ``nodelifecycle`` (the unschedulable taint), ``serviceaccounts`` (the ``default``
-  ServiceAccount and the root-CA publisher)) and ``pods.py`` (helpers they share).
+  ServiceAccount and the root-CA publisher), ``resourcequota`` (quotas' ``status.hard`` and ``status.used``)) and ``pods.py`` (helpers they share).
 - ``node/``: ``kubelet.py`` (pod lifecycle, image pulls, container restarts, logs, exec and attach), ``registry.py``
   (the offline image catalogue and its images' filesystems), ``nodeports.py`` (NodePort listeners on 127.0.0.1, and
   each pod's own app port), ``containers.py`` (containers' directories, environment and processes),

@@ -44,6 +44,7 @@ from tutor.practice.controllers.garbagecollector import GarbageCollector
 from tutor.practice.controllers.namespace import NamespaceController
 from tutor.practice.controllers.nodelifecycle import NodeLifecycleController
 from tutor.practice.controllers.replicaset import ReplicaSetController
+from tutor.practice.controllers.resourcequota import ResourceQuotaController
 from tutor.practice.controllers.scheduler import Scheduler
 from tutor.practice.controllers.serviceaccounts import RootCACertPublisher, ServiceAccountsController
 from tutor.practice.events import NODE_NAME, EventRecorder
@@ -182,6 +183,7 @@ class PracticeCluster:
         self.serviceaccounts = ServiceAccountsController(ctx)
         self.rootca = RootCACertPublisher(ctx)
         self.nodelifecycle = NodeLifecycleController(ctx)
+        self.resourcequotas = ResourceQuotaController(ctx)
         self.staticpods = StaticPods(ctx, NODE_IP)
         self.kubernetes_service = system.KubernetesServiceController(ctx, NODE_IP)
         self.nodestatus = NodeStatus(ctx)
@@ -288,7 +290,7 @@ class PracticeCluster:
         self.network.close()
         for controller in (self.deployments, self.replicasets, self.scheduler, self.endpoints, self.gc,
                            self.namespaces, self.daemonsets, self.serviceaccounts, self.rootca, self.nodelifecycle,
-                           self.staticpods, self.kubernetes_service):
+                           self.staticpods, self.kubernetes_service, self.resourcequotas):
             controller.queue.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -314,6 +316,8 @@ class PracticeCluster:
         for ds in self.store.list("daemonsets"):
             self.daemonsets.queue.add((ds["metadata"]["namespace"], ds["metadata"]["name"]))
         self.nodelifecycle.queue.add(NODE_NAME)
+        for item in self.store.list("resourcequotas"):
+            self.resourcequotas.queue.add((item["metadata"]["namespace"], item["metadata"]["name"]))
         self.staticpods.ensure()
 
     def _upgrade_node(self) -> None:

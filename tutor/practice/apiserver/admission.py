@@ -23,7 +23,7 @@ from typing import Any
 
 from tutor.kube.podutil import get_pod_condition_from_list
 from tutor.kube.strconv import quote
-from tutor.practice.apiserver import errors
+from tutor.practice.apiserver import errors, quota
 from tutor.practice.apiserver.store import Obj, Store, deep_copy
 from tutor.practice.clock import Clock
 
@@ -99,8 +99,9 @@ class Admission:
             spec.pop("externalTrafficPolicy", None)
 
     # ---- the two entry points --------------------------------------------------------------------
-    def admit_create(self, plural: str, obj: Obj) -> None:
-        """Complete or refuse a new object (defaulted and validated) before it is stored."""
+    def admit_create(self, plural: str, obj: Obj, *, dry_run: bool = False) -> None:
+        """Complete or refuse a new object (defaulted and validated) before it is stored; LimitRanger and
+        ResourceQuota last (:mod:`tutor.practice.apiserver.quota`), which a dry run does not charge."""
         if plural == "services":
             spec = obj["spec"]
             if spec.get("type") != "ExternalName" and spec.get("clusterIP") != "None":
@@ -119,8 +120,9 @@ class Admission:
             obj["status"] = {"phase": "Active"}
         elif plural == "pods":
             mount_service_account_token(obj)
+        quota.admit(self.store, plural, obj, dry_run=dry_run)
 
-    def admit_update(self, plural: str, current: Obj, new: Obj) -> None:
+    def admit_update(self, plural: str, current: Obj, new: Obj, *, dry_run: bool = False) -> None:
         """Complete or refuse an update of ``current`` to ``new`` before it is stored."""
         if plural == "services":
             spec = new["spec"]
@@ -146,6 +148,7 @@ class Admission:
                             "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
                             "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
                             "(allow it to be set to 1 if it was previously negative)")])
+        quota.admit(self.store, plural, new, current, dry_run=dry_run)
 
 
 # ---- the stored object's size -------------------------------------------------------------------------

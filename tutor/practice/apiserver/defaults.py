@@ -26,7 +26,7 @@ from typing import Any
 
 from tutor.kube import intstr
 from tutor.kube.strconv import quote
-from tutor.practice.apiserver import errors, gotypes, qos
+from tutor.practice.apiserver import errors, gotypes, qos, quota
 from tutor.practice.apiserver.gotypes import GoType
 from tutor.practice.apiserver.selectors import LabelSelector, label_key_errors, label_value_errors
 from tutor.practice.apiserver.structs import STRUCTS
@@ -178,6 +178,8 @@ DEFAULTERS = {
     "deployments": default_deployment,
     "replicasets": default_replicaset,
     "services": default_service,
+    "resourcequotas": quota.default_resourcequota,
+    "limitranges": quota.default_limitrange,
 }
 
 

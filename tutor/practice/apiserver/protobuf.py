@@ -195,6 +195,8 @@ _KINDS: Final[dict[tuple[str, str], str]] = {
     ("authentication.k8s.io/v1", "SelfSubjectReview"): "authentication/v1.SelfSubjectReview",
     ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): "authorization/v1.SelfSubjectAccessReview",
     ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "authorization/v1.SelfSubjectRulesReview",
+    ("v1", "ResourceQuota"): "core/v1.ResourceQuota",
+    ("v1", "LimitRange"): "core/v1.LimitRange",
 }
 """(apiVersion, kind) of the top-level objects :func:`decode` accepts -> their struct."""
 

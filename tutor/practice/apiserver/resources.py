@@ -98,6 +98,10 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("clusterroles", "clusterrole", "ClusterRole", "rbac.authorization.k8s.io", "v1", namespaced=False),
     Resource("rolebindings", "rolebinding", "RoleBinding", "rbac.authorization.k8s.io", "v1"),
     Resource("roles", "role", "Role", "rbac.authorization.k8s.io", "v1"),
+    # Quotas (issue 13): plugin/pkg/admission/resourcequota, plugin/pkg/admission/limitranger.
+    Resource("resourcequotas", "resourcequota", "ResourceQuota", "", "v1", short_names=("quota",),
+             subresources=("status",)),
+    Resource("limitranges", "limitrange", "LimitRange", "", "v1", short_names=("limits",)),
 )
 
 GROUP_ORDER: tuple[str, ...] = ("", "apps", "autoscaling", "batch", "coordination.k8s.io", "discovery.k8s.io",

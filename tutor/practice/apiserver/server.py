@@ -744,7 +744,7 @@ class ApiServer:
             if "managedFields" in seen["metadata"]:
                 obj["metadata"]["managedFields"] = seen["metadata"]["managedFields"]
         defaults.validate(res.plural, obj)
-        self.admission.admit_create(res.plural, obj)
+        self.admission.admit_create(res.plural, obj, dry_run=query.get("dryRun") == "All")
         if query.get("dryRun") == "All":
             obj["metadata"].setdefault("creationTimestamp", self.store.clock.timestamp())
             return obj
@@ -874,7 +874,7 @@ class ApiServer:
                                 now=self.store.clock.timestamp(), ignore=_reset_fields(res))
         defaults.validate(res.plural, obj)
         defaults.validate_update(res.plural, obj, current)
-        self.admission.admit_update(res.plural, current, obj)
+        self.admission.admit_update(res.plural, current, obj, dry_run=query.get("dryRun") == "All")
         if query.get("dryRun") == "All":
             return obj
         check_stored_size(res.plural, obj)

@@ -359,7 +359,8 @@ class Store:
                 meta.pop("labels")
         else:
             # Status is written only through the status subresource (or by controllers).
-            if "status" in old and plural in ("deployments", "replicasets", "pods", "namespaces", "nodes"):
+            if "status" in old and plural in ("deployments", "replicasets", "pods", "namespaces", "nodes",
+                                              "resourcequotas"):
                 obj["status"] = old["status"]
             gen = old["metadata"].get("generation")
             if gen is not None:

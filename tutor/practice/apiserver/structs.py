@@ -193,6 +193,17 @@ STRUCTS: dict[str, Struct] = {
         field("spec", struct("authorization/v1.SelfSubjectRulesReviewSpec"), 2),
         field("status", struct("authorization/v1.SubjectRulesReviewStatus"), 3, "omitempty"),
     )),
+    "core/v1.ResourceQuota": Struct("v1.ResourceQuota", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("spec", struct("core/v1.ResourceQuotaSpec"), 2, "omitempty"),
+        field("status", struct("core/v1.ResourceQuotaStatus"), 3, "omitempty"),
+    )),
+    "core/v1.LimitRange": Struct("v1.LimitRange", (
+        field("", struct("meta/v1.TypeMeta"), 0, go="TypeMeta"),
+        field("metadata", struct("meta/v1.ObjectMeta"), 1, "omitempty", go="ObjectMeta"),
+        field("spec", struct("core/v1.LimitRangeSpec"), 2, "omitempty"),
+    )),
     "meta/v1.TypeMeta": Struct("v1.TypeMeta", (
         field("kind", scalar(STRING), 1, "omitempty"),
         field("apiVersion", scalar(STRING), 2, "omitempty", go="APIVersion"),
@@ -486,6 +497,18 @@ STRUCTS: dict[str, Struct] = {
         field("nonResourceRules", list_of(struct("authorization/v1.NonResourceRule")), 2),
         field("incomplete", scalar(BOOL), 3),
         field("evaluationError", scalar(STRING), 4, "omitempty"),
+    )),
+    "core/v1.ResourceQuotaSpec": Struct("v1.ResourceQuotaSpec", (
+        field("hard", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 1, "omitempty"),
+        field("scopes", list_of(scalar(STRING, "v1.ResourceQuotaScope")), 2, "omitempty"),
+        field("scopeSelector", struct("core/v1.ScopeSelector"), 3, "ptr", "omitempty"),
+    )),
+    "core/v1.ResourceQuotaStatus": Struct("v1.ResourceQuotaStatus", (
+        field("hard", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 1, "omitempty"),
+        field("used", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 2, "omitempty"),
+    )),
+    "core/v1.LimitRangeSpec": Struct("v1.LimitRangeSpec", (
+        field("limits", list_of(struct("core/v1.LimitRangeItem")), 1),
     )),
     "meta/v1.OwnerReference": Struct("v1.OwnerReference", (
         field("apiVersion", scalar(STRING), 5, go="APIVersion"),
@@ -833,6 +856,17 @@ STRUCTS: dict[str, Struct] = {
         field("verbs", list_of(scalar(STRING)), 1),
         field("nonResourceURLs", list_of(scalar(STRING)), 2, "omitempty"),
     )),
+    "core/v1.ScopeSelector": Struct("v1.ScopeSelector", (
+        field("matchExpressions", list_of(struct("core/v1.ScopedResourceSelectorRequirement")), 1, "omitempty"),
+    )),
+    "core/v1.LimitRangeItem": Struct("v1.LimitRangeItem", (
+        field("type", scalar(STRING, "v1.LimitType"), 1),
+        field("max", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 2, "omitempty"),
+        field("min", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 3, "omitempty"),
+        field("default", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 4, "omitempty"),
+        field("defaultRequest", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 5, "omitempty"),
+        field("maxLimitRequestRatio", map_of(scalar(QUANTITY, "resource.Quantity"), "v1.ResourceList"), 6, "omitempty"),
+    )),
     "core/v1.VolumeSource": Struct("v1.VolumeSource", (
         field("hostPath", struct("core/v1.HostPathVolumeSource"), 1, "ptr", "omitempty"),
         field("emptyDir", struct("core/v1.EmptyDirVolumeSource"), 2, "ptr", "omitempty"),
@@ -1062,6 +1096,11 @@ STRUCTS: dict[str, Struct] = {
     "authorization/v1.LabelSelectorAttributes": Struct("v1.LabelSelectorAttributes", (
         field("rawSelector", scalar(STRING), 1, "omitempty"),
         field("requirements", list_of(struct("meta/v1.LabelSelectorRequirement")), 2, "omitempty"),
+    )),
+    "core/v1.ScopedResourceSelectorRequirement": Struct("v1.ScopedResourceSelectorRequirement", (
+        field("scopeName", scalar(STRING, "v1.ResourceQuotaScope"), 1),
+        field("operator", scalar(STRING, "v1.ScopeSelectorOperator"), 2),
+        field("values", list_of(scalar(STRING)), 3, "omitempty"),
     )),
     "core/v1.HostPathVolumeSource": Struct("v1.HostPathVolumeSource", (
         field("path", scalar(STRING), 1),
@@ -1527,5 +1566,7 @@ KINDS: dict[str, str] = {
     "SelfSubjectReview": "authentication/v1.SelfSubjectReview",
     "SelfSubjectAccessReview": "authorization/v1.SelfSubjectAccessReview",
     "SelfSubjectRulesReview": "authorization/v1.SelfSubjectRulesReview",
+    "ResourceQuota": "core/v1.ResourceQuota",
+    "LimitRange": "core/v1.LimitRange",
 }
 """The top-level kinds of the table and their struct keys."""

@@ -35,6 +35,7 @@ ROOTS: tuple[str, ...] = (
     "rbac/v1.Role", "rbac/v1.ClusterRole", "rbac/v1.RoleBinding", "rbac/v1.ClusterRoleBinding",
     "authentication/v1.TokenRequest", "authentication/v1.SelfSubjectReview",
     "authorization/v1.SelfSubjectAccessReview", "authorization/v1.SelfSubjectRulesReview",
+    "core/v1.ResourceQuota", "core/v1.LimitRange",
 )
 """The kinds the practice cluster stores, or decodes from protobuf (Secret) or patches (PodTemplate), and the
 bodies of its subresources and deletes (Binding, Scale, DeleteOptions)."""

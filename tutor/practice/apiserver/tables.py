@@ -18,7 +18,7 @@ from typing import Any
 from tutor.kube.duration import age, parse_timestamp
 from tutor.kube.meta import get_controller_of
 from tutor.kube.printers import print_pod
-from tutor.practice.apiserver import errors
+from tutor.practice.apiserver import errors, qos
 from tutor.practice.apiserver.selectors import format_label_selector, label_selector_string
 
 Obj = dict[str, Any]
@@ -751,6 +751,26 @@ def _serviceaccount_cells(account: Obj, now: datetime) -> list[Any]:
     return [_name(account), len(_list(account.get("secrets"))), _age(account, now)]
 
 
+def _resourcequota_cells(quota: Obj, now: datetime) -> list[Any]:
+    """printResourceQuota (``pkg/printers/internalversion/printers.go``): NAME, AGE, REQUEST, LIMIT; each hard
+    resource in name order as ``name: used/hard``, the ``limits.*`` ones under LIMIT."""
+    status = _status(quota)
+    hard, used = _map(status.get("hard")), _map(status.get("used"))
+    request: list[str] = []
+    limit: list[str] = []
+    for name in sorted(hard):
+        pieces = name.split(".")
+        column = limit if len(pieces) > 1 and pieces[0] == "limits" else request
+        column.append(f"{name}: {_quantity(used.get(name))}/{_quantity(hard.get(name))}")
+    return [_name(quota), _age(quota, now), ", ".join(request), ", ".join(limit)]
+
+
+def _quantity(text: Any) -> str:
+    """``Quantity.String()`` of a stored quantity (``0`` when missing)."""
+    parsed = qos.parse_quantity(text) if text is not None else None
+    return qos.format_quantity(parsed, qos.quantity_format(text)) if parsed is not None else "0"
+
+
 # ---- events -------------------------------------------------------------------------------------
 def _event_source(event: Obj) -> str:
     """``formatEventSource``: ``component, host``; falls back to reportingController/Instance."""
@@ -1040,6 +1060,17 @@ PRINTERS: dict[str, Printer] = {
     "RoleBinding": Printer(_binding_columns("roleBinding"), lambda binding, now: _binding_cells(binding, now)),
     "ClusterRoleBinding": Printer(_binding_columns("clusterRoleBinding"),
                                   lambda binding, now: _binding_cells(binding, now)),
+    "ResourceQuota": Printer(
+        (
+            _name_column(),
+            _age_column(),
+            Column("Request", "string", "Request represents a minimum amount of cpu/memory that a container may "
+                                        "consume."),
+            Column("Limit", "string", "Limits control the maximum amount of cpu/memory that a container may use "
+                                      "independent of contention on the node."),
+        ),
+        _resourcequota_cells,
+    ),
 }
 """Printers by object kind; other kinds get :data:`DEFAULT_PRINTER`."""
 
@@ -1050,6 +1081,7 @@ _API_VERSIONS = {
     "Lease": "coordination.k8s.io/v1", "PriorityClass": "scheduling.k8s.io/v1",
     "Secret": "v1", "Role": "rbac.authorization.k8s.io/v1", "ClusterRole": "rbac.authorization.k8s.io/v1",
     "RoleBinding": "rbac.authorization.k8s.io/v1", "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
+    "ResourceQuota": "v1", "LimitRange": "v1",
 }  # fmt: skip
 """Filled in for ``includeObject=Object`` rows whose object lacks ``apiVersion``."""
 

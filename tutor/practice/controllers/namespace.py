@@ -30,12 +30,14 @@ class NamespaceController(Controller):
             self.store.update("namespaces", new, status_only=True)
         remaining = 0
         for plural in ("deployments", "replicasets", "services", "pods", "endpoints", "endpointslices",
-                       "configmaps", "serviceaccounts", "events", "secrets", "rolebindings", "roles"):
+                       "configmaps", "serviceaccounts", "events", "secrets", "rolebindings", "roles", "resourcequotas",
+                       "limitranges"):
             for obj in self.store.list(plural, name):
                 remaining += 1
                 if not obj["metadata"].get("deletionTimestamp"):
                     self.ctx.delete(plural, obj, "Background", None)
         if remaining == 0 or not any(self.store.list(p, name) for p in (
                 "deployments", "replicasets", "services", "pods", "endpoints", "endpointslices", "configmaps",
-                "serviceaccounts", "events", "secrets", "rolebindings", "roles")):
+                "serviceaccounts", "events", "secrets", "rolebindings", "roles", "resourcequotas",
+                "limitranges")):
             self.store.remove("namespaces", "", name)

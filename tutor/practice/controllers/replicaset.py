@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tutor.kube.duration import parse_timestamp
-from tutor.practice.apiserver import defaults, errors
+from tutor.practice.apiserver import defaults, errors, quota
 from tutor.practice.apiserver.admission import mount_service_account_token
 from tutor.practice.apiserver.selectors import LabelSelector
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
@@ -30,8 +30,6 @@ BURST_REPLICAS = 500
 """``BurstReplicas``: the most pods one sync creates or deletes."""
 SLOW_START_INITIAL_BATCH_SIZE = 1
 """``SlowStartInitialBatchSize``."""
-FAILED_CREATE_RETRY_SECONDS = 1.0
-"""Real seconds before a sync whose creations failed runs again (the work queue's rate limiter)."""
 SYNC_BUDGET_SECONDS = 0.05
 """Real seconds of pod creations or deletions one sync spends before it yields (and requeues the rest)."""
 
@@ -207,6 +205,7 @@ class ReplicaSetController(Controller):
             self._victims.pop(key, None)
             return
         owned = self._pods(rs)
+        failure: errors.ApiError | None = None
         if not rs["metadata"].get("deletionTimestamp"):
             diff = owned.active - int(rs["spec"].get("replicas", 0))
             if diff <= 0:
@@ -217,8 +216,9 @@ class ReplicaSetController(Controller):
                     wanted = min(-diff, BURST_REPLICAS)
                     created, error = slow_start_batch(wanted, SLOW_START_INITIAL_BATCH_SIZE,
                                                       lambda: self._create_pod(rs), lambda: time.monotonic() > deadline)
-                    if error is not None:
-                        self.queue.add_after(key, FAILED_CREATE_RETRY_SECONDS)
+                    if isinstance(error, errors.ApiError):
+                        failure = error  # processNextWorkItem: AddRateLimited, the work queue's back-off
+                        self.add_rate_limited(key)
                     elif created < -diff:
                         self.queue.add(key)  # the rest on the next turn of the loop, the server answering meanwhile
             elif diff > 0:
@@ -238,7 +238,9 @@ class ReplicaSetController(Controller):
                 self._victims[key] = victims
                 if deleted < diff:
                     self.queue.add(key)
-        self._update_status(rs, owned)
+        if failure is None:
+            self.rate_limiter.forget(key)
+        self._update_status(rs, owned, failure)
 
     def _namespace_terminating(self, rs: Obj) -> bool:
         namespace = self.store.get("namespaces", "", rs["metadata"]["namespace"])
@@ -262,6 +264,7 @@ class ReplicaSetController(Controller):
         defaults.default_pod(pod)
         mount_service_account_token(pod)  # the controller creates through the API: admission runs
         try:
+            quota.admit(self.store, "pods", pod)  # LimitRanger and ResourceQuota
             created = self.store.create("pods", pod)
         except errors.ApiError as error:
             self.ctx.recorder.record(rs, "Warning", "FailedCreate", f"Error creating: {error.message}",
@@ -271,7 +274,9 @@ class ReplicaSetController(Controller):
                                      component="replicaset-controller")
         return created
 
-    def _update_status(self, rs: Obj, owned: OwnedPods) -> None:
+    def _update_status(self, rs: Obj, owned: OwnedPods, failure: errors.ApiError | None = None) -> None:
+        """``calculateStatus`` (``replica_set_utils.go``), with the ``ReplicaFailure`` condition: set (reason
+        ``FailedCreate``) when creating pods failed, removed after a sync without a failure."""
         min_ready = int(rs["spec"].get("minReadySeconds", 0) or 0)
         available = owned.ready if min_ready == 0 else 0
         wait = None
@@ -295,6 +300,16 @@ class ReplicaSetController(Controller):
         }
         if owned.terminating:
             status["terminatingReplicas"] = owned.terminating
+        conditions = [dict(c) for c in (rs.get("status") or {}).get("conditions") or []]
+        has_failure = any(c.get("type") == "ReplicaFailure" for c in conditions)
+        if failure is not None and not has_failure:
+            conditions.append({"type": "ReplicaFailure", "status": "True",
+                               "lastTransitionTime": self.store.clock.timestamp(), "reason": "FailedCreate",
+                               "message": failure.message})
+        elif failure is None and has_failure:
+            conditions = [c for c in conditions if c.get("type") != "ReplicaFailure"]
+        if conditions:
+            status["conditions"] = conditions
         for k in ("fullyLabeledReplicas", "readyReplicas", "availableReplicas"):
             if status[k] == 0:
                 del status[k]

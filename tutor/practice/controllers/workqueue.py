@@ -15,6 +15,44 @@ log = logging.getLogger(__name__)
 
 DRAIN_BUDGET_SECONDS = 0.05
 """Real seconds one turn of a queue may spend syncing before it lets the event loop serve requests."""
+FAILURE_BASE_DELAY = 0.005
+FAILURE_MAX_DELAY = 1000.0
+"""``ItemExponentialFailureRateLimiter(5*time.Millisecond, 1000*time.Second)`` of client-go's
+``DefaultTypedControllerRateLimiter`` (``util/workqueue/default_rate_limiters.go``): 5 ms after the first failure,
+doubling with each, at most 1000 s."""
+BUCKET_QPS = 10.0
+BUCKET_BURST = 100
+"""The same limiter's overall ``BucketRateLimiter``: 10 retries a second, bursts of 100."""
+
+
+class RateLimiter:
+    """``DefaultTypedControllerRateLimiter``: the larger of a per-key exponential back-off and an overall token
+    bucket. ``when`` counts a failure and says how long to wait; ``forget`` resets a key after a success."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._failures: dict[Hashable, int] = {}
+        self._monotonic = monotonic
+        self._tokens = float(BUCKET_BURST)
+        self._last = monotonic()
+
+    def when(self, key: Hashable) -> float:
+        """Seconds before the key's next try (the exponential part on the cluster's clock, the bucket's real)."""
+        failures = self._failures.get(key, 0)
+        self._failures[key] = failures + 1
+        backoff = min(FAILURE_BASE_DELAY * 2.0 ** failures, FAILURE_MAX_DELAY)
+        now = self._monotonic()
+        self._tokens = min(float(BUCKET_BURST), self._tokens + (now - self._last) * BUCKET_QPS)
+        self._last = now
+        self._tokens -= 1.0
+        bucket = -self._tokens / BUCKET_QPS if self._tokens < 0 else 0.0
+        return max(backoff, bucket)
+
+    def forget(self, key: Hashable) -> None:
+        self._failures.pop(key, None)
+
+    def failures(self, key: Hashable) -> int:
+        """``NumRequeues``."""
+        return self._failures.get(key, 0)
 
 
 class WorkQueue:
@@ -95,7 +133,12 @@ class Controller:
         self.ctx = ctx
         self.store = ctx.store
         self.queue = WorkQueue(self.name, self.sync, self.priority)
+        self.rate_limiter = RateLimiter()
         self.store.add_listener(self.on_event)
+
+    def add_rate_limited(self, key: Hashable) -> None:
+        """``AddRateLimited``: retry a failed sync after the rate limiter's delay (on the cluster's clock)."""
+        self.queue.add_after(key, self.ctx.clock.real(self.rate_limiter.when(key)))
 
     def on_event(self, event: WatchEvent) -> None:
         raise NotImplementedError
