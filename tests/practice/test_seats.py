@@ -73,7 +73,7 @@ def test_a_seat_works_in_its_namespace_and_nowhere_else_and_tear_down_leaves_wha
     learner("scale", "deployment/kubernetes-bootcamp", "--replicas=4")
     learner("rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s")
     learner("set", "image", "deployment/kubernetes-bootcamp",
-            "kubernetes-bootcamp=gcr.io/google-samples/kubernetes-bootcamp:v2")
+            "kubernetes-bootcamp=jocatalin/kubernetes-bootcamp:v2")
     learner("rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s")
     assert "rolled back" in learner("rollout", "undo", "deployment/kubernetes-bootcamp")
     assert learner("expose", "deployment/kubernetes-bootcamp", "--type=NodePort", "--port", "8080").strip() == \
@@ -109,7 +109,10 @@ def test_a_seat_works_in_its_namespace_and_nowhere_else_and_tear_down_leaves_wha
     assert "Namespace/seat-01" in deleted and not Path(first.kubeconfig).exists()
     assert root("get", "clusterrole", "kube-tutor:seat", "-o", "name").strip()
     tear_down_seat(practice.kubeconfig, tmp_path / "seat-02")
-    wait_for(lambda: cluster_objects(root) == before, timeout=60)
+    try:
+        wait_for(lambda: cluster_objects(root) == before, timeout=60)
+    finally:
+        assert cluster_objects(root) == before
 
 
 def test_a_namespace_that_is_not_a_seat_is_never_taken(practice: PracticeBackend, tmp_path: Path) -> None:

@@ -283,8 +283,9 @@ def tear_down_seat(admin_kubeconfig: Path, directory: Path, *, context: str | No
                    kubectl: Path | None = None) -> list[str]:
     """Delete what :func:`prepare_seat` made for the seat recorded in ``directory``, and its kubeconfig.
 
-    The namespace goes last-but-shared (its deletion takes the objects inside with it); a shared object goes only
-    when kube-tutor made it and no other seat's binding still refers to it. Objects already gone are fine.
+    The seat's bindings outside its namespace go first, then the namespace (its deletion takes the objects inside
+    with it); a shared role goes only when kube-tutor made it (its ``managed-by`` label) and no other seat's
+    binding still refers to it, whichever seat made it. Objects already gone are fine.
 
     Returns:
         What was deleted, as ``kind/namespace/name`` lines.
@@ -299,13 +300,19 @@ def tear_down_seat(admin_kubeconfig: Path, directory: Path, *, context: str | No
     deleted: list[str] = []
     # What lives in the seat's namespace goes with it; its cluster-wide and kube-system bindings first, the shared
     # roles last (once no binding of this seat names them).
+    # The shared roles may have been made by another seat's prepare: whoever leaves last deletes them, if
+    # kube-tutor made them (its label says so).
     others = [key for key in seat.created if key[1] != seat.name and key[0] != "Namespace"]
+    shared = [[kind, namespace, name] for (kind, name), (_, namespace) in _SHARED.items()]
     order = ([key for key in others if (key[0], key[2]) not in _SHARED]
-             + [key for key in seat.created if key[0] == "Namespace"]
-             + [key for key in others if (key[0], key[2]) in _SHARED])
+             + [key for key in seat.created if key[0] == "Namespace"] + shared)
     for kind, where, name in order:
-        if (kind, name) in _SHARED and _still_used(admin, kind, name, seat.name):
-            continue
+        if (kind, name) in _SHARED:
+            found = admin.exists(kind, where, name)
+            labels = (found or {}).get("metadata", {}).get("labels") or {}
+            if found is None or any(labels.get(k) != v for k, v in MANAGED_BY.items()) \
+                    or _still_used(admin, kind, name, seat.name):
+                continue
         args = ["delete", kind, name, "--ignore-not-found", "--wait=false"]
         done = admin.run(*args, *(["-n", where] if where else []))
         if done.returncode != 0:

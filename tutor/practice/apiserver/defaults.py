@@ -463,11 +463,26 @@ def _label_selector_causes(selector: Mapping[str, Any], path: str) -> list[Cause
 
 
 # ---- names --------------------------------------------------------------------------------------
+_PATH_SEGMENT_NAMED = frozenset({"roles", "clusterroles", "rolebindings", "clusterrolebindings"})
+"""Kinds whose names need only be a path segment (``system:discovery``): kubernetes ``pkg/apis/rbac/validation/
+validation.go`` (``ValidateRBACName = path.IsValidPathSegmentName``)."""
+
+
+def path_segment_name_errors(name: str) -> list[str]:
+    """``IsValidPathSegmentName`` (kubernetes/apimachinery ``pkg/api/validation/path/name.go``)."""
+    for illegal in (".", ".."):
+        if name == illegal:
+            return [f"may not be '{illegal}'"]
+    return [f"may not contain '{illegal}'" for illegal in ("/", "%") if illegal in name]
+
+
 def _name_causes(plural: str, name: str | None, generate: bool) -> list[Cause]:
     if not name:
         if generate:
             return []
         return [_required("metadata.name", "name or generateName is required")]
+    if plural in _PATH_SEGMENT_NAMED:
+        return [_invalid("metadata.name", name, message) for message in path_segment_name_errors(name)]
     pattern, what = (_DNS1035_LABEL, "a DNS-1035 label") if plural == "services" else (
         (_DNS1123_LABEL, "a lowercase RFC 1123 label") if plural == "namespaces"
         else (_DNS1123_SUBDOMAIN, "a lowercase RFC 1123 subdomain"))
