@@ -345,26 +345,59 @@ def configmap(name: str, size: int) -> bytes:
     return body({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"d": "x" * size}})
 
 
-def test_an_object_too_large_for_the_storage_is_refused_as_etcd_refuses_it(api: Api, kube: Kube,
-                                                                           tmp_path: Path) -> None:
+def deployment_with_env(name: str, size: int) -> bytes:
+    """A Deployment whose one env value is ``size`` bytes (no validation limits an env value's length)."""
+    return body({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+                 "spec": {"selector": {"matchLabels": {"app": name}},
+                          "template": {"metadata": {"labels": {"app": name}},
+                                       "spec": {"containers": [{"name": "c", "image": "busybox",
+                                                                "env": [{"name": "D", "value": "x" * size}]}]}}}})
+
+
+def test_a_config_map_over_1_mib_is_invalid_as_upstream_validates_it(api: Api, kube: Kube) -> None:
+    """``ValidateConfigMap`` (kubernetes ``pkg/apis/core/validation/validation.go``): data and binaryData together
+    at most ``MaxSecretSize`` (1 MiB), else ``field.TooLong(field.NewPath(""), ...)``: the whole object, so the
+    cause has no field; ``ValidateSecret`` puts it at ``data``."""
     path = f"/api/v1/namespaces/{kube.namespace}/configmaps"
     assert api.request("POST", path, configmap("small", 1024 * 1024), headers={"Content-Type": JSON}).status == 201
-    reply = api.request("POST", path, configmap("big", 2 * 1024 * 1024), headers={"Content-Type": JSON}, timeout=30)
+    reply = api.request("POST", path, configmap("big", 1024 * 1024 + 1), headers={"Content-Type": JSON}, timeout=30)
+    status = assert_status(reply, 422, "Invalid",
+                           'ConfigMap "big" is invalid: : Too long: may not be more than 1048576 bytes')
+    assert status["details"]["causes"] == [{"reason": "FieldValueTooLong",
+                                            "message": "Too long: may not be more than 1048576 bytes"}]
+    secret = body({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "big"},
+                   "stringData": {"d": "x" * (1024 * 1024 + 1)}})
+    reply = api.request("POST", f"/api/v1/namespaces/{kube.namespace}/secrets", secret,
+                        headers={"Content-Type": JSON}, timeout=30)
+    status = assert_status(reply, 422, "Invalid",
+                           'Secret "big" is invalid: data: Too long: may not be more than 1048576 bytes')
+    assert status["details"]["causes"][0]["field"] == "data"
+
+
+def test_an_object_too_large_for_the_storage_is_refused_as_etcd_refuses_it(api: Api, kube: Kube,
+                                                                           tmp_path: Path) -> None:
+    path = f"/apis/apps/v1/namespaces/{kube.namespace}/deployments"
+    assert api.request("POST", path, deployment_with_env("small", 1024 * 1024),
+                       headers={"Content-Type": JSON}).status == 201
+    reply = api.request("POST", path, deployment_with_env("big", 2 * 1024 * 1024), headers={"Content-Type": JSON},
+                        timeout=30)
     assert_status(reply, 500, "", "etcdserver: request is too large")
-    dry_run = api.request("POST", path + "?dryRun=All", configmap("big", 2 * 1024 * 1024),
+    dry_run = api.request("POST", path + "?dryRun=All", deployment_with_env("big", 2 * 1024 * 1024),
                           headers={"Content-Type": JSON}, timeout=30)
     assert dry_run.status == 201, dry_run  # a dry run never reaches the storage
-    assert kube.run("get", "configmap", "big").returncode == 1
+    assert kube.run("get", "deployment", "big").returncode == 1
     manifest = tmp_path / "big.json"
-    manifest.write_bytes(configmap("big", 2 * 1024 * 1024))
+    manifest.write_bytes(deployment_with_env("big", 2 * 1024 * 1024))
     result = kube.run("create", "-f", str(manifest))
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == f'Error from server: error when creating "{manifest}": etcdserver: request is too large\n'
     grown = tmp_path / "grown.json"
-    grown.write_text(json.dumps({"data": {"more": "y" * (1024 * 1024)}}))
-    result = kube.run("patch", "configmap", "small", "--type=merge", f"--patch-file={grown}")
+    grown.write_text(json.dumps({"metadata": {"annotations": {"note": "small"}},
+                                 "spec": {"template": {"spec": {"containers": [
+                                     {"name": "c", "env": [{"name": "D", "value": "y" * (2 * 1024 * 1024)}]}]}}}}))
+    result = kube.run("patch", "deployment", "small", "--type=strategic", f"--patch-file={grown}")
     assert (result.returncode, result.stderr) == (1, "Error from server: etcdserver: request is too large\n")
-    assert "more" not in kube.json("get", "configmap", "small")["data"]
+    assert "note" not in kube.json("get", "deployment", "small")["metadata"]["annotations"]
 
 
 # ---- node capacity -----------------------------------------------------------------------------------------

@@ -751,8 +751,8 @@ def _data_causes(plural: str, obj: Obj) -> list[Cause]:
             value = data[key]
             if isinstance(value, str):
                 size += len(value) * 3 // 4 if plural == "secrets" or name == "binaryData" else len(value.encode())
-    if size > MAX_SECRET_SIZE:
-        causes.append(("data", f"Too long: must have at most {MAX_SECRET_SIZE} bytes"))
+    if size > MAX_SECRET_SIZE:  # ValidateSecret: field.TooLong(dataPath, ...); ValidateConfigMap: the whole object
+        causes.append(_too_long("data" if plural == "secrets" else "", MAX_SECRET_SIZE))
     return causes
 
 

@@ -187,6 +187,21 @@ def method_not_supported(plural: str, group: str, action: str) -> MethodNotAllow
                             details={"group": group, "kind": plural})
 
 
+_CAUSE_TYPES = (("Not found", "FieldValueNotFound"), ("Required value", "FieldValueRequired"),
+                ("Duplicate value", "FieldValueDuplicate"), ("Invalid value", "FieldValueInvalid"),
+                ("Unsupported value", "FieldValueNotSupported"), ("Forbidden", "FieldValueForbidden"),
+                ("Too long", "FieldValueTooLong"), ("Too many", "FieldValueTooMany"),
+                ("Too short", "FieldValueTooShort"), ("Too few", "FieldValueTooFew"),
+                ("Internal error", "InternalError"))
+"""``field.ErrorType``'s ``String()`` and its value (kubernetes/apimachinery ``pkg/util/validation/field/errors.go``):
+a cause's ``reason`` is its error's type (``NewInvalid``: ``metav1.CauseType(err.Type)``)."""
+
+
+def cause_type(message: str) -> str:
+    """The ``reason`` of a cause whose message (``ErrorBody``) is ``message``."""
+    return next((kind for prefix, kind in _CAUSE_TYPES if message.startswith(prefix)), "FieldValueInvalid")
+
+
 def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> Invalid:
     """``The Deployment "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0``.
 
@@ -202,7 +217,7 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> 
             "name": name,
             "group": group,
             "kind": kind,
-            "causes": [{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes],
+            "causes": [{"reason": cause_type(m), "message": m, **({"field": f} if f else {})} for f, m in causes],
         },
     )
 
