@@ -370,7 +370,7 @@ def _lesson_and_backend(state: Path, args: argparse.Namespace) -> tuple[Lesson, 
     backend = _up(state, args)
     if isinstance(backend, int):
         return backend
-    return lesson, backend
+    return lesson.in_namespace(backend.namespace), backend
 
 
 def _up(state: Path, args: argparse.Namespace) -> Backend | int:
@@ -395,6 +395,7 @@ def cmd_verify_course(state: Path, args: argparse.Namespace, directory: Path) ->
     backend = _up(state, args)
     if isinstance(backend, int):
         return backend
+    lessons = [lesson.in_namespace(backend.namespace) for lesson in lessons]
     return asyncio.run(verify_course(course, lessons, backend_env(backend.env()), backend.namespace,
                                      backend=backend, name=backend.name, out=sys.stdout, lang=_lang(args),
                                      verbose=args.verbose))
@@ -449,6 +450,7 @@ def _course_choices(state: Path, backend: Backend) -> tuple[list[Lesson], Text |
         for problem in problems:
             print(problem, file=sys.stderr)
         title = None
+    choices = [lesson.in_namespace(backend.namespace) for lesson in choices]
     statuses = [lesson_status(Progress.load(state, lesson.id, backend.name), [step.id for step in lesson.steps])
                 for lesson in choices]
     resume = resume_choice(statuses)
@@ -475,6 +477,7 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
     lesson = named or resumed or _default_of(choices) or _load(None)  # each lesson file is read once
     if isinstance(lesson, int):
         return lesson
+    lesson = lesson.in_namespace(backend.namespace)
     from tutor.tui.app import TutorApp
 
     app = TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices,

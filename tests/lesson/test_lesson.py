@@ -153,7 +153,7 @@ VARIANTS = [
      "uses 'probe' but the check has no probe command", True),
     ("missing-unknown-placeholder", "Pods exist}\n",
      'Pods exist}\n        observed: string(size(pods))\n        missing: {ja: "{count} 個", en: "{observed} pods"}\n',
-     17, "steps[0].checks[0].missing.ja", "unknown placeholder '{count}'; only {observed} is replaced", True),
+     17, "steps[0].checks[0].missing.ja", "unknown placeholder '{count}'; only {observed} and {namespace} are replaced", True),
     ("missing-observed-without-expression", "Pods exist}\n",
      'Pods exist}\n        missing: {ja: "{observed} 個", en: "none yet"}\n', 16, "steps[0].checks[0].missing.ja",
      "uses {observed} but the check has no 'observed' expression", True),

@@ -115,7 +115,7 @@ ORIGINALS: dict[str, list[str]] = {
 
 @pytest.mark.parametrize("lesson_id", list(MODULES))
 def test_every_module_command_is_suggested_in_order(lesson_id: str) -> None:
-    lesson = load_lesson(find_lesson(lesson_id))
+    lesson = load_lesson(find_lesson(lesson_id)).in_namespace("default")  # the namespace of kubernetes.io
     module = MODULES[lesson_id]
     assert [s.id for s in lesson.steps] == list(module)
     for step in lesson.steps:
@@ -127,7 +127,7 @@ def test_every_module_command_is_suggested_in_order(lesson_id: str) -> None:
 
 @pytest.mark.parametrize("lesson_id", list(ORIGINALS))
 def test_the_original_commands_are_named_where_they_are_translated(lesson_id: str) -> None:
-    lesson = load_lesson(find_lesson(lesson_id))
+    lesson = load_lesson(find_lesson(lesson_id)).in_namespace("default")  # the namespace of kubernetes.io
     for original in ORIGINALS[lesson_id]:
         assert any(original in step.text.en for step in lesson.steps), original
         assert any(original in step.text.ja for step in lesson.steps), original
@@ -247,3 +247,16 @@ def test_every_imported_package_is_declared() -> None:
 def test_every_step_has_hint_and_solution(lang: str) -> None:
     for step in load_lesson(LESSON).steps:
         assert step.hint.get(lang) and step.solution and step.checks
+
+
+@pytest.mark.parametrize("file", lesson_files(ROOT / "lessons"), ids=lambda path: path.stem)
+def test_a_lesson_in_a_seat_namespace_names_that_namespace_everywhere(file: Path) -> None:
+    """``{namespace}`` (docs/lesson-format.md) becomes the backend's namespace in every text and command: the
+    practice cluster and kind read kubernetes.io's ``default``, a workshop seat its own namespace."""
+    lesson = load_lesson(file)
+    for namespace in ("default", "seat-07"):
+        shown = repr(lesson.in_namespace(namespace))
+        assert "{namespace}" not in shown
+    if "{namespace}" in repr(lesson):
+        assert "/namespaces/seat-07/" in repr(lesson.in_namespace("seat-07"))
+        assert "/namespaces/seat-07/" not in repr(lesson.in_namespace("default"))

@@ -38,6 +38,7 @@ from tutor.lesson.model import (
     DEFAULT_SETUP_TIMEOUT,
     DEFAULT_STEP_TIMEOUT,
     LANGUAGES,
+    NAMESPACE_PLACEHOLDER,
     Check,
     Lesson,
     LessonError,
@@ -502,9 +503,11 @@ class _Reader:
         for key_node, value_node in node.value:
             lang_path = _join(path, key_node.value)
             for match in _PLACEHOLDER_RE.finditer(value_node.value):
+                if match.group(0) == NAMESPACE_PLACEHOLDER:
+                    continue
                 if match.group(0) != "{observed}":
-                    self.report(value_node, lang_path,
-                                f"unknown placeholder {match.group(0)!r}; only {{observed}} is replaced")
+                    self.report(value_node, lang_path, f"unknown placeholder {match.group(0)!r}; only {{observed}} "
+                                                       f"and {NAMESPACE_PLACEHOLDER} are replaced")
                     ok = False
                 elif not has_observed:
                     self.report(value_node, lang_path,

@@ -6,7 +6,7 @@ Plain frozen dataclasses; :mod:`tutor.lesson.loader` builds them from a lesson f
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -55,6 +55,10 @@ DEFAULT_SETUP_TIMEOUT = 120.0
 
 DEFAULT_STEP_TIMEOUT = 60.0
 """Seconds ``verify`` waits for a step's checks when the step does not say."""
+
+
+NAMESPACE_PLACEHOLDER = "{namespace}"
+"""Written in a lesson where a command needs the lesson's namespace by name; see :meth:`Lesson.in_namespace`."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,34 @@ class Lesson:
     auto_advance: bool = True
     """Whether a passed step moves on to the next by itself after a few seconds (``auto_advance``); never for an
     ``expect: failure`` step, whose point is looking at the failure."""
+
+    def in_namespace(self, namespace: str) -> Lesson:
+        """The lesson as a learner whose objects live in ``namespace`` reads it: every :data:`NAMESPACE_PLACEHOLDER`
+        in its texts, commands, hints, solutions, probes and setup commands replaced by ``namespace``.
+
+        kubernetes.io's commands name the ``default`` namespace where a URL needs one (``kubectl proxy``'s
+        ``/api/v1/namespaces/default/pods/...``); a lesson writes ``{namespace}`` there, so the practice cluster and
+        kind show the module's own command and a workshop seat shows one that works in its namespace. CEL is left
+        alone (it reads the lesson namespace's objects already).
+        """
+        def text(value: Text) -> Text:
+            return Text(ja=value.ja.replace(NAMESPACE_PLACEHOLDER, namespace),
+                        en=value.en.replace(NAMESPACE_PLACEHOLDER, namespace))
+
+        def lines(values: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(line.replace(NAMESPACE_PLACEHOLDER, namespace) for line in values)
+
+        def check(value: Check) -> Check:
+            return replace(value, text=text(value.text), missing=value.missing and text(value.missing),
+                           probe=value.probe and value.probe.replace(NAMESPACE_PLACEHOLDER, namespace))
+
+        setup = replace(self.setup, text=text(self.setup.text), commands=lines(self.setup.commands),
+                        ready=tuple(map(check, self.setup.ready)))
+        steps = tuple(replace(step, title=text(step.title), text=text(step.text), commands=lines(step.commands),
+                              checks=tuple(map(check, step.checks)), hint=text(step.hint),
+                              solution=lines(step.solution), passed=step.passed and text(step.passed))
+                      for step in self.steps)
+        return replace(self, title=text(self.title), description=text(self.description), setup=setup, steps=steps)
 
     def step(self, step_id: str) -> Step:
         """The step with an id.
