@@ -237,17 +237,22 @@ def prepare_seat(admin_kubeconfig: Path, seat: str, directory: Path, *, lifetime
         raise BackendError(f"namespace {seat!r} exists and is not a kube-tutor seat: pick another seat name")
     previous = load_seat(directory)
     created: list[list[str]] = list(previous.created) if previous is not None and previous.name == seat else []
-    for obj in seat_objects(seat, budget):
-        kind, where, name = _key(obj)
-        if admin.exists(kind, where, name) is not None:
-            continue
-        done = admin.run("create", "-f", "-", "-o", "name", input_text=json.dumps(obj))
-        if done.returncode != 0 and "AlreadyExists" not in done.stderr:
-            raise BackendError(f"cannot create {kind} {name} for seat {seat!r}: "
-                               f"{_last_line(done.stderr) or f'exit {done.returncode}'}")
-        if done.returncode == 0 and [kind, where, name] not in created:
-            created.append([kind, where, name])
-            _save(directory, Seat(seat, str(directory / "kubeconfig"), "", created))  # tear down knows it at once
+    # One `kubectl create` of every object, in order (the namespace first): it creates what is missing, says
+    # AlreadyExists for the rest and goes on, and names what it created (`-o name`): what tear-down may delete.
+    objects = seat_objects(seat, budget)
+    by_name = {f"{obj['kind'].lower()}/{obj['metadata']['name']}": _key(obj) for obj in objects}
+    # A stream of documents, not a `kind: List`: kubectl validates a List against /openapi/v2 on the client, each
+    # object on its own with the server's field validation.
+    done = admin.run("create", "-f", "-", "-o", "name", input_text="".join(f"---\n{json.dumps(obj)}\n" for obj in objects))
+    for line in done.stdout.splitlines():
+        kind_group, _, name = line.strip().partition("/")
+        key = by_name.get(f"{kind_group.split('.')[0]}/{name}")
+        if key is not None and key not in created:
+            created.append(key)
+    _save(directory, Seat(seat, str(directory / "kubeconfig"), "", created))  # tear-down knows them at once
+    failures = [line for line in done.stderr.splitlines() if line.strip() and "AlreadyExists" not in line]
+    if done.returncode != 0 and failures:
+        raise BackendError(f"cannot prepare seat {seat!r}: {failures[-1].strip()}")
     answer = json.loads(admin.must("create", "token", ACCOUNT, "-n", seat, f"--duration={lifetime}s", "-o", "json"))
     token = answer.get("status", {}).get("token", "")
     if not token:
