@@ -492,6 +492,17 @@ def free_node_port() -> int:
     pytest.fail("no free port in the NodePort range")
 
 
+def settle(remote: PracticeBackend) -> None:
+    """Wait until no namespace is being deleted (an earlier test's seat): deleting its Services makes the practice
+    cluster reconcile its NodePorts, which would open a port a test has just let go."""
+    def settled() -> bool:
+        done = admin_kubectl(remote, "get", "namespaces", "-o", "json")
+        return done.returncode == 0 and not [item for item in json.loads(done.stdout)["items"]
+                                             if item["metadata"].get("deletionTimestamp")]
+
+    wait_for(settled, timeout=60, message="no namespace being deleted")
+
+
 def answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -503,6 +514,7 @@ def answers(port: int) -> bool:
 def test_port_forward_when_the_node_port_does_not_answer(tmp_path: Path, user_config: Path, remote: PracticeBackend,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     namespace = f"learner-pf{next(_numbers)}"
+    settle(remote)
     ExistingBackend(tmp_path / "state", source=user_config, context=CONTEXT, namespace=namespace).up()
     backend = ExistingBackend(tmp_path / "state", namespace=namespace, kubectl=fake_kubectl(tmp_path / "bin"))
     try:
@@ -599,6 +611,7 @@ def test_a_seat_port_forwards_a_node_port_with_the_real_kubectl(tmp_path: Path, 
     app: the `admin` role the seat is bound to allows `create pods/portforward` (upstream
     plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go)."""
     namespace = f"learner-pf{next(_numbers)}"
+    settle(remote)
     backend = ExistingBackend(tmp_path / "state", source=user_config, context=CONTEXT, namespace=namespace)
     backend.up()
     try:
@@ -620,6 +633,7 @@ def test_a_seat_port_forwards_a_node_port_with_the_real_kubectl(tmp_path: Path, 
                      message="the practice cluster giving up on the NodePort")
         finally:
             blocker.close()
+        assert not answers(node_port)  # only kubectl port-forward can make it answer now
         backend.after_setup()
         with urllib.request.urlopen(f"http://127.0.0.1:{node_port}/", timeout=10) as response:
             assert response.read().decode().startswith("Hello Kubernetes bootcamp! | Running on: kubernetes-bootcamp-")
@@ -628,3 +642,16 @@ def test_a_seat_port_forwards_a_node_port_with_the_real_kubectl(tmp_path: Path, 
     finally:
         backend.down()
         backend.delete_seat()
+
+
+@pytest.mark.parametrize("argv", [
+    ["cluster", "up", "--backend", "existing", "--namespace", "seat-x", "--own-credentials"],
+    ["--backend", "existing", "--namespace", "seat-x", "--own-credentials", "cluster", "status"],
+])
+def test_the_own_credentials_flag_reaches_the_backend(tmp_path: Path, argv: list[str]) -> None:
+    args = cli._parser().parse_args(argv)
+    backend = cli._backend(tmp_path, args, announce=False)
+    assert isinstance(backend, ExistingBackend) and backend.own_credentials
+    plain = cli._backend(tmp_path, cli._parser().parse_args(["cluster", "up", "--backend", "existing",
+                                                             "--namespace", "seat-x"]), announce=False)
+    assert isinstance(plain, ExistingBackend) and not plain.own_credentials
