@@ -38,9 +38,14 @@ def _backend_options(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument("--backend", choices=list(BACKENDS), default=default,
                         help="practice, kind or existing (default: $KUBE_TUTOR_BACKEND, else kind when Docker "
                              "runs and kind is installed, else practice)")
-    parser.add_argument("--kubeconfig", type=Path, default=default, help="existing: the kubeconfig to copy from")
+    parser.add_argument("--kubeconfig", type=Path, default=default,
+                        help="existing: your kubeconfig (only read): kube-tutor makes a learner seat with it")
     parser.add_argument("--context", default=default, help="existing: its context (default: its current one)")
-    parser.add_argument("--namespace", default=default, help="existing: the namespace for the lesson")
+    parser.add_argument("--namespace", default=default,
+                        help="existing: the namespace for the lesson (the seat's name, e.g. seat-01)")
+    parser.add_argument("--own-credentials", action="store_true", default=default,
+                        help="existing: no seat; the learner uses the context's credentials as they are (a cluster "
+                             "of your own only)")
 
 
 def _time_scale(text: str) -> float:
@@ -85,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     down = csub.add_parser("down", parents=[common, backend_parent],
                            help="stop the cluster (practice: objects are kept; kind: deleted); exit 1 when changes "
                                 "were not saved")
-    down.add_argument("--delete-state", action="store_true", help="also forget every object of the cluster")
+    down.add_argument("--delete-state", action="store_true",
+                      help="also forget every object of the cluster (existing: delete the learner's seat)")
     sub.add_parser("doctor", parents=[common], help="check this machine: Python, kubectl, Docker, kind, disk, memory")
     lint = sub.add_parser("lint", help="check lesson files (default: every installed lesson); one line per problem")
     lint.add_argument("files", nargs="*", metavar="LESSON", help="a lesson file or id")
@@ -267,6 +273,16 @@ def cmd_down(backend: Backend, state: Path, delete_state: bool) -> int:
         code = _err(f"the {backend.name} cluster stopped, but {result.unsaved}")
     if delete_state:
         directory = getattr(backend, "directory", state / backend.name)
+        if backend.name == "existing":
+            from tutor.backends.existing import ExistingBackend
+
+            if isinstance(backend, ExistingBackend):  # its seat goes first, while its record is there
+                try:
+                    deleted = backend.delete_seat()
+                except BackendError as error:
+                    return _err(f"{error} (kept {directory})")
+                if deleted:
+                    print(f"deleted the seat {backend.namespace}: {', '.join(deleted)}")
         failures: list[str] = []
         if directory.exists():
             shutil.rmtree(directory, onerror=lambda _function, path, info: failures.append(
@@ -295,7 +311,8 @@ def _backend(state: Path, args: argparse.Namespace, *, announce: bool = True) ->
         print(f"kube-tutor: {t('choice.using', _lang(args), name=name, reason=reason)}", file=sys.stderr)
     return make_backend(name, state, kubeconfig=getattr(args, "kubeconfig", None),
                         context=getattr(args, "context", None), namespace=getattr(args, "namespace", None),
-                        time_scale=getattr(args, "time_scale", None))
+                        time_scale=getattr(args, "time_scale", None),
+                        own_credentials=bool(getattr(args, "own_credentials", False)))
 
 
 def default_lang() -> str:

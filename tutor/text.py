@@ -90,6 +90,22 @@ TEXTS: dict[str, dict[str, str]] = {
     "existing.checking": {"ja": "{server} が応答するか確かめています", "en": "checking that {server} answers"},
     "existing.the_cluster": {"ja": "クラスター", "en": "the cluster"},
     "existing.created": {"ja": "名前空間 {namespace} を作成しました", "en": "created namespace {namespace}"},
+    "existing.seat": {
+        "ja": "コンテキスト {context} の権限で学習者の席 {namespace} を用意しています（その名前空間だけで admin "
+              "権限を持つ ServiceAccount。あなたの認証情報は学習者に渡しません）",
+        "en": "preparing the learner seat {namespace} with context {context} (a ServiceAccount with the admin role "
+              "in that namespace only; your credentials are not handed to the learner)",
+    },
+    "existing.seat_ready": {
+        "ja": "席 {namespace} の準備ができました（トークンの有効期限: {expires}）",
+        "en": "seat {namespace} is ready (its token expires {expires})",
+    },
+    "existing.own_credentials": {
+        "ja": "警告: --own-credentials: 学習者はコンテキスト {context} の権限をすべて持ったまま操作します"
+              "（自分だけのクラスター向けです。共有クラスターでは使わないでください）",
+        "en": "warning: --own-credentials: the learner acts with all the rights of context {context} (for a "
+              "cluster of your own only, never a shared one)",
+    },
     # ---- verify and reset (tutor.lesson.verify)
     "verify.header": {
         "ja": "{lesson} を {backend} で検証します（名前空間 {namespace}）",

@@ -67,7 +67,8 @@ def choose(requested: str | None) -> tuple[str, str]:
 
 
 def make_backend(name: str, state: Path, *, kubeconfig: Path | None = None, context: str | None = None,
-                 namespace: str | None = None, time_scale: float | None = None) -> Backend:
+                 namespace: str | None = None, time_scale: float | None = None,
+                 own_credentials: bool = False) -> Backend:
     """Build a backend by name (kind and existing are imported only when used).
 
     Raises:
@@ -86,5 +87,6 @@ def make_backend(name: str, state: Path, *, kubeconfig: Path | None = None, cont
             raise BackendError("the existing backend needs --namespace NS (a namespace of your own for the lesson)")
         from tutor.backends.existing import ExistingBackend
 
-        return ExistingBackend(state, source=kubeconfig, context=context, namespace=namespace)
+        return ExistingBackend(state, source=kubeconfig, context=context, namespace=namespace,
+                               own_credentials=own_credentials)
     raise BackendError(f"unknown backend {name!r}; use one of: {', '.join(BACKENDS)}")

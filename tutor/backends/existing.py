@@ -1,10 +1,21 @@
-"""Provides the existing backend: a cluster the learner already has, used through a copy of one context.
+"""Provides the existing backend: a cluster the learner already has.
 
-The user's kubeconfig is only read (``yaml.safe_load``): the chosen context, its cluster and its user are
-copied into ``<state>/existing/kubeconfig`` (mode 0600) with the context's namespace set to the lesson's
-namespace. Every kubectl run uses that copy with ``KUBERC=off``. Nothing in the user's cluster is deleted by
-kube-tutor; the only thing it creates outside the lesson is the namespace itself. NodePort Services are made
-reachable on ``127.0.0.1:<nodePort>`` with ``kubectl port-forward`` when the nodes' ports do not answer there.
+By default kube-tutor makes a learner *seat* there (:mod:`tutor.backends.seats`) with the user's kubeconfig as the
+admin's: a namespace named by ``--namespace``, a ServiceAccount with the ``admin`` role in it only, a small resource
+budget, and a kubeconfig (``<state>/existing/kubeconfig``, 0600) that carries only that account's token and the
+cluster's CA. The user's kubeconfig is only read (never written) and which file and context made the seat is kept
+in ``<state>/existing/credentials.json`` so a later ``up`` renews the token when it ends soon. ``cluster down``
+keeps the seat (the learner's work stays); :meth:`ExistingBackend.delete_seat` (``cluster down --delete-state``)
+deletes exactly what kube-tutor made.
+
+With ``own_credentials`` (``--own-credentials``: a user's own single-user cluster) the chosen context, its cluster
+and its user are copied instead (``yaml.safe_load``) with the context's namespace set to the lesson's namespace;
+the learner then acts with the user's full rights, and kube-tutor says so. Nothing in the cluster is deleted then;
+the only thing it creates outside the lesson is the namespace itself.
+
+Every kubectl run uses kube-tutor's kubeconfig with ``KUBERC=off``. NodePort Services are made reachable on
+``127.0.0.1:<nodePort>`` with ``kubectl port-forward`` when the nodes' ports do not answer there (the ``admin``
+role of a seat includes ``pods/portforward``).
 """
 
 from __future__ import annotations
@@ -16,12 +27,14 @@ import shlex
 import socket
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tutor import paths, shell
+from tutor.backends import seats
 from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, Stopped
 from tutor.kube.files import atomic_write, open_private
 from tutor.text import Phrase
@@ -33,6 +46,10 @@ KUBECTL_TIMEOUT = 30.0
 FORWARD_TIMEOUT = 20.0
 POLL = 0.05
 STOP_TIMEOUT = 5.0
+RENEW_WITHIN = 3600
+"""``up`` renews a seat's token that ends within this many seconds (or within a quarter of its lifetime)."""
+SEAT = "seat"
+OWN = "own-credentials"
 # kubectl resolves these relative to the kubeconfig file that names them; our copy lives elsewhere.
 _CLUSTER_FILES = ("certificate-authority",)
 _USER_FILES = ("client-certificate", "client-key", "tokenFile")
@@ -73,14 +90,19 @@ def _absolute(value: Any, base: Path) -> Any:
 
 
 class ExistingBackend(OwnKubeconfig):
-    """A cluster the learner brings (``--kubeconfig PATH [--context NAME] --namespace NS``).
+    """A cluster the learner brings (``--kubeconfig PATH [--context NAME] --namespace NS [--own-credentials]``).
 
     Args:
         state: kube-tutor's state directory.
-        source: the user's kubeconfig to copy from (only read); None reuses the copy made earlier.
-        context: the context to copy (default: the file's current-context).
-        namespace: where every lesson object lives; created on :meth:`up` when absent.
+        source: the user's kubeconfig (only read): the admin's that makes the seat, or with ``own_credentials``
+            the one to copy from; None reuses what an earlier :meth:`up` recorded.
+        context: its context (default: the file's current-context, resolved when the seat is made).
+        namespace: where every lesson object lives: the seat's name, or with ``own_credentials`` a namespace
+            created on :meth:`up` when absent.
         kubectl: the kubectl to run (default: the bundled one); tests put a stand-in here.
+        own_credentials: copy the context instead of making a seat (a user's own cluster: the learner gets the
+            user's full rights).
+        lifetime: seconds a seat's token lasts.
 
     Raises:
         BackendError: a namespace kube-tutor must not use (``kube-system`` ...) or that is not a valid name.
@@ -89,7 +111,8 @@ class ExistingBackend(OwnKubeconfig):
     name = "existing"
 
     def __init__(self, state: Path, *, source: Path | None = None, context: str | None = None, namespace: str,
-                 kubectl: Path | None = None) -> None:
+                 kubectl: Path | None = None, own_credentials: bool = False,
+                 lifetime: int = seats.DEFAULT_LIFETIME) -> None:
         if namespace in PROTECTED_NAMESPACES:
             raise BackendError(f"refusing namespace {namespace!r}: it belongs to Kubernetes itself; pick one of "
                                f"your own, e.g. --namespace kube-tutor")
@@ -102,6 +125,8 @@ class ExistingBackend(OwnKubeconfig):
         self.context = context
         self.namespace = namespace
         self.kubectl_override = kubectl
+        self.own_credentials = own_credentials
+        self.lifetime = lifetime
 
     # ----------------------------------------------------------------------------------------------------------
     # Files
@@ -117,19 +142,50 @@ class ExistingBackend(OwnKubeconfig):
     def forward_log(self, service: str) -> Path:
         return self.directory / f"port-forward-{service}.log"
 
-    def _copy_context(self) -> None:
-        """Write our kubeconfig from the chosen context of the user's file (which is only read).
+    @property
+    def credentials_path(self) -> Path:
+        """Which kubeconfig and context made kube-tutor's kubeconfig, and how (``seat`` or ``own-credentials``)."""
+        return self.directory / "credentials.json"
+
+    def _credentials(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.credentials_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _save_credentials(self, mode: str, source: Path, context: str) -> None:
+        record: dict[str, Any] = {"mode": mode, "kubeconfig": str(source.resolve()), "context": context}
+        if mode == SEAT:
+            record["lifetime"] = self.lifetime
+        atomic_write(self.credentials_path, (json.dumps(record, indent=2) + "\n").encode())
+
+    def mode(self) -> str:
+        """``seat`` or ``own-credentials``: what :meth:`up` makes (``--kubeconfig``) or made before (without it).
+
+        Raises:
+            BackendError: neither a kubeconfig is given nor one was used before, or ``--own-credentials`` without
+                ``--kubeconfig`` where a seat was made.
+        """
+        if self.source is not None:
+            return OWN if self.own_credentials else SEAT
+        recorded = self._credentials().get("mode")
+        if recorded == SEAT and self.own_credentials:
+            raise BackendError(f"kube-tutor made the seat {self.namespace!r} here; to use your own credentials "
+                               f"instead pass --kubeconfig PATH --own-credentials")
+        if recorded in (SEAT, OWN):
+            return str(recorded)
+        if self.kubeconfig.exists():  # a copy made before seats existed
+            return OWN
+        raise BackendError("the existing backend needs --kubeconfig PATH (e.g. ~/.kube/config; kube-tutor only "
+                           "reads it and makes a learner seat with it)")
+
+    def _read_source(self, source: Path) -> tuple[dict[str, Any], str]:
+        """The user's kubeconfig (only read) and the chosen context's name.
 
         Raises:
             BackendError: the file is missing or unreadable, or has no such context.
         """
-        if self.source is None:
-            if self.kubeconfig.exists():
-                self._set_namespace()
-                return
-            raise BackendError("the existing backend needs --kubeconfig PATH (e.g. ~/.kube/config; kube-tutor "
-                               "only reads it and copies one context)")
-        source = self.source
         try:
             config = yaml.safe_load(source.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -148,6 +204,20 @@ class ExistingBackend(OwnKubeconfig):
                                f"(contexts: {known})")
         if wanted not in contexts:
             raise BackendError(f"context {wanted!r} not found in {source} (contexts: {known})")
+        return config, str(wanted)
+
+    def _copy_context(self) -> str:
+        """Write our kubeconfig from the chosen context of the user's file (which is only read); its name.
+
+        Raises:
+            BackendError: the file is missing or unreadable, or has no such context.
+        """
+        if self.source is None:
+            self._set_namespace()
+            return self._context_name()
+        source = self.source
+        config, wanted = self._read_source(source)
+        contexts = {entry.get("name"): entry for entry in config.get("contexts") or [] if isinstance(entry, dict)}
         entry = contexts[wanted]
         context = dict(entry.get("context") or {})
         clusters = {c.get("name"): c for c in config.get("clusters") or [] if isinstance(c, dict)}
@@ -183,6 +253,7 @@ class ExistingBackend(OwnKubeconfig):
             "preferences": {},
         }
         self._write(ours)
+        return wanted
 
     def _set_namespace(self) -> None:
         """Point the reused copy's context at this backend's namespace."""
@@ -228,20 +299,31 @@ class ExistingBackend(OwnKubeconfig):
         env.update(self.env())
         return env
 
-    def _kubectl(self, *args: str, timeout: float = KUBECTL_TIMEOUT) -> shell.Result:
+    def _admin_env(self, source: Path) -> dict[str, str]:
+        """kubectl with the user's kubeconfig (only read), its own cache, no kuberc: as the seat's admin."""
+        return {**os.environ, "KUBECONFIG": str(source), "KUBECACHEDIR": str(self.directory / "admin-cache"),
+                "KUBERC": "off"}
+
+    def _kubectl(self, *args: str, timeout: float = KUBECTL_TIMEOUT, env: Mapping[str, str] | None = None
+                 ) -> shell.Result:
         argv: list[str | os.PathLike[str]] = [self._kubectl_path(), f"--request-timeout={REQUEST_TIMEOUT}", *args]
         try:
-            return shell.run(argv, env=self._process_env(), timeout=timeout)
+            return shell.run(argv, env=dict(env) if env is not None else self._process_env(), timeout=timeout)
         except shell.ShellError as error:
             raise BackendError(f"kubectl: {error}") from None
 
-    def _reachable(self) -> tuple[bool, str]:
-        """(True, "") when the API server answers ``/readyz`` (or ``/version``), else (False, kubectl's line)."""
-        done = self._kubectl("get", "--raw", "/readyz")
+    def _reachable(self, *, admin: tuple[Path, str] | None = None) -> tuple[bool, str]:
+        """(True, "") when the API server answers ``/readyz`` (or ``/version``), else (False, kubectl's line).
+
+        ``admin``: ask with that kubeconfig and context (the user's) instead of kube-tutor's.
+        """
+        env = self._admin_env(admin[0]) if admin else None
+        context = ["--context", admin[1]] if admin else []
+        done = self._kubectl(*context, "get", "--raw", "/readyz", env=env)
         if done.returncode == 0:
             return True, ""
         if "Error from server" in done.stderr:  # it answered, but /readyz is not for us: try /version
-            fallback = self._kubectl("get", "--raw", "/version")
+            fallback = self._kubectl(*context, "get", "--raw", "/version", env=env)
             if fallback.returncode == 0:
                 return True, ""
         return False, _last_line(done.stderr) or f"exit {done.returncode}"
@@ -273,36 +355,133 @@ class ExistingBackend(OwnKubeconfig):
     # Backend protocol
 
     def up(self, on_status: Callable[[str], None] | None = None) -> ClusterStatus:
-        """Copy the context, check the cluster answers, create the namespace when absent.
+        """Make (or renew) the learner's seat, or with ``own_credentials`` copy the context and create the
+        namespace when absent; check the cluster answers.
 
         Raises:
             BackendError: with a one-line message (file missing, context not found, unreachable, forbidden).
         """
         paths.make_state_private(self.state, self.directory)
-        self._copy_context()
+        mode = self.mode()
+        if mode == SEAT:
+            self._seat(on_status)
+        else:
+            context = self._copy_context()
+            if self.source is not None:
+                self._save_credentials(OWN, self.source, context)
+            if on_status is not None:
+                on_status(Phrase("existing.own_credentials", context=context))
         if on_status is not None:
             on_status(Phrase("existing.checking", server=self._server() or Phrase("existing.the_cluster")))
         ok, why = self._reachable()
         if not ok:
             raise BackendError(f"the cluster of context {self._context_name()!r} ({self._server()}) does not "
                                f"answer: {why}")
-        if self._ensure_namespace() and on_status is not None:
+        if mode == OWN and self._ensure_namespace() and on_status is not None:
             on_status(Phrase("existing.created", namespace=self.namespace))
         return self.status()
+
+    def _seat(self, on_status: Callable[[str], None] | None) -> None:
+        """Prepare the seat ``namespace`` with the user's kubeconfig (``--kubeconfig``, else the recorded one);
+        without ``--kubeconfig`` only when kube-tutor's kubeconfig is missing or its token ends soon.
+
+        Raises:
+            BackendError: the seat cannot be made (one line; Forbidden suggests ``--own-credentials``).
+        """
+        seat = seats.load_seat(self.directory)
+        if seat is not None and seat.name != self.namespace:
+            raise BackendError(f"kube-tutor holds the seat {seat.name!r} here, not {self.namespace!r}: use "
+                               f"--namespace {seat.name}, or delete it first with `kube-tutor --backend existing "
+                               f"--namespace {seat.name} cluster down --delete-state`")
+        if self.source is not None:
+            source, context = self.source, self._read_source(self.source)[1]
+            lifetime = self.lifetime
+        else:
+            recorded = self._credentials()
+            source, context = Path(str(recorded.get("kubeconfig", ""))), str(recorded.get("context", ""))
+            lifetime = int(recorded.get("lifetime") or self.lifetime)
+            if seat is not None and self.kubeconfig.exists() and not _ends_soon(seat.expires, lifetime):
+                return
+            if not source.is_file():
+                raise BackendError(f"the seat {self.namespace!r} needs a new token, but the kubeconfig that made "
+                                   f"it ({source}) is gone: pass --kubeconfig PATH")
+        ok, why = self._reachable(admin=(source, context))
+        if not ok:
+            server = self._admin_server(source, context)
+            raise BackendError(f"the cluster of context {context!r} ({server}) does not answer: {why}")
+        self._save_credentials(SEAT, source, context)  # before the seat: a half-made one can be torn down
+        if on_status is not None:
+            on_status(Phrase("existing.seat", namespace=self.namespace, context=context))
+        try:
+            made = seats.prepare_seat(source, self.namespace, self.directory, lifetime=lifetime, context=context,
+                                      kubectl=self.kubectl_override)
+        except BackendError as error:
+            if "forbidden" not in str(error).lower():
+                raise
+            if seat is None:  # nothing of the learner's is there yet: take back what this attempt made
+                try:
+                    seats.tear_down_seat(source, self.directory, context=context, kubectl=self.kubectl_override)
+                except BackendError:
+                    pass  # what the user may not delete stays; the seat record keeps it for a later tear-down
+            raise BackendError(f"your credentials (context {context!r}) cannot make a learner seat: {error}; ask "
+                               f"the cluster's admin for a seat, or pass --own-credentials to let the learner use "
+                               f"your credentials as they are (only on a cluster of your own)") from None
+        if on_status is not None:
+            on_status(Phrase("existing.seat_ready", namespace=self.namespace, expires=made.expires))
+
+    def _admin_server(self, source: Path, context: str) -> str:
+        try:
+            config = yaml.safe_load(source.read_text(encoding="utf-8"))
+            entry = next(c for c in config["contexts"] if c.get("name") == context)
+            cluster = next(c for c in config["clusters"] if c.get("name") == entry["context"]["cluster"])
+            return str(cluster["cluster"].get("server", ""))
+        except (OSError, ValueError, yaml.YAMLError, KeyError, TypeError, StopIteration, AttributeError):
+            return ""
+
+    def delete_seat(self) -> list[str]:
+        """Delete what kube-tutor made for the learner's seat (``cluster down --delete-state``): the namespace with
+        everything in it, the seat's bindings, shared roles no other seat uses. Nothing without a seat.
+
+        Returns:
+            What was deleted, as ``kind/namespace/name`` lines.
+
+        Raises:
+            BackendError: the kubeconfig that made the seat is gone, or kubectl could not delete something.
+        """
+        if seats.load_seat(self.directory) is None:
+            return []
+        recorded = self._credentials()
+        if self.source is not None:
+            source, context = self.source, self._read_source(self.source)[1]
+        else:
+            source, context = Path(str(recorded.get("kubeconfig", ""))), str(recorded.get("context", ""))
+        if not source.is_file():
+            raise BackendError(f"cannot delete the seat {self.namespace!r}: the kubeconfig that made it ({source}) "
+                               f"is gone; pass --kubeconfig PATH of the cluster's admin")
+        return seats.tear_down_seat(source, self.directory, context=context or None, kubectl=self.kubectl_override)
 
     def status(self) -> ClusterStatus:
         if not self.kubeconfig.exists():
             return ClusterStatus(self.name, False, self.kubeconfig,
                                  detail="not set up: run `kube-tutor --backend existing --kubeconfig PATH "
                                         "--namespace NS cluster up`")
+        seat = seats.load_seat(self.directory) if self._credentials().get("mode") == SEAT else None
+        if seat is not None and _ends_soon(seat.expires, 0):
+            return ClusterStatus(self.name, False, self.kubeconfig, self._server(),
+                                 detail=f"seat {seat.name}: its token expired at {seat.expires}; run `kube-tutor "
+                                        f"--backend existing --namespace {seat.name} cluster up` to renew it")
         try:
             ok, why = self._reachable()
         except BackendError as error:
             ok, why = False, str(error)
-        if ok:
-            return ClusterStatus(self.name, True, self.kubeconfig, self._server(),
-                                 detail=f"context {self._context_name()}, namespace {self.namespace}")
-        return ClusterStatus(self.name, False, self.kubeconfig, self._server(), detail=f"not answering: {why}")
+        if not ok:
+            return ClusterStatus(self.name, False, self.kubeconfig, self._server(), detail=f"not answering: {why}")
+        if seat is not None:
+            detail = f"seat {seat.name} (ServiceAccount {seats.ACCOUNT}, token expires {seat.expires})"
+        else:
+            detail = (f"context {self._context_name()}, namespace {self.namespace}, your own credentials "
+                      f"(--own-credentials)")
+        return ClusterStatus(self.name, True, self.kubeconfig, self._server(), detail=detail)
 
     def storage_failure(self) -> str:
         """Nothing to tell: the cluster's storage is its admins'; kubectl's own errors say when it fails."""
@@ -418,6 +597,19 @@ class ExistingBackend(OwnKubeconfig):
         if pid <= 0 or not _is_port_forward(pid):
             return False
         return shell.stop_process(pid, group=True, grace=STOP_TIMEOUT)
+
+
+def _ends_soon(expires: str, lifetime: int) -> bool:
+    """Whether a token that ends at ``expires`` (RFC 3339) has ended, or ends within :data:`RENEW_WITHIN` or a
+    quarter of ``lifetime`` seconds (whichever is shorter; ``lifetime`` 0: has ended). Unreadable: True."""
+    try:
+        end = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    if end.tzinfo is None:
+        return True
+    margin = min(RENEW_WITHIN, lifetime // 4)
+    return (end - datetime.now(UTC)).total_seconds() <= margin
 
 
 def _is_port_forward(pid: int) -> bool:

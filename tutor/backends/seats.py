@@ -173,8 +173,13 @@ def _key(obj: Mapping[str, Any]) -> list[str]:
 
 
 def _kubeconfig_for(admin: _Admin, seat: str, token: str) -> dict[str, Any]:
-    """The seat's kubeconfig: the admin context's cluster (server, CA as data) with only the seat's token."""
-    view = json.loads(admin.must("config", "view", "--raw", "--minify", "-o", "json"))
+    """The seat's kubeconfig: the admin context's cluster (server, CA as data) with only the seat's token.
+
+    ``--flatten`` has kubectl put a CA file's bytes in ``certificate-authority-data``, reading a relative path from
+    the kubeconfig's own directory as kubectl does (client-go ``tools/clientcmd/api/helpers.go`` ``FlattenConfig``:
+    ``LocationOfOrigin``); the file branch below is for kubectls that leave it.
+    """
+    view = json.loads(admin.must("config", "view", "--raw", "--minify", "--flatten", "-o", "json"))
     try:
         cluster = dict(view["clusters"][0]["cluster"])
     except (KeyError, IndexError, TypeError):
