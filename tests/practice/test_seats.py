@@ -129,3 +129,21 @@ def test_a_namespace_that_is_not_a_seat_is_never_taken(practice: PracticeBackend
     finally:
         root.run("delete", "namespace", "someones-work", "--wait=false")
     assert MANAGED_BY == {"app.kubernetes.io/managed-by": "kube-tutor"}
+
+
+def test_the_whole_course_verifies_with_a_seats_rights(practice: PracticeBackend, tmp_path: Path) -> None:
+    """Every lesson passes `verify` played through a seat's kubeconfig (the existing backend with the seat's own
+    credentials): the lessons need no more than a seat's rights, and their `{namespace}` is the seat's."""
+    from tests.lesson.clusters import cli
+
+    seat = prepare_seat(practice.kubeconfig, "seat-course", tmp_path / "seat", lifetime=24 * 3600)
+    try:
+        done = cli(tmp_path / "state", "--backend", "existing", "--kubeconfig", seat.kubeconfig,
+                   "--namespace", "seat-course", "--own-credentials", "verify", "--all", "--lang", "en",
+                   env={"KUBE_TUTOR_TIME_SCALE": "1"})
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "namespace seat-course" in done.stdout
+        assert "✗" not in done.stdout
+    finally:
+        cli(tmp_path / "state", "--backend", "existing", "cluster", "down")
+        tear_down_seat(practice.kubeconfig, tmp_path / "seat")
