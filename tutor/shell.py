@@ -847,22 +847,11 @@ class Session:
             RuntimeError: a command is already running in this session.
             ShellError: bash itself cannot be started.
         """
-        if self._running:
-            raise RuntimeError("a command is already running in this session")
-        if not line.strip():
-            return 0
-        self.history.append(line)
-        refusal = check_command(line)
-        if refusal is not None:
-            on_output(refusal + "\n")
-            return 2
-        self._running = True
+        state_path = self._begin(line, on_output)
+        if isinstance(state_path, int):
+            return state_path
         self._loop = asyncio.get_running_loop()
-        self._cancel_requested = False
         self._cancel_task = None
-        descriptor, state_name = tempfile.mkstemp(prefix="kube-tutor-state-")
-        os.close(descriptor)
-        state_path = Path(state_name)
         try:
             return await self._run(line, on_output, state_path)
         finally:
@@ -870,6 +859,29 @@ class Session:
             self._process = None
             self._cancel_task = None
             state_path.unlink(missing_ok=True)
+
+    def _begin(self, line: str, say: Callable[[str], None]) -> Path | int:
+        """What :meth:`run` and :meth:`run_attached` do before the line runs: the exit status of a line that does
+        not run (0 blank, 2 refused, the refusal said), or the file the line's end state goes to (the session is
+        then running).
+
+        Raises:
+            RuntimeError: a command is already running in this session.
+        """
+        if self._running:
+            raise RuntimeError("a command is already running in this session")
+        if not line.strip():
+            return 0
+        self.history.append(line)
+        refusal = check_command(line)
+        if refusal is not None:
+            say(refusal + "\n")
+            return 2
+        self._running = True
+        self._cancel_requested = False
+        descriptor, state_name = tempfile.mkstemp(prefix="kube-tutor-state-")
+        os.close(descriptor)
+        return Path(state_name)
 
     def _child_env(self, line: str, state_path: Path) -> dict[str, str]:
         """The environment of the bash that runs ``line`` through :data:`_WRAPPER`."""
@@ -951,20 +963,9 @@ class Session:
             ShellError: bash itself cannot be started.
         """
         notice = on_notice or on_output
-        if self._running:
-            raise RuntimeError("a command is already running in this session")
-        if not line.strip():
-            return 0
-        self.history.append(line)
-        refusal = check_command(line)
-        if refusal is not None:
-            notice(refusal + "\n")
-            return 2
-        self._running = True
-        self._cancel_requested = False
-        descriptor, state_name = tempfile.mkstemp(prefix="kube-tutor-state-")
-        os.close(descriptor)
-        state_path = Path(state_name)
+        state_path = self._begin(line, notice)
+        if isinstance(state_path, int):
+            return state_path
         try:
             cwd = self._usable_cwd(notice)
             returncode, pgid = attach_terminal(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import pty
-import select
 import socket
 import subprocess
 import threading
@@ -25,12 +24,14 @@ from pathlib import Path
 import pytest
 from textual.drivers import headless_driver
 
+from tests.test_shell_attached import Terminal
 from tests.tui.test_lesson_play import backend, console_text, lesson_ready, type_command, until
 from tutor import paths
 from tutor.backends.practice import PracticeBackend
 from tutor.lesson import load_lesson
 from tutor.lesson.progress import Progress
 from tutor.tui.app import TutorApp
+from tutor.tui.widgets.step_panel import CommandBlock, ContainerLine
 
 __all__ = ["backend"]  # the module-scoped practice cluster fixture, shared with test_lesson_play
 
@@ -57,37 +58,20 @@ def suspendable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(headless_driver, "HeadlessDriver", SuspendableHeadlessDriver)  # what run_test() imports
 
 
-class Learner:
-    """Plays the learner at the terminal's master side, on a thread: waits for text (with a deadline), types keys."""
+class Learner(Terminal):
+    """Plays the learner at the terminal's master side, on a thread (``Terminal``: waits for text with a deadline,
+    types keys); a failure is kept for the test to raise."""
 
-    def __init__(self, master: int) -> None:
-        self.master = master
-        self.seen = bytearray()
-        self.failure: BaseException | None = None
-
-    def expect(self, needle: bytes) -> None:
-        end = time.monotonic() + DEADLINE
-        while needle not in self.seen:
-            remaining = end - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"timed out waiting for {needle!r}; the terminal shows {bytes(self.seen)!r}")
-            if select.select([self.master], [], [], remaining)[0]:
-                try:
-                    self.seen += os.read(self.master, 65536)
-                except OSError:
-                    pass
-
-    def type(self, keys: bytes) -> None:
-        os.write(self.master, keys)
+    failure: BaseException | None = None
 
     def play(self) -> None:
         try:
-            self.expect(b"the lesson comes back when it ends")
-            self.expect(b"# ")  # the container's bash prompt
+            self.expect(b"the lesson comes back when it ends", DEADLINE)
+            self.expect(b"# ", DEADLINE)  # the container's bash prompt
             self.type(b"cat server.js\r")
-            self.expect(b"http.createServer")
+            self.expect(b"http.createServer", DEADLINE)
             self.type(b"curl http://localhost:8080\r")
-            self.expect(b"Hello Kubernetes bootcamp!")
+            self.expect(b"Hello Kubernetes bootcamp!", DEADLINE)
             self.type(b"exit\r")
         except BaseException as error:  # noqa: BLE001 - raised again by the test
             self.failure = error
@@ -126,13 +110,13 @@ async def test_module_3_exec_ti_bash_runs_attached_and_the_checks_read_the_trans
         screen = await lesson_ready(pilot, app)
         assert screen.step.id == "exec-bash"
         # The lines typed inside the container are shown with its prompt, not as console commands.
-        shown = [block.command for block in screen.query("CommandBlock")]
+        shown = [block.command for block in screen.query(CommandBlock)]
         assert "kubectl exec -ti $POD_NAME -- bash" in shown and "cat server.js" not in shown
-        assert "cat server.js" in [line.command for line in screen.query("ContainerLine")]
+        assert "cat server.js" in [line.command for line in screen.query(ContainerLine)]
         await type_command(pilot, "export POD_NAME=$(kubectl get pods -l app=kubernetes-bootcamp -o name | head -1)")
         await until(pilot, lambda: screen.runtime.session.env.get("POD_NAME", "").startswith("pod/"),
                     message="$POD_NAME")
-        learner = Learner(master)
+        learner = Learner(master, slave)
         thread = threading.Thread(target=learner.play, daemon=True)
         thread.start()
         await type_command(pilot, "kubectl exec -ti $POD_NAME -- bash")  # blocks the app until the learner exits

@@ -38,23 +38,19 @@ class RecordingSession(shell.Session):
         """:meth:`tutor.shell.Session.run`, keeping the line, its exit status and the end of its output."""
         if self.running or not line.strip():
             return await super().run(line, on_output)
-        kept: list[str] = []
-        size = 0
+        kept = _Tail(OUTPUT_KEPT)
 
         def tee(chunk: str) -> None:
-            nonlocal size
-            kept.append(chunk)
-            size += len(chunk)
-            if size > 2 * OUTPUT_KEPT:  # a long `get -w`: keep memory bounded as it runs
-                text = "".join(kept)[-OUTPUT_KEPT:]
-                kept[:] = [text]
-                size = len(text)
+            kept.add(chunk)
             on_output(chunk)
 
         code = await super().run(line, tee)
-        self.commands.append(CommandRun(line, code, "".join(kept)[-OUTPUT_KEPT:]))
-        del self.commands[:-COMMANDS_KEPT]
+        self._record(line, code, kept.text)
         return code
+
+    def _record(self, line: str, code: int, output: str) -> None:
+        self.commands.append(CommandRun(line, code, output[-OUTPUT_KEPT:]))
+        del self.commands[:-COMMANDS_KEPT]
 
     def run_attached(self, line: str, on_output: Callable[[str], None], *, terminal: tuple[int, int] = (0, 1),
                      on_notice: Callable[[str], None] | None = None) -> int:
@@ -65,17 +61,8 @@ class RecordingSession(shell.Session):
         (``on_notice``: a refusal, a restored variable) are kept too, as :meth:`run` keeps them."""
         if self.running or not line.strip():
             return super().run_attached(line, on_output, terminal=terminal, on_notice=on_notice)
-        kept: list[str] = []
-        size = 0
-
-        def keep(chunk: str) -> None:
-            nonlocal size
-            kept.append(chunk)
-            size += len(chunk)
-            if size > 4 * OUTPUT_KEPT:  # escape codes take room: trim on the raw text with a margin
-                text = "".join(kept)[-2 * OUTPUT_KEPT:]
-                kept[:] = [text]
-                size = len(text)
+        kept = _Tail(2 * OUTPUT_KEPT)  # escape codes take room: trim the raw text with a margin
+        keep = kept.add
 
         def tee(chunk: str) -> None:
             keep(chunk)
@@ -86,9 +73,30 @@ class RecordingSession(shell.Session):
             (on_notice or on_output)(chunk)
 
         code = super().run_attached(line, tee, terminal=terminal, on_notice=notice)
-        self.commands.append(CommandRun(line, code, shell.clean_transcript("".join(kept))[-OUTPUT_KEPT:]))
-        del self.commands[:-COMMANDS_KEPT]
+        self._record(line, code, shell.clean_transcript(kept.text))
         return code
+
+
+class _Tail:
+    """The last ``keep`` characters of a stream of chunks, in bounded memory however long it runs (a long
+    ``get -w``): chunks are joined and trimmed once they hold twice as much."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self._chunks: list[str] = []
+        self._size = 0
+
+    def add(self, chunk: str) -> None:
+        self._chunks.append(chunk)
+        self._size += len(chunk)
+        if self._size > 2 * self.keep:
+            text = "".join(self._chunks)[-self.keep:]
+            self._chunks = [text]
+            self._size = len(text)
+
+    @property
+    def text(self) -> str:
+        return "".join(self._chunks)[-self.keep:]
 
 
 class LessonRuntime:
