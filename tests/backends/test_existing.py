@@ -282,9 +282,9 @@ def test_a_user_who_may_not_make_a_seat_gets_one_line(tmp_path: Path, _isolated_
             backend.up()
         user = "system:serviceaccount:outsiders:limited"
         assert one_line(error) == (
-            f"your credentials (context 'shared') cannot make a learner seat: kubectl get ServiceAccount learner: "
-            f"Error from server (Forbidden): serviceaccounts \"learner\" is forbidden: User \"{user}\" cannot get "
-            f"resource \"serviceaccounts\" in API group \"\" in the namespace \"seat-denied\"; ask the cluster's "
+            f"your credentials (context 'shared') cannot make a learner seat: kubectl create: Error from server "
+            f"(Forbidden): error when creating \"STDIN\": serviceaccounts is forbidden: User \"{user}\" cannot "
+            f"create resource \"serviceaccounts\" in API group \"\" in the namespace \"seat-denied\"; ask the cluster's "
             f"admin for a seat, or pass "
             f"--own-credentials to let the learner use your credentials as they are (only on a cluster of your own)")
         wait_for(lambda: cluster_objects(remote) == before, timeout=60, message="the half-made seat taken back")

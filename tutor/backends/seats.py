@@ -257,7 +257,7 @@ def prepare_seat(admin_kubeconfig: Path, seat: str, directory: Path, *, lifetime
     _save(directory, Seat(seat, str(directory / "kubeconfig"), "", created))  # tear-down knows them at once
     failures = [line for line in done.stderr.splitlines() if line.strip() and "AlreadyExists" not in line]
     if done.returncode != 0 and failures:
-        raise BackendError(f"cannot prepare seat {seat!r}: {failures[-1].strip()}")
+        raise BackendError(f"kubectl create: {failures[0].strip()}")
     answer = json.loads(admin.must("create", "token", ACCOUNT, "-n", seat, f"--duration={lifetime}s", "-o", "json"))
     token = answer.get("status", {}).get("token", "")
     if not token:
