@@ -14,6 +14,7 @@ import pytest
 
 from tests.practice.conftest import Kube
 from tests.practice.test_api_robustness import Api, api  # noqa: F401  (the fixture)
+from tutor.practice.apiserver.resources import RESOURCES
 
 JSON = "application/json"
 
@@ -53,6 +54,15 @@ def test_explain_every_served_kind(kube: Kube, resource: str, head: str) -> None
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(head), result.stdout[:300]
     assert "DESCRIPTION:\n" in result.stdout
+
+
+@pytest.mark.parametrize("resource", sorted({res.plural for res in RESOURCES if res.stored}))
+def test_every_stored_kind_can_be_explained(kube: Kube, resource: str) -> None:
+    """A kind added to the practice cluster comes with its schema (``openapi_gen``: its group/version's document,
+    or its Go structs): ``kubectl explain`` knows secrets, roles, quotas and leases as it knows pods."""
+    result = kube.run("explain", resource)
+    assert result.returncode == 0, result.stderr
+    assert "DESCRIPTION:\n" in result.stdout and "FIELDS:\n" in result.stdout
 
 
 def test_explain_knows_the_fields_of_1_37(kube: Kube) -> None:

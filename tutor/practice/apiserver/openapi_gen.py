@@ -12,6 +12,8 @@ Run by hand when upstream changes (tests never run it; they need no network)::
         --types meta/v1=APIMACHINERY/pkg/apis/meta/v1/types.go \\
         --go autoscaling/v2=API/autoscaling/v2/types.go --go core/v1=API/core/v1/types.go \\
         --go meta/v1=APIMACHINERY/pkg/apis/meta/v1/types.go \\
+        --doc PKG=API/PKG/types_swagger_doc_generated.go --types PKG=API/PKG/types.go --go PKG=API/PKG/types.go \\
+          (each of rbac/v1, authentication/v1, authorization/v1, coordination/v1, scheduling/v1) \\
         --source "<where SPEC and API come from>" > tutor/practice/apiserver/openapi_schemas.json
 
     gzip -9n tutor/practice/apiserver/openapi_schemas.json
@@ -34,7 +36,8 @@ generator writes from the same comments), and every field of a ``+enum`` type of
 The checked-in data (its ``source`` says so) was made from the copy of upstream's documents that kubernetes/client-go
 keeps in ``openapi/openapitest/testdata`` (api/v1, apps/v1, batch/v1, discovery.k8s.io/v1, of an older release)
 with the overlay above: a kubernetes/kubernetes checkout at v1.37 was out of reach. autoscaling/v2 is not in that
-copy, so HorizontalPodAutoscaler's schemas are made from its Go structs (``--go``, read as ``structs_gen`` reads
+copy, so HorizontalPodAutoscaler's schemas are made from its Go structs (and so are those of rbac, authentication,
+authorization, coordination and scheduling: a group's Go package is its first label, ``rbac/v1``) (``--go``, read as ``structs_gen`` reads
 them) the same way. Regenerating from ``api/openapi-spec/v3`` of v1.37 itself needs no change to this script.
 The ``+listType``, ``+listMapKey``, ``+mapType`` and ``+structType`` tags of ``types.go`` become their
 ``x-kubernetes-*`` extensions (which server-side apply reads). Not carried over for fields the copy lacks:
@@ -61,7 +64,8 @@ PACKAGES = {
     "autoscaling/v1": "io.k8s.api.autoscaling.v1", "meta/v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
     "autoscaling/v2": "io.k8s.api.autoscaling.v2", "batch/v1": "io.k8s.api.batch.v1",
     "rbac/v1": "io.k8s.api.rbac.v1", "authentication/v1": "io.k8s.api.authentication.v1",
-    "authorization/v1": "io.k8s.api.authorization.v1",
+    "authorization/v1": "io.k8s.api.authorization.v1", "coordination/v1": "io.k8s.api.coordination.v1",
+    "scheduling/v1": "io.k8s.api.scheduling.v1",
 }
 """Go package (as ``structs.py`` keys name it) -> the OpenAPI name prefix of its types."""
 _SPECIAL = {
@@ -386,13 +390,14 @@ def generate(spec: Path, docs: dict[str, dict[str, dict[str, str]]], source: str
     """
     schemas: dict[str, Any] = {}
     roots: dict[str, list[str]] = {}
-    from_go: list[tuple[str, str]] = []
+    from_go: list[tuple[str, str, str]] = []
     for res in RESOURCES:
         path = spec / spec_file(res.group, res.version)
         if not path.exists():
-            package = f"{res.group}/{res.version}"
+            # k8s.io/api's directory of a group is its first label: rbac.authorization.k8s.io -> rbac/v1
+            package = f"{res.group.split('.')[0] or 'core'}/{res.version}"
             if packages and package in packages and res.kind in packages[package].structs:
-                from_go.append((package, res.kind))
+                from_go.append((package, res.kind, res.group))
                 continue
             print(f"openapi_gen: no {path.name}: {res.group_version} {res.kind} gets no schema", file=sys.stderr)
             continue
@@ -406,16 +411,20 @@ def generate(spec: Path, docs: dict[str, dict[str, dict[str, str]]], source: str
         roots.setdefault(res.group_version, []).extend(names)
     added = overlay(schemas, docs)
     every_struct = dict(STRUCTS)
-    for package, kind in from_go:
+    for package, kind, group in from_go:
         assert packages is not None
-        kind_roots = (f"{package}.{kind}", f"{package}.{kind}List")
+        list_kind = f"{kind}List"
+        has_list = list_kind in packages[package].structs
+        kind_roots = (f"{package}.{kind}", f"{package}.{list_kind}") if has_list else (f"{package}.{kind}",)
         structs = go_structs(packages, kind_roots)
         added += overlay(schemas, docs, structs, kind_roots)
         every_struct = {**structs, **every_struct}
-        group, _, version = package.rpartition("/")
-        for name, item_kind in ((openapi_name(kind_roots[0]), kind), (openapi_name(kind_roots[1]), f"{kind}List")):
+        version = package.rpartition("/")[2]
+        group_version = f"{group}/{version}" if group else version
+        for root, item_kind in zip(kind_roots, (kind, list_kind), strict=False):
+            name = openapi_name(root)
             schemas[name]["x-kubernetes-group-version-kind"] = [{"group": group, "kind": item_kind, "version": version}]
-            roots.setdefault(package, []).append(name)
+            roots.setdefault(group_version, []).append(name)
     refresh_docs(schemas, docs, enums or {}, every_struct)
     for package, text in (go_sources or {}).items():
         apply_list_tags(schemas, PACKAGES.get(package) or f"io.k8s.api.{package.replace('/', '.')}", text)
