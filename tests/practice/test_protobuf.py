@@ -615,6 +615,8 @@ def test_supported_kinds() -> None:
         ("authentication.k8s.io/v1", "SelfSubjectReview"),
         ("authorization.k8s.io/v1", "SelfSubjectAccessReview"),
         ("authorization.k8s.io/v1", "SelfSubjectRulesReview"),
+        ("v1", "ResourceQuota"),  # kubectl create quota
+        ("v1", "LimitRange"),
     }
     for api_version, kind in SUPPORTED_KINDS:
         assert decode(body(api_version, kind, b"")) == {"apiVersion": api_version, "kind": kind}

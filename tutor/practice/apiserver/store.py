@@ -99,9 +99,9 @@ PACKED_RESOURCES = frozenset({"events"})
 """Kinds kept in memory compressed: many, small, read rarely (an hour of events of a busy cluster)."""
 
 _PRESET_OBJECTS = Path(__file__).with_name("pack_preset.json")
-"""One object of each kind a lesson writes most (a Deployment, its ReplicaSet, the Service's Endpoints and
-EndpointSlice, a pod, an event), as the practice cluster made them for the bootcamp app: the bytes zlib's preset
-dictionary starts from, so a packed pod keeps about 260 bytes of its 2.6 KB of JSON (about 940 with the keys
+"""One object of each kind written most while an app is deployed, exposed, scaled and updated (a Deployment, its
+ReplicaSet, the Service's Endpoints and EndpointSlice, a pod, an event), as the practice cluster made them for the
+bootcamp app: the bytes zlib's preset dictionary starts from, so a packed pod keeps about 260 bytes of its 2.6 KB of JSON (about 940 with the keys
 alone), an event about 170 of 800."""
 
 
