@@ -511,6 +511,25 @@ def answers(port: int) -> bool:
         return False
 
 
+def service_on_a_silent_node_port(backend: ExistingBackend, remote: PracticeBackend) -> int:
+    """A NodePort Service ``web`` for the app whose port the practice cluster cannot open (it is held, bound but not
+    listening, while the Service is created), as on a cluster whose nodes' ports this machine cannot reach."""
+    node_port = free_node_port()
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", node_port))
+    try:
+        manifest = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                    "spec": {"type": "NodePort", "selector": {"app": "kubernetes-bootcamp"},
+                             "ports": [{"port": 8080, "nodePort": node_port}]}}
+        done = kubectl(backend, "apply", "-f", "-", input_text=json.dumps(manifest))
+        assert done.returncode == 0, done.stderr
+        wait_for(lambda: f"cannot listen on 127.0.0.1:{node_port}" in remote.log_path.read_text(),
+                 message="the practice cluster giving up on the NodePort")
+    finally:
+        blocker.close()
+    return node_port
+
+
 def test_port_forward_when_the_node_port_does_not_answer(tmp_path: Path, user_config: Path, remote: PracticeBackend,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     namespace = f"learner-pf{next(_numbers)}"
@@ -526,20 +545,7 @@ def test_port_forward_when_the_node_port_does_not_answer(tmp_path: Path, user_co
         direct = int(kubectl(backend, "get", "service", "direct", "-o",
                              "jsonpath={.spec.ports[0].nodePort}").stdout)
         wait_for(lambda: answers(direct), message=f"the practice NodePort {direct}")
-        # hold the port (bound, not listening) while the Service is created, so the "node" cannot open it
-        node_port = free_node_port()
-        blocker = socket.socket()
-        blocker.bind(("127.0.0.1", node_port))
-        try:
-            manifest = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-                        "spec": {"type": "NodePort", "selector": {"app": "kubernetes-bootcamp"},
-                                 "ports": [{"port": 8080, "nodePort": node_port}]}}
-            done = kubectl(backend, "apply", "-f", "-", input_text=json.dumps(manifest))
-            assert done.returncode == 0, done.stderr
-            wait_for(lambda: f"cannot listen on 127.0.0.1:{node_port}" in remote.log_path.read_text(),
-                     message="the practice cluster giving up on the NodePort")
-        finally:
-            blocker.close()
+        node_port = service_on_a_silent_node_port(backend, remote)
         assert not answers(node_port)
 
         calls = tmp_path / "forward-args"
@@ -600,7 +606,6 @@ def test_a_port_forward_that_cannot_listen_is_one_clear_line(tmp_path: Path, use
         assert not backend.forwards_path.exists() or json.loads(backend.forwards_path.read_text()) == {}
         assert backend.down() == Stopped(False)
     finally:
-        blocker.close()
         backend.down()
         backend.delete_seat()
 
@@ -620,19 +625,7 @@ def test_a_seat_port_forwards_a_node_port_with_the_real_kubectl(tmp_path: Path, 
         assert kubectl(backend, "create", "deployment", "kubernetes-bootcamp",
                        "--image=gcr.io/google-samples/kubernetes-bootcamp:v1").returncode == 0
         assert kubectl(backend, "rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s").returncode == 0
-        node_port = free_node_port()
-        blocker = socket.socket()
-        blocker.bind(("127.0.0.1", node_port))
-        try:
-            manifest = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-                        "spec": {"type": "NodePort", "selector": {"app": "kubernetes-bootcamp"},
-                                 "ports": [{"port": 8080, "nodePort": node_port}]}}
-            done = kubectl(backend, "apply", "-f", "-", input_text=json.dumps(manifest))
-            assert done.returncode == 0, done.stderr
-            wait_for(lambda: f"cannot listen on 127.0.0.1:{node_port}" in remote.log_path.read_text(),
-                     message="the practice cluster giving up on the NodePort")
-        finally:
-            blocker.close()
+        node_port = service_on_a_silent_node_port(backend, remote)
         assert not answers(node_port)  # only kubectl port-forward can make it answer now
         backend.after_setup()
         with urllib.request.urlopen(f"http://127.0.0.1:{node_port}/", timeout=10) as response:
