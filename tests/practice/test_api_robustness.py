@@ -550,6 +550,10 @@ def test_version_is_within_one_minor_of_kubectl(api: Api, kube: Kube) -> None:
     assert server["major"] == client["major"] == "1"
     assert abs(int(server["minor"]) - int(client["minor"].rstrip("+"))) <= 1
     assert server["platform"] == "linux/amd64"
+    # As `curl localhost:8001/version` shows it (module 2): kube-apiserver writes /version with WriteRawJSON,
+    # json.MarshalIndent(v, "", "  ") (kubernetes/apiserver pkg/endpoints/handlers/responsewriters/writers.go).
+    assert reply.body.decode() == json.dumps(server, indent=2)
+    assert reply.body.decode().startswith('{\n  "major": "1",\n  "minor": ')
 
 
 # ---- tables ------------------------------------------------------------------------------------------------

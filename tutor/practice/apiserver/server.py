@@ -408,8 +408,9 @@ class ApiServer:
         if path == "/version" and request.method != "GET":
             raise errors.generic(405)
         if request.method == "GET":
-            if path == "/version":
-                return json_response(discovery.version_info())
+            if path == "/version":  # WriteRawJSON (responsewriters/writers.go): json.MarshalIndent(v, "", "  ")
+                return web.Response(body=json.dumps(discovery.version_info(), indent=2).encode(),
+                                    headers={"Content-Type": JSON})
             if path in ("/api", "/apis"):
                 if "as=APIGroupDiscoveryList" in accept:
                     return json_response(discovery.aggregated(core=path == "/api"),
