@@ -18,13 +18,13 @@ import os
 import re
 import socket
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from tutor.kube.duration import parse_timestamp
 from tutor.kube.files import atomic_write, private_dir
 from tutor.practice import system
 from tutor.practice.apiserver.admission import Admission
@@ -340,7 +340,7 @@ class PracticeCluster:
         """
         unreadable = None
         try:
-            loaded = self.storage.open()
+            loaded = self.storage.open(kept_here=self.store.kept_in_storage)
         except StorageUnreadable as error:
             kept = self.storage.set_aside()
             unreadable = (kept, str(error))
@@ -350,7 +350,7 @@ class PracticeCluster:
                 "to %s (with its -wal file, if any) once it is repaired, or let SQLite recover what it can read: "
                 "sqlite3 %s .recover | sqlite3 %s (after removing the new %s).",
                 self.storage.path, error, kept, kept, self.storage.path, kept, self.storage.path, self.storage.path)
-            loaded = self.storage.open()
+            loaded = self.storage.open(kept_here=self.store.kept_in_storage)
         if loaded.empty:
             loaded = self._import_legacy(loaded)
         self._loaded_meta = loaded.meta
@@ -383,7 +383,7 @@ class PracticeCluster:
         legacy.replace(legacy.with_name(legacy.name + ".imported"))
         log.info("imported %d objects from %s into %s", len(objects), legacy, self.storage.path)
         self.storage.close()
-        return self.storage.open()
+        return self.storage.open(kept_here=self.store.kept_in_storage)
 
     def _report_unreadable(self, kept: Path, reason: str) -> None:
         """Say it where kubectl shows it too: a Warning event on the node."""
@@ -406,12 +406,15 @@ class PracticeCluster:
 
     def _expire_events(self) -> None:
         """Events live an hour after their last write, like the apiserver's ``--event-ttl`` (an etcd lease
-        attached again by every update)."""
-        now = self.clock.now()
-        for event in self.store.scan("events"):  # one at a time: an hour of events is never all decoded at once
-            last = parse_timestamp(event.get("lastTimestamp") or event["metadata"].get("creationTimestamp"))
-            if last is not None and (now - last).total_seconds() > EVENT_TTL_SECONDS:
-                self.store.remove("events", event["metadata"]["namespace"], event["metadata"]["name"])
+        attached again by every update): the storage finds them by ``lastTimestamp`` (else
+        ``metadata.creationTimestamp``), without decoding the others."""
+        cutoff = self.clock.now() - timedelta(seconds=EVENT_TTL_SECONDS)
+        try:
+            expired = self.store.written_before("events", cutoff, "lastTimestamp")
+        except StorageFailed:
+            return  # said by the storage; the next housekeeping tries again
+        for namespace, name in expired:
+            self.store.remove("events", namespace, name)
 
     # ---- bootstrap -----------------------------------------------------------------------------
     def _bootstrap(self) -> None:

@@ -51,7 +51,7 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +72,8 @@ WAL_LIMIT_BYTES = 4 * 1024 * 1024
 PAGE_CACHE_KIB = 512
 """SQLite's page cache (its default is 2 MiB): the store serves every read from memory, so the database is only
 written, and a small cache keeps the server's memory from growing with the file."""
+SCAN_BATCH = 256
+"""Rows :meth:`Storage.scan` reads at a time."""
 VACUUM_FREE_PAGES = 256
 """Free pages (of 4 KiB) above which :meth:`Storage.vacuum` gives them back to the file system."""
 
@@ -141,8 +143,9 @@ class Storage:
         """Why the last commit failed; None while commits succeed."""
 
     # ---- opening -------------------------------------------------------------------------------
-    def open(self) -> Loaded:
-        """Open (or create) the database and read it all.
+    def open(self, *, kept_here: Iterable[str] = ()) -> Loaded:
+        """Open (or create) the database and read it all, but the objects of the resources ``kept_here`` (the
+        store reads those from the database when asked: :meth:`read`, :meth:`names`, :meth:`scan`).
 
         Raises:
             StorageUnreadable: the file is not a database SQLite can read, or one of its rows is not JSON.
@@ -177,11 +180,13 @@ class Storage:
             loaded = Loaded()
             loaded.meta = dict(db.execute("SELECT key, value FROM meta"))
             loaded.node_state = {key: json.loads(value) for key, value in db.execute("SELECT key, value FROM node_state")}
-            highest = 0
-            for resource, version_of_row, value in db.execute(
-                    "SELECT resource, resource_version, value FROM objects ORDER BY resource, namespace, name"):
+            skipped = sorted(set(kept_here))
+            for resource, value in db.execute(
+                    "SELECT resource, value FROM objects "
+                    f"WHERE resource NOT IN ({', '.join('?' * len(skipped))}) ORDER BY resource, namespace, name",
+                    skipped):
                 loaded.objects.append((resource, json.loads(value)))
-                highest = max(highest, int(version_of_row))
+            highest = int(db.execute("SELECT coalesce(max(resource_version), 0) FROM objects").fetchone()[0])
             loaded.resource_version = max(highest, int(loaded.meta.get("resourceVersion", "0") or 0))
         except (sqlite3.Error, ValueError, TypeError) as error:
             db.close()
@@ -218,12 +223,67 @@ class Storage:
         except sqlite3.Error as error:
             raise StorageFailed(f"cannot write {self.path}: {error}") from error
 
+    # ---- reading the resources kept only here ------------------------------------------------------
+    def read(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """One object as the store sees it: its staged change if it has one, else its row (a new dict each time)."""
+        staged = self._objects.get((resource, namespace, name))
+        if staged is not None:
+            return staged[1]
+        row = self._connection().execute("SELECT value FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
+                                         (resource, namespace, name)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def names(self, resource: str, namespace: str | None = None) -> list[tuple[str, str]]:
+        """The (namespace, name) of every object of ``resource`` (in ``namespace``), staged changes included,
+        in key order."""
+        query = "SELECT namespace, name FROM objects WHERE resource = ?"
+        found = set(self._connection().execute(query, (resource,)) if namespace is None else
+                    self._connection().execute(query + " AND namespace = ?", (resource, namespace)))
+        for (kind, ns, name), (_, obj) in self._objects.items():
+            if kind == resource and (namespace is None or ns == namespace):
+                if obj is None:
+                    found.discard((ns, name))
+                else:
+                    found.add((ns, name))
+        return sorted(found)
+
+    def scan(self, resource: str, namespace: str | None = None) -> Iterator[dict[str, Any]]:
+        """The objects of ``resource`` (in ``namespace``) in key order, decoded one at a time from one read
+        transaction of their own (a snapshot that writes made meanwhile do not change: WAL readers see the database
+        as it was when they began); with changes of ``resource`` still staged (saving fails), from :meth:`names`
+        and :meth:`read` at once instead."""
+        if any(kind == resource for kind, _, _ in self._objects):
+            yield from [obj for ns, name in self.names(resource, namespace)
+                        if (obj := self.read(resource, ns, name)) is not None]
+            return
+        reader = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            reader.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
+            reader.execute("BEGIN")
+            query = "SELECT value FROM objects WHERE resource = ?"
+            rows = (reader.execute(query + " ORDER BY namespace, name", (resource,)) if namespace is None else
+                    reader.execute(query + " AND namespace = ? ORDER BY name", (resource, namespace)))
+            while batch := rows.fetchmany(SCAN_BATCH):
+                for (value,) in batch:
+                    yield dict(json.loads(value))
+        finally:
+            reader.close()
+
+    def written_before(self, resource: str, time: datetime, field: str) -> list[tuple[str, str]]:
+        """The (namespace, name) of the committed objects of ``resource`` whose timestamp at ``field`` (a JSON
+        path, else ``metadata.creationTimestamp``) is before ``time``."""
+        query = ("SELECT namespace, name FROM objects WHERE resource = ? AND CAST(strftime('%s', coalesce("
+                 "json_extract(value, ?), json_extract(value, '$.metadata.creationTimestamp'))) AS INTEGER) < ? ORDER BY namespace, name")
+        return list(self._connection().execute(query, (resource, f"$.{field}", int(time.timestamp()))))
+
     # ---- staging and committing --------------------------------------------------------------------
     def stage(self, resource: str, namespace: str, name: str, obj: dict[str, Any] | None,
-              resource_version: int) -> None:
-        """Record a change of one object (None: removed); committed at the end of this loop turn at the latest."""
-        self._objects[(resource, namespace, name)] = (resource_version, obj)
-        self._meta["resourceVersion"] = str(resource_version)
+              resource_version: int | None) -> None:
+        """Record a change of one object (None: removed) made at ``resource_version`` (None: the store's next
+        change names it); committed at the end of this loop turn at the latest."""
+        self._objects[(resource, namespace, name)] = (resource_version or 0, obj)
+        if resource_version is not None:
+            self._meta["resourceVersion"] = str(resource_version)
         self._schedule()
 
     def stage_state(self, key: str, value: Any) -> None:

@@ -15,12 +15,13 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.resources import RESOURCES, Resource
-from tutor.practice.apiserver.storage import Storage
+from tutor.practice.apiserver.storage import Storage, StorageFailed
 from tutor.practice.apiserver.watchcache import History
 from tutor.practice.clock import Clock
 
@@ -96,7 +97,9 @@ class Watcher:
 Listener = Callable[[WatchEvent], None]
 
 PACKED_RESOURCES = frozenset({"events"})
-"""Kinds kept in memory compressed: many, small, read rarely (an hour of events of a busy cluster)."""
+"""Kinds kept out of the process's memory: many, small, read rarely (an hour of events of a busy cluster). With a
+storage they are read from it when asked (:class:`StoredBucket`), so the memory of a cluster does not grow with
+their count; without one (a store of a unit test), kept compressed (:class:`PackedBucket`)."""
 
 _PRESET_OBJECTS = Path(__file__).with_name("pack_preset.json")
 """One object of each kind written most while an app is deployed, exposed, scaled and updated (a Deployment, its
@@ -196,8 +199,41 @@ class PackedBucket(MutableMapping[Key, Obj]):
         reference per object."""
         return [self._packed[f"{namespace}/{name}"] for namespace, name in keys]
 
-    def packed_bytes(self) -> int:
-        return sum(len(v) for v in self._packed.values())
+
+class StoredBucket(MutableMapping[Key, Obj]):
+    """Objects that live only in the storage: its staged changes, else its rows, decoded when read.
+
+    Writes go to the storage as the store's other writes do (``Store._emit`` stages them; here they are staged at
+    once, so a read in between sees them). Every read of a row returns a new dict.
+    """
+
+    def __init__(self, storage: Storage, resource: str) -> None:
+        self._storage = storage
+        self._resource = resource
+
+    def __getitem__(self, key: Key) -> Obj:
+        obj = self._storage.read(self._resource, *key)
+        if obj is None:
+            raise KeyError(key)
+        return obj
+
+    def __setitem__(self, key: Key, obj: Obj) -> None:
+        self._storage.stage(self._resource, key[0], key[1], obj, int(obj["metadata"]["resourceVersion"]))
+
+    def __delitem__(self, key: Key) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._storage.stage(self._resource, key[0], key[1], None, None)  # the DELETED event stages it again
+
+    def __contains__(self, key: object) -> bool:
+        return (isinstance(key, tuple) and PackedBucket._key(key) is not None
+                and self._storage.read(self._resource, key[0], key[1]) is not None)
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self._storage.names(self._resource))
+
+    def __len__(self) -> int:
+        return len(self._storage.names(self._resource))
 
 
 class Store:
@@ -214,7 +250,7 @@ class Store:
         self.storage = storage
         self.rv = 0
         self._objects: dict[str, MutableMapping[Key, Obj]] = {
-            r.plural: PackedBucket() if r.plural in PACKED_RESOURCES else {} for r in RESOURCES if r.stored}
+            r.plural: self._bucket(r.plural) for r in RESOURCES if r.stored}
         self._resources = {r.plural: r for r in RESOURCES}
         self._owned: dict[str, set[tuple[str, Key]]] = {}
         self.monotonic = monotonic
@@ -223,6 +259,16 @@ class Store:
             r.plural: History(0, monotonic=lambda: self.monotonic()) for r in RESOURCES}
         self._watchers: dict[str, set[Watcher]] = {r.plural: set() for r in RESOURCES}
         self._listeners: list[Listener] = []
+
+    def _bucket(self, plural: str) -> MutableMapping[Key, Obj]:
+        if plural not in PACKED_RESOURCES:
+            return {}
+        return PackedBucket() if self.storage is None else StoredBucket(self.storage, plural)
+
+    @property
+    def kept_in_storage(self) -> frozenset[str]:
+        """The resources whose objects the store reads from its storage (what ``Storage.open`` need not load)."""
+        return frozenset() if self.storage is None else PACKED_RESOURCES
 
     # ---- reading -------------------------------------------------------------------------
     def resource(self, plural: str) -> Resource:
@@ -247,6 +293,8 @@ class Store:
     def list(self, plural: str, namespace: str | None = None) -> list[Obj]:
         """Objects of a type, in name order (namespace, then name), as etcd returns them."""
         bucket = self._objects.get(plural, {})
+        if isinstance(bucket, StoredBucket):
+            return builtins.list(self.scan(plural, namespace))
         if namespace is None:
             keys = sorted(bucket)
         else:
@@ -259,11 +307,30 @@ class Store:
         read, so a list of an hour of events never holds them all decoded at once (the largest answer sets the
         process's memory), and a list answer encoded while it is being sent is still one resourceVersion's view."""
         bucket = self._objects.get(plural, {})
+        if isinstance(bucket, StoredBucket) and self.storage is not None:
+            try:
+                self.storage.commit()  # the snapshot is the storage's: what is staged goes there first
+            except StorageFailed:
+                pass  # said by the storage; its scan then reads the staged changes too
+            yield from self.storage.scan(plural, namespace)
+            return
         keys = sorted(bucket) if namespace is None else sorted(k for k in bucket if k[0] == namespace)
         if isinstance(bucket, PackedBucket):
             yield from map(_unpack, bucket.packed(keys))
         else:
             yield from [bucket[key] for key in keys]  # the dicts are never changed in place: a snapshot
+
+    def written_before(self, plural: str, time: datetime, field: str) -> builtins.list[Key]:
+        """The keys of the objects of a kind the storage keeps (:attr:`kept_in_storage`; none of another) whose
+        timestamp at ``field`` (else ``metadata.creationTimestamp``) is before ``time``.
+
+        Raises:
+            StorageFailed: what is staged cannot be saved (the storage is searched as saved).
+        """
+        if plural not in self.kept_in_storage or self.storage is None:
+            return []
+        self.storage.commit()
+        return self.storage.written_before(plural, time, field)
 
     def iter(self, plural: str) -> Iterator[Obj]:
         return iter(list(self._objects.get(plural, {}).values()))
@@ -478,8 +545,8 @@ class Store:
         """Load objects read back from storage (no events: nothing is watching yet)."""
         self.rv = max(self.rv, resource_version)
         for plural, obj in objects:
-            if plural not in self._objects:
-                continue
+            if plural not in self._objects or isinstance(self._objects[plural], StoredBucket):
+                continue  # unknown, or read from the storage when asked
             res = self._resources[plural]
             meta = obj["metadata"]
             key = (meta.get("namespace", "") if res.namespaced else "", meta["name"])
