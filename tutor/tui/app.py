@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -23,6 +25,8 @@ from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.screens.start import StartScreen
 from tutor.tui.screens.too_small import MIN_SIZE, TooSmallScreen
 from tutor.tui.text import localize_bindings, localize_command, start_failure, t
+
+HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 
 
 class TutorApp(App[None]):
@@ -58,6 +62,7 @@ class TutorApp(App[None]):
         self.lang = lang
         self.cwd = cwd
         self.runtime: LessonRuntime | None = runtime
+        self._signals: list[tuple[int, Any]] = []
         self.terminal: tuple[int, int] = (0, 1)
         """The real terminal's (input, output) file descriptors, handed to a console line that runs attached to it
         (``kubectl exec -ti``) while the app is suspended; tests give a pty pair."""
@@ -70,6 +75,7 @@ class TutorApp(App[None]):
                                          [step.id for step in lesson.steps]) for lesson in self.choices}
 
     def on_mount(self) -> None:
+        self._end_on_hangup()
         if (len(self.choices) > 1 and not self.named
                 and all(status.updated_at is None for status in self.statuses().values())):
             self.show_picker(closable=False)  # a first start: the course, from its first lesson
@@ -188,5 +194,21 @@ class TutorApp(App[None]):
             with contextlib.suppress(Exception):  # quitting must never hang on a cluster that went away
                 await asyncio.wait_for(runtime.stop(), 5)
 
+    def _end_on_hangup(self) -> None:
+        """A closed terminal (SIGHUP) or a ``kill`` (SIGTERM) ends the app as ``Ctrl+Q`` does, so the console's
+        background jobs (``kubectl proxy &``) end with it instead of living on, holding their ports."""
+        loop = asyncio.get_running_loop()
+        for number in HANGUP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                before = signal.getsignal(number)
+                loop.add_signal_handler(number, self.exit)
+                self._signals.append((number, before))
+
     async def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for number, before in self._signals:
+            loop.remove_signal_handler(number)
+            with contextlib.suppress(TypeError, ValueError):
+                signal.signal(number, before)  # as it was before the app (None: not set from Python)
+        self._signals.clear()
         await self.shutdown()
