@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.practice.conftest import Kube, kubectl_of
@@ -305,3 +306,29 @@ def test_rule_matching_and_forbidden_wording() -> None:
                                        namespace="seat-08", name="p"), "")
     assert exec_.status()["message"].startswith('pods "p" is forbidden: User "system:serviceaccount:seat-07:'
                                                 'learner" cannot create resource "pods/exec" in API group ""')
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/api/v1/namespaces/a/pods", ("pods", "a", None, None)),
+    ("/api/v1/namespaces/a/pods/p/log", ("pods", "a", "p", "log")),
+    ("/api/v1/pods", ("pods", None, None, None)),
+    ("/api/v1/namespaces/a", ("namespaces", None, "a", None)),
+    ("/api/v1/namespaces/a/finalize", ("namespaces", None, "a", "finalize")),
+    ("/apis/apps/v1/namespaces/a/deployments/web/scale", ("deployments", "a", "web", "scale")),
+    ("/api/v1/nodes/n", ("nodes", None, "n", None)),
+    ("/api/v1/pods/p", None),  # a name needs its namespace
+    ("/api/v1/namespaces/a/nodes/n", None),  # a cluster-scoped kind in a namespace
+    ("/api/v1/namespaces/a/namespaces/a", None),
+    ("/api/v1/namespaces/a/pods/p/log/more", None),
+    ("/api/v1/namespaces/a/pods/p/nosuch", None),
+    ("/api/v1/watch/namespaces/a/pods", None),  # the deprecated watch prefix is not served
+    ("/apis/apps/v1", None),
+    ("/api/v1/nosuch", None),
+])
+def test_the_server_serves_what_the_one_parse_of_a_path_names(path: str, expected: tuple[object, ...] | None) -> None:
+    """The resource handlers and the authorizer read the same parse of a path (``NewRequestInfo``, kubernetes/
+    apiserver ``pkg/endpoints/request/requestinfo.go``); what the handlers have no route for is a 404."""
+    from tutor.practice.apiserver.server import parse_resource_path
+
+    info = parse_resource_path(path)
+    assert (None if info is None else (info.res.plural, info.namespace, info.name, info.sub)) == expected

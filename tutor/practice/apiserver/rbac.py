@@ -47,6 +47,9 @@ class Attributes:
     subresource: str = ""
     namespace: str = ""
     name: str = ""
+    parts: tuple[str, ...] = ()
+    """``RequestInfo.Parts``: the path from the resource on (``resource/name/subresource/...``), a namespace prefix
+    taken off."""
 
 
 def request_attributes(method: str, path: str, query: dict[str, list[str]]) -> Attributes:
@@ -89,7 +92,7 @@ def request_attributes(method: str, path: str, query: dict[str, list[str]]) -> A
     if not name and verb == "delete":
         verb = "deletecollection"
     return Attributes(verb=verb, path=path, resource_request=True, api_group=group, api_version=version,
-                      resource=resource, subresource=subresource, namespace=namespace, name=name)
+                      resource=resource, subresource=subresource, namespace=namespace, name=name, parts=tuple(rest))
 
 
 def _exact_name(selector: str) -> str:

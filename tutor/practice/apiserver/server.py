@@ -249,25 +249,23 @@ def _served_group_version(path: str) -> bool:
 
 
 def parse_resource_path(path: str) -> RequestInfo | None:
-    parts = [p for p in path.split("/") if p]
-    if len(parts) >= 2 and parts[0] == "api":
-        group, version, rest = "", parts[1], parts[2:]
-    elif len(parts) >= 3 and parts[0] == "apis":
-        group, version, rest = parts[1], parts[2], parts[3:]
-    else:
+    """The served resource a URL names, from the request's one parse (:func:`rbac.request_attributes`, upstream's
+    ``NewRequestInfo``); None when it names none (404): a discovery or other non-resource path, a ``watch``/``proxy``
+    prefix, more than ``resource/name/subresource``, a namespace where the kind has none (or none where a name needs
+    one), or a subresource the kind does not have."""
+    attrs = rbac.request_attributes("GET", path, {})
+    parts = attrs.parts
+    if not attrs.resource_request or attrs.verb not in ("get", "list") or not parts or len(parts) > 3:
         return None
-    if not rest:
-        return None
-    namespace = None
-    if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] not in ("status", "finalize"):
-        namespace, rest = rest[1], rest[2:]
-    res = lookup(group, version, rest[0])
+    res = lookup(attrs.api_group, attrs.api_version, attrs.resource)
     if res is None:
         return None
-    name = rest[1] if len(rest) > 1 else None
-    sub = rest[2] if len(rest) > 2 else None
-    if len(rest) > 3:
-        return None
+    # A namespace prefix was taken off when the path holds two more segments than the parts (upstream also sets
+    # the namespace of a namespace's own path, /api/v1/namespaces/<name>, which has none).
+    segments = len([p for p in path.split("/") if p]) - (2 if attrs.api_group == "" else 3)
+    namespace = attrs.namespace if segments == len(parts) + 2 else None
+    name = attrs.name or None
+    sub = attrs.subresource or None
     if res.namespaced and namespace is None and name is not None:
         return None
     if not res.namespaced and namespace is not None:
