@@ -313,7 +313,7 @@ def test_rule_matching_and_forbidden_wording() -> None:
     ("/api/v1/namespaces/a/pods/p/log", ("pods", "a", "p", "log")),
     ("/api/v1/pods", ("pods", None, None, None)),
     ("/api/v1/namespaces/a", ("namespaces", None, "a", None)),
-    ("/api/v1/namespaces/a/finalize", ("namespaces", None, "a", "finalize")),
+    ("/api/v1/namespaces/a/status", ("namespaces", None, "a", "status")),
     ("/apis/apps/v1/namespaces/a/deployments/web/scale", ("deployments", "a", "web", "scale")),
     ("/api/v1/nodes/n", ("nodes", None, "n", None)),
     ("/api/v1/pods/p", None),  # a name needs its namespace
