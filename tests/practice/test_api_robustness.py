@@ -556,6 +556,24 @@ def test_version_is_within_one_minor_of_kubectl(api: Api, kube: Kube) -> None:
     assert reply.body.decode().startswith('{\n  "major": "1",\n  "minor": ')
 
 
+def test_the_root_lists_the_served_paths(api: Api, kube: Kube) -> None:
+    """``/`` (and ``/index.html``): ``IndexLister`` (kubernetes/apiserver ``pkg/server/routes/index.go``), the sorted
+    paths as ``metav1.RootPaths``, written with ``WriteRawJSON``: what ``curl localhost:8001/`` shows through
+    ``kubectl proxy``."""
+    reply = api.get("/")
+    assert (reply.status, reply.content_type) == (200, JSON)
+    paths = reply.json()["paths"]
+    assert paths == sorted(set(paths))
+    assert {"/api", "/api/v1", "/apis", "/apis/apps", "/apis/apps/v1", "/apis/rbac.authorization.k8s.io/v1",
+            "/healthz", "/readyz/etcd", "/livez/ping", "/openapi/v3", "/version"} <= set(paths)
+    assert "/livez/etcd" not in paths
+    assert reply.body.decode() == json.dumps({"paths": paths}, indent=2)
+    assert api.get("/index.html").json() == {"paths": paths}
+    assert json.loads(kube("get", "--raw", "/"))["paths"] == paths
+    for path in paths:  # every listed path answers
+        assert api.get(path).status == 200, path
+
+
 # ---- tables ------------------------------------------------------------------------------------------------
 def test_table_responses(api: Api, objects: str) -> None:
     reply = api.get(f"/api/v1/namespaces/{objects}/configmaps",

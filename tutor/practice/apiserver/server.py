@@ -34,7 +34,7 @@ from tutor.practice.apiserver.admission import Admission, bind, check_stored_siz
 from tutor.practice.apiserver.deletion import Deletion
 from tutor.practice.apiserver.openapi import OpenAPIService
 from tutor.practice.apiserver.patch import APPLY_PATCH, apply_patch, decode_apply, patch_type, validate_patch
-from tutor.practice.apiserver.resources import Resource, lookup
+from tutor.practice.apiserver.resources import Resource, group_versions, lookup
 from tutor.practice.apiserver.selectors import FieldSelector, LabelSelector
 from tutor.practice.apiserver.storage import StorageFailed
 from tutor.practice.apiserver.store import Obj, Store, WatchEvent, deep_copy
@@ -240,8 +240,6 @@ class RequestInfo:
 
 def _served_group_version(path: str) -> bool:
     """True for a path below ``/api/v1`` or a served ``/apis/<group>/<version>``."""
-    from tutor.practice.apiserver.resources import group_versions
-
     parts = [p for p in path.split("/") if p]
     if len(parts) >= 3 and parts[:2] == ["api", "v1"]:
         return True
@@ -370,6 +368,26 @@ class ApiServer:
         except StorageFailed as error:  # logged once by the storage
             raise errors.internal_error(str(error)) from error
 
+    def _health_checks(self, endpoint: str) -> dict[str, str | None]:
+        """The checks of ``/healthz``, ``/livez`` or ``/readyz``, each with why it fails (None: it passes)."""
+        storage = self.store.storage
+        checks: dict[str, str | None] = {"ping": None, "log": None}
+        if endpoint != "livez":
+            checks["etcd"] = storage.failure if storage is not None else None
+        return checks
+
+    def _root_paths(self) -> list[str]:
+        """``IndexLister`` (kubernetes/apiserver ``pkg/server/routes/index.go``): the sorted paths listed at ``/``."""
+        paths = {"/api", "/api/v1", "/apis", "/apis/", "/openapi/v3", "/openapi/v3/", "/version"}
+        for group, versions in group_versions().items():
+            if group:
+                paths.add(f"/apis/{group}")
+                paths.update(f"/apis/{group}/{version}" for version in versions)
+        for endpoint in ("healthz", "livez", "readyz"):
+            paths.add(f"/{endpoint}")
+            paths.update(f"/{endpoint}/{check}" for check in self._health_checks(endpoint))
+        return sorted(paths)
+
     def _health(self, request: web.Request, endpoint: str, check: str | None) -> web.Response:
         """``/healthz``, ``/livez``, ``/readyz`` and their checks, as kubernetes/apiserver ``pkg/server/healthz``.
 
@@ -377,11 +395,7 @@ class ApiServer:
         save. The endpoint withholds the reason (``[-]etcd failed: reason withheld``); the check's own path
         (``/readyz/etcd``) says it: ``internal server error: <reason>``.
         """
-        storage = self.store.storage
-        failure = storage.failure if storage is not None else None
-        checks: dict[str, str | None] = {"ping": None, "log": None}
-        if endpoint != "livez":
-            checks["etcd"] = failure
+        checks = self._health_checks(endpoint)
         if check is not None:
             if check not in checks:
                 return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
@@ -406,9 +420,9 @@ class ApiServer:
         if path == "/version" and request.method != "GET":
             raise errors.generic(405)
         if request.method == "GET":
-            if path == "/version":  # WriteRawJSON (responsewriters/writers.go): json.MarshalIndent(v, "", "  ")
-                return web.Response(body=json.dumps(discovery.version_info(), indent=2).encode(),
-                                    headers={"Content-Type": JSON})
+            if path in ("/version", "/", "/index.html"):  # WriteRawJSON (responsewriters/writers.go): MarshalIndent
+                doc: object = discovery.version_info() if path == "/version" else {"paths": self._root_paths()}
+                return web.Response(body=json.dumps(doc, indent=2).encode(), headers={"Content-Type": JSON})
             if path in ("/api", "/apis"):
                 if "as=APIGroupDiscoveryList" in accept:
                     return json_response(discovery.aggregated(core=path == "/api"),
