@@ -16,6 +16,7 @@ Quotas act on a whole namespace, so each test uses the ``kube`` fixture's namesp
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tests.practice.conftest import Kube, wait_for
 
@@ -63,6 +64,19 @@ def test_pods_quota_stalls_scale_with_failed_create_events(kube: Kube) -> None:
     assert (condition["status"], condition["reason"]) == ("True", "FailedCreate")
     assert _pod_count(kube, "app=web") == 10
 
+    def deployment_failure() -> dict[str, Any] | None:
+        conditions = kube.json("get", "deployment", "web")["status"].get("conditions") or []
+        return next((c for c in conditions if c["type"] == "ReplicaFailure"), None)
+
+    # getReplicaFailures (pkg/controller/deployment/progress.go) moves it to the Deployment as
+    # ReplicaSetToDeploymentCondition makes it; `kubectl describe deployment` shows it among the Conditions.
+    moved = wait_for(deployment_failure, message="the Deployment's ReplicaFailure condition")
+    assert {k: moved[k] for k in ("status", "reason", "message", "lastTransitionTime")} == \
+        {k: condition[k] for k in ("status", "reason", "message", "lastTransitionTime")}
+    assert moved["lastUpdateTime"] == condition["lastTransitionTime"]
+    assert ["ReplicaFailure", "True", "FailedCreate"] in [line.split() for line in
+                                                         kube("describe", "deployment", "web").splitlines()]
+
     status = _quota(kube, "pods")["status"]
     assert status == {"hard": {"pods": "10"}, "used": {"pods": "10"}}
     table = kube("get", "quota")
@@ -80,6 +94,7 @@ def test_pods_quota_stalls_scale_with_failed_create_events(kube: Kube) -> None:
 
     kube("delete", "quota", "pods")
     wait_for(lambda: _pod_count(kube, "app=web") == 50, timeout=90, message="50 pods after the quota went")
+    wait_for(lambda: deployment_failure() is None, message="the ReplicaFailure condition to go")
 
 
 def test_quota_used_follows_objects_and_counts(kube: Kube) -> None:

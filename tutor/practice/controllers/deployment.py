@@ -125,6 +125,20 @@ def set_condition(status: Obj, cond: Obj) -> None:
     status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != cond["type"]] + [cond]
 
 
+def _replica_failures(all_rs: list[Obj], new: Obj | None) -> list[Obj]:
+    """``getReplicaFailures`` (``pkg/controller/deployment/progress.go``): the ``ReplicaFailure`` conditions of the
+    new ReplicaSet, else of all of them, as Deployment conditions (``ReplicaSetToDeploymentCondition``,
+    ``deployment/util/deployment_util.go``: its lastTransitionTime is also the lastUpdateTime)."""
+    def converted(rs: Obj) -> list[Obj]:
+        return [{"type": c["type"], "status": c.get("status"), "lastUpdateTime": c.get("lastTransitionTime"),
+                 "lastTransitionTime": c.get("lastTransitionTime"), "reason": c.get("reason"),
+                 "message": c.get("message")}
+                for c in (rs.get("status") or {}).get("conditions") or [] if c.get("type") == "ReplicaFailure"]
+
+    found = converted(new) if new is not None else []
+    return found or [c for rs in all_rs if rs is not None for c in converted(rs)]
+
+
 def remove_condition(status: Obj, type_: str) -> None:
     status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != type_]
 
@@ -711,6 +725,12 @@ class DeploymentController(Controller):
             elif self._timed_out(d, status):
                 set_condition(status, self._condition("Progressing", "False", "ProgressDeadlineExceeded",
                                                       f"{subject} has timed out progressing."))
+        # Move failure conditions of the replica sets in deployment conditions (only one, the new one's first).
+        failures = _replica_failures(all_rs, new)
+        if failures:
+            set_condition(status, failures[0])
+        else:
+            remove_condition(status, "ReplicaFailure")
         self._requeue_stuck(d, status)
         self._write_status(d, status)
 
