@@ -11,6 +11,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,53 @@ def test_quantities_are_exact() -> None:
                                    {"resources": {"requests": {"cpu": "200m", "memory": "1Mi"}}}],
                     "initContainers": [{"resources": {"requests": {"cpu": "500m"}}}]}}
     assert pod_requests(pod) == {"cpu": Fraction(1, 2), "memory": 2**20}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("100n", (Fraction(100, 10**9), "DecimalSI")), ("2u", (Fraction(2, 10**6), "DecimalSI")),
+    ("1E+3", (Fraction(1000), "DecimalExponent")), ("0.5Ki", (Fraction(512), "BinarySI")),
+    ("1.", (Fraction(1), "DecimalSI")), ("+", (Fraction(0), "DecimalSI")), (".", (Fraction(0), "DecimalSI")),
+    ("0.0000000001", (Fraction(1, 10**9), "DecimalSI")),  # rounded up to 1n
+    ("9Ei", (Fraction(2**63 - 1), "BinarySI")),  # BinarySI is capped at maxAllowed
+    ("1e999999999", (Fraction(10) ** 64, "DecimalExponent")),  # held, never a billion-digit integer
+    ("9" * 5000, (Fraction(10) ** 64, "DecimalSI")),
+    ("0." + "0" * 5000 + "1", (Fraction(1, 10**9), "DecimalSI")),
+    ("abc", "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
+    ("1x", "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
+    ("1.2.3", "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
+    ("", "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
+    ("1e", "unable to parse quantity's suffix"), ("1ee3", "unable to parse quantity's suffix"),
+    (".e-10", "unable to parse numeric part of quantity"),
+])
+def test_quantities_parse_as_parsequantity_does(text: str, expected: object) -> None:
+    """``ParseQuantity`` and ``parseQuantityString`` (apimachinery ``pkg/api/resource/quantity.go``) with
+    ``suffixHandler.interpret`` (``suffix.go``): values, formats and the three errors, word for word."""
+    from tutor.practice.apiserver.qos import QuantityError, parse_quantity_strict
+
+    if isinstance(expected, str):
+        with pytest.raises(QuantityError) as raised:
+            parse_quantity_strict(text)
+        assert str(raised.value) == expected
+    else:
+        assert parse_quantity_strict(text) == expected
+
+
+def test_a_quantity_that_does_not_parse_is_a_bad_request(kube: Kube) -> None:
+    """``Quantity.UnmarshalJSON`` fails the decoding: 400, ``<Kind> in version "v1" cannot be handled as a <Kind>:
+    <ParseQuantity's error>``; a huge one is stored and schedules as upstream's would (Insufficient cpu)."""
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": {"pods": "abc"}}}
+    refused = kube.shell(f"kubectl apply -f - <<'EOF'\n{json.dumps(quota)}\nEOF")
+    assert refused.stderr.strip() == (
+        'Error from server (BadRequest): error when creating "STDIN": ResourceQuota in version "v1" cannot be '
+        "handled as a ResourceQuota: quantities must match the regular expression "
+        "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "huge"},
+           "spec": {"containers": [{"name": "c", "image": V1,
+                                    "resources": {"requests": {"cpu": "1e999999999"}}}]}}
+    created = kube.shell(f"kubectl apply -f - <<'EOF'\n{json.dumps(pod)}\nEOF")
+    assert created.stdout.strip() == "pod/huge created", created.stderr
+    wait_for(lambda: "Insufficient cpu" in kube("get", "events", "--field-selector", "involvedObject.name=huge"),
+             message="FailedScheduling: Insufficient cpu")
 
 
 def test_node_selector_and_taints_keep_a_pod_pending_until_the_node_matches(kube: Kube) -> None:

@@ -11,10 +11,11 @@ quantities, raw JSON) are not checked.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tutor.kube import gojson
-from tutor.practice.apiserver import errors, gotypes, yamljson
+from tutor.practice.apiserver import errors, gotypes, qos, yamljson
 from tutor.practice.apiserver.gotypes import GoType
 from tutor.practice.apiserver.structs import KINDS, STRUCTS
 
@@ -22,7 +23,11 @@ _UNCHECKED = frozenset({gotypes.TIME, gotypes.QUANTITY, gotypes.FIELDS, gotypes.
 _INT_BITS = {gotypes.INT32: 32, gotypes.INT64: 64}
 
 
-class _TypeError(Exception):
+class _DecodeError(Exception):
+    """A value its Go type does not decode (the error its ``UnmarshalJSON`` returns, as it returns it)."""
+
+
+class _TypeError(_DecodeError):
     def __init__(self, error: gojson.UnmarshalTypeError) -> None:
         super().__init__(str(error))
         self.error = error
@@ -70,6 +75,14 @@ class _Walk:
             big = _big_number(value)
             if big is not None:  # its own decoder would not hold it either: never stored as infinity
                 raise self.type_error(big, type_, struct, path)
+            if kind == gotypes.QUANTITY and not isinstance(value, int | float):
+                # Quantity.UnmarshalJSON (apimachinery pkg/api/resource/quantity.go): the text between the quotes
+                # (or the raw JSON of anything else), trimmed, through ParseQuantity; its error as it is.
+                text = value if isinstance(value, str) else json.dumps(value)
+                try:
+                    qos.parse_quantity_strict(text.strip())
+                except qos.QuantityError as error:
+                    raise _DecodeError(str(error)) from None
             return
         if kind in (gotypes.STRING, gotypes.BYTES):
             ok = isinstance(value, str)
@@ -164,7 +177,7 @@ def check_body(obj: dict[str, Any], kind: str, field_validation: str | None) -> 
     walk = _Walk(drop=True)
     try:
         walk.walk(obj, root, STRUCTS[root.struct].name, "", "")
-    except _TypeError as error:
+    except _DecodeError as error:
         raise errors.BadRequest(f'{kind} in version "v1" cannot be handled as a {kind}: {error}') from None
     if not walk.unknown or field_validation == "Ignore":
         return []
@@ -283,6 +296,6 @@ def decode_delete_options(data: bytes, *, yaml: bool = False) -> dict[str, Any]:
     assert root is not None
     try:
         _Walk(drop=True).walk(options, root, STRUCTS[root.struct].name, "", "")
-    except _TypeError as error:
+    except _DecodeError as error:
         raise errors.BadRequest(str(error)) from None
     return options
