@@ -1787,6 +1787,11 @@ def _bwrap_options(own: Path, hidden: Sequence[Path], env: Mapping[str, str] | N
         if visible and not _inside(file, own):
             options += ["--ro-bind", "/dev/null", str(file)]
     options += ["--bind", str(own), str(own)]
+    # The tmpfs over a hidden directory holds the mount points of what was bound in it; read-only, it can hold no
+    # attendee's files (memory). --remount-ro is not recursive: the seat's own directory stays writable.
+    for directory in hide:
+        if not _inside(directory, own):
+            options += ["--remount-ro", str(directory)]
     if env is not None:
         options.append("--clearenv")
         for name, value in env.items():
@@ -1873,11 +1878,16 @@ def seat_command(workshop_root: Path, seat: str, *, lang: str, lesson: str | Non
         line = f"exec env -i {shlex.join(f'{k}={v}' for k, v in env.items())} {passed} {shlex.join(tui)}"
         return SeatCommand(["env", "-i", *(f"{k}={v}" for k, v in env.items()), *tui], line, False)
     argv = sandbox_argv(seat_dir, root, tui, env, limits=limits)
-    split = argv.index("--")
-    passthrough = " ".join(f'${{{name}+--setenv}} ${{{name}+{name}}} ${{{name}+"${name}"}}'
-                           for name in TEXTUAL_SERVE_ENV)
-    line = f"exec {shlex.join(argv[:split])} {passthrough} {shlex.join(argv[split:])}"
-    return SeatCommand(argv, line, True)
+    return SeatCommand(argv, sandbox_line(argv), True)
+
+
+def sandbox_line(argv: Sequence[str], passthrough: Sequence[str] = TEXTUAL_SERVE_ENV) -> str:
+    """A :func:`sandbox_argv` command as one ``sh`` line (textual-serve runs its command with
+    ``create_subprocess_shell``) that also sets, inside the sandbox, each variable of ``passthrough`` that is set
+    in the environment the line runs in (``${NAME+...}``: nothing when it is unset)."""
+    split = list(argv).index("--")
+    passed = " ".join(f'${{{name}+--setenv}} ${{{name}+{name}}} ${{{name}+"${name}"}}' for name in passthrough)
+    return f"exec {shlex.join(argv[:split])} {passed} {shlex.join(argv[split:])}"
 
 
 @dataclass(frozen=True)
