@@ -1886,6 +1886,9 @@ def sandbox_line(argv: Sequence[str], passthrough: Sequence[str] = TEXTUAL_SERVE
     ``create_subprocess_shell``) that also sets, inside the sandbox, each variable of ``passthrough`` that is set
     in the environment the line runs in (``${NAME+...}``: nothing when it is unset)."""
     split = list(argv).index("--")
+    for name in passthrough:
+        if not _IDENTIFIER.fullmatch(name):
+            raise ValueError(f"not an environment variable's name: {name!r}")
     passed = " ".join(f'${{{name}+--setenv}} ${{{name}+{name}}} ${{{name}+"${name}"}}' for name in passthrough)
     return f"exec {shlex.join(argv[:split])} {passed} {shlex.join(argv[split:])}"
 

@@ -12,6 +12,7 @@ Upstream: bubblewrap(1) and ``bwrap --help`` of 0.8.0 (``--ro-bind``, ``--tmpfs`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -75,11 +76,11 @@ def layout(monkeypatch: pytest.MonkeyPatch) -> Iterator[Layout]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def in_seat(lay: Layout, script: str, *, seat: str = "seat-01", limits: shell.SandboxLimits = shell.SandboxLimits(),
+def in_seat(lay: Layout, script: str, *, seat: str = "seat-01", limits: shell.SandboxLimits | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``sh -c script`` in the seat's sandbox."""
     argv = shell.sandbox_argv(lay.seat(seat), lay.root, ["/bin/sh", "-c", script],
-                              {"PATH": "/usr/bin:/bin", **(env or {})}, limits=limits)
+                              {"PATH": "/usr/bin:/bin", **(env or {})}, limits=limits or shell.SandboxLimits())
     return subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
 
 
@@ -260,3 +261,53 @@ def test_kubectl_exec_into_a_seats_pod_runs_sandboxed(workshop_cluster: tuple[Pr
     assert lines[2:] == ["etc: refused", "own: written", pod]
     assert not Path("/etc/planted").exists()
     seat("delete", "deployment", "bootcamp", "--wait=false")
+
+
+def test_a_terminal_exec_works_in_the_sandbox(workshop_cluster: tuple[PracticeBackend, Path]) -> None:
+    """``kubectl exec -ti POD -- bash`` on a workshop's cluster, as ``tests/practice/test_exec_fidelity.py``
+    checks it unsandboxed: the prompt, the terminal's size, Ctrl+C interrupting the foreground job (the sandbox
+    keeps the terminal as its controlling terminal: no ``--new-session`` with a tty), the pod's own app on
+    localhost, and the exit code."""
+    import fcntl
+    import pty
+    import signal
+    import struct
+    import termios
+
+    from tests.practice.test_exec_fidelity import _read_until
+
+    _, root = workshop_cluster
+    seat_dir = root / "seats" / "seat-01"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(seat_dir / "home"), "KUBECONFIG": str(seat_dir / "kubeconfig"),
+           "KUBERC": "off", "TERM": "xterm"}
+    kubectl = str(paths.kubectl())
+    for args in (["create", "deployment", "terminal", "--image=gcr.io/google-samples/kubernetes-bootcamp:v1"],
+                 ["rollout", "status", "deployment/terminal", "--timeout=60s"]):
+        done = subprocess.run([kubectl, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+    pod = subprocess.run([kubectl, "get", "pods", "-l", "app=terminal", "-o", "jsonpath={.items[0].metadata.name}"],
+                         env=env, capture_output=True, text=True, timeout=60, check=True).stdout
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: kubectl on the terminal
+        os.execve(kubectl, ["kubectl", "exec", "-ti", pod, "--", "bash"], env)
+    try:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+        prompt = f"root@{pod}:/# ".encode()
+        _read_until(fd, prompt)
+        os.write(fd, b"stty size; curl -s localhost:8080; echo do''ne1\r")
+        out = _read_until(fd, b"done1")
+        assert b"33 111" in out and f"Running on: {pod} | v=1".encode() in out
+        os.write(fd, b"sh -c 'echo st''arted; exec sleep 100'\r")
+        _read_until(fd, b"started")
+        os.write(fd, b"\x03")
+        _read_until(fd, prompt)
+        os.write(fd, b"exit 3\r")
+        assert b"command terminated with exit code 3" in _read_until(fd, b"exit code 3")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 3
+    finally:
+        os.close(fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        subprocess.run([kubectl, "delete", "deployment", "terminal", "--wait=false"], env=env, capture_output=True,
+                       timeout=60, check=False)
