@@ -311,3 +311,28 @@ def test_a_terminal_exec_works_in_the_sandbox(workshop_cluster: tuple[PracticeBa
             os.kill(pid, signal.SIGKILL)
         subprocess.run([kubectl, "delete", "deployment", "terminal", "--wait=false"], env=env, capture_output=True,
                        timeout=60, check=False)
+
+
+def test_a_workshop_restarts_a_practice_cluster_that_runs_unsandboxed_and_keeps_its_objects() -> None:
+    base = Path(tempfile.mkdtemp(prefix="kube-tutor-restart-", dir="/var/tmp"))
+    plain = PracticeBackend(base / "state", time_scale=20.0)
+    try:
+        first = plain.up()
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(base), "KUBECONFIG": str(plain.kubeconfig), "KUBERC": "off"}
+        subprocess.run([str(paths.kubectl()), "create", "configmap", "kept"], env=env, check=True,
+                       capture_output=True, timeout=60)
+        said: list[str] = []
+        second = PracticeBackend(base / "state", time_scale=20.0, sandbox=True).up(on_status=said.append)
+        assert second.pid != first.pid
+        assert b"--sandbox" in Path(f"/proc/{second.pid}/cmdline").read_bytes().split(b"\0")
+        assert said[0] == ("restarting the practice cluster for the workshop (its containers' processes run in a "
+                           "bubblewrap sandbox); its objects are kept")
+        got = subprocess.run([str(paths.kubectl()), "get", "configmap", "kept", "-o", "name"], env=env,
+                             capture_output=True, text=True, timeout=60, check=False)
+        assert got.stdout == "configmap/kept\n", got.stderr
+        said.clear()
+        assert PracticeBackend(base / "state", sandbox=True).up(on_status=said.append).pid == second.pid
+        assert said == []
+    finally:
+        plain.down()
+        shutil.rmtree(base, ignore_errors=True)

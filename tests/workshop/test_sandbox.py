@@ -97,3 +97,15 @@ def test_capacity_is_the_smaller_of_memory_and_cores() -> None:
     assert capacity.seats_for(reserved - 1, 8) == 0 and capacity.seats_for(10**12, 0) == 0
     # What a seat costs follows what its TUI runs: one kubectl watch per kind it follows.
     assert capacity.SEAT_WATCHES == len(KINDS)
+
+
+def test_a_sandboxed_practice_server_refuses_to_start_without_a_sandbox(tmp_path: Path) -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "tutor.practice_server", "serve", str(tmp_path / "practice"),
+                           "--sandbox"], env={"PATH": str(tmp_path), "HOME": str(tmp_path)}, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (
+        2, "python -m tutor.practice_server: --sandbox: bubblewrap is not installed (no `bwrap` on PATH): sudo "
+           "apt-get install bubblewrap (Fedora: sudo dnf install bubblewrap)\n")
+    assert not (tmp_path / "practice").exists()
