@@ -336,3 +336,29 @@ def test_a_workshop_restarts_a_practice_cluster_that_runs_unsandboxed_and_keeps_
     finally:
         plain.down()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_seats_process_limit_holds_for_an_ordinary_user(tmp_path: Path) -> None:
+    """RLIMIT_NPROC stops a fork bomb in a seat run by an ordinary user (the kernel exempts root, so a root test
+    runner plays the seat as ``nobody`` with setpriv)."""
+    base = Path(tempfile.mkdtemp(prefix="kube-tutor-nproc-", dir="/var/tmp"))
+    try:
+        root = base / "state" / "workshop"
+        seat = root / "seats" / "seat-01"
+        (seat / "home").mkdir(parents=True)
+        prefix: list[str] = []
+        if os.geteuid() == 0:
+            setpriv = shutil.which("setpriv")
+            if setpriv is None:
+                pytest.skip("NOT TESTED: running as root without util-linux's setpriv to play an ordinary user")
+            for path in (base, base / "state", root, root / "seats", seat, seat / "home"):
+                os.chown(path, 65534, 65534)
+            prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+        script = "i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); echo $i; done"
+        argv = shell.sandbox_argv(seat, root, ["/bin/sh", "-c", script], {"PATH": "/usr/bin:/bin"},
+                                  limits=shell.SandboxLimits(processes=10))
+        done = subprocess.run([*prefix, *argv], capture_output=True, text=True, timeout=60, check=False)
+        started = len(done.stdout.split())
+        assert 1 <= started < 10 and "Cannot fork" in done.stderr, (done.stdout, done.stderr)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
