@@ -1857,8 +1857,9 @@ def seat_env(seat_dir: Path, environ: Mapping[str, str] | None = None) -> dict[s
 def seat_command(workshop_root: Path, seat: str, *, lang: str, lesson: str | None = None,
                  sandbox: bool = True, limits: SandboxLimits = SandboxLimits(),
                  environ: Mapping[str, str] | None = None) -> SeatCommand:
-    """The command line of seat ``seat``'s TUI: ``kube-tutor --state <seat>/state --backend existing --kubeconfig
-    <seat>/kubeconfig --own-credentials --namespace <seat> [LESSON] --lang L --workshop <root> --seat <seat>``,
+    """The command line of seat ``seat``'s TUI: ``kube-tutor start --state-dir <seat>/state --backend existing
+    --kubeconfig <seat>/kubeconfig --own-credentials --namespace <seat> --lang L [LESSON] --workshop <root> --seat
+    <seat>`` (``python -m tutor`` of this installation),
     in the seat's sandbox unless ``sandbox`` is False (a workshop bound to 127.0.0.1 where bubblewrap cannot run).
 
     The seat's directory is ``<workshop_root>/seats/<seat>``; its ``home`` and ``state`` are created (0700) here.
@@ -1869,9 +1870,9 @@ def seat_command(workshop_root: Path, seat: str, *, lang: str, lesson: str | Non
     seat_dir = root / "seats" / seat
     for directory in (seat_dir, seat_dir / "home", seat_dir / "state"):
         private_dir(directory)
-    tui = python_module("tutor", "--state", seat_dir / "state", "--backend", "existing",
+    tui = python_module("tutor", "start", "--state-dir", seat_dir / "state", "--backend", "existing",
                         "--kubeconfig", seat_dir / "kubeconfig", "--own-credentials", "--namespace", seat,
-                        *([lesson] if lesson else []), "--lang", lang, "--workshop", root, "--seat", seat)
+                        "--lang", lang, *([lesson] if lesson else []), "--workshop", root, "--seat", seat)
     env = seat_env(seat_dir, environ)
     if not sandbox:
         passed = " ".join(f'${{{name}+{name}="${name}"}}' for name in TEXTUAL_SERVE_ENV)

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -362,3 +363,52 @@ def test_a_seats_process_limit_holds_for_an_ordinary_user(tmp_path: Path) -> Non
         assert 1 <= started < 10 and "Cannot fork" in done.stderr, (done.stdout, done.stderr)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_seats_tui_runs_in_its_sandbox_as_textual_serve_starts_it(
+        workshop_cluster: tuple[PracticeBackend, Path]) -> None:
+    """The seat command's shell line, run the way textual-serve runs it (``sh -c LINE`` with its variables, the app
+    on pipes: ``textual_serve/app_service.py``): the TUI starts in the sandbox on seat 1's kubeconfig, speaks
+    textual-serve's protocol (the ``__GANGLION__`` prelude, then framed packets), draws its lesson, quits on the
+    ``quit`` meta packet and keeps its progress in the seat's own state directory."""
+    import json
+    import select
+
+    _, root = workshop_cluster
+    command = shell.seat_command(root, "seat-01", lang="en", lesson="rolling-update")
+    argv = command.argv
+    if "--workshop" in argv and not _cli_has_workshop_flags():
+        argv = argv[:argv.index("--workshop")]  # the CLI's seat mode lands with the workshop's web part
+    env = {**os.environ, "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver", "TEXTUAL_FPS": "60",
+           "TEXTUAL_COLOR_SYSTEM": "truecolor", "COLUMNS": "120", "ROWS": "40"}
+    process = subprocess.Popen(["/bin/sh", "-c", shell.sandbox_line(argv)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None and process.stdin is not None and process.stderr is not None
+    data = b""
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (b"__GANGLION__\n" in data and b"kubectl" in data):
+            ready, _, _ = select.select([process.stdout], [], [], 0.5)
+            if ready:
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                data += chunk
+        assert data.startswith(b"__GANGLION__\n") and b"kubectl" in data, process.stderr.read1(65536)
+        quit_packet = json.dumps({"type": "quit"}).encode()
+        process.stdin.write(b"M" + len(quit_packet).to_bytes(4, "big") + quit_packet)
+        process.stdin.flush()
+        assert process.wait(60) == 0
+        said = process.stderr.read().decode()
+        assert "kube-tutor: progress saved (step 1/4)" in said, said
+        assert any((root / "seats" / "seat-01" / "state").rglob("*.json"))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def _cli_has_workshop_flags() -> bool:
+    from tutor import cli
+
+    return "--workshop" in Path(cli.__file__).read_text()

@@ -63,9 +63,9 @@ def test_the_seat_command_runs_the_seats_tui_in_its_sandbox(tmp_path: Path) -> N
     root = tmp_path / "workshop"
     command = shell.seat_command(root, "seat-03", lang="ja", lesson="rolling-update")
     seat = root.resolve() / "seats" / "seat-03"
-    tui = [sys.executable, "-m", "tutor", "--state", str(seat / "state"), "--backend", "existing", "--kubeconfig",
-           str(seat / "kubeconfig"), "--own-credentials", "--namespace", "seat-03", "rolling-update", "--lang", "ja",
-           "--workshop", str(root.resolve()), "--seat", "seat-03"]
+    tui = [sys.executable, "-m", "tutor", "start", "--state-dir", str(seat / "state"), "--backend", "existing",
+           "--kubeconfig", str(seat / "kubeconfig"), "--own-credentials", "--namespace", "seat-03", "--lang", "ja",
+           "rolling-update", "--workshop", str(root.resolve()), "--seat", "seat-03"]
     assert command.sandboxed and command.argv[-len(tui):] == tui
     assert command.argv[0].endswith("bwrap") and ["--bind", str(seat), str(seat)] == \
         command.argv[command.argv.index("--bind"):command.argv.index("--bind") + 3]
