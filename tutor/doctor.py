@@ -166,6 +166,35 @@ def check_practice(state: Path) -> Check:
     return Check(NOTE, f"practice cluster: {status.detail or 'not running'}: start it with kube-tutor cluster up")
 
 
+def check_sandbox() -> Check:
+    """Whether workshop seats can run sandboxed (bubblewrap and user namespaces); a workshop without it serves only
+    127.0.0.1."""
+    ok, reason = shell.sandbox_ok()
+    if not ok:
+        return Check(WARN, f"workshop sandbox: {reason} — until then `kube-tutor workshop` serves 127.0.0.1 only")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Check(WARN, f"workshop sandbox: {reason}, but kube-tutor runs as root: the kernel does not limit "
+                           f"root's processes (RLIMIT_NPROC) and a seat can read every file root owns that a "
+                           f"sandbox does not hide — run workshops as an ordinary user")
+    return Check(OK, f"workshop sandbox: {reason}")
+
+
+def check_workshop_capacity(memory: int | None = None, cores: int | None = None) -> Check:
+    """How many workshop seats this machine holds (:mod:`tutor.workshop.capacity`)."""
+    from tutor.workshop.capacity import SEAT_BYTES, capacity
+
+    available = _meminfo() if memory is None else memory
+    cpus = (os.cpu_count() or 1) if cores is None else cores
+    if available is None:
+        return Check(NOTE, "workshop capacity: cannot tell here (no /proc/meminfo)")
+    fits = capacity(available, cpus)
+    text = (f"workshop capacity: {fits.seats} seats ({available / GB:.1f} GB available at {SEAT_BYTES / 1e6:.0f} MB a "
+            f"seat: {fits.by_memory}; {cpus} cores: {fits.by_cpu}; limited by {fits.limit})")
+    if fits.seats == 0:
+        return Check(WARN, f"{text} — free memory or use a larger machine for a workshop")
+    return Check(OK, text)
+
+
 def main(state: Path, out: TextIO) -> int:
     """Print one line per check and which backend kube-tutor will use; 1 if a hard requirement fails."""
     checks: list[Check] = []
@@ -187,6 +216,8 @@ def main(state: Path, out: TextIO) -> int:
     emit(check_memory())
     emit(check_inotify())
     emit(check_practice(state))
+    emit(check_sandbox())
+    emit(check_workshop_capacity())
     try:
         name, reason = from_environment() or decide(docker, shutil.which("kind"))
     except BackendError as error:

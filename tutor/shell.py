@@ -1554,18 +1554,29 @@ class ContainerShell:
 
     ``start`` runs a program of a container (``kubectl exec``, or a container's command) with exactly the
     environment the kubelet computed, in the container's directory, in a process group of its own, on a
-    terminal of its own with ``tty``. It is no sandbox: the program can do whatever the learner's console can
-    (``cd /`` leaves the container's directory). Every process starts in :meth:`command`, the one place a
-    sandbox (bubblewrap, for a served workshop) would wrap.
+    terminal of its own with ``tty``. Without ``sandbox`` it is no sandbox: the program can do whatever the
+    learner's console can (``cd /`` leaves the container's directory). Every process starts in :meth:`command`;
+    with ``sandbox`` (a workshop's practice cluster, ``python -m tutor.practice_server serve DIR --sandbox``:
+    attendees reach these processes with ``kubectl exec``) it runs in bubblewrap like a seat (see
+    :func:`sandbox_argv`): the host read-only, the container's directory its only writable one, HOME and
+    ``sandbox.hidden`` (the cluster's state) hidden.
     """
 
-    def command(self, argv: Sequence[str], *, root: Path) -> list[str]:
+    def __init__(self, sandbox: ContainerSandbox | None = None) -> None:
+        self.sandbox = sandbox
+
+    def command(self, argv: Sequence[str], *, root: Path, tty: bool = False) -> list[str]:
         """The command line that runs ``argv`` for the container whose directory is ``root``."""
-        return list(argv)
+        if self.sandbox is None:
+            return list(argv)
+        hidden = [Path(os.environ.get("HOME") or Path.home()), *self.sandbox.hidden]
+        options = _bwrap_options(root, hidden, None, limits=self.sandbox.limits, new_session=not tty,
+                                 environ=os.environ)
+        return [bwrap_path() or "bwrap", *options, "--", *_limits_argv(self.sandbox.limits), *argv]
 
     async def start(self, argv: Sequence[str], *, root: Path, env: Mapping[str, str], cwd: Path, tty: bool,
                     stdin: bool) -> ContainerProcess:
-        command = self.command(argv, root=root)
+        command = self.command(argv, root=root, tty=tty)
         if not tty:
             try:
                 process = await asyncio.create_subprocess_exec(
@@ -1588,3 +1599,305 @@ class ContainerShell:
         finally:
             os.close(slave)
         return _PtyProcess(process, master)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The workshop sandbox: every process of a workshop seat (its TUI, its console, `kubectl exec` into the practice
+# cluster's containers) runs under bubblewrap, because attendees are not the machine's owner.
+#
+# What it does (bubblewrap(1), `bwrap --help` of 0.8.0): a new user, pid, ipc and uts namespace (not the network:
+# the cluster and the workshop are on 127.0.0.1), the whole host filesystem read-only (`--ro-bind / /`), a fresh
+# /dev, /proc (of the new pid namespace: other seats' processes are not there) and a size-limited /tmp; tmpfs over
+# the instructor's HOME, kube-tutor's state directory (the practice cluster's CA key and admin kubeconfig) and the
+# workshop root (every seat's files); /dev/null over each file of the instructor's $KUBECONFIG; what is needed to
+# run kube-tutor, when it lies inside a hidden directory, bound back read-only; then the seat's own directory
+# read-write. `--cap-drop ALL`: bubblewrap started by root keeps every capability in the sandbox by default, and
+# with CAP_SYS_ADMIN a process could `umount` the tmpfs and see what it hides (tested).
+# `--disable-userns`: no nested user namespace, the other way to regain capabilities over those mounts.
+# `--clearenv`: the instructor's environment (tokens, KUBECONFIG) does not leak in; the sandbox gets exactly ``env``.
+#
+# Limits (prlimit(1) of util-linux, run inside the sandbox): RLIMIT_NPROC counts the processes (and threads) of
+# a real uid; since Linux 5.14 that count is kept per user namespace (kernel/ucount.c), so inside a seat's own
+# user namespace it counts that seat's processes only. The kernel does not apply RLIMIT_NPROC to root
+# (kernel/fork.c: `p->real_cred->user != INIT_USER`), so run a workshop as an ordinary user. RLIMIT_AS bounds each
+# process's address space (kubectl, a Go program, reserves about 1 GiB of it before doing anything), RLIMIT_FSIZE
+# the size of a file it writes. There is no total per seat without cgroups: the seat's bound is processes x
+# address space, and its /tmp is a tmpfs of a fixed size.
+
+SANDBOX_NPROC = 256
+"""Processes and threads a seat may have at once (RLIMIT_NPROC in its user namespace)."""
+SANDBOX_ADDRESS_SPACE = 4 * 1024**3
+"""RLIMIT_AS of every process of a seat: kubectl needs about 1 GiB of address space to start."""
+SANDBOX_FILE_SIZE = 1024**3
+"""RLIMIT_FSIZE: the largest file a seat's process may write."""
+SANDBOX_TMP_SIZE = 64 * 1024**2
+"""Size of a seat's private /tmp (a tmpfs: memory)."""
+
+TEXTUAL_SERVE_ENV = ("TEXTUAL_DRIVER", "TEXTUAL_FPS", "TEXTUAL_COLOR_SYSTEM", "TERM_PROGRAM", "TERM_PROGRAM_VERSION",
+                     "COLUMNS", "ROWS", "TEXTUAL", "TEXTUAL_LOG")
+"""What textual-serve puts in the environment of the app it starts (textual_serve/app_service.py,
+``AppService._build_environment``): the seat command passes these through into the sandbox when they are set."""
+
+_SANDBOX_PROBE_TIMEOUT = 15.0
+_SAFE_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TERM", "TZ", "COLORTERM", "NO_COLOR",
+             "KUBE_TUTOR_LESSONS_DIR", "KUBE_TUTOR_TIME_SCALE")
+"""What a seat inherits of the environment that starts it: nothing that names a credential or a file."""
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """The limits of one sandbox (see the comment above :data:`SANDBOX_NPROC`)."""
+
+    processes: int = SANDBOX_NPROC
+    address_space: int = SANDBOX_ADDRESS_SPACE
+    file_size: int = SANDBOX_FILE_SIZE
+    tmp_size: int = SANDBOX_TMP_SIZE
+
+
+def bwrap_path() -> str | None:
+    """bubblewrap's ``bwrap`` on PATH (Debian package ``bubblewrap``), or None."""
+    return shutil.which("bwrap")
+
+
+def prlimit_path() -> str | None:
+    """util-linux's ``prlimit`` on PATH, or None."""
+    return shutil.which("prlimit")
+
+
+def userns_diagnosis(stderr: str, sysctl: Path = Path("/proc/sys")) -> str:
+    """Why ``bwrap --unshare-user`` failed, in one line with the fix, from its error and the kernel's settings.
+
+    The knobs, in the order a kernel applies them: Debian's and Ubuntu's old patch
+    ``kernel.unprivileged_userns_clone`` (0: only root may create user namespaces), ``user.max_user_namespaces``
+    (0: nobody may), Ubuntu 23.10+'s AppArmor ``kernel.apparmor_restrict_unprivileged_userns`` (1: only programs
+    with a profile allowing it). Else a container's seccomp profile (Docker's default refuses ``clone`` with
+    CLONE_NEWUSER) is the usual cause.
+    """
+    error = _first_nonblank(stderr) or "no error text"
+
+    def knob(name: str) -> int | None:
+        try:
+            return int((sysctl / name).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            return None
+
+    if knob("kernel/unprivileged_userns_clone") == 0:
+        why = ("unprivileged user namespaces are off (kernel.unprivileged_userns_clone = 0): "
+               "sudo sysctl -w kernel.unprivileged_userns_clone=1 (and set it in /etc/sysctl.d/ to keep it)")
+    elif knob("user/max_user_namespaces") == 0:
+        why = ("user namespaces are off (user.max_user_namespaces = 0): sudo sysctl -w user.max_user_namespaces=15000 "
+               "(and set it in /etc/sysctl.d/ to keep it)")
+    elif knob("kernel/apparmor_restrict_unprivileged_userns") == 1:
+        why = ("AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1): "
+               "install the AppArmor profile that allows bwrap (Ubuntu: the bwrap-userns-restrict profile of the "
+               "apparmor package, `sudo apparmor_parser -r /etc/apparmor.d/bwrap-userns-restrict`) or sudo sysctl -w "
+               "kernel.apparmor_restrict_unprivileged_userns=0")
+    elif Path("/.dockerenv").exists() or Path("/run/.containerenv").exists():
+        why = ("this runs in a container whose seccomp profile forbids new namespaces: run the workshop on the host, "
+               "or start the container with --security-opt seccomp=unconfined")
+    else:
+        why = "user namespaces are not available to this user on this kernel"
+    return f"bubblewrap cannot create a sandbox ({error}): {why}"
+
+
+def _first_nonblank(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def sandbox_ok() -> tuple[bool, str]:
+    """Whether a workshop seat can be sandboxed here, and a one-line reason (the fix when it cannot).
+
+    Really starts ``bwrap`` with the namespaces and options :func:`sandbox_argv` uses and runs ``true`` in it.
+    """
+    bwrap = bwrap_path()
+    if bwrap is None:
+        return False, ("bubblewrap is not installed (no `bwrap` on PATH): sudo apt-get install bubblewrap "
+                       "(Fedora: sudo dnf install bubblewrap)")
+    prlimit = prlimit_path()
+    if prlimit is None:
+        return False, "util-linux's `prlimit` is not on PATH: install util-linux (it sets a seat's limits)"
+    probe = [bwrap, *_BWRAP_NAMESPACES, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+             "--", prlimit, f"--nproc={SANDBOX_NPROC}", "--", "true"]
+    try:
+        done = run(probe, timeout=_SANDBOX_PROBE_TIMEOUT)
+    except ShellError as error:
+        return False, f"bubblewrap ({bwrap}) did not run: {error}"
+    if done.returncode != 0:
+        return False, userns_diagnosis(done.stderr or done.stdout)
+    try:
+        version = run([bwrap, "--version"], timeout=_SANDBOX_PROBE_TIMEOUT).stdout.strip()
+    except ShellError:
+        version = "bubblewrap"
+    return True, f"{version or 'bubblewrap'} ({bwrap}) makes sandboxes here: user namespaces work"
+
+
+_BWRAP_NAMESPACES = ("--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--disable-userns",
+                     "--cap-drop", "ALL", "--die-with-parent")
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return path == directory or directory in path.parents
+
+
+def _runtime_paths() -> list[Path]:
+    """What running kube-tutor needs to read: its interpreter and packages, the bundled kubectl, the lessons."""
+    import tutor
+    from tutor import paths
+
+    needed = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.executable).parent,
+              Path(tutor.__file__).resolve().parent.parent, paths.lessons_dir()}
+    try:
+        needed.add(paths.kubectl().parent)
+    except FileNotFoundError:
+        pass
+    return sorted({path.resolve() for path in needed})
+
+
+def _kubeconfig_files(environ: Mapping[str, str]) -> list[Path]:
+    listed = [Path(item).expanduser() for item in environ.get("KUBECONFIG", "").split(os.pathsep) if item]
+    home = environ.get("HOME")
+    if home:
+        listed.append(Path(home) / ".kube" / "config")
+    return [path.resolve() for path in listed if path.is_file()]
+
+
+def _bwrap_options(own: Path, hidden: Sequence[Path], env: Mapping[str, str] | None, *, limits: SandboxLimits,
+                   new_session: bool, environ: Mapping[str, str]) -> list[str]:
+    """bwrap's options (everything before ``--``) for a sandbox whose one writable directory is ``own``; ``env``:
+    the sandbox's complete environment (None: the environment bwrap is started with)."""
+    own = own.resolve()
+    hide = sorted({path.resolve() for path in hidden if path.resolve().is_dir() and path.resolve() != Path("/")},
+                  key=lambda path: len(path.parts))
+    options = [*_BWRAP_NAMESPACES, *(["--new-session"] if new_session else []),
+               "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+               "--size", str(limits.tmp_size), "--perms", "1777", "--tmpfs", "/tmp"]
+    for directory in hide:
+        options += ["--perms", "0700", "--tmpfs", str(directory)]
+    # Bind back what kube-tutor needs to run when it lies inside a hidden directory (a venv under HOME) ...
+    kept = [path for path in _runtime_paths()
+            if path.exists() and any(_inside(path, directory) for directory in hide) and not _inside(path, own)]
+    for path in kept:
+        options += ["--ro-bind", str(path), str(path)]
+    # ... then hide again what such a path would have brought back (a state directory inside a checkout).
+    for directory in hide:
+        if any(_inside(directory, path) and directory != path for path in kept):
+            options += ["--perms", "0700", "--tmpfs", str(directory)]
+    for file in _kubeconfig_files(environ):
+        visible = not any(_inside(file, directory) for directory in hide) or any(_inside(file, path) for path in kept)
+        if visible and not _inside(file, own):
+            options += ["--ro-bind", "/dev/null", str(file)]
+    options += ["--bind", str(own), str(own)]
+    # The tmpfs over a hidden directory holds the mount points of what was bound in it; read-only, it can hold no
+    # attendee's files (memory). --remount-ro is not recursive: the seat's own directory stays writable.
+    for directory in hide:
+        if not _inside(directory, own):
+            options += ["--remount-ro", str(directory)]
+    if env is not None:
+        options.append("--clearenv")
+        for name, value in env.items():
+            options += ["--setenv", name, value]
+    return options
+
+
+def _limits_argv(limits: SandboxLimits) -> list[str]:
+    prlimit = prlimit_path() or "prlimit"
+    return [prlimit, f"--nproc={limits.processes}", f"--as={limits.address_space}",
+            f"--fsize={limits.file_size}", "--core=0", "--"]
+
+
+def sandbox_argv(seat_dir: Path, workshop_root: Path, argv: Sequence[str | os.PathLike[str]],
+                 env: Mapping[str, str], *, state: Path | None = None, limits: SandboxLimits = SandboxLimits(),
+                 new_session: bool = True) -> list[str]:
+    """The command line that runs ``argv`` in the sandbox of the seat whose directory is ``seat_dir``.
+
+    Args:
+        seat_dir: the seat's own directory, the only one it can write (``<root>/seats/<seat>``).
+        workshop_root: the workshop root, hidden with every other seat in it.
+        argv: the program (an absolute path: the sandbox's PATH is ``env``'s) and its arguments.
+        env: the sandbox's complete environment (nothing else is inherited); ``HOME`` is set to
+            ``<seat_dir>/home`` and ``TMPDIR`` to ``/tmp`` unless ``env`` says otherwise.
+        state: kube-tutor's state directory of the instructor, hidden (default: the workshop root's parent,
+            ``<state>/workshop``).
+        limits: processes, address space, file size, /tmp size.
+        new_session: ``setsid`` in the sandbox, so it cannot push input into the terminal that started it
+            (TIOCSTI); off only for a process given a terminal of its own.
+    """
+    seat_dir = Path(seat_dir)
+    bwrap = bwrap_path() or "bwrap"
+    environ = os.environ
+    hidden = [Path(environ.get("HOME") or Path.home()), state if state is not None else workshop_root.parent,
+              workshop_root]
+    full_env = {"HOME": str(seat_dir / "home"), "TMPDIR": "/tmp", **env}
+    options = _bwrap_options(seat_dir, hidden, full_env, limits=limits, new_session=new_session, environ=environ)
+    start = Path(full_env["HOME"]) if Path(full_env["HOME"]).is_dir() else seat_dir
+    return [bwrap, *options, "--chdir", str(start.resolve()), "--", *_limits_argv(limits),
+            *[os.fspath(a) for a in argv]]
+
+
+@dataclass(frozen=True)
+class SeatCommand:
+    """The command that runs a seat's TUI: ``argv`` to run it directly, ``line`` for textual-serve (a shell line
+    that passes textual-serve's variables of :data:`TEXTUAL_SERVE_ENV` through into the sandbox)."""
+
+    argv: list[str]
+    line: str
+    sandboxed: bool
+
+
+def seat_env(seat_dir: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a seat's TUI starts with: the safe part of ``environ`` (see ``_SAFE_ENV``), its own HOME."""
+    environ = os.environ if environ is None else environ
+    env = {name: environ[name] for name in _SAFE_ENV if name in environ}
+    env.setdefault("PATH", os.defpath)
+    env.setdefault("LANG", "C.UTF-8")
+    env.update(HOME=str(seat_dir / "home"), TMPDIR="/tmp", KUBERC="off")
+    return env
+
+
+def seat_command(workshop_root: Path, seat: str, *, lang: str, lesson: str | None = None,
+                 sandbox: bool = True, limits: SandboxLimits = SandboxLimits(),
+                 environ: Mapping[str, str] | None = None) -> SeatCommand:
+    """The command line of seat ``seat``'s TUI: ``kube-tutor start --state-dir <seat>/state --backend existing
+    --kubeconfig <seat>/kubeconfig --own-credentials --namespace <seat> --lang L [LESSON] --workshop <root> --seat
+    <seat>`` (``python -m tutor`` of this installation),
+    in the seat's sandbox unless ``sandbox`` is False (a workshop bound to 127.0.0.1 where bubblewrap cannot run).
+
+    The seat's directory is ``<workshop_root>/seats/<seat>``; its ``home`` and ``state`` are created (0700) here.
+    """
+    from tutor.kube.files import private_dir
+
+    root = Path(workshop_root).resolve()
+    seat_dir = root / "seats" / seat
+    for directory in (seat_dir, seat_dir / "home", seat_dir / "state"):
+        private_dir(directory)
+    tui = python_module("tutor", "start", "--state-dir", seat_dir / "state", "--backend", "existing",
+                        "--kubeconfig", seat_dir / "kubeconfig", "--own-credentials", "--namespace", seat,
+                        "--lang", lang, *([lesson] if lesson else []), "--workshop", root, "--seat", seat)
+    env = seat_env(seat_dir, environ)
+    if not sandbox:
+        passed = " ".join(f'${{{name}+{name}="${name}"}}' for name in TEXTUAL_SERVE_ENV)
+        line = f"exec env -i {shlex.join(f'{k}={v}' for k, v in env.items())} {passed} {shlex.join(tui)}"
+        return SeatCommand(["env", "-i", *(f"{k}={v}" for k, v in env.items()), *tui], line, False)
+    argv = sandbox_argv(seat_dir, root, tui, env, limits=limits)
+    return SeatCommand(argv, sandbox_line(argv), True)
+
+
+def sandbox_line(argv: Sequence[str], passthrough: Sequence[str] = TEXTUAL_SERVE_ENV) -> str:
+    """A :func:`sandbox_argv` command as one ``sh`` line (textual-serve runs its command with
+    ``create_subprocess_shell``) that also sets, inside the sandbox, each variable of ``passthrough`` that is set
+    in the environment the line runs in (``${NAME+...}``: nothing when it is unset)."""
+    split = list(argv).index("--")
+    for name in passthrough:
+        if not _IDENTIFIER.fullmatch(name):
+            raise ValueError(f"not an environment variable's name: {name!r}")
+    passed = " ".join(f'${{{name}+--setenv}} ${{{name}+{name}}} ${{{name}+"${name}"}}' for name in passthrough)
+    return f"exec {shlex.join(argv[:split])} {passed} {shlex.join(argv[split:])}"
+
+
+@dataclass(frozen=True)
+class ContainerSandbox:
+    """How :class:`ContainerShell` sandboxes a container's processes: what it hides besides HOME (the practice
+    cluster's directory and kube-tutor's state directory) and the limits."""
+
+    hidden: tuple[Path, ...]
+    limits: SandboxLimits = SandboxLimits()

@@ -49,6 +49,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "練習用クラスターを時間の速さ {scale} 倍で起動し直します（これまでは {running} 倍）。オブジェクトは残ります",
         "en": "restarting the practice cluster at time scale {scale} (it ran at {running}); its objects are kept"},
     "practice.starting": {"ja": "練習用クラスターを起動しています", "en": "starting the practice cluster"},
+    "practice.restarting_sandbox": {
+        "ja": "ワークショップ用に練習用クラスターを起動し直します（コンテナのプロセスを bubblewrap のサンドボックスで"
+              "動かすため）。オブジェクトは残ります",
+        "en": "restarting the practice cluster for the workshop (its containers' processes run in a bubblewrap "
+              "sandbox); its objects are kept"},
     "practice.not_answering": {
         "ja": "練習用クラスター（プロセス {pid}）が /livez に応答しません。置き換える前に最大 {seconds} 秒待ちます",
         "en": "the practice cluster (process {pid}) does not answer /livez; waiting up to {seconds} s before "

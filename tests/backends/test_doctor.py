@@ -49,9 +49,11 @@ def test_docker_client_without_daemon_points_to_practice(tmp_path: Path, monkeyp
     assert lines[6].startswith(("✓ free memory: ", "! free memory: ", "· free memory: "))
     assert lines[7].startswith(("✓ inotify limits: ", "! inotify limits: ", "· inotify limits: "))
     assert lines[8] == "· practice cluster: not running: start it with kube-tutor cluster up"
-    assert lines[9] == ("→ kube-tutor will use: practice (the Docker daemon is not running (`docker info` failed), "
-                        "so the practice cluster is used)")
-    assert len(lines) == 10
+    assert lines[9].startswith(("✓ workshop sandbox: ", "! workshop sandbox: "))
+    assert lines[10].startswith(("✓ workshop capacity: ", "! workshop capacity: ", "· workshop capacity: "))
+    assert lines[11] == ("→ kube-tutor will use: practice (the Docker daemon is not running (`docker info` failed), "
+                         "so the practice cluster is used)")
+    assert len(lines) == 12
 
 
 def test_no_docker_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,3 +121,25 @@ def test_on_this_machine(tmp_path: Path) -> None:
     assert code == 0
     assert any(line[2:].startswith("Docker daemon: ") for line in lines)
     assert lines[-1].startswith("→ kube-tutor will use: ")
+
+
+def test_workshop_sandbox_without_bubblewrap_says_how_to_install_it(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert doctor.check_sandbox().line() == (
+        "! workshop sandbox: bubblewrap is not installed (no `bwrap` on PATH): sudo apt-get install bubblewrap "
+        "(Fedora: sudo dnf install bubblewrap) — until then `kube-tutor workshop` serves 127.0.0.1 only")
+
+
+def test_workshop_capacity_names_what_limits_it() -> None:
+    from tutor.workshop.capacity import RESERVED_BYTES, SEAT_BYTES, SEATS_PER_CORE
+
+    roomy = doctor.check_workshop_capacity(memory=64 * doctor.GB, cores=2)
+    assert roomy.line() == (f"✓ workshop capacity: {2 * SEATS_PER_CORE} seats (64.0 GB available at "
+                            f"{SEAT_BYTES / 1e6:.0f} MB a seat: {(64 * doctor.GB - RESERVED_BYTES) // SEAT_BYTES}; "
+                            f"2 cores: {2 * SEATS_PER_CORE}; limited by cpu)")
+    small = doctor.check_workshop_capacity(memory=RESERVED_BYTES + 3 * SEAT_BYTES + 1, cores=8)
+    assert small.mark == doctor.OK and small.text.startswith("workshop capacity: 3 seats (") and \
+        small.text.endswith("limited by memory)")
+    none = doctor.check_workshop_capacity(memory=RESERVED_BYTES // 2, cores=8)
+    assert none.mark == doctor.WARN and none.text.endswith("— free memory or use a larger machine for a workshop")

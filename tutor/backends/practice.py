@@ -50,8 +50,11 @@ class PracticeBackend(OwnKubeconfig):
     name = "practice"
     namespace = "default"
 
-    def __init__(self, state: Path, *, time_scale: float | None = None) -> None:
+    def __init__(self, state: Path, *, time_scale: float | None = None, sandbox: bool = False) -> None:
         self.state = state
+        self.sandbox = sandbox
+        """A workshop's cluster: container processes (``kubectl exec``) run in bubblewrap (``--sandbox`` of
+        :mod:`tutor.practice_server`); :meth:`up` restarts a running cluster that does not."""
         self.directory = paths.practice_dir(state)
         env_scale = os.environ.get("KUBE_TUTOR_TIME_SCALE")
         self.requested_scale: float | None = time_scale if time_scale is not None else (
@@ -194,10 +197,14 @@ class PracticeBackend(OwnKubeconfig):
         if info is not None and pid:
             waited = self._wait_live(pid, int(info["port"]), say)
             running_scale = float(info.get("time_scale", 1) or 1)
-            if waited is None and self.requested_scale in (None, running_scale):
+            unsandboxed = self.sandbox and not _sandboxed(pid)
+            if waited is None and self.requested_scale in (None, running_scale) and not unsandboxed:
                 self.time_scale = running_scale
                 return self._running(info, pid)
-            if waited is None:
+            if waited is None and unsandboxed:
+                say(Phrase("practice.restarting_sandbox"))
+                self._terminate(pid)
+            elif waited is None:
                 say(Phrase("practice.restarting_scale", scale=f"{self.requested_scale:g}",
                            running=f"{running_scale:g}"))
                 self._terminate(pid)
@@ -207,7 +214,7 @@ class PracticeBackend(OwnKubeconfig):
         say(Phrase("practice.starting"))
         (self.directory / SERVER_FILE).unlink(missing_ok=True)
         argv = shell.python_module("tutor.practice_server", "serve", self.directory, "--time-scale", str(self.time_scale),
-                                   "--log-file", self.log_path)
+                                   "--log-file", self.log_path, *(["--sandbox"] if self.sandbox else []))
         pid = shell.spawn_daemon(argv, log_path=self.log_path)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -293,3 +300,11 @@ class PracticeBackend(OwnKubeconfig):
             except (OSError, ValueError):
                 continue
         return ""
+
+
+def _sandboxed(pid: int) -> bool:
+    """Whether the server process ``pid`` was started with ``--sandbox`` (its command line, Linux's /proc)."""
+    try:
+        return b"--sandbox" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
