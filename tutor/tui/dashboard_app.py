@@ -19,7 +19,7 @@ class DashboardApp(App[None]):
 
     CSS_PATH = Path(__file__).parent / "tutor.tcss"
     TITLE = "kube-tutor workshop"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]
 
     def __init__(self, root: Path, *, lang: str = "en", stuck_minutes: float | None = None,
                  clock: Callable[[], datetime] | None = None, export_to: Path | None = None,

@@ -423,8 +423,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your progress cannot reach the instructor ({error}); the lesson goes on."},
     "dashboard.title": {"ja": "ワークショップ", "en": "Workshop"},
     "dashboard.course": {"ja": "コース", "en": "course"},
-    "dashboard.summary": {"ja": "参加 {taken}/{seats} 席 · 詰まっている人 {stuck}",
-                          "en": "{taken}/{seats} seats taken · {stuck} stuck"},
+    "dashboard.taken": {"ja": "参加 {taken}/{seats} 席", "en": "{taken}/{seats} seats taken"},
+    "dashboard.stuck_count": {"ja": "詰まっている人 {stuck}", "en": "{stuck} stuck"},
     "dashboard.join_code": {"ja": "参加コード {code}", "en": "join code {code}"},
     "dashboard.col_seat": {"ja": "席", "en": "Seat"},
     "dashboard.col_name": {"ja": "名前", "en": "Name"},
@@ -467,6 +467,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "binding.seat_reset_lesson": {"ja": "レッスンをやり直し", "en": "Reset lesson"},
     "binding.broadcast": {"ja": "全員に送る", "en": "Broadcast"},
     "binding.export": {"ja": "書き出す", "en": "Export"},
+    "binding.app.quit": {"ja": "終了", "en": "Quit"},
     "binding.confirm": {"ja": "はい", "en": "Yes"},
     "binding.cancel": {"ja": "いいえ", "en": "No"},
 }

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -67,14 +66,14 @@ def row_cells(row: SeatRow, lang: str) -> list[Text]:
     return [Text(cell, style=style, no_wrap=True, overflow="ellipsis") for cell in cells]
 
 
-def detail(row: SeatRow | None, lang: str) -> Group:
+def detail(row: SeatRow | None, lang: str) -> Text:
     """The selected seat: who, where, its cluster panel and its last commands (plain text)."""
     if row is None:
-        return Group(Text(t("dashboard.detail_empty", lang), style="dim"))
+        return Text(t("dashboard.detail_empty", lang), style="dim")
     if not row.taken:
-        return Group(Text(t("dashboard.detail_free", lang, seat=row.seat), style="dim"))
+        return Text(t("dashboard.detail_free", lang, seat=row.seat), style="dim")
     if row.lesson is None:
-        return Group(Text(t("dashboard.detail_waiting", lang, name=row.name or row.seat)))
+        return Text(t("dashboard.detail_waiting", lang, name=row.name or row.seat))
     head = Text(f"{row.seat} · {row.name} · {row.lesson_title or row.lesson} · {row.step}/{row.steps}",
                 style="bold")
     if row.stuck:
@@ -90,7 +89,7 @@ def detail(row: SeatRow | None, lang: str) -> Group:
             line.append(f"  ({t('dashboard.exit', lang, code=command.exit)})",
                         style="dim" if command.exit == 0 else "red")
         parts.append(line)
-    return Group(*parts)
+    return Text("\n").join(parts)
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -239,8 +238,9 @@ class DashboardScreen(Screen[None]):
         taken = sum(1 for row in self.rows if row.taken)
         stuck = sum(1 for row in self.rows if row.stuck)
         header = Text(f"{t('dashboard.title', self.lang)} · {what} · ", style="bold")
-        header.append(t("dashboard.summary", self.lang, taken=taken, seats=len(self.rows), stuck=stuck),
-                      style=STUCK_STYLE if stuck else "bold")
+        header.append(t("dashboard.taken", self.lang, taken=taken, seats=len(self.rows)), style="bold")
+        header.append(" · ")
+        header.append(t("dashboard.stuck_count", self.lang, stuck=stuck), style=STUCK_STYLE if stuck else "bold")
         code = workshop.get("join_code")
         if isinstance(code, str) and code:
             header.append(f" · {t('dashboard.join_code', self.lang, code=code)}")
