@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from tutor.tui.widgets.cluster_panel import ClusterPanel
 from tutor.workshop.seat import (
     COMMAND_CHARS,
     COMMANDS_SHOWN,
@@ -27,12 +26,28 @@ from tutor.workshop.seat import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tutor.tui.screens.lesson import LessonScreen
+    from tutor.lesson import Lesson
+    from tutor.lesson.checks import StepVerdict
+    from tutor.lesson.progress import Progress
 
 POLL_SECONDS = 1.0
 """Seconds between two looks at the instructor's files (a reset or a message shows within this)."""
 CLUSTER_LINES = 12
 """How many lines of the cluster panel the instructor sees."""
+
+
+class LessonView(Protocol):
+    """What seat mode reads of the lesson screen."""
+
+    lesson: Lesson
+    progress: Progress
+    index: int
+    lang: str
+    verdict: StepVerdict | None
+
+    def cluster_lines(self) -> list[str]:
+        """The cluster panel's lines as plain text."""
+        ...
 
 
 class SeatMode:
@@ -57,10 +72,10 @@ class SeatMode:
         self._commands.append(CommandLine(line[:COMMAND_CHARS], now_iso(self.clock()), code))
         del self._commands[:-COMMANDS_SHOWN]
 
-    def activity(self, screen: LessonScreen) -> Activity:
+    def activity(self, screen: LessonView) -> Activity:
         """The seat's activity as the lesson screen shows it now."""
         lesson, progress = screen.lesson, screen.progress
-        step = screen.step
+        step = lesson.steps[screen.index]
         verdict = screen.verdict
         passing = len(verdict.passed_ids) if verdict is not None else 0
         entry = progress.step(step.id)
@@ -73,8 +88,7 @@ class SeatMode:
             self._progress_at = now_iso(self.clock())
         self._mark = mark
         last = self._commands[-1] if self._commands else None
-        panels = screen.query(ClusterPanel)
-        cluster = [line.rstrip() for line in panels.first().plain_text.splitlines()][:CLUSTER_LINES] if panels else []
+        cluster = [line.rstrip() for line in screen.cluster_lines()][:CLUSTER_LINES]
         return Activity(
             lesson=lesson.id, lesson_title=lesson.title.get(screen.lang), step=screen.index + 1,
             steps=len(lesson.steps), step_id=step.id, checks_passing=passing, checks_total=len(step.checks),
@@ -86,7 +100,7 @@ class SeatMode:
             finished=progress.complete(s.id for s in lesson.steps), cluster=cluster,
             commands=[replace(command) for command in self._commands])
 
-    def report(self, screen: LessonScreen) -> bool:
+    def report(self, screen: LessonView) -> bool:
         """Write activity.json when the seat's activity changed.
 
         Returns:

@@ -28,6 +28,7 @@ from tutor.tui.prose import Prose, banner_prose, markdown, text_block
 from tutor.tui.screens.end import EndChoice, EndScreen
 from tutor.tui.screens.help import HelpScreen
 from tutor.tui.screens.intro import IntroScreen
+from tutor.tui.seat_mode import POLL_SECONDS, SeatMode
 from tutor.tui.text import localize_bindings, start_failure, t
 from tutor.tui.widgets.checklist import Checklist
 from tutor.tui.widgets.cluster_panel import ClusterPanel
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from tutor.lesson import Lesson, Step
     from tutor.lesson.progress import Progress
     from tutor.lesson.runtime import LessonRuntime
-    from tutor.tui.seat_mode import SeatMode
     from tutor.workshop.seat import Broadcast, Control, WorkshopSeat
 
 ADVANCE_SECONDS = 5
@@ -164,8 +164,6 @@ class LessonScreen(Screen[None]):
         self.seat_mode: SeatMode | None = None
         """Seat mode (a workshop seat): reports to the instructor, acts on their resets, shows their messages."""
         if workshop is not None:
-            from tutor.tui.seat_mode import SeatMode
-
             self.seat_mode = SeatMode(workshop)
         self._pending_control: Control | None = None
         """An instructor's reset that waits for the running command to stop."""
@@ -227,8 +225,6 @@ class LessonScreen(Screen[None]):
         elif self._intro:
             self.call_after_refresh(self.action_intro)
         if self.seat_mode is not None:
-            from tutor.tui.seat_mode import POLL_SECONDS
-
             self.set_interval(POLL_SECONDS, self.workshop_poll)
             self.call_after_refresh(self.workshop_poll)
 
@@ -727,6 +723,11 @@ class LessonScreen(Screen[None]):
             if not self.seat_mode.report(self) and not failed_before:
                 self.console.notice(t("workshop.not_reported", self.lang, error=self.seat_mode.write_error),
                                     severity="error")
+
+    def cluster_lines(self) -> list[str]:
+        """The cluster panel's lines as plain text (seat mode shows them to the instructor)."""
+        panels = self.query(ClusterPanel)
+        return panels.first().plain_text.splitlines() if panels else []
 
     def ran(self, line: str, code: int) -> None:
         """Seat mode: a command finished (the instructor sees the last ones)."""
