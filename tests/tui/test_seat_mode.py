@@ -8,6 +8,8 @@ fakes of tests.tui.fakes (no cluster); snapshots in ja and en.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +233,46 @@ async def test_the_instructor_restarts_the_lesson_over_the_end_screen(tmp_path: 
         assert screen.progress.current == "update" and not screen.progress.step("rollback").passed
         await until(pilot, lambda: (a := activity(root)) is not None and a.step == 1 and not a.finished,
                     "step 1 reported")
+
+
+class BlockingSession(FlowSession):
+    """``watch kubectl get pods`` runs until cancelled (Ctrl+C, or the instructor's reset)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stop = asyncio.Event()
+
+    async def run(self, line: str, on_output: Callable[[str], None]) -> int:
+        if line != "sleep 600":
+            return await super().run(line, on_output)
+        self.history.append(line)
+        self._running = True
+        try:
+            await self.stop.wait()
+            return 130
+        finally:
+            self._running = False
+
+    def cancel(self) -> None:
+        super().cancel()
+        self.stop.set()
+
+
+async def test_a_reset_stops_the_running_command_first(tmp_path: Path) -> None:
+    root = workshop(tmp_path)
+    app = seat_app("v2_done", "en", tmp_path, root)
+    assert app.runtime is not None
+    session = BlockingSession(app.runtime.watch, tmp_path)  # type: ignore[attr-defined]
+    app.runtime.session = session  # type: ignore[misc]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await lesson_on(pilot, "verify")
+        await pilot.press(*"sleep 600", "enter")
+        await until(pilot, lambda: screen.console.running, "the command to run")
+        write_control(root, SEAT, "reset-step")
+        await until(pilot, lambda: session.cancelled == 1, "the command cancelled")
+        await until(pilot, lambda: squeeze(t("workshop.reset_step", "en", n=2)) in console_text(screen), "the reset")
+        await until(pilot, lambda: not screen.console.running, "the cluster reset to finish")
+        assert session.cancelled == 1 and screen.index == 1
 
 
 async def test_a_control_from_before_a_reload_is_not_applied_again(tmp_path: Path) -> None:
