@@ -226,8 +226,8 @@ async def test_the_instructor_restarts_the_lesson_over_the_end_screen(tmp_path: 
         await until(pilot, lambda: isinstance(pilot.app.screen, EndScreen), "the end screen of a finished lesson")
         await until(pilot, lambda: (a := activity(root)) is not None and a.finished, "finished reported")
         write_control(root, SEAT, "reset-lesson")
-        await until(pilot, lambda: isinstance(pilot.app.screen, LessonScreen) and pilot.app.screen.index == 0,
-                    "back on step 1")
+        await until(pilot, lambda: isinstance(pilot.app.screen, LessonScreen) and pilot.app.screen.index == 0
+                    and pilot.app.screen.progress.current == "update", "back on step 1")
         screen = pilot.app.screen
         assert isinstance(screen, LessonScreen)
         assert screen.progress.current == "update" and not screen.progress.step("rollback").passed
