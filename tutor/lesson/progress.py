@@ -35,6 +35,10 @@ class StepProgress:
     """What the learner ran on this step, oldest first (at most :data:`COMMANDS_KEPT`): each ``line``, ``at`` (when
     it finished), ``exit`` (its exit status) and ``shown`` (the last line it printed, at most :data:`SHOWN_CHARS`
     characters). Forgotten on F5; the step history of the checks and the end screen's recap read it."""
+    hints: int = 0
+    """How often the learner opened the step's hint (a workshop's dashboard shows it; kept across reloads)."""
+    solutions: int = 0
+    """How often the learner opened the step's solution."""
 
     @property
     def passed(self) -> bool:
@@ -98,6 +102,19 @@ class Progress:
     def forget_commands(self, step_id: str) -> None:
         """Forget what the learner ran on a step (F5 puts the step back at its start)."""
         self.step(step_id).commands.clear()
+        self.save()
+
+    def opened(self, step_id: str, what: str) -> None:
+        """Count an opened hint (``what="hints"``) or solution (``"solutions"``) of a step."""
+        entry = self.step(step_id)
+        setattr(entry, what, getattr(entry, what) + 1)
+        self.save()
+
+    def forget_step(self, step_id: str) -> None:
+        """Forget a step's progress (a workshop's instructor resets it): it starts again now, nothing holds, nothing
+        was run; the hints and solutions opened stay counted."""
+        old = self.step(step_id)
+        self.steps[step_id] = StepProgress(started_at=_now(), hints=old.hints, solutions=old.solutions)
         self.save()
 
     def lines(self, step_id: str) -> list[str]:

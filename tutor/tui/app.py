@@ -25,6 +25,7 @@ from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.screens.start import StartScreen
 from tutor.tui.screens.too_small import MIN_SIZE, TooSmallScreen
 from tutor.tui.text import localize_bindings, localize_command, start_failure, t
+from tutor.workshop.seat import WorkshopSeat
 
 HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 
@@ -39,7 +40,8 @@ class TutorApp(App[None]):
     def __init__(self, lesson: Lesson, backend: Backend, state: Path, *, lang: str = "en",
                  cwd: Path | None = None, runtime: LessonRuntime | None = None,
                  choices: list[Lesson] | None = None, course: Text | None = None,
-                 make_runtime: Callable[[Lesson], LessonRuntime] | None = None, named: bool = False) -> None:
+                 make_runtime: Callable[[Lesson], LessonRuntime] | None = None, named: bool = False,
+                 workshop: WorkshopSeat | None = None) -> None:
         """Args:
             runtime: an already built runtime (tests inject a fake); by default one is made for the backend.
             choices: the lessons of the course, in order. With several, the picker opens first when the learner
@@ -49,6 +51,8 @@ class TutorApp(App[None]):
             make_runtime: makes the runtime of another lesson of the course (tests: a fake); by default a real one.
             named: the learner named ``lesson`` (``kube-tutor explore-your-app``): it opens at once, never the
                 picker first; the course still offers the next lesson at its end and F9's picker.
+            workshop: the workshop seat this app is (``--workshop ROOT --seat SEAT``): seat mode reports the
+                learner's activity to the instructor and carries out the instructor's resets and messages.
         """
         super().__init__()
         localize_bindings(self, lang)
@@ -66,6 +70,7 @@ class TutorApp(App[None]):
         self.terminal: tuple[int, int] = (0, 1)
         """The real terminal's (input, output) file descriptors, handed to a console line that runs attached to it
         (``kubectl exec -ti``) while the app is suspended; tests give a pty pair."""
+        self.workshop = workshop
         self.lesson_shown = False
         """True once the lesson screen was shown (the CLI then says what quitting left behind)."""
 
@@ -161,7 +166,8 @@ class TutorApp(App[None]):
         self.switch_screen(LessonScreen(self.lesson, self.runtime, progress, backend=self.backend,
                                         lang=self.lang, intro=intro, state=self.state,
                                         next_lesson=self.next_lesson() if course else None,
-                                        on_end_choice=self.end_choice if course else None))
+                                        on_end_choice=self.end_choice if course else None,
+                                        workshop=self.workshop))
         if small:
             self.push_screen(TooSmallScreen(self.lang, MIN_SIZE))
 

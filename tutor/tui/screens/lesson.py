@@ -28,6 +28,7 @@ from tutor.tui.prose import Prose, banner_prose, markdown, text_block
 from tutor.tui.screens.end import EndChoice, EndScreen
 from tutor.tui.screens.help import HelpScreen
 from tutor.tui.screens.intro import IntroScreen
+from tutor.tui.seat_mode import POLL_SECONDS, SeatMode
 from tutor.tui.text import localize_bindings, start_failure, t
 from tutor.tui.widgets.checklist import Checklist
 from tutor.tui.widgets.cluster_panel import ClusterPanel
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from tutor.lesson import Lesson, Step
     from tutor.lesson.progress import Progress
     from tutor.lesson.runtime import LessonRuntime
+    from tutor.workshop.seat import Broadcast, Control, WorkshopSeat
 
 ADVANCE_SECONDS = 5
 """Seconds between a step passing and the next step (counted only while no command runs in the console)."""
@@ -52,6 +54,8 @@ NARROW_WIDTH = 110
 """Below this many columns the outline is hidden and the cluster panel narrower."""
 STORAGE_POLL = 5.0
 """Seconds between two questions to the backend whether the cluster still saves changes."""
+BROADCAST_SECONDS = 120
+"""Seconds a workshop instructor's message stays at the top of the lesson screen (the console keeps it)."""
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -117,13 +121,15 @@ class LessonScreen(Screen[None]):
 
     def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: Backend,
                  lang: str, intro: bool = False, state: Path | None = None, next_lesson: Lesson | None = None,
-                 on_end_choice: Callable[[EndChoice], object] | None = None) -> None:
+                 on_end_choice: Callable[[EndChoice], object] | None = None,
+                 workshop: WorkshopSeat | None = None) -> None:
         """Args:
             intro: show the lesson's introduction first (a first visit).
             state: the state directory in use (the end screen names it in the commands it suggests).
             next_lesson: the next lesson of the course (the end screen offers it).
             on_end_choice: what to do with the end screen's choice of another lesson or the picker (None: the end
                 screen offers neither).
+            workshop: the workshop seat this lesson runs in (seat mode: :mod:`tutor.tui.seat_mode`), or None.
         """
         super().__init__()
         self.next_lesson = next_lesson
@@ -155,10 +161,19 @@ class LessonScreen(Screen[None]):
         """The countdown after the last step leads to the end screen, not to a next step."""
         self._resumed = progress.current is not None
         """The lesson resumes (no setup ran): what the console held last time comes back."""
+        self.seat_mode: SeatMode | None = None
+        """Seat mode (a workshop seat): reports to the instructor, acts on their resets, shows their messages."""
+        if workshop is not None:
+            self.seat_mode = SeatMode(workshop)
+        self._pending_control: Control | None = None
+        """An instructor's reset that waits for the running command to stop."""
+        self._control_cancelled = False
+        self._broadcast_timer: Timer | None = None
 
     # ---- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
+        yield Static("", id="broadcast")
         with Horizontal(id="main"):
             yield Static("", id="outline")
             with VerticalScroll(id="lesson"):
@@ -193,6 +208,7 @@ class LessonScreen(Screen[None]):
     async def on_mount(self) -> None:
         self._fit()
         self.query_one("#banner").display = False
+        self.query_one("#broadcast").display = False
         self.query_one("#hint").display = False
         self.query_one("#solution").display = False
         self.console.notice(t("welcome", self.lang))
@@ -208,6 +224,9 @@ class LessonScreen(Screen[None]):
             self.call_after_refresh(self.action_recap)  # a finished lesson reopens on its recap
         elif self._intro:
             self.call_after_refresh(self.action_intro)
+        if self.seat_mode is not None:
+            self.set_interval(POLL_SECONDS, self.workshop_poll)
+            self.call_after_refresh(self.workshop_poll)
 
     # ---- steps ---------------------------------------------------------------------------------
     async def show_step(self) -> None:
@@ -229,6 +248,7 @@ class LessonScreen(Screen[None]):
         self.progress.start(step.id)
         self.refresh_chrome()
         self.monitor_step()
+        self.report()
 
     def refresh_chrome(self) -> None:
         """The status bar and the outline."""
@@ -246,7 +266,8 @@ class LessonScreen(Screen[None]):
         # Most important first: a narrow terminal cuts the end (the lesson title), never the step.
         self.query_one("#status", Static).update(
             f"[b]{t('step_of', self.lang, n=n, total=total)}[/b] · {self.backend.name} {dot} {health} · "
-            f"kube-tutor · {self.lesson.title.get(self.lang)}")
+            f"kube-tutor · {self.lesson.title.get(self.lang)}"
+            + (f" · {self.seat_mode.seat.seat}" if self.seat_mode is not None else ""))
         # A grid: a title that wraps continues under itself, not under its mark (a hanging indent).
         steps = Table.grid(padding=(0, 1, 0, 0))
         steps.add_column(no_wrap=True)
@@ -280,6 +301,7 @@ class LessonScreen(Screen[None]):
         if first_pass:
             self.step_passed()
         self.refresh_chrome()
+        self.report()
 
     def step_passed(self) -> None:
         """Say so; then, gently, move on: never from a deliberate failure (its point is looking at it), never
@@ -387,6 +409,8 @@ class LessonScreen(Screen[None]):
         hint.display = self._hint_shown
         if self._hint_shown:
             self._reveal(hint)
+            self.progress.opened(self.step.id, "hints")
+            self.report()
 
     async def action_solution(self) -> None:
         box = self.query_one("#solution", Vertical)
@@ -398,6 +422,8 @@ class LessonScreen(Screen[None]):
         box.display = self._solution_shown
         if self._solution_shown:
             self._reveal(box)
+            self.progress.opened(self.step.id, "solutions")
+            self.report()
 
     def action_toggle_checklist(self) -> None:
         """F4: the whole checklist, or its one-line summary."""
@@ -570,6 +596,7 @@ class LessonScreen(Screen[None]):
         gist.add(shell.clean_transcript(tail.text))
         self.progress.ran(step_id, line, code, gist.gist())  # the recap and a resumed step_history
         self.save_console()
+        self.ran(line, code)
         if self.monitor is not None:
             self.monitor.poke.set()
         return True
@@ -593,6 +620,7 @@ class LessonScreen(Screen[None]):
             console.running = False
             self.progress.ran(step_id, line, code, tail.gist())  # the recap and a resumed step_history
             self.save_console()
+            self.ran(line, code)
             if self.monitor is not None:
                 self.monitor.poke.set()
 
@@ -685,6 +713,76 @@ class LessonScreen(Screen[None]):
             console.running = False
             if self.monitor is not None:
                 self.monitor.poke.set()
+            self.report()
+
+    # ---- a workshop seat ---------------------------------------------------------------------------------
+    def report(self) -> None:
+        """Seat mode: tell the instructor what changed (activity.json is written only when something did)."""
+        if self.seat_mode is not None and self.is_mounted:
+            failed_before = self.seat_mode.write_error is not None
+            if not self.seat_mode.report(self) and not failed_before:
+                self.console.notice(t("workshop.not_reported", self.lang, error=self.seat_mode.write_error),
+                                    severity="error")
+
+    def cluster_lines(self) -> list[str]:
+        """The cluster panel's lines as plain text (seat mode shows them to the instructor)."""
+        panels = self.query(ClusterPanel)
+        return panels.first().plain_text.splitlines() if panels else []
+
+    def ran(self, line: str, code: int) -> None:
+        """Seat mode: a command finished (the instructor sees the last ones)."""
+        if self.seat_mode is not None:
+            self.seat_mode.ran(line, code)
+            self.report()
+
+    def workshop_poll(self) -> None:
+        """Seat mode, every second: the instructor's messages and resets, and the cluster panel's changes."""
+        if self.seat_mode is None:
+            return
+        control, message = self.seat_mode.poll()
+        if message is not None:
+            self.show_broadcast(message)
+        if control is not None:
+            self._pending_control, self._control_cancelled = control, False
+        pending = self._pending_control
+        if pending is not None:
+            if self.console.running:  # the reset waits for the command; a learner's command is stopped once
+                if not self._control_cancelled:
+                    self._control_cancelled = True
+                    self.runtime.session.cancel()
+            else:
+                self._pending_control = None
+                self.run_worker(self.apply_control(pending), group="workshop", exclusive=True, exit_on_error=False)
+        self.report()
+
+    def show_broadcast(self, message: Broadcast) -> None:
+        """The instructor's message: at the top of the screen for :data:`BROADCAST_SECONDS`, and in the console."""
+        said = t("workshop.broadcast", self.lang, text=message.text)
+        banner = self.query_one("#broadcast", Static)
+        banner.update(Text(said))  # plain text: the instructor's words are never markup
+        banner.display = True
+        self.console.notice(said)
+        if self._broadcast_timer is not None:
+            self._broadcast_timer.stop()
+        self._broadcast_timer = self.set_timer(BROADCAST_SECONDS, self.hide_broadcast)
+
+    def hide_broadcast(self) -> None:
+        self.query_one("#broadcast").display = False
+
+    async def apply_control(self, control: Control) -> None:
+        """The instructor reset this seat: the step (its progress forgotten, the cluster back at its start) or the
+        lesson (back to step 1, all progress forgotten, the cluster in the lesson's start state)."""
+        while self.app.screen is not self and isinstance(self.app.screen, EndScreen | IntroScreen | HelpScreen):
+            await self.app.pop_screen()
+        if control.action == "reset-lesson":
+            self.console.notice(t("workshop.reset_lesson", self.lang), severity="error")
+            self.progress.reset()
+            self.index = 0
+        else:
+            self.console.notice(t("workshop.reset_step", self.lang, n=self.index + 1), severity="error")
+            self.progress.forget_step(self.step.id)
+        await self.show_step()
+        self.reset_step()
 
     # ---- the cluster --------------------------------------------------------------------------
     @work(exclusive=True, group="storage", exit_on_error=False)
