@@ -42,14 +42,14 @@ class Beat:
 
 
 def demo_lines(step: Step, needs_terminal: Callable[[str], bool] | None = None) -> list[str]:
-    """The lines the autopilot types in a step: its ``commands`` in order, then each ``solution`` line they do not
-    have (so the step's checks can pass, as ``verify`` makes them), without lines that need a terminal of their own.
+    """The lines the autopilot types in a step: its ``commands`` in order (as the text uses them, a repeated one
+    again), then each ``solution`` line they do not have (so the step's checks can pass, as ``verify`` makes them), without lines that need a terminal of their own.
 
     Args:
         needs_terminal: whether a line needs a terminal (default: :func:`tutor.shell.interactive_program`).
     """
     needs = needs_terminal or (lambda line: shell.interactive_program(line) is not None)
-    lines = list(dict.fromkeys([*step.commands, *step.solution]))
+    lines = [*step.commands, *(line for line in dict.fromkeys(step.solution) if line not in step.commands)]
     return [line for line in lines if not needs(line)]
 
 
