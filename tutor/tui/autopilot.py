@@ -104,6 +104,8 @@ class Autopilot:
         self._handback = asyncio.Event()
         self._said = ""
         self._ended: set[str] = set()
+        self.finished: list[str] = []
+        """The lessons whose end screen the autopilot has reached, in order (tests, a kiosk's count)."""
 
     # ---- the presenter's keys ----------------------------------------------------------------------
     def on_key(self, event: events.Key) -> bool:
@@ -119,7 +121,8 @@ class Autopilot:
         if self.mode == "waiting" and event.key in ("space", "enter"):
             self._release.set()
             return True
-        if self.mode in ("playing", "waiting") and (event.is_printable or event.key in TYPING_KEYS):
+        if (self.mode in ("playing", "waiting") and isinstance(self.app.screen, LessonScreen)
+                and (event.is_printable or event.key in TYPING_KEYS)):
             self.take_over()
         return False
 
@@ -312,6 +315,7 @@ class Autopilot:
     async def _at_the_end(self, screen: EndScreen) -> None:
         """The end screen: under ``--no-pause`` on to the next lesson of a course, around again with ``loop``, or
         the end of the demo; when pausing, the presenter chooses there."""
+        self.finished.append(self.app.lesson.id)
         if self.pause:
             await self._until(lambda: self.app.screen is not screen, 24 * 3600)
             return
