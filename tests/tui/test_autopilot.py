@@ -15,6 +15,7 @@ from tutor.lesson import Lesson, find_lesson, load_lesson
 from tutor.lesson.progress import Progress
 from tutor.tui.autopilot import DemoApp, Narration
 from tutor.tui.screens.end import EndScreen
+from tutor.tui.screens.intro import IntroScreen
 from tutor.tui.screens.lesson import LessonScreen
 
 
@@ -61,11 +62,11 @@ async def test_it_stops_at_each_boundary_and_narration_point_until_a_key(
     app = demo(lesson, backend, tmp_path, pause=True)
     stops: list[tuple[int, str]] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LessonScreen), timeout=60, message="the intro's key")
+        # A first visit opens on the lesson's introduction: it waits for any key (the autopilot waits for it).
+        await until(pilot, lambda: isinstance(app.screen, IntroScreen), timeout=60, message="the introduction")
+        await pilot.press("space")  # the introduction's key, never the autopilot's
+        await until(pilot, lambda: isinstance(app.screen, LessonScreen), message="the lesson after the introduction")
         while not isinstance(app.screen, EndScreen):
-            if not isinstance(app.screen, LessonScreen):  # the first visit's introduction waits for any key
-                await pilot.press("space")
-                continue
             await until(pilot, lambda: app.autopilot.mode == "waiting" or isinstance(app.screen, EndScreen),
                         timeout=90, message="the next stop")
             if isinstance(app.screen, EndScreen):

@@ -118,7 +118,7 @@ class Autopilot:
             else:
                 self.take_over()
             return True
-        if self.mode == "waiting" and event.key in ("space", "enter"):
+        if self.mode == "waiting" and event.key in ("space", "enter") and isinstance(self.app.screen, LessonScreen):
             self._release.set()
             return True
         if (self.mode in ("playing", "waiting") and isinstance(self.app.screen, LessonScreen)
@@ -212,10 +212,7 @@ class Autopilot:
                 return self.app.screen is not shown
 
             if isinstance(screen, IntroScreen):
-                if not self.pause:
-                    await asyncio.sleep(self.hold)  # the audience reads the introduction (noqa: sleep-ok)
-                    if self.app.screen is screen:
-                        screen.dismiss()
+                await self._past_intro(screen)
                 await self._until(gone, 3600)
             elif isinstance(screen, EndScreen):
                 await self._at_the_end(screen)
@@ -232,6 +229,22 @@ class Autopilot:
             else:  # the start screen, the help, the events view: wait for the lesson
                 await asyncio.sleep(POLL)  # (noqa: sleep-ok)
 
+    async def _past_intro(self, intro: IntroScreen) -> None:
+        """The lesson's introduction: under ``--no-pause`` read for ``2 * hold`` s, then closed; else the presenter's
+        key closes it (any key: the introduction's own)."""
+        if not self.pause:
+            await asyncio.sleep(self.hold * 2)  # the audience reads the introduction (noqa: sleep-ok)
+            if self.app.screen is intro:
+                intro.dismiss()
+
+    async def _lesson_on_top(self, screen: LessonScreen) -> None:
+        """Wait while a screen is over the lesson (the introduction, F1, F8), or until the lesson screen is gone."""
+        while self.app.screen is not screen and screen in self.app.screen_stack:
+            top = self.app.screen
+            if isinstance(top, IntroScreen):
+                await self._past_intro(top)
+            await self._until(lambda top=top: self.app.screen is not top, 24 * 3600)  # type: ignore[misc]
+
     async def play_step(self, screen: LessonScreen, index: int) -> None:
         """Play one step's beats, then move on to the next step (or to the end screen after the last)."""
         step = screen.lesson.steps[index]
@@ -241,6 +254,8 @@ class Autopilot:
         ran_before: dict[int, int] = {}
         while position < len(beats):
             await self._gate()
+            # A screen over the lesson (the introduction, F1, F8): wait until it is gone.
+            await self._lesson_on_top(screen)
             if self.app.screen is not screen or screen.index != index:
                 return  # the presenter went elsewhere: start from where they are
             beat = beats[position]
