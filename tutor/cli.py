@@ -112,6 +112,19 @@ def _parser() -> argparse.ArgumentParser:
     reset = sub.add_parser("reset", parents=[common, lang],
                            help="restore a lesson's start state and forget its progress")
     reset.add_argument("lesson", metavar="LESSON", nargs="?", default=None)
+    # ---- kube-tutor demo (issue 15): the autopilot, tutor/tui/autopilot.py
+    demo = sub.add_parser("demo", parents=[common, lang],
+                          help="play a lesson by itself for an audience (autopilot typing, stops for the presenter)")
+    demo.add_argument("lesson", metavar="LESSON", nargs="?", default=None,
+                      help="a lesson id (default: the course's first lesson)")
+    demo.add_argument("--course", action="store_true", help="play every lesson of the course in order")
+    demo.add_argument("--no-pause", dest="pause", action="store_false",
+                      help="stop nowhere: play to the end screen unattended, then quit (or go round with --loop)")
+    demo.add_argument("--loop", action="store_true", help="with --no-pause: start again after the end (a kiosk)")
+    demo.add_argument("--typing-speed", type=_time_scale, default=None, metavar="CPS",
+                      help="characters a second the autopilot types (default: 12)")
+    demo.add_argument("--record", metavar="FILE.cast", default=None,
+                      help="record what the terminal shows as an asciinema v2 file (asciinema play FILE.cast)")
     return parser
 
 
@@ -505,6 +518,51 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(state: Path, args: argparse.Namespace) -> int:
+    """``kube-tutor demo``: the TUI with the autopilot (tutor/tui/autopilot.py). The lessons played start over: their
+    progress in this state directory is reset, so the start state is built anew."""
+    from tutor.cast import CastWriter
+    from tutor.lesson.demo import DEFAULT_CPS
+
+    named = _load(args.lesson) if args.lesson is not None else None
+    if isinstance(named, int):
+        return named
+    try:
+        backend = _backend(state, args)
+    except BackendError as error:
+        return _err(str(error))
+    choices, title, _ = _course_choices(state, backend)
+    lesson = named.in_namespace(backend.namespace) if named is not None else (choices[0] if choices else None)
+    if lesson is None:
+        return _err("no lesson to play")
+    played = choices if args.course else [lesson]
+    if args.course and choices:
+        lesson = choices[0]
+    for each in played:
+        Progress.load(state, each.id, backend.name).reset()
+    lang = getattr(args, "lang", None) or default_lang()
+    recorder = None
+    if args.record is not None:
+        from tutor.tui.autopilot import terminal_size
+
+        width, height = terminal_size()
+        try:
+            recorder = CastWriter(Path(args.record), width, height, title=f"kube-tutor demo: {lesson.title.get(lang)}")
+        except OSError as error:
+            return _err(f"cannot write the recording {args.record}: {error.strerror or error}")
+    from tutor.tui.autopilot import DemoApp
+
+    app = DemoApp(lesson, backend, state, lang=lang, cwd=Path.cwd(), choices=choices if args.course else [],
+                  course=title if args.course else None, named=True, pause=args.pause,
+                  cps=args.typing_speed or DEFAULT_CPS, loop=args.loop, recorder=recorder, course_demo=args.course)
+    try:
+        app.run()
+    finally:
+        if recorder is not None:
+            recorder.close()
+    return 0
+
+
 def goodbye(lesson: Lesson, backend: Backend, state: Path, lang: str) -> str:
     """What is left behind when the TUI quits: where the progress is, and the cluster still running."""
     progress = Progress.load(state, lesson.id, backend.name)
@@ -558,6 +616,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_verify(state, args)
     if args.command == "reset":
         return cmd_reset(state, args)
+    if args.command == "demo":
+        return cmd_demo(state, args)
     if args.command == "cluster":
         try:
             backend = _backend(state, args, announce=args.action == "up")

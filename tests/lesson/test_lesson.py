@@ -67,7 +67,7 @@ STEP_BLOCK = BASE[BASE.index("  - id: first"):]
 
 SUMMARY_ERROR = ("unknown key 'summary' in the lesson; allowed keys: id, title, description, setup, steps, images, "
                  "auto_advance")
-STEP_KEYS = "id, title, text, commands, checks, hint, solution, expect, passed, timeout"
+STEP_KEYS = "id, title, text, commands, checks, hint, solution, expect, passed, timeout, say, pause"
 
 # (case id, text to replace in BASE, replacement, line, path, message, whole: the message is exact)
 VARIANTS = [

@@ -42,6 +42,7 @@ from tutor.lesson.model import (
     Check,
     Lesson,
     LessonError,
+    Pause,
     Problem,
     Setup,
     Step,
@@ -540,7 +541,7 @@ class _Reader:
 
     def step(self, node: yaml.Node, path: str) -> Step | None:
         values = self.mapping(node, path, "a step", ("id", "title", "text", "commands", "checks", "hint", "solution"),
-                              ("expect", "passed", "timeout"))
+                              ("expect", "passed", "timeout", "say", "pause"))
         if values is None:
             return None
         read = _Fields(values, path, ("id", "title", "text", "commands", "checks", "hint", "solution"))
@@ -556,10 +557,50 @@ class _Reader:
             expect = read("expect", self.expect)
         passed = read("passed", self.text) if "passed" in values else None
         timeout = self.timeout(values.get("timeout"), _join(path, "timeout"), DEFAULT_STEP_TIMEOUT)
-        if not read.ok or timeout is None:
+        say = read("say", self.text) if "say" in values else None
+        pause: tuple[bool, tuple[Pause, ...]] | None = (True, ())
+        if "pause" in values:
+            pause = self.pause(values["pause"], _join(path, "pause"), (*(commands or ()), *(solution or ())))
+        if not read.ok or timeout is None or pause is None:
             return None
         return Step(id=step_id, title=title, text=text, commands=commands, checks=checks, hint=hint,
-                    solution=solution, expect=expect, passed=passed, timeout=timeout)
+                    solution=solution, expect=expect, passed=passed, timeout=timeout, say=say, pause=pause[0],
+                    pauses=pause[1])
+
+    def pause(self, node: yaml.Node, path: str, lines: Sequence[str]) -> tuple[bool, tuple[Pause, ...]] | None:
+        """A step's ``pause``: ``true``/``false`` (whether a demo's autopilot stops at the step's beginning), or a
+        list of narration points ``{after: COMMAND, say: TEXT}`` (it stops at the beginning and after each of them).
+
+        Args:
+            lines: the step's commands and solution lines: ``after`` must be one of them, as written.
+        """
+        if isinstance(node, yaml.ScalarNode):
+            flag = self.boolean(node, path)
+            return None if flag is None else (flag, ())
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            got = "an empty list" if isinstance(node, yaml.SequenceNode) else _describe(node)
+            self.report(node, path, f"expected true, false or a list of narration points ({{after, say}}), got {got}")
+            return None
+        points: list[Pause] = []
+        ok = True
+        for index, item in enumerate(node.value):
+            item_path = f"{path}[{index}]"
+            values = self.mapping(item, item_path, "a narration point", ("after",), ("say",))
+            if values is None or "after" not in values:
+                ok = False
+                continue
+            after = self.string(values["after"], _join(item_path, "after"), "a command of the step (a string)",
+                                empty="the command is empty")
+            if after is not None and after not in lines:
+                self.report(values["after"], _join(item_path, "after"),
+                            f"{_short(after)} is not one of the step's commands or solution lines; write it as they do")
+                after = None
+            say = self.text(values["say"], _join(item_path, "say")) if "say" in values else None
+            if after is None or ("say" in values and say is None):
+                ok = False
+                continue
+            points.append(Pause(after=after, say=say))
+        return (True, tuple(points)) if ok else None
 
     def expect(self, node: yaml.Node, path: str) -> str | None:
         if _is_str(node) and node.value in ("success", "failure"):

@@ -19,6 +19,7 @@ __all__ = [
     "Check",
     "Lesson",
     "LessonError",
+    "Pause",
     "Problem",
     "Setup",
     "Step",
@@ -155,6 +156,17 @@ class Setup:
 
 
 @dataclass(frozen=True)
+class Pause:
+    """A narration point inside a step (``pause: [{after: COMMAND, say: TEXT}]``): a demo's autopilot stops after
+    running ``after`` and shows ``say`` until the presenter presses a key."""
+
+    after: str
+    """One of the step's commands or solution lines, as written."""
+    say: Text | None = None
+    """What the presenter says there, or ``None``."""
+
+
+@dataclass(frozen=True)
 class Step:
     """One step of a lesson."""
 
@@ -178,6 +190,12 @@ class Step:
     """Said when the step passes, or ``None``."""
     timeout: float
     """Seconds ``verify`` waits for the checks after the solution."""
+    say: Text | None = None
+    """What a presenter says when the step begins in a demo (``say``), shown prominently by the autopilot."""
+    pause: bool = True
+    """Whether a demo's autopilot stops at the step's beginning until the presenter presses a key (``pause``)."""
+    pauses: tuple[Pause, ...] = ()
+    """The narration points inside the step, where the autopilot also stops (``pause`` given as a list)."""
 
 
 @dataclass(frozen=True)
@@ -229,7 +247,10 @@ class Lesson:
                         ready=tuple(map(check, self.setup.ready)))
         steps = tuple(replace(step, title=text(step.title), text=text(step.text), commands=lines(step.commands),
                               checks=tuple(map(check, step.checks)), hint=text(step.hint),
-                              solution=lines(step.solution), passed=step.passed and text(step.passed))
+                              solution=lines(step.solution), passed=step.passed and text(step.passed),
+                              say=step.say and text(step.say),
+                              pauses=tuple(Pause(after=point.after.replace(NAMESPACE_PLACEHOLDER, namespace),
+                                                 say=point.say and text(point.say)) for point in step.pauses))
                       for step in self.steps)
         return replace(self, title=text(self.title), description=text(self.description), setup=setup, steps=steps)
 

@@ -470,6 +470,23 @@ TEXTS: dict[str, dict[str, str]] = {
     "binding.app.quit": {"ja": "終了", "en": "Quit"},
     "binding.confirm": {"ja": "はい", "en": "Yes"},
     "binding.cancel": {"ja": "いいえ", "en": "No"},
+    # ---- the demo's autopilot (tutor/tui/autopilot.py)
+    "demo.playing": {"ja": "▶ 自動操作中", "en": "▶ Autopilot"},
+    "demo.waiting": {"ja": "⏸ Space か Enter で続けます", "en": "⏸ Space or Enter goes on"},
+    "demo.presenter": {"ja": "✋ 操作中はあなたです。{handback} で自動操作に戻します",
+                       "en": "✋ You have the keyboard; {handback} hands it back to the autopilot"},
+    "demo.take_over": {"ja": "入力すると操作を代わります（{handback} で戻す）",
+                       "en": "type to take over ({handback} hands back)"},
+    "demo.step": {"ja": "ステップ {n}/{total}：{title}", "en": "Step {n}/{total}: {title}"},
+    "demo.to_the_end": {"ja": "全ステップが終わりました。次はまとめの画面です。",
+                        "en": "Every step has passed. The summary comes next."},
+    "demo.checks_late": {
+        "ja": "自動操作：{seconds} 秒たってもステップ {n} のチェックが通りません。ここで止まります（{handback} で再開）。",
+        "en": "Autopilot: step {n}'s checks did not pass within {seconds} s; it stops here ({handback} to try again)."},
+    "demo.command_late": {
+        "ja": "自動操作：{seconds} 秒たっても終わらないので止めました：{line}",
+        "en": "Autopilot: stopped a command still running after {seconds} s: {line}"},
+    "demo.done": {"ja": "デモはここまでです。Ctrl+Q で終了します。", "en": "That is the end of the demo. Ctrl+Q quits."},
 }
 """Every text, by key, then by language."""
 
