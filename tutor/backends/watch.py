@@ -1,8 +1,10 @@
 """Provides ClusterWatch: a live, event-driven cache of the lesson namespace's objects, read through kubectl.
 
-Every backend is read the same way: ``kubectl get --raw`` with kube-tutor's kubeconfig lists each
-kind, then streams a watch from the list's resourceVersion (the informer protocol). kubectl handles
-authentication, so the practice cluster, kind and any existing cluster behave alike.
+Every backend is read the same way: one ``kubectl proxy`` with kube-tutor's kubeconfig serves the API on a unix
+socket of the watch's own (in a 0700 directory), and each kind is listed, then watched from the list's
+resourceVersion (the informer protocol) through it. kubectl handles authentication (tokens, client
+certificates, exec plugins), so the practice cluster, kind and any existing cluster behave alike; one kubectl
+process follows every kind (a workshop seat's TUI used to keep six, about 50 MB each).
 """
 
 from __future__ import annotations
@@ -11,8 +13,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import shutil
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 from tutor import shell
 
@@ -28,6 +35,12 @@ KINDS: dict[str, str] = {
 }
 WATCH_SECONDS = 240
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
+PROXY_START_SECONDS = 15.0
+"""How long a list waits for the proxy's socket before it counts as a failure (and is retried)."""
+
+
+class WatchError(Exception):
+    """The cluster (or the proxy before it) did not answer a list or a watch; the message says what it said."""
 
 
 class ClusterWatch:
@@ -44,6 +57,10 @@ class ClusterWatch:
         self._subscribers: list[asyncio.Event] = []
         self.error: str | None = None
         """The last error reaching the cluster, None while it answers."""
+        self._directory: Path | None = None
+        self._socket: Path | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._proxy_error: str | None = None
 
     @property
     def synced(self) -> bool:
@@ -55,11 +72,15 @@ class ClusterWatch:
         return {kind: [objs[name] for name in sorted(objs)] for kind, objs in self._objects.items()}
 
     async def start(self) -> None:
-        """Start the informers (once; a second call does nothing)."""
+        """Start the proxy and the informers (once; a second call does nothing)."""
         if self._tasks:
             return
+        self._directory = Path(tempfile.mkdtemp(prefix="kube-tutor-watch-"))  # 0700: the socket is ours alone
+        self._socket = self._directory / "api.sock"
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._proxy()))
         for kind in KINDS:
-            self._tasks.append(asyncio.get_running_loop().create_task(self._informer(kind)))
+            self._tasks.append(loop.create_task(self._informer(kind)))
 
     async def wait_synced(self, timeout: float) -> bool:
         """Wait until every kind was listed once; False at the deadline."""
@@ -80,6 +101,12 @@ class ClusterWatch:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5)
         self._tasks.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+            self._directory = None
 
     def subscribe(self) -> asyncio.Event:
         """An event of one's own, set after every change (each consumer clears its own)."""
@@ -96,16 +123,55 @@ class ClusterWatch:
         for event in self._subscribers:
             event.set()
 
+    async def _proxy(self) -> None:
+        """``kubectl proxy`` on the socket, started again (after a pause) whenever it ends."""
+        assert self._socket is not None
+        failures = 0
+        while True:
+            try:
+                self._socket.unlink(missing_ok=True)
+                async for _ in shell.stream_lines([self.kubectl, "proxy", f"--unix-socket={self._socket}"], self.env):
+                    failures = 0  # "Starting to serve on ...": it runs
+                self._proxy_error = "kubectl proxy ended"
+            except shell.ShellError as error:  # kubectl's own words: a bad kubeconfig, an expired credential
+                self._proxy_error = str(error)
+            failures += 1
+            await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1])
+
+    async def _client(self) -> aiohttp.ClientSession:
+        """The HTTP client on the proxy's socket, once the socket is there."""
+        assert self._socket is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + PROXY_START_SECONDS
+        while not self._socket.exists():
+            if loop.time() > deadline:
+                raise WatchError(self._proxy_error or "kubectl proxy did not start")
+            await asyncio.sleep(0.02)  # waiting for kubectl to create its socket (noqa: sleep-ok)
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.UnixConnector(path=str(self._socket)), read_bufsize=1 << 20,  # lines to 2 MiB
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=WATCH_SECONDS + 60))
+        return self._session
+
+    async def _get(self, path: str) -> aiohttp.ClientResponse:
+        """GET ``path`` through the proxy; an answer that is not 200 is a WatchError with what it said."""
+        client = await self._client()
+        try:
+            response = await client.get(f"http://localhost{path}")
+        except aiohttp.ClientError as error:
+            raise WatchError(self._proxy_error or f"kubectl proxy: {error}") from error
+        if response.status != 200:
+            async with response:
+                raise WatchError(_said(await response.read(), response.status))
+        return response
+
     async def _informer(self, kind: str) -> None:
         path = KINDS[kind].format(ns=self.namespace)
         failures = 0
         while True:
             try:
-                listed = await shell.run_async([self.kubectl, "get", "--raw", path], self.env, timeout=30)
-                if listed.returncode != 0:
-                    raise shell.ShellError(listed.stderr.strip().splitlines()[-1] if listed.stderr.strip()
-                                           else f"kubectl get --raw {path} failed")
-                data = json.loads(listed.stdout)
+                async with await self._get(path) as listed:
+                    data = json.loads(await listed.read())
                 self._objects[kind] = {o["metadata"]["name"]: _with_kind(o, data) for o in data.get("items") or []}
                 rv = data.get("metadata", {}).get("resourceVersion", "")
                 self._synced.add(kind)
@@ -113,29 +179,41 @@ class ClusterWatch:
                 failures = 0
                 self._notify()
                 query = f"?watch=true&allowWatchBookmarks=true&timeoutSeconds={WATCH_SECONDS}&resourceVersion={rv}"
-                async for line in shell.stream_lines([self.kubectl, "get", "--raw", path + query], self.env):
-                    if not line.strip():
-                        continue
-                    event = json.loads(line)
-                    kind_of_event = event.get("type")
-                    obj = event.get("object") or {}
-                    if kind_of_event == "ERROR":
-                        break  # e.g. 410 Gone: list again
-                    name = (obj.get("metadata") or {}).get("name")
-                    if kind_of_event == "BOOKMARK" or not name:
-                        continue
-                    if kind_of_event == "DELETED":
-                        self._objects[kind].pop(name, None)
-                    else:
-                        self._objects[kind][name] = obj
-                    self._notify()
+                async with await self._get(path + query) as watching:
+                    while line := await watching.content.readline():
+                        if not line.strip():
+                            continue
+                        event = json.loads(line)
+                        kind_of_event = event.get("type")
+                        obj = event.get("object") or {}
+                        if kind_of_event == "ERROR":
+                            break  # e.g. 410 Gone: list again
+                        name = (obj.get("metadata") or {}).get("name")
+                        if kind_of_event == "BOOKMARK" or not name:
+                            continue
+                        if kind_of_event == "DELETED":
+                            self._objects[kind].pop(name, None)
+                        else:
+                            self._objects[kind][name] = obj
+                        self._notify()
             except asyncio.CancelledError:
                 raise
-            except (shell.ShellError, ValueError, KeyError) as error:
-                self.error = str(error)
+            except (WatchError, aiohttp.ClientError, TimeoutError, ValueError, KeyError) as error:
+                self.error = str(error) or type(error).__name__
                 failures += 1
                 self._notify()
                 await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1])
+
+
+def _said(body: bytes, status: int) -> str:
+    """What an answer that is not 200 says: a Status's message, else the proxy's text (its last line)."""
+    text = body.decode("utf-8", errors="replace").strip()
+    with contextlib.suppress(ValueError, AttributeError):
+        message = json.loads(text).get("message")
+        if message:
+            return str(message)
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else f"HTTP {status}"
 
 
 def _with_kind(obj: dict[str, Any], listing: dict[str, Any]) -> dict[str, Any]:
