@@ -245,3 +245,19 @@ def test_pausing_a_cluster_that_does_not_run_is_one_line(tmp_path: Path) -> None
         backend.set_clock_paused(True)
     assert str(raised.value) == ("the practice cluster is not running, so its clock cannot be paused "
                                  "(start it: `kube-tutor cluster up`)")
+
+
+def test_a_pod_deleted_while_paused_stops_only_after_resume(slow: PracticeBackend, admin: Kube) -> None:
+    admin("run", "frozen", f"--image={V1}", "--restart=Never")
+    wait_for(lambda: admin.json("get", "pod", "frozen")["status"].get("phase") == "Running", timeout=60,
+             message="the pod running")
+    slow.set_clock_paused(True)
+    admin("delete", "pod", "frozen", "--grace-period=2", "--wait=false")
+    time.sleep(3)  # longer than the grace period would last at this scale (noqa: sleep-ok)
+    pod = admin.json("get", "pod", "frozen")
+    assert pod["metadata"]["deletionTimestamp"]  # the API took the deletion ...
+    assert pod["status"]["phase"] == "Running"  # ... the kubelet has not begun to stop it
+    reasons = [e["reason"] for e in admin.json("get", "events", "--field-selector", "involvedObject.name=frozen")["items"]]
+    assert "Killing" not in reasons
+    slow.set_clock_paused(False)
+    wait_for(lambda: not admin.run("get", "pod", "frozen").ok, timeout=60, message="the pod gone after resume")
