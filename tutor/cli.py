@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
                                 "were not saved")
     down.add_argument("--delete-state", action="store_true",
                       help="also forget every object of the cluster (existing: delete the learner's seat)")
+    csub.add_parser("pause", parents=[common, backend_parent],
+                    help="practice cluster: stop its clock (controllers and the kubelet wait; kubectl still works)")
+    csub.add_parser("resume", parents=[common, backend_parent], help="practice cluster: let its clock run again")
     sub.add_parser("doctor", parents=[common], help="check this machine: Python, kubectl, Docker, kind, disk, memory")
     lint = sub.add_parser("lint", help="check lesson files (default: every installed lesson); one line per problem")
     lint.add_argument("files", nargs="*", metavar="LESSON", help="a lesson file or id")
@@ -305,6 +308,16 @@ def cmd_down(backend: Backend, state: Path, delete_state: bool) -> int:
             return _err(f"could not delete {directory}: {failures[0]}{more}")
         print(f"deleted {directory}")
     return code
+
+
+def cmd_clock(backend: Backend, paused: bool, lang: str) -> int:
+    """``cluster pause|resume``: stop or restart the practice cluster's clock; 1 with one line when it cannot."""
+    try:
+        clock = backend.set_clock_paused(paused)
+    except BackendError as error:
+        return _err(said(error.args[0] if error.args else str(error), lang))
+    print(t("clock.paused", lang) if clock.paused else t("clock.resumed", lang, scale=f"{clock.time_scale:g}"))
+    return 0
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -631,6 +644,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_status(backend)
         if args.action == "down":
             return cmd_down(backend, state, args.delete_state)
+        if args.action in ("pause", "resume"):
+            return cmd_clock(backend, args.action == "pause", _lang(args))
     return 2
 
 

@@ -174,6 +174,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "✓ course {course}: its one lesson passed in {seconds} s",
     },
     "reset.done": {"ja": "{title}: 開始時の状態に戻しました。{setup}", "en": "{title}: back at the start. {setup}"},
+    # ---- clock: pausing the practice cluster's time (`kube-tutor cluster pause|resume`, the TUI's key)
+    "clock.practice_only": {
+        "ja": "一時停止できるのは練習用クラスターの時計だけです（{name} バックエンドでは使えません）",
+        "en": "only the practice cluster's clock can be paused (not on the {name} backend)"},
+    "clock.not_running": {
+        "ja": "練習用クラスターが動いていないので、時計を止められません（`kube-tutor cluster up` で起動します）",
+        "en": "the practice cluster is not running, so its clock cannot be paused (start it: `kube-tutor cluster up`)"},
+    "clock.failed": {"ja": "練習用クラスターの時計を変えられませんでした: {reason}",
+                     "en": "the practice cluster's clock could not be changed: {reason}"},
+    "clock.paused": {
+        "ja": "練習用クラスターの時計を止めました（コントローラーと kubelet は待ち、API は答えます）。"
+              "再開: `kube-tutor cluster resume`",
+        "en": "the practice cluster's clock is paused (controllers and the kubelet wait; the API answers); "
+              "resume it: `kube-tutor cluster resume`"},
+    "clock.resumed": {"ja": "練習用クラスターの時計を再開しました（時間の速さ {scale} 倍）",
+                      "en": "the practice cluster's clock runs again (time scale {scale})"},
 }
 """Every text of the command line and the backends, by key, then by language."""
 

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.lesson.test_checks import rolled_back, start_state, v2_done, v10_stall
+from tutor.backends.base import BackendError, ClockState
 from tutor.lesson import Check, Lesson, Step, find_lesson, load_lesson
 from tutor.lesson.checks import CommandRun, StepVerdict, build_context, evaluate_checks
 from tutor.lesson.progress import Progress
+from tutor.text import Phrase
 from tutor.tui.app import TutorApp
 from tutor.tui.rollout import image_tag, pod_ready, pod_status
 
@@ -169,6 +171,12 @@ class FakeBackend:
 
     def env(self) -> dict[str, str]:
         return {}
+
+    def clock(self) -> ClockState | None:
+        return None
+
+    def set_clock_paused(self, paused: bool) -> ClockState:
+        raise BackendError(Phrase("clock.practice_only", name="fake"))
 
 
 class FakeWatch:

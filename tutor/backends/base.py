@@ -45,6 +45,16 @@ class Stopped:
     Empty when everything was saved (or when that cannot be told)."""
 
 
+@dataclass(frozen=True)
+class ClockState:
+    """The practice cluster's clock (``GET /kube-tutor/clock``)."""
+
+    paused: bool
+    """True while the cluster's time stands still: controllers and the kubelet wait; the API answers."""
+    time_scale: float = 1.0
+    """How many times faster than real time the clock runs (below 1: slow motion)."""
+
+
 class Backend(Protocol):
     """A cluster the lesson runs on. Every kubectl run uses ``kubeconfig`` (kube-tutor's own file)."""
 
@@ -87,6 +97,23 @@ class Backend(Protocol):
 
     def after_setup(self) -> None:
         """Called after the lesson's start state is created (kind maps the NodePort, existing forwards it)."""
+        ...
+
+    def clock(self) -> ClockState | None:
+        """The cluster's clock when it can be paused (the running practice cluster); None elsewhere.
+
+        Raises:
+            BackendError: the practice cluster did not answer (one line).
+        """
+        ...
+
+    def set_clock_paused(self, paused: bool) -> ClockState:
+        """Pause (True) or resume (False) the cluster's clock; the clock as it is afterwards.
+
+        Raises:
+            BackendError: not the practice cluster ("only the practice cluster's clock can be paused"), or it
+                does not run or answer (one line).
+        """
         ...
 
 

@@ -35,7 +35,7 @@ import yaml
 
 from tutor import paths, shell
 from tutor.backends import seats
-from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, Stopped
+from tutor.backends.base import BackendError, ClockState, ClusterStatus, OwnKubeconfig, Stopped
 from tutor.kube.files import atomic_write, open_private
 from tutor.text import Phrase
 
@@ -496,6 +496,13 @@ class ExistingBackend(OwnKubeconfig):
             stopped = self._stop(int(record.get("pid", 0))) or stopped
         self.forwards_path.unlink(missing_ok=True)
         return Stopped(stopped)
+
+    def clock(self) -> ClockState | None:
+        """None: only the practice cluster has a clock that can be paused."""
+        return None
+
+    def set_clock_paused(self, paused: bool) -> ClockState:
+        raise BackendError(Phrase("clock.practice_only", name=self.name))
 
     def after_setup(self) -> None:
         """Make each NodePort Service of the namespace answer on ``127.0.0.1:<nodePort>``.

@@ -23,7 +23,7 @@ import yaml
 
 import tutor
 from tutor import paths, shell
-from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, Stopped, probe_docker
+from tutor.backends.base import BackendError, ClockState, ClusterStatus, OwnKubeconfig, Stopped, probe_docker
 from tutor.kube.files import atomic_write
 from tutor.text import Phrase
 
@@ -276,6 +276,13 @@ class KindBackend(OwnKubeconfig):
         self._images_marker.unlink(missing_ok=True)
         self._config_marker.unlink(missing_ok=True)
         return Stopped(existed)
+
+    def clock(self) -> ClockState | None:
+        """None: only the practice cluster has a clock that can be paused."""
+        return None
+
+    def set_clock_paused(self, paused: bool) -> ClockState:
+        raise BackendError(Phrase("clock.practice_only", name=self.name))
 
     def after_setup(self) -> None:
         """Give the lesson's NodePort Service the nodePort that ``kind-config.yaml`` publishes on 127.0.0.1.

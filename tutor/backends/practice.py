@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor import paths, shell
-from tutor.backends.base import BackendError, ClusterStatus, OwnKubeconfig, Stopped
+from tutor.backends.base import BackendError, ClockState, ClusterStatus, OwnKubeconfig, Stopped
 from tutor.text import Phrase
 
 START_TIMEOUT = 20.0
@@ -41,6 +41,9 @@ RETRY = 0.25
 ANSWER_LIMIT = 64 * 1024
 """Bytes read of a health answer."""
 SERVER_FILE = "server.json"
+CLOCK_PATH = "/kube-tutor/clock"
+"""The practice cluster's clock endpoint (``tutor.practice.apiserver.server.CLOCK_PATH``; the tutor does not
+import the practice cluster)."""
 _TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
 
 
@@ -110,13 +113,20 @@ class PracticeBackend(OwnKubeconfig):
 
     def _get(self, port: int, path: str, timeout: float) -> tuple[int, str] | None:
         """``GET path`` on the server: its status and body, or None when it did not answer within ``timeout``."""
+        return self._request(port, path, timeout)
+
+    def _request(self, port: int, path: str, timeout: float, method: str = "GET",
+                 body: bytes | None = None) -> tuple[int, str] | None:
+        """``method path`` (a JSON ``body``) on the server: its status and body, or None when it did not answer."""
         try:
             context = ssl.create_default_context(cafile=str(self.directory / "pki" / "ca.crt"))
         except (OSError, ssl.SSLError):
             return None
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),  # 127.0.0.1: never a proxy
                                              urllib.request.HTTPSHandler(context=context))
-        request = urllib.request.Request(f"https://127.0.0.1:{port}{path}")
+        request = urllib.request.Request(f"https://127.0.0.1:{port}{path}", data=body, method=method)
+        if body is not None:
+            request.add_header("Content-Type", "application/json")
         token = self._token()
         if token:
             request.add_header("Authorization", f"Bearer {token}")
@@ -125,10 +135,10 @@ class PracticeBackend(OwnKubeconfig):
                 return response.status, response.read(ANSWER_LIMIT).decode("utf-8", "replace")
         except urllib.error.HTTPError as error:
             try:
-                body = error.read(ANSWER_LIMIT).decode("utf-8", "replace")
+                answered = error.read(ANSWER_LIMIT).decode("utf-8", "replace")
             except (OSError, http.client.HTTPException):
-                body = ""
-            return error.code, body
+                answered = ""
+            return error.code, answered
         except (urllib.error.URLError, OSError, ssl.SSLError, http.client.HTTPException, ValueError):
             return None
 
@@ -176,6 +186,44 @@ class PracticeBackend(OwnKubeconfig):
 
     def after_setup(self) -> None:
         """Nothing to do: NodePorts already listen on 127.0.0.1."""
+
+    def clock(self) -> ClockState | None:
+        """The running cluster's clock (``GET /kube-tutor/clock``); None when it does not run.
+
+        Raises:
+            BackendError: it runs but did not answer, or answered something else than its clock.
+        """
+        info = self._server_info()
+        if info is None or not self._server_pid(info):
+            return None
+        return self._clock_call(int(info["port"]), "GET", None)
+
+    def set_clock_paused(self, paused: bool) -> ClockState:
+        """``PUT /kube-tutor/clock`` ``{"paused": ...}`` with the admin token: pause or resume the cluster's time.
+
+        Raises:
+            BackendError: the cluster does not run, or the request failed (one line).
+        """
+        info = self._server_info()
+        if info is None or not self._server_pid(info):
+            raise BackendError(Phrase("clock.not_running"))
+        return self._clock_call(int(info["port"]), "PUT", json.dumps({"paused": paused}).encode())
+
+    def _clock_call(self, port: int, method: str, body: bytes | None) -> ClockState:
+        answer = self._request(port, CLOCK_PATH, self.live_timeout, method, body)
+        if answer is None:
+            raise BackendError(Phrase("clock.failed", reason=f"no answer within {self.live_timeout:g} s "
+                                                             f"(log: {self.log_path})"))
+        code, text = answer
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if code == 200 and isinstance(data, dict) and isinstance(data.get("paused"), bool):
+            return ClockState(data["paused"], float(data.get("timeScale") or 1))
+        message = data.get("message") if isinstance(data, dict) else None
+        reason = str(message or " ".join(text.split())[:200] or "no body")
+        raise BackendError(Phrase("clock.failed", reason=f"{method} {CLOCK_PATH} answered {code}: {reason}"))
 
     def up(self, on_status: Callable[[str], None] | None = None) -> ClusterStatus:
         """Start the practice cluster, or reuse the running one; return once it answers.

@@ -25,7 +25,7 @@ Map
   ``kubernetes`` Service and its Endpoints/EndpointSlice, the built-in PriorityClasses, the images a kind node has
   loaded); ``ensure`` creates what is missing at every start, ``KubernetesServiceController`` makes the
   ``kubernetes`` Service again when it is deleted.
-- ``context.py``: the ``ControllerContext``. ``clock.py``: time scale. ``events.py``: the event recorder.
+- ``context.py``: the ``ControllerContext``. ``clock.py``: time scale, simulated time, pause/resume (``/kube-tutor/clock``). ``events.py``: the event recorder.
 - ``apiserver/``: ``server.py`` (routing, verbs, watches, subresources), ``store.py`` (objects in memory, one
   resourceVersion, watch fan-out, owner index), ``storage.py`` (SQLite, WAL), ``admission.py`` (ClusterIP and
   NodePort allocation, pod update validation, pod binding, the stored-object size), ``deletion.py`` (graceful deletion, finalizers, propagation),

@@ -487,6 +487,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "自動操作：{seconds} 秒たっても終わらないので止めました：{line}",
         "en": "Autopilot: stopped a command still running after {seconds} s: {line}"},
     "demo.done": {"ja": "デモはここまでです。Ctrl+Q で終了します。", "en": "That is the end of the demo. Ctrl+Q quits."},
+    # ---- the practice cluster's clock (F10; tutor/tui/clock.py)
+    "binding.pause_clock": {"ja": "時計を止める", "en": "Pause clock"},
+    "help.clock": {
+        "ja": "練習用クラスターの時計を止める / 再開する（ロールアウトはその場で止まり、kubectl は使えます）",
+        "en": "pause or resume the practice cluster's clock (a rollout stands still where it is; kubectl still works)",
+    },
+    "clock_paused": {"ja": "⏸ 一時停止中", "en": "⏸ paused"},
+    "clock_paused_notice": {
+        "ja": "⏸ クラスターの時計を止めました。コントローラーと kubelet は待ち、kubectl には答えます。F10 で再開します。",
+        "en": "⏸ the cluster's clock is paused: controllers and the kubelet wait, kubectl still answers. F10 resumes.",
+    },
+    "clock_resumed_notice": {"ja": "▶ クラスターの時計がまた動き出しました。", "en": "▶ the cluster's clock runs again."},
 }
 """Every text, by key, then by language."""
 

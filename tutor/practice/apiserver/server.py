@@ -45,6 +45,10 @@ JSON = "application/json"
 YAML = "application/yaml"
 SUPPORTED_MEDIA_TYPES = (JSON, YAML, protobuf.CONTENT_TYPE)
 """What the input serializers of kube-apiserver take, in the order its 415 message lists them."""
+CLOCK_PATH = "/kube-tutor/clock"
+"""The practice cluster's own admin path (no Kubernetes API has it): ``GET`` says ``{"paused": bool, "timeScale":
+float}``; ``PUT`` of ``{"paused": bool}`` pauses or resumes the cluster's clock. Only ``system:masters`` (the
+admin token) may use it; RBAC answers 403 to everyone else, as for any path no rule allows."""
 MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
 """``MaxRequestBodyBytes``: the most a write's body may hold (kubernetes/apiserver ``pkg/server/config.go``,
 ``NewConfig``: 3 MiB, "2x as the largest request body size" etcd takes), enforced by ``limitedReadBody``
@@ -419,6 +423,8 @@ class ApiServer:
             return self._health(request, *health)
         if path == "/version" and request.method != "GET":
             raise errors.generic(405)
+        if path == CLOCK_PATH:
+            return await self._clock(request)
         if request.method == "GET":
             if path in ("/version", "/", "/index.html"):  # WriteRawJSON (responsewriters/writers.go): MarshalIndent
                 doc: object = discovery.version_info() if path == "/version" else {"paths": self._root_paths()}
@@ -497,6 +503,39 @@ class ApiServer:
             for header in warning_headers(warnings):
                 response.headers.add("Warning", header)
         return response
+
+    async def _clock(self, request: web.Request) -> web.Response:
+        """:data:`CLOCK_PATH`: the clock's state, and (``PUT``) pausing or resuming it.
+
+        Raises:
+            errors.Forbidden: not ``system:masters`` (kept here too, should RBAC ever allow the path).
+            errors.BadRequest: a body that is not ``{"paused": true|false}``.
+        """
+        user = _USER.get()
+        if auth.SYSTEM_MASTERS not in user.groups:
+            raise errors.Forbidden(f'forbidden: User "{user.name}" cannot {request.method.lower()} path '
+                                   f'"{CLOCK_PATH}"', details={})
+        clock = self.store.clock
+        if request.method == "PUT":
+            try:
+                body = json.loads(await self._read_body(request) or b"{}")
+            except ValueError as error:
+                raise errors.BadRequest(f"the body is not JSON: {error}") from None
+            paused = body.get("paused") if isinstance(body, dict) else None
+            if not isinstance(paused, bool) or set(body) - {"paused", "timeScale"}:
+                raise errors.BadRequest('the body must be {"paused": true} or {"paused": false}')
+            if "timeScale" in body and body["timeScale"] != clock.time_scale:
+                raise errors.BadRequest(f"the time scale ({clock.time_scale:g}) is set when the cluster starts "
+                                        "(kube-tutor cluster up --time-scale N)")
+            if paused and not clock.paused:
+                clock.pause()
+                log.info("clock paused")
+            elif not paused and clock.paused:
+                clock.resume()
+                log.info("clock resumed")
+        elif request.method != "GET":
+            raise errors.generic(405)
+        return json_response({"paused": clock.paused, "timeScale": clock.time_scale})
 
     async def _read_body(self, request: web.Request) -> bytes:
         """``limitedReadBody``: the body, at most :data:`MAX_REQUEST_BODY_BYTES`, within :data:`REQUEST_TIMEOUT`.

@@ -698,7 +698,7 @@ class DeploymentController(Controller):
         start = parse_timestamp(cond.get("lastUpdateTime"))
         if start is None:
             return False
-        elapsed = (self.store.clock.now() - start).total_seconds() * self.store.clock.time_scale
+        elapsed = self.store.clock.elapsed_since(start)
         return elapsed > d["spec"]["progressDeadlineSeconds"]
 
     def _sync_rollout_status(self, all_rs: list[Obj], new: Obj | None, d: Obj) -> None:
@@ -745,6 +745,6 @@ class DeploymentController(Controller):
         if start is None:
             return
         clock = self.store.clock
-        elapsed_sim = (clock.now() - start).total_seconds() * clock.time_scale
+        elapsed_sim = clock.elapsed_since(start)
         remaining_sim = pds - elapsed_sim + 1
         self.queue.add_after((d["metadata"]["namespace"], d["metadata"]["name"]), clock.real(max(remaining_sim, 0.5)))

@@ -283,7 +283,7 @@ class ReplicaSetController(Controller):
         clock = self.store.clock
         for pod in owned.ready_pods() if min_ready else ():
             since = parse_timestamp(pod_ready_since(pod))
-            elapsed = (clock.now() - since).total_seconds() * clock.time_scale if since else 0
+            elapsed = clock.elapsed_since(since) if since else 0
             if elapsed >= min_ready:
                 available += 1
             else:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from tutor.practice.apiserver.store import WatchEvent
+from tutor.practice.clock import Clock
 from tutor.practice.context import ControllerContext
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,10 @@ class WorkQueue:
     """Collects keys; ``sync(key)`` runs once per key soon after, like a client-go work queue."""
 
     def __init__(self, name: str, sync: Callable[[Hashable], None],
-                 priority: Callable[[Hashable], int] | None = None) -> None:
+                 priority: Callable[[Hashable], int] | None = None, clock: Clock | None = None) -> None:
         self.name = name
+        self._clock = clock
+        """While this clock is paused the queue collects keys and syncs none (they are synced on resume)."""
         self._sync = sync
         self._priority = priority
         self._pending: dict[Hashable, None] = {}
@@ -95,6 +98,9 @@ class WorkQueue:
         self._timers[key] = loop.call_at(when, fire)
 
     def _drain(self) -> None:
+        if self._clock is not None and self._clock.call_when_running(
+                lambda: asyncio.get_running_loop().call_soon(self._drain)):
+            return  # paused: stays scheduled, so keys added meanwhile wait for the same drain
         self._scheduled = False
         keys = list(self._pending)
         self._pending.clear()
@@ -132,7 +138,7 @@ class Controller:
     def __init__(self, ctx: ControllerContext) -> None:
         self.ctx = ctx
         self.store = ctx.store
-        self.queue = WorkQueue(self.name, self.sync, self.priority)
+        self.queue = WorkQueue(self.name, self.sync, self.priority, ctx.clock)
         self.rate_limiter = RateLimiter()
         self.store.add_listener(self.on_event)
 

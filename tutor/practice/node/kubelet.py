@@ -342,8 +342,7 @@ class Kubelet:
     async def _container(self, namespace: str, name: str, uid: str, c: Obj, state: dict[str, Obj]) -> None:
         image = c.get("image", "")
         backoff = 0.0
-        last_attempt: float | None = None
-        loop = asyncio.get_running_loop()
+        last_attempt: float | None = None  # on the clock's simulated time (stands still while paused)
         last_error = ""
         while True:
             pod = self._pod(namespace, name, uid)
@@ -361,7 +360,7 @@ class Kubelet:
                 state[c["name"]] = self._waiting(c, "ErrImageNeverPull", message)
                 self._write_status(namespace, name, uid, state)
                 return
-            in_backoff = last_attempt is not None and loop.time() - last_attempt < self.clock.real(backoff)
+            in_backoff = last_attempt is not None and self.clock.elapsed() - last_attempt < backoff
             if in_backoff:
                 self._event(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', c["name"])
                 self._event(pod, "Warning", "Failed", "Error: ImagePullBackOff", c["name"])
@@ -371,13 +370,13 @@ class Kubelet:
                 await self.clock.sleep(random.uniform(*RESYNC_PERIOD))
                 continue
             self._event(pod, "Normal", "Pulling", f'Pulling image "{image}"', c["name"])
-            started = loop.time()
+            started = self.clock.elapsed()
             ok = await self._pull(image)
             pod = self._pod(namespace, name, uid)
             if pod is None:
                 return
             if ok:
-                took = (loop.time() - started) * self.clock.time_scale
+                took = self.clock.elapsed() - started
                 pulled = registry.lookup(image)
                 size = pulled.size if pulled else 0
                 self._event(pod, "Normal", "Pulled",
@@ -385,7 +384,7 @@ class Kubelet:
                             f"({go_duration(took)} including waiting). Image size: {size} bytes.", c["name"])
                 break
             last_error = registry.pull_error(image)
-            last_attempt = loop.time()
+            last_attempt = self.clock.elapsed()
             backoff = BACKOFF_INITIAL if backoff == 0 else min(backoff * 2, BACKOFF_MAX)
             self._event(pod, "Warning", "Failed", f'Failed to pull image "{image}": {last_error}', c["name"])
             self._event(pod, "Warning", "Failed", "Error: ErrImagePull", c["name"])
@@ -451,7 +450,7 @@ class Kubelet:
             self._write_status(namespace, name, uid, state)
             if policy == "Never" or (policy == "OnFailure" and code == 0):
                 return
-            if (finished - started).total_seconds() * self.clock.time_scale >= BACKOFF_RESET:
+            if self.clock.elapsed_since(started, finished) >= BACKOFF_RESET:
                 backoff = 0.0
             last = {"terminated": terminated}
             if backoff:
@@ -567,6 +566,7 @@ class Kubelet:
 
     async def _terminate(self, namespace: str, name: str, uid: str) -> None:
         try:
+            await self.clock.running()  # a pod deleted while the clock is paused starts stopping on resume
             pod = self._pod(namespace, name, uid)
             if pod is None:
                 return
@@ -580,8 +580,10 @@ class Kubelet:
                 grace = float(pod["metadata"].get("deletionGracePeriodSeconds", 30))
                 remaining = grace
                 if deadline is not None:
-                    # deletionTimestamp is cut to whole seconds: it may end up to 1 s early.
-                    remaining = ((deadline - self.clock.now()).total_seconds() + 1) * self.clock.time_scale
+                    # deletionTimestamp is cut to whole seconds: it may end up to 1 s early. The grace period
+                    # began real(grace) before it; time the clock stood still since does not count.
+                    began = deadline - timedelta(seconds=self.clock.real(grace))
+                    remaining = grace - self.clock.elapsed_since(began) + self.clock.time_scale
                 await self.clock.sleep(max(0.0, min(remaining, grace)))
             else:
                 await self.clock.sleep(0.1)

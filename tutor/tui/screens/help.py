@@ -37,6 +37,7 @@ KEYS = [
     ('!', 'help.key12'),
     ('F1 / ?', 'help.key13'),
     ('Ctrl+Q', 'help.key14'),
+    ('F10', 'help.clock'),
 ]
 """Each key and the text (in :mod:`tutor.tui.text`) that says what it does."""
 

@@ -24,6 +24,7 @@ from tutor import paths, shell
 from tutor.backends import lifecycle
 from tutor.lesson.checks import StepMonitor, StepVerdict
 from tutor.lesson.progress import ConsoleState
+from tutor.tui.clock import CLOCK_POLL, clock_badge, read_clock, toggle_clock
 from tutor.tui.prose import Prose, banner_prose, markdown, text_block
 from tutor.tui.screens.end import EndChoice, EndScreen
 from tutor.tui.screens.help import HelpScreen
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
     from textual.widget import Widget
 
-    from tutor.backends.base import Backend
+    from tutor.backends.base import Backend, ClockState
     from tutor.lesson import Lesson, Step
     from tutor.lesson.progress import Progress
     from tutor.lesson.runtime import LessonRuntime
@@ -117,6 +118,7 @@ class LessonScreen(Screen[None]):
         Binding("exclamation_mark", "shell", "Shell", show=False),
         Binding("escape", "stay", "Stay", show=False),
         Binding("ctrl+r", "restart_cluster", "Restart cluster", show=False),
+        Binding("f10", "pause_clock", "Pause clock", show=False),
     ]
 
     def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: Backend,
@@ -220,6 +222,7 @@ class LessonScreen(Screen[None]):
         # Start watching once the screen has been drawn: six kubectl processes compete for the CPU.
         self.call_after_refresh(self.watch_cluster)
         self.call_after_refresh(self.watch_storage)
+        self.call_after_refresh(self.watch_clock)
         if self.progress.complete(step.id for step in self.lesson.steps):
             self.call_after_refresh(self.action_recap)  # a finished lesson reopens on its recap
         elif self._intro:
@@ -262,6 +265,7 @@ class LessonScreen(Screen[None]):
         scale = float(getattr(self.backend, "time_scale", 1.0) or 1.0)
         if scale != 1.0:
             health += " · [b yellow]" + t("time_scale", self.lang, scale=f"{scale:g}") + "[/]"
+        health += clock_badge(self._clock, self.lang)
         self.set_class(self._cluster_error is not None, "-disconnected")
         # Most important first: a narrow terminal cuts the end (the lesson title), never the step.
         self.query_one("#status", Static).update(
@@ -828,3 +832,32 @@ class LessonScreen(Screen[None]):
                 await asyncio.sleep(0.05)  # coalesce bursts of watch events into one repaint
         finally:
             watch.unsubscribe(event)
+
+    # ---- the practice cluster's clock (F10) ----------------------------------------------------
+    _clock: ClockState | None = None
+    """The cluster's clock as last seen (None: no clock that can be paused, or not known yet)."""
+    _clock_toggles = 0
+    """F10 presses so far: a look at the clock begun before one is stale."""
+
+    def action_pause_clock(self) -> None:
+        """Pause the practice cluster's clock, or resume it; the status bar shows a paused one."""
+        self._toggle_clock()
+
+    @work(exclusive=True, group="clock", exit_on_error=False)
+    async def _toggle_clock(self) -> None:
+        self._clock_toggles += 1
+        self._clock, line, failed = await toggle_clock(self.backend, self._clock, self.lang)
+        self.console.notice(line, severity="error" if failed else "information")
+        self.refresh_chrome()
+
+    @work(exclusive=True, group="clock-watch", exit_on_error=False)
+    async def watch_clock(self) -> None:
+        """Look at the clock every :data:`~tutor.tui.clock.CLOCK_POLL` seconds (``kube-tutor cluster pause``
+        from another terminal shows too); only the practice backend has one."""
+        while self.backend.name == "practice":
+            toggles = self._clock_toggles
+            clock = await read_clock(self.backend)
+            if clock != self._clock and toggles == self._clock_toggles:
+                self._clock = clock
+                self.refresh_chrome()
+            await asyncio.sleep(CLOCK_POLL)  # pacing of a poll, not a synchronisation (noqa: sleep-ok)
