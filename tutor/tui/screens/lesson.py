@@ -29,6 +29,7 @@ from tutor.tui.screens.end import EndChoice, EndScreen
 from tutor.tui.screens.help import HelpScreen
 from tutor.tui.screens.intro import IntroScreen
 from tutor.tui.text import localize_bindings, start_failure, t
+from tutor.tui.timeline import Timeline
 from tutor.tui.widgets.checklist import Checklist
 from tutor.tui.widgets.cluster_panel import ClusterPanel
 from tutor.tui.widgets.console import Console, raw_words
@@ -113,6 +114,7 @@ class LessonScreen(Screen[None]):
         Binding("exclamation_mark", "shell", "Shell", show=False),
         Binding("escape", "stay", "Stay", show=False),
         Binding("ctrl+r", "restart_cluster", "Restart cluster", show=False),
+        Binding("ctrl+t", "timeline", "Timeline", show=False),
     ]
 
     def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: Backend,
@@ -155,6 +157,11 @@ class LessonScreen(Screen[None]):
         """The countdown after the last step leads to the end screen, not to a next step."""
         self._resumed = progress.current is not None
         """The lesson resumes (no setup ran): what the console held last time comes back."""
+        self.timeline = Timeline.load(Timeline.file_beside(progress.path),
+                                      images=(*lesson.images, *lesson.absent_images))
+        """The lesson's rollout timeline (Ctrl+T, the end screen): recorded from the cluster watch, kept on a resume."""
+        if not self._resumed:
+            self.timeline.clear()  # the lesson starts again from its start state: so does its timeline
 
     # ---- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -451,6 +458,13 @@ class LessonScreen(Screen[None]):
                                           lesson_images=(*self.lesson.images, *self.lesson.absent_images),
                                           time_scale=float(getattr(self.backend, "time_scale", 1.0) or 1.0)))
 
+    def action_timeline(self) -> None:
+        """Ctrl+T: the rollout timeline of the lesson so far (tutor.tui.screens.timeline)."""
+        from tutor.tui.screens.timeline import TimelineScreen
+
+        if not isinstance(self.app.screen, TimelineScreen):
+            self.app.push_screen(TimelineScreen(self.timeline, self.lang, title=self.lesson.title.get(self.lang)))
+
     def action_shell(self) -> None:
         self.open_shell()
 
@@ -523,6 +537,7 @@ class LessonScreen(Screen[None]):
             self.save_console()
             self.open_shell()
             return
+        self.timeline.command(stripped, self.step.id)
         if not echoed:
             self.console.write(f"\x1b[1m$ {line}\x1b[0m\n")
         if (found := shell.interactive_program(line)) is not None and shell.check_command(line) is None:
@@ -709,6 +724,7 @@ class LessonScreen(Screen[None]):
     async def watch_cluster(self) -> None:
         watch = self.runtime.watch
         await self.runtime.start(sync_timeout=0)  # after the screen is up: kubectl competes for the CPU
+        self.run_worker(self.timeline.follow(watch), group="timeline", exclusive=True, exit_on_error=False)
         event = watch.subscribe()
         panel = self.query_one(ClusterPanel)
         try:
