@@ -61,6 +61,10 @@ GAP_SECONDS = 8.0
 """On the chart's time axis a quiet stretch (no change) longer than this counts as this long: a rollout of a few
 seconds stays readable next to minutes of reading."""
 
+LIVE_SECONDS = 2.0
+"""An event whose own time is at most this much before it was seen counts as seen when it happened (an event's
+``lastTimestamp`` is cut to the second)."""
+
 EVENTS_KEPT = 6
 """How many events (the newest) :meth:`Timeline.moment` gives for a moment."""
 
@@ -298,7 +302,9 @@ class Timeline:
             self._seen.add(key)
             involved = event.get("involvedObject") or event.get("regarding") or {}
             when = _event_time(event)
-            mark = EventMark(min(when, now) if when is not None else now, str(event.get("type") or ""),
+            # Seen as it happens: when the watch saw it (its own time has whole seconds only); one from before: its time.
+            at = when if when is not None and when < now - LIVE_SECONDS else now
+            mark = EventMark(at, str(event.get("type") or ""),
                              str(event.get("reason") or ""), f"{involved.get('kind', '')}/{involved.get('name', '')}",
                              " ".join(str(event.get("message") or event.get("note") or "").split()),
                              int((event.get("series") or {}).get("count") or event.get("count") or 1))

@@ -140,12 +140,16 @@ class TimelineScreen(Screen[None]):
         end = max(xs[-1], timeline.squeeze(self.times[-1])) + 1.0
         revisions = sorted(timeline.revision_labels())
         layers: list[tuple[list[int], str]] = []
-        for shade, revision in enumerate(revisions):
-            for state in STATES:
-                counts = [next((r.count(state) for r in sample.revisions if r.revision == revision), 0)
-                          for sample in samples]
-                if any(counts):
-                    layers.append((counts, STATE_COLOURS[state] + ("+" if shade % 2 else "")))
+        # The pods that count toward the bounds first (each revision's ready, not ready, failing), oldest revision
+        # at the bottom; the terminating ones on top of them: above the max line they are on their way out.
+        active = [state for state in STATES if state != "terminating"]
+        order = [(shade, revision, state) for shade, revision in enumerate(revisions) for state in active]
+        order += [(shade, revision, "terminating") for shade, revision in enumerate(revisions)]
+        for shade, revision, state in order:
+            counts = [next((r.count(state) for r in sample.revisions if r.revision == revision), 0)
+                      for sample in samples]
+            if any(counts):
+                layers.append((counts, STATE_COLOURS[state] + ("+" if shade % 2 else "")))
         tops: list[tuple[list[int], str]] = []
         running = [0] * len(samples)
         for counts, colour in layers:
