@@ -108,6 +108,18 @@ def test_the_file_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert [c.line for c in Timeline.load(path).commands] == [c.line for c in timeline.commands]
 
 
+def test_resetting_the_lesson_forgets_its_timeline(tmp_path: Path) -> None:
+    from tutor.lesson.progress import Progress
+
+    progress = Progress.load(tmp_path, "rolling-update", "practice")
+    progress.start("update")
+    timeline = Timeline(Timeline.file_beside(progress.path))
+    timeline.command("kubectl get pods", "update", now=1.0)
+    assert timeline.path is not None and timeline.path.exists()
+    progress.reset()  # `kube-tutor reset`
+    assert not timeline.path.exists()
+
+
 def test_quiet_stretches_are_shortened_on_the_axis() -> None:
     timeline = Timeline(None)
     for at in (0.0, 1.0, 100.0, 101.5):

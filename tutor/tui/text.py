@@ -436,7 +436,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "timeline.summary_none": {"ja": "記録されたロールアウトはありません。", "en": "No rollout was recorded."},
     "binding.timeline": {"ja": "タイムライン", "en": "Timeline"},
-    "binding.move": {"ja": "前後に移動", "en": "Earlier/later"},
+    "binding.move(-1)": {"ja": "前へ", "en": "Earlier"},
+    "binding.move(1)": {"ja": "後へ", "en": "Later"},
     "help.timeline": {"ja": "ロールアウトのタイムライン（←/→ で時間を移動）", "en": "the rollout timeline (←/→ move in time)"},
 }
 """Every text, by key, then by language."""

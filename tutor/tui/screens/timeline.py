@@ -93,6 +93,10 @@ class TimelineScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#timeline-title", Static).update(self.heading())
         self.show()
+        self.call_after_refresh(self.show)  # again once the chart has its size (its ticks depend on it)
+
+    def on_resize(self) -> None:
+        self.show()
 
     def action_move(self, by: int) -> None:
         if self.times:
@@ -175,8 +179,12 @@ class TimelineScreen(Screen[None]):
                 labels.append(str(number))
         plt.xticks(ticks, labels)
         plt.xlim(0, end)
+        rows = max(1, plot.size.height - 4)  # the frame and the x axis' two lines take the rest
+        if rows < high + 2:  # too short for every pod: keep the bounds and the pods they count (cut the terminating)
+            high = max([sample.max_pods for sample in samples] + [sample.total for sample in samples])
+        every = max(1, -(-(high + 2) // rows))  # a tick on each row at most: plotext would drop some at random
+        plt.yticks(list(range(0, high + 2, every)))
         plt.ylim(0, high + 1)
-        plt.yticks(list(range(high + 2)))
         plt.xlabel(t("timeline.commands_axis", self.lang))
         plot.refresh()
 
