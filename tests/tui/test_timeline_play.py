@@ -107,8 +107,8 @@ async def test_a_played_lesson_records_the_bounds_and_the_stall(backend: Practic
 
     stall = [s for s in recorded.samples if s.t >= v10 and stalled(s)]
     assert stall, [(s.available, s.failing, s.total) for s in recorded.samples if s.t >= v10]
-    assert {p.status for p in stall[-1].pods if p.revision == max(r.revision for r in stall[-1].revisions)} <= {
-        "ErrImagePull", "ImagePullBackOff"}
+    v10_revision = next(r.revision for r in stall[-1].revisions if r.label == "v10")
+    assert {p.status for p in stall[-1].pods if p.revision == v10_revision} <= {"ErrImagePull", "ImagePullBackOff"}
     assert any(e.reason == "Failed" and "v10" in e.message for e in recorded.events)
     if __import__("os").environ.get("KUBE_TUTOR_KEEP_TIMELINE"):
         FIXTURE.parent.mkdir(parents=True, exist_ok=True)
