@@ -126,12 +126,13 @@ class Progress:
         return all(step_id in self.steps and self.steps[step_id].passed for step_id in step_ids)
 
     def reset(self) -> None:
-        """Forget the lesson's progress, and what the console held (the start state is made anew, so a saved
-        ``NODE_PORT`` would be stale)."""
+        """Forget the lesson's progress, what the console held (the start state is made anew, so a saved
+        ``NODE_PORT`` would be stale) and the lesson's rollout timeline."""
         self.current = None
         self.steps.clear()
         self.save()
         ConsoleState.file_beside(self.path).unlink(missing_ok=True)
+        self.path.with_name(f"{self.path.stem}.timeline.jsonl").unlink(missing_ok=True)  # tutor.tui.timeline's
 
     def save(self) -> None:
         self.updated_at = _now()

@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tutor.kube.deployutil import resolve_fenceposts
 from tutor.kube.duration import parse_timestamp, since
-from tutor.kube.intstr import IntOrStringError, get_scaled_value_from_int_or_percent
+from tutor.kube.intstr import IntOrStringError
 from tutor.tui.rollout import PodRow, revision_label
 from tutor.tui.text import TEXTS, t
 
@@ -207,13 +208,6 @@ def image_backoff(events: Iterable[Obj], image: str, now: datetime, *,
     return failed, delay, math.ceil(left) if left >= 1 else None
 
 
-def _scaled_value(value: Any, total: int, round_up: bool) -> int:
-    try:
-        return get_scaled_value_from_int_or_percent(value, total, round_up)
-    except IntOrStringError:
-        return 0
-
-
 def _fenceposts(deployment: Obj) -> tuple[int, int, str, str, bool]:
     """(maxSurge, maxUnavailable, as written, as written, rolling): ``ResolveFenceposts`` with the defaults."""
     spec = _map(deployment.get("spec"))
@@ -224,10 +218,10 @@ def _fenceposts(deployment: Obj) -> tuple[int, int, str, str, bool]:
     replicas = replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else 1
     surge_spec = update.get("maxSurge", "25%")
     unavailable_spec = update.get("maxUnavailable", "25%")
-    surge = _scaled_value(surge_spec, replicas, True)
-    unavailable = _scaled_value(unavailable_spec, replicas, False)
-    if surge == 0 and unavailable == 0:
-        unavailable = 1
+    try:
+        surge, unavailable = resolve_fenceposts(surge_spec, unavailable_spec, replicas)
+    except IntOrStringError:
+        surge, unavailable = 0, 1
     return surge, min(unavailable, replicas), str(surge_spec), str(unavailable_spec), rolling
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
+from tutor.kube.deployutil import max_surge, max_unavailable
 from tutor.kube.duration import parse_timestamp
-from tutor.kube.intstr import IntOrStringError, get_scaled_value_from_int_or_percent
 from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.names import pod_template_hash
 from tutor.practice.apiserver.selectors import LabelSelector
@@ -29,17 +28,6 @@ COMPONENT = "deployment-controller"
 
 # ---- helpers (deployment_util.go) ---------------------------------------------------------------
 
-def scaled_value(value: Any, total: int, round_up: bool) -> int:
-    """``intstr.GetScaledValueFromIntOrPercent`` (:mod:`tutor.kube.intstr`); a bad value counts as 0.
-
-    Validation keeps bad values out; upstream's ``ResolveFenceposts`` would fail the sync instead.
-    """
-    try:
-        return get_scaled_value_from_int_or_percent(value, total, round_up)
-    except IntOrStringError:
-        return 0
-
-
 def replicas(obj: Obj | None) -> int:
     if obj is None:
         return 0
@@ -54,28 +42,6 @@ def status_int(obj: Obj | None, field: str) -> int:
 
 def is_rolling(d: Obj) -> bool:
     return ((d["spec"].get("strategy") or {}).get("type") or "RollingUpdate") == "RollingUpdate"
-
-
-def resolve_fenceposts(d: Obj) -> tuple[int, int]:
-    ru = (d["spec"].get("strategy") or {}).get("rollingUpdate") or {}
-    desired = replicas(d)
-    surge = scaled_value(ru.get("maxSurge", "25%"), desired, True)
-    unavailable = scaled_value(ru.get("maxUnavailable", "25%"), desired, False)
-    if surge == 0 and unavailable == 0:
-        unavailable = 1
-    return surge, unavailable
-
-
-def max_surge(d: Obj) -> int:
-    if not is_rolling(d):
-        return 0
-    return resolve_fenceposts(d)[0]
-
-
-def max_unavailable(d: Obj) -> int:
-    if not is_rolling(d) or replicas(d) == 0:
-        return 0
-    return min(resolve_fenceposts(d)[1], replicas(d))
 
 
 def template_without_hash(template: Obj) -> Obj:

@@ -25,6 +25,7 @@ from tutor.lesson import Lesson, Step
 from tutor.lesson.checks import build_context, evaluate
 from tutor.lesson.progress import Progress
 from tutor.tui.text import localize_bindings, t
+from tutor.tui.timeline import Timeline
 
 MAX_COMMANDS = 6
 """The most commands the recap shows for one step (the last ones that mattered)."""
@@ -172,13 +173,15 @@ class EndScreen(ModalScreen[EndChoice]):
     """
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Back to the lesson"),
                 Binding("n", "next_lesson", "Next lesson", show=False),
-                Binding("l", "lessons", "Lessons", show=False)]
+                Binding("l", "lessons", "Lessons", show=False),
+                Binding("t", "timeline", "Timeline", show=False)]
 
     def __init__(self, lesson: Lesson, progress: Progress, lang: str, *, state: Path | None = None,
-                 next_lesson: Lesson | None = None, course: bool = False) -> None:
+                 next_lesson: Lesson | None = None, course: bool = False, timeline: Timeline | None = None) -> None:
         """Args:
             next_lesson: the lesson after this one in the course (N opens it).
             course: there is a course to pick from (L opens the lesson picker).
+            timeline: the lesson's rollout timeline (T opens it); by default the one recorded beside the progress.
         """
         super().__init__()
         localize_bindings(self, lang)
@@ -189,6 +192,8 @@ class EndScreen(ModalScreen[EndChoice]):
         self.lang = lang
         self.state = state
         self.steps = recap(lesson, progress, lang)
+        self.timeline = timeline if timeline is not None else Timeline.load(
+            Timeline.file_beside(progress.path), images=(*lesson.images, *lesson.absent_images))
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -207,6 +212,10 @@ class EndScreen(ModalScreen[EndChoice]):
             with VerticalScroll(id="end-scroll"):  # the steps scroll; what next and the keys always show
                 yield Static(t("end.steps", lang), classes="end--heading")
                 yield Static(self.step_table(), id="end-steps")
+                summary = self.timeline_summary()
+                if summary is not None:  # a lesson without a rollout has no timeline to offer
+                    yield Static(t("timeline.title", lang), classes="end--heading")
+                    yield Static(summary, id="end-timeline")
             yield Static(t("end.next", lang), classes="end--heading")
             yield Static(self.next_table(), id="end-next")
             yield Static(t("end.keys", lang), classes="end--keys")
@@ -221,6 +230,23 @@ class EndScreen(ModalScreen[EndChoice]):
     def action_lessons(self) -> None:
         if self.course:
             self.dismiss("lessons")
+
+    def action_timeline(self) -> None:
+        """T: the lesson's rollout timeline, the whole lesson (Esc comes back here)."""
+        from tutor.tui.screens.timeline import TimelineScreen
+
+        self.app.push_screen(TimelineScreen(self.timeline, self.lang, title=self.lesson.title.get(self.lang)))
+
+    def timeline_summary(self) -> Text | None:
+        """The bounds the rollouts kept (most pods, fewest available, while more than one revision had pods), and
+        the key to the timeline; None when no rollout was recorded."""
+        updating = [sample for sample in self.timeline.samples if sample.updating]
+        if not updating:
+            return None
+        said = t("timeline.summary", self.lang, most=max(s.total for s in updating),
+                 max=max(s.max_pods for s in updating), fewest=min(s.available for s in updating),
+                 min=min(s.min_available for s in updating))
+        return Text.assemble(said, "\n", (t("timeline.end_key", self.lang), "bold"))
 
     def on_resize(self) -> None:
         self._fit()

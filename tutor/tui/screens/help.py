@@ -33,6 +33,7 @@ KEYS = [
     ('Ctrl+↑ / Ctrl+↓', 'help.key18'),
     ('F8', 'help.events'),
     ('F9', 'help.lessons'),
+    ('Ctrl+T', 'help.timeline'),
     ('N / L', 'help.end_keys'),
     ('!', 'help.key12'),
     ('F1 / ?', 'help.key13'),

@@ -31,6 +31,7 @@ from tutor.tui.screens.help import HelpScreen
 from tutor.tui.screens.intro import IntroScreen
 from tutor.tui.seat_mode import POLL_SECONDS, SeatMode
 from tutor.tui.text import localize_bindings, start_failure, t
+from tutor.tui.timeline import Timeline
 from tutor.tui.widgets.checklist import Checklist
 from tutor.tui.widgets.cluster_panel import ClusterPanel
 from tutor.tui.widgets.console import Console, raw_words
@@ -119,6 +120,7 @@ class LessonScreen(Screen[None]):
         Binding("escape", "stay", "Stay", show=False),
         Binding("ctrl+r", "restart_cluster", "Restart cluster", show=False),
         Binding("f10", "pause_clock", "Pause clock", show=False),
+        Binding("ctrl+t", "timeline", "Timeline", show=False),
     ]
 
     def __init__(self, lesson: Lesson, runtime: LessonRuntime, progress: Progress, *, backend: Backend,
@@ -171,6 +173,11 @@ class LessonScreen(Screen[None]):
         """An instructor's reset that waits for the running command to stop."""
         self._control_cancelled = False
         self._broadcast_timer: Timer | None = None
+        self.timeline = Timeline.load(Timeline.file_beside(progress.path),
+                                      images=(*lesson.images, *lesson.absent_images))
+        """The lesson's rollout timeline (Ctrl+T, the end screen): recorded from the cluster watch, kept on a resume."""
+        if not self._resumed:
+            self.timeline.clear()  # the lesson starts again from its start state: so does its timeline
 
     # ---- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -481,6 +488,13 @@ class LessonScreen(Screen[None]):
                                           lesson_images=(*self.lesson.images, *self.lesson.absent_images),
                                           time_scale=float(getattr(self.backend, "time_scale", 1.0) or 1.0)))
 
+    def action_timeline(self) -> None:
+        """Ctrl+T: the rollout timeline of the lesson so far (tutor.tui.screens.timeline)."""
+        from tutor.tui.screens.timeline import TimelineScreen
+
+        if not isinstance(self.app.screen, TimelineScreen):
+            self.app.push_screen(TimelineScreen(self.timeline, self.lang, title=self.lesson.title.get(self.lang)))
+
     def action_shell(self) -> None:
         self.open_shell()
 
@@ -553,6 +567,7 @@ class LessonScreen(Screen[None]):
             self.save_console()
             self.open_shell()
             return
+        self.timeline.command(stripped, self.step.id)
         if not echoed:
             self.console.write(f"\x1b[1m$ {line}\x1b[0m\n")
         if (found := shell.interactive_program(line)) is not None and shell.check_command(line) is None:
@@ -811,6 +826,7 @@ class LessonScreen(Screen[None]):
     async def watch_cluster(self) -> None:
         watch = self.runtime.watch
         await self.runtime.start(sync_timeout=0)  # after the screen is up: kubectl competes for the CPU
+        self.run_worker(self.timeline.follow(watch), group="timeline", exclusive=True, exit_on_error=False)
         event = watch.subscribe()
         panel = self.query_one(ClusterPanel)
         try:
