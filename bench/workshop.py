@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Measure a workshop on this machine: N seats on one practice cluster, each played through the rolling-update
+lesson at a class's pace by a headless driver, against one seat alone.
+
+Usage (from the repository root):
+
+    .venv/bin/python bench/workshop.py [--seats 30] [--saturation 40,50] [--json FILE]
+
+What runs:
+
+- A fresh practice cluster (temporary state directory, time scale 1) in its own process, then the seats, prepared
+  one after another with ``tutor.backends.seats.prepare_seat`` (what ``kube-tutor workshop serve`` does): the time
+  to start the workshop.
+- Each seat is a process of its own (``--driver``) running the real TUI (``TutorApp``, headless, as Textual's
+  Pilot drives it) on the seat's kubeconfig and namespace, as a seat's browser terminal runs it: the TUI's cluster
+  watch (one ``kubectl proxy``), its console with the real kubectl, its checks. The driver types each line the
+  autopilot would (``tutor.lesson.demo.demo_lines``) after a pause of 5-10 s (jittered, as attendees follow an
+  instructor), and records:
+
+  - **command**: Enter to the command's end (the console's session is idle again), for every line;
+  - **verdict**: the end of the command after which a step's checks pass to the TUI's verdict showing them
+    passed (it includes the cluster's own work, a rollout's pulls and starts, the same for one seat and for thirty).
+
+- One seat alone first (the baseline), then N at once: p50/p95 of both, as ratios of the solo figures (target:
+  p95 <= 2x solo), and the total RSS of the server, every driver and their kubectl children, sampled every second
+  (target: <= 3 GB for 30 seats). With ``--saturation``, more classes of those sizes, to find where p95 passes 2x.
+
+It asserts nothing. Per seat, the RSS includes Textual, the lesson screen and its watch: what a seat's process
+costs under textual-serve, without the browser's websocket relay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+LESSON = "rolling-update"
+PACE = (5.0, 10.0)
+STEP_DEADLINE = 180.0
+TARGET_P95 = 2.0
+TARGET_RSS_MB = 3000.0
+
+
+# ---- the driver (one seat) ---------------------------------------------------------------------------------
+async def drive(seat_dir: Path, state: Path, out: Path, seed: int, pace: tuple[float, float]) -> None:
+    from textual.widgets import Input
+
+    from tutor.backends.existing import ExistingBackend
+    from tutor.lesson import find_lesson, load_lesson
+    from tutor.lesson.demo import demo_lines
+    from tutor.tui.app import TutorApp
+    from tutor.tui.screens.intro import IntroScreen
+    from tutor.tui.screens.lesson import LessonScreen
+
+    rng = random.Random(seed)  # noqa: S311 - pacing
+    seat = seat_dir.name
+    backend = ExistingBackend(state, source=seat_dir / "kubeconfig", namespace=seat, own_credentials=True)
+    lesson = load_lesson(find_lesson(LESSON)).in_namespace(seat)
+    app = TutorApp(lesson, backend, state, lang="en", cwd=state)
+    commands: list[float] = []
+    verdicts: list[float] = []
+    failures: list[str] = []
+
+    LessonScreen._tick = lambda self: None  # type: ignore[method-assign]  # the driver moves on, not a countdown
+    async with app.run_test(headless=True, size=(120, 40)) as pilot:
+        async def until(condition: Any, what: str, deadline: float = STEP_DEADLINE) -> None:
+            end = time.monotonic() + deadline
+            while not condition():
+                if time.monotonic() > end:
+                    raise TimeoutError(f"{seat}: timed out waiting for {what}")
+                if isinstance(app.screen, IntroScreen):
+                    app.screen.dismiss()
+                await pilot.pause(0.01)
+
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.verdict is not None
+                    and isinstance(app.focused, Input), "the lesson screen")
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        passed_at: dict[str, float] = {}
+
+        def note_pass() -> None:  # the moment the TUI's verdict first shows a step passed
+            verdict = screen.verdict
+            if verdict is not None and verdict.passed and verdict.step_id not in passed_at:
+                passed_at[verdict.step_id] = time.monotonic()
+
+        screen.set_interval(0.01, note_pass)
+        for index, step in enumerate(lesson.steps):
+            if screen.index != index:
+                await screen.go(index)
+            await until(lambda i=index: screen.index == i, f"step {index + 1}")
+            ends = [time.monotonic()]
+            for line in demo_lines(step):
+                await asyncio.sleep(rng.uniform(*pace))  # an attendee following the instructor (noqa: sleep-ok)
+                session = screen.runtime.session
+                before = len(session.history)
+                field = screen.console.query_one(Input)
+                field.focus()
+                await until(lambda f=field: app.focused is f, "the console's input to have the focus")
+                field.value = line
+                started = time.monotonic()
+                await pilot.press("enter")
+                await until(lambda n=before, s=session: len(s.history) > n and not screen.console.running,
+                            f"`{line}` to finish")
+                ends.append(time.monotonic())
+                commands.append(ends[-1] - started)
+            try:
+                await until(lambda s=step: s.id in passed_at, f"step {step.id} to pass")
+                # From the end of the command after which it passed (the change) to the verdict showing it.
+                verdicts.append(passed_at[step.id] - max(end for end in ends if end <= passed_at[step.id]))
+            except TimeoutError as error:
+                missing = [r.id for r in (screen.verdict.results if screen.verdict else ()) if not r.passed]
+                failures.append(f"{error} (checks not holding: {', '.join(missing)})")
+        await app.shutdown()
+    out.write_text(json.dumps({"seat": seat, "commands": commands, "verdicts": verdicts, "failures": failures}))
+
+
+# ---- the parent ---------------------------------------------------------------------------------------------
+def status_kb(pid: int, key: str = "VmRSS") -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(pids: list[int]) -> set[int]:
+    """Every process below ``pids`` (and themselves), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo.extend(children.get(pid, []))
+    return found
+
+
+class RssTotal:
+    """The summed RSS of a set of process trees, sampled every second in a thread; keeps the peak."""
+
+    def __init__(self, roots: list[int]) -> None:
+        self.roots = roots
+        self.peak_kb = 0
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(1.0):
+            total = sum(status_kb(pid) for pid in descendants(self.roots))
+            self.samples.append(total)
+            self.peak_kb = max(self.peak_kb, total)
+
+    def __enter__(self) -> RssTotal:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def run_class(work: Path, seats: list[Path], server_pid: int, label: str) -> dict[str, Any]:
+    """Start one driver per seat at once; wait for all; gather their figures and the RSS total."""
+    procs: list[tuple[subprocess.Popen[bytes], Path]] = []
+    began = time.monotonic()
+    for number, seat_dir in enumerate(seats):
+        state = work / "drivers" / label / seat_dir.name
+        state.mkdir(parents=True)
+        out = state / "result.json"
+        env = {**os.environ, "HOME": str(state), "PYTHONDONTWRITEBYTECODE": "1"}
+        procs.append((subprocess.Popen([sys.executable, __file__, "--driver", str(seat_dir), "--driver-state",
+                                        str(state), "--driver-out", str(out), "--driver-seed", str(number)],
+                                       env=env, stdout=subprocess.DEVNULL, stderr=open(state / "stderr", "wb")),
+                      out))
+    with RssTotal([server_pid, *(p.pid for p, _ in procs)]) as rss:
+        for proc, _ in procs:
+            proc.wait()
+    took = time.monotonic() - began
+    commands: list[float] = []
+    verdicts: list[float] = []
+    failures: list[str] = []
+    for proc, out in procs:
+        if proc.returncode != 0 or not out.exists():
+            err = (out.parent / "stderr").read_text(errors="replace").strip().splitlines()
+            failures.append(f"{out.parent.name}: exit {proc.returncode}: {err[-1] if err else ''}")
+            continue
+        data = json.loads(out.read_text())
+        commands += data["commands"]
+        verdicts += data["verdicts"]
+        failures += data["failures"]
+    return {"seats": len(seats), "wall_s": took, "commands": len(commands), "failures": failures,
+            "command_p50_s": pct(commands, 0.5), "command_p95_s": pct(commands, 0.95),
+            "verdict_p50_s": pct(verdicts, 0.5), "verdict_p95_s": pct(verdicts, 0.95),
+            "rss_peak_mb": rss.peak_kb / 1024, "rss_median_mb": statistics.median(rss.samples) / 1024 if rss.samples
+            else 0.0}
+
+
+def reset_seat(admin: Any, seat: str) -> None:
+    """Delete what the lesson made in a seat (its Deployment and Service), so the next class starts fresh."""
+    admin("delete", "deployment,service", "--all", "-n", seat, "--wait=true", "--timeout=60s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/workshop.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seats", type=int, default=30)
+    parser.add_argument("--saturation", default="", help="more class sizes to try, e.g. 40,50")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--driver", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--driver-state", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--driver-out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--driver-seed", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.driver is not None:
+        asyncio.run(drive(args.driver, args.driver_state, args.driver_out, args.driver_seed, PACE))
+        return 0
+
+    from tutor import paths
+    from tutor.backends.practice import PracticeBackend
+    from tutor.backends.seats import prepare_seat, seat_names
+
+    sizes = [args.seats, *(int(n) for n in args.saturation.split(",") if n.strip())]
+    most = max(sizes)
+    work = Path(tempfile.mkdtemp(prefix="kt-workshop-bench-"))
+    os.environ["HOME"] = str(work / "home")  # kubectl's own files go there, never to the user's ~/.kube
+    backend = PracticeBackend(work / "state", time_scale=1.0)
+    results: dict[str, Any] = {"machine": {"cores": os.cpu_count()}}
+    try:
+        began = time.monotonic()
+        status = backend.up()
+        up_s = time.monotonic() - began
+        seats_dir = work / "workshop" / "seats"
+        seat_dirs = []
+        for name in seat_names(most):
+            prepare_seat(backend.kubeconfig, name, seats_dir / name)
+            seat_dirs.append(seats_dir / name)
+        start_s = time.monotonic() - began
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(work / "home"), "KUBERC": "off",
+               "KUBECONFIG": str(backend.kubeconfig)}
+        floor = statistics.median(_timed(lambda: subprocess.run([str(paths.kubectl()), "version", "--client"],
+                                                                env=env, capture_output=True, check=True))
+                                  for _ in range(10))
+
+        def admin(*words: str) -> None:
+            subprocess.run([str(paths.kubectl()), *words], env=env, capture_output=True, check=False, timeout=120)
+
+        print(f"kubectl floor (version --client): {floor * 1000:.0f} ms")
+        print(f"workshop start: cluster up {up_s:.1f} s, {most} seats ready after {start_s:.1f} s "
+              f"({(start_s - up_s) / most:.2f} s a seat)")
+        results.update(floor_s=floor, cluster_up_s=up_s, workshop_start_s=start_s, seats_prepared=most)
+        solo = run_class(work, seat_dirs[:1], status.pid or 0, "solo")
+        print(f"solo: {solo['commands']} commands; command p50 {solo['command_p50_s']:.2f} s p95 "
+              f"{solo['command_p95_s']:.2f} s; verdict p50 {solo['verdict_p50_s']:.2f} s p95 {solo['verdict_p95_s']:.2f} s;"
+              f" RSS peak {solo['rss_peak_mb']:.0f} MB; failures {solo['failures']}")
+        results["solo"] = solo
+        reset_seat(admin, seat_dirs[0].name)
+        results["classes"] = []
+        for size in sizes:
+            run = run_class(work, seat_dirs[:size], status.pid or 0, f"class-{size}")
+            run["command_p95_ratio"] = run["command_p95_s"] / solo["command_p95_s"]
+            run["verdict_p95_ratio"] = run["verdict_p95_s"] / solo["verdict_p95_s"]
+            print(f"{size} seats: {run['commands']} commands in {run['wall_s']:.0f} s; command p50 "
+                  f"{run['command_p50_s']:.2f} s p95 {run['command_p95_s']:.2f} s ({run['command_p95_ratio']:.2f}x solo); "
+                  f"verdict p50 {run['verdict_p50_s']:.2f} s p95 {run['verdict_p95_s']:.2f} s "
+                  f"({run['verdict_p95_ratio']:.2f}x solo); RSS peak {run['rss_peak_mb']:.0f} MB "
+                  f"(target <= {TARGET_RSS_MB:.0f} for 30), {run['rss_peak_mb'] / size:.0f} MB a seat; "
+                  f"{len(run['failures'])} failures" + (f" (first: {run['failures'][0]})" if run["failures"] else ""))
+            results["classes"].append(run)
+            for seat_dir in seat_dirs[:size]:
+                reset_seat(admin, seat_dir.name)
+        saturated = [r["seats"] for r in results["classes"]
+                     if max(r["command_p95_ratio"], r["verdict_p95_ratio"]) > TARGET_P95]
+        print("saturation: " + (f"p95 passes {TARGET_P95:g}x solo at {min(saturated)} seats" if saturated else
+                                f"p95 stays within {TARGET_P95:g}x solo up to {max(sizes)} seats"))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+    finally:
+        backend.down()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _timed(action: Any) -> float:
+    began = time.perf_counter()
+    action()
+    return time.perf_counter() - began
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
