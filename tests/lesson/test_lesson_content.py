@@ -223,7 +223,8 @@ def test_installed_lessons_are_found() -> None:
 
 STDLIB = set(sys.stdlib_module_names)
 DISTRIBUTIONS = {"aiohttp": "aiohttp", "budoux": "budoux", "cryptography": "cryptography", "jsonpatch": "jsonpatch", "yaml": "pyyaml",
-                 "cel": "common-expression-language", "markdown_it": "markdown-it-py", "textual": "textual", "sh": "sh", "rich": "rich"}
+                 "cel": "common-expression-language", "markdown_it": "markdown-it-py", "textual": "textual", "sh": "sh", "rich": "rich",
+                 "textual_plotext": "textual-plotext"}
 
 
 def test_every_imported_package_is_declared() -> None:
