@@ -1,0 +1,254 @@
+"""The workshop in a real headless Chromium: `kube-tutor workshop serve` on the practice cluster, an attendee who
+joins with the code, sees the lesson, types kubectl in the browser terminal and sees its output and the step's
+tick; a wrong code refused; a reload back at the same seat, at the step reached.
+
+The browser terminal draws on a canvas (textual-serve's ``textual.js`` loads xterm's WebGL and canvas addons), so
+the page's DOM holds no text: the test records what the server sends down the websocket (an init script wraps
+``window.WebSocket``) and replays it into a VT100 emulator (pyte), which gives the screen the attendee sees.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pyte = pytest.importorskip("pyte", reason="pyte (the test extra) replays the browser terminal's bytes")
+playwright_api = pytest.importorskip("playwright.async_api",
+                                     reason="Playwright for Python (the test extra) drives the browser")
+
+CHROMIUM = next((path for path in (os.environ.get("KUBE_TUTOR_CHROMIUM"), shutil.which("chromium"),
+                                   "/usr/bin/chromium", shutil.which("chromium-browser"))
+                 if path and Path(path).exists()), None)
+if CHROMIUM is None:
+    pytest.skip("NO BROWSER: the workshop's browser tests need Chromium (`apt-get install chromium "
+                "chromium-driver`, which .ci/run does); they did NOT run", allow_module_level=True)
+
+JOIN_CODE = "join-4242"
+INSTRUCTOR_CODE = "teach-7373"
+LESSON = "create-cluster"
+DEADLINE = 90.0
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+RECORDER = """
+(() => {
+  const Native = window.WebSocket;
+  window.__kt = {chunks: [], size: null, opened: 0};
+  class Recording extends Native {
+    constructor(url, protocols) {
+      super(url, protocols);
+      window.__kt.opened += 1;
+      this.addEventListener("message", (event) => {
+        if (typeof event.data === "string") return;
+        const bytes = new Uint8Array(event.data);
+        let text = "";
+        for (let i = 0; i < bytes.length; i += 4096) text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+        window.__kt.chunks.push(btoa(text));
+      });
+    }
+    send(data) {
+      try { const m = JSON.parse(data); if (m[0] === "resize") window.__kt.size = m[1]; } catch (e) {}
+      return super.send(data);
+    }
+  }
+  window.WebSocket = Recording;
+})();
+"""
+
+
+def _poll(condition: Any, what: str, deadline: float = DEADLINE) -> Any:
+    end = time.monotonic() + deadline
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"not within {deadline:g} s: {what}")
+        time.sleep(0.2)  # noqa: sleep-ok (polling a file the server writes, with a deadline)
+
+
+@pytest.fixture(scope="module")
+def workshop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """``kube-tutor workshop serve`` for 2 seats on a free port, as an instructor starts it; down at the end."""
+    base = tmp_path_factory.mktemp("workshop")
+    state, home = base / "state", base / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_STATE_HOME": str(home / ".local/state"),
+           "KUBECONFIG": str(home / "no-such-kubeconfig"), "KUBECACHEDIR": str(home / "kube-cache"),
+           "KUBERC": "off", "KUBE_TUTOR_TIME_SCALE": "", "PYTHONUNBUFFERED": "1"}
+    env.pop("KUBE_TUTOR_STATE_DIR", None)
+    out, err = base / "serve.out", base / "serve.err"
+    command = [sys.executable, "-m", "tutor", "--state-dir", str(state), "workshop", "serve", "--seats", "2",
+               "--port", "0", "--lesson", LESSON, "--lang", "en", "--code", JOIN_CODE,
+               "--instructor-code", INSTRUCTOR_CODE]
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        server = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, start_new_session=True)
+    try:
+        def urls() -> dict[str, str] | None:
+            if server.poll() is not None:
+                raise AssertionError(f"workshop serve exited {server.returncode}: {err.read_text()[-2000:]}")
+            lines = out.read_text().splitlines()
+            found = {line.split()[0].rstrip(":"): line.split()[1] for line in lines if line.startswith(("join:",
+                                                                                                      "instructor:"))}
+            return found if len(found) == 2 else None
+
+        found = _poll(urls, "workshop serve prints the join and instructor URLs", 180)
+        record = json.loads((state / "workshop" / "workshop.json").read_text())
+        assert record["join_code"] == JOIN_CODE and record["seats"] == 2 and record["lesson"] == LESSON
+        assert found["join"].startswith("http://127.0.0.1:")
+        yield {"join": found["join"], "instructor": found["instructor"], "state": state, "env": env, "err": err}
+    finally:
+        subprocess.run([sys.executable, "-m", "tutor", "--state-dir", str(state), "workshop", "down"], env=env,
+                       capture_output=True, timeout=120)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+
+
+class Terminal:
+    """What the attendee's browser terminal shows: the websocket's bytes replayed in a VT100 emulator."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.screen: Any = None
+        self.stream: Any = None
+
+    async def text(self) -> str:
+        size = await self.page.evaluate("window.__kt && window.__kt.size")
+        if size and self.screen is None:
+            self.screen = pyte.Screen(int(size["width"]), int(size["height"]))
+            self.stream = pyte.ByteStream(self.screen)
+        elif size and self.screen is not None and (self.screen.columns, self.screen.lines) != (
+                int(size["width"]), int(size["height"])):
+            self.screen.resize(int(size["height"]), int(size["width"]))
+        chunks = await self.page.evaluate("window.__kt ? window.__kt.chunks.splice(0) : []")
+        if self.stream is None:
+            return ""
+        for chunk in chunks:
+            self.stream.feed(base64.b64decode(chunk))
+        return "\n".join(self.screen.display)
+
+    async def wait_for(self, *texts: str, deadline: float = DEADLINE) -> str:
+        import asyncio
+
+        end = time.monotonic() + deadline
+        screen = ""
+        while time.monotonic() < end:
+            screen = await self.text()
+            if all(text in screen for text in texts):
+                return screen
+            await asyncio.sleep(0.2)  # noqa: sleep-ok (polling the screen with a deadline)
+        raise AssertionError(f"the browser terminal did not show {texts!r} within {deadline:g} s; it shows:\n"
+                             f"{screen}")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    async with playwright_api.async_playwright() as driver:
+        try:
+            chromium = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except Exception as error:  # noqa: BLE001 - any launch failure means no browser here
+            pytest.skip(f"NO BROWSER: Chromium at {CHROMIUM} does not start ({str(error).splitlines()[0]}); the "
+                        f"workshop's browser tests did NOT run")
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def _join(page: Any, url: str, code: str, name: str) -> Any:
+    await page.goto(url)
+    await page.fill("#code", code)
+    await page.fill("#name", name)
+    async with page.expect_navigation():
+        await page.click("#join")
+    return page
+
+
+async def test_a_wrong_code_is_refused(workshop: dict[str, Any], browser: Any) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(workshop["join"])
+    await page.fill("#code", "not-the-code")
+    await page.fill("#name", "Mallory")
+    async with page.expect_navigation() as navigation:
+        await page.click("#join")
+    answer = await navigation.value
+    assert answer.status == 403
+    assert "not this workshop's" in await page.inner_text("#error")
+    assert not any(cookie["name"] == "kt_seat" for cookie in await context.cookies())
+    seats = Path(workshop["state"]) / "workshop" / "seats"
+    assert not any((seats / seat / "attendee.json").exists() and "Mallory" in (seats / seat / "attendee.json")
+                   .read_text() for seat in ("seat-01", "seat-02"))
+    await context.close()
+
+
+async def test_join_type_kubectl_see_output_and_the_tick_then_reload_to_the_same_seat(
+        workshop: dict[str, Any], browser: Any) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 860})
+    await context.add_init_script(RECORDER)
+    page = await context.new_page()
+    await _join(page, workshop["join"], JOIN_CODE.upper(), "Ada")
+    assert page.url.split("?")[0].endswith("/seat")
+    cookie = next(cookie for cookie in await context.cookies() if cookie["name"] == "kt_seat")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert "seat-01 (Ada)" in await page.inner_text("header")
+    attendee = json.loads((Path(workshop["state"]) / "workshop/seats/seat-01/attendee.json").read_text())
+    assert attendee["name"] == "Ada" and attendee["cookie"] != cookie["value"]  # only its hash is kept
+
+    terminal = Terminal(page)
+    await terminal.wait_for("Create a cluster")  # the lesson's introduction
+    # xterm's own input (a click would also reach the TUI as a mouse click, on whatever lies under it)
+    await page.focus(".xterm-helper-textarea")
+    await page.keyboard.press("Enter")  # any key begins the lesson
+    await terminal.wait_for("Talk to the cluster")
+
+    await page.keyboard.type("kubectl get pods", delay=20)
+    await page.keyboard.press("Enter")
+    await terminal.wait_for("No resources found in seat-01 namespace")
+    await page.keyboard.type("kubectl version", delay=20)
+    await page.keyboard.press("Enter")
+    screen = await terminal.wait_for("Server Version")
+    await terminal.wait_for("✓")  # the step's check ticks
+    # the step passed: the lesson moves on to step 2 by itself
+    screen = await terminal.wait_for("Look inside the cluster")
+
+    await page.reload()
+    assert page.url.split("?")[0].endswith("/seat")  # the cookie brings the browser back to its seat
+    assert "seat-01 (Ada)" in await page.inner_text("header")
+    reloaded = Terminal(page)
+    screen = await reloaded.wait_for("Look inside the cluster")  # the same seat, its progress kept
+
+    # the join page, opened again by this browser, goes straight to its seat; nobody else took seat-02
+    await page.goto(workshop["join"])
+    assert page.url.split("?")[0].endswith("/seat")
+    assert not (Path(workshop["state"]) / "workshop/seats/seat-02/attendee.json").exists()
+    await context.close()
+
+
+async def test_the_instructor_page_needs_its_code_and_lists_the_seats(workshop: dict[str, Any], browser: Any) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(workshop["instructor"])
+    await page.fill("#code", JOIN_CODE)  # the attendees' code does not open it
+    async with page.expect_navigation() as navigation:
+        await page.click("#open")
+    assert (await navigation.value).status == 403
+    await page.fill("#code", INSTRUCTOR_CODE)
+    async with page.expect_navigation():
+        await page.click("#open")
+    await page.wait_for_selector("#row-seat-01")
+    await page.wait_for_selector("#row-seat-02")
+    assert "seat-02" in await page.inner_text("#row-seat-02")
+    await context.close()
