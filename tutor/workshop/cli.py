@@ -133,6 +133,10 @@ def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
                     f"`kube-tutor doctor`), or serve on 127.0.0.1 only")
     if args.seats < 1:
         return _err(f"--seats must be at least 1, not {args.seats}")
+    other = _running_server(model.workshop_root(state))
+    if other is not None:
+        return _err(f"this workshop's server already runs (pid {other[0]}, {other[1]}); stop it first with "
+                    f"`kube-tutor workshop down`")
     lesson_id = None
     if args.lesson is not None:
         from tutor.lesson import LessonError, LessonNotFound, find_lesson, load_lesson
@@ -227,14 +231,24 @@ def status(state: Path, workshop: Workshop, lang: str, *, plain: bool) -> int:
     return 0
 
 
+def _running_server(root: Path) -> tuple[int, str] | None:
+    """The pid and URL of the workshop server that runs for ``root`` (its ``serve.json``), or None."""
+    try:
+        record = json.loads((root / SERVE_RECORD).read_text())
+        pid, url = int(record.get("pid", 0)), str(record.get("url", ""))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    if pid <= 0 or pid == os.getpid() or not shell.pid_alive(pid):
+        return None
+    return pid, url
+
+
 def down(state: Path, workshop: Workshop, *, delete: bool) -> int:
     """Stop the server (its record's pid), the practice cluster, and with ``delete`` the seats and the record."""
     record = workshop.root / SERVE_RECORD
-    try:
-        pid = int(json.loads(record.read_text()).get("pid", 0))
-    except (OSError, ValueError, AttributeError):
-        pid = 0
-    if pid and pid != os.getpid() and shell.pid_alive(pid):
+    running = _running_server(workshop.root)
+    pid = running[0] if running else 0
+    if pid:
         shell.stop_process(pid, grace=30)
         print(f"workshop server stopped (pid {pid})")
     else:
