@@ -125,6 +125,12 @@ def test_a_seat_tui_runs_on_the_seat_kubeconfig_namespace_state_and_home(tmp_pat
                                                "KUBE_TUTOR_STATE_DIR": "/instructor", "SSH_AUTH_SOCK": "/s"})
     assert env == {"PATH": "/bin", "HOME": str(seat / "home"), "KUBECONFIG": str(seat / "kubeconfig")}
     assert model.seat_command(workshop, "seat-02", env, python="/py", sandboxed=False) == argv
+    # the language the attendee chose on the join page wins over the workshop's
+    assert model.join(workshop, "Ada", "cookie-a", lang="ja") == "seat-01"
+    assert model.attendee(workshop, "seat-01").lang == "ja"  # type: ignore[union-attr]
+    assert "--lang ja" in " ".join(model.seat_tui_argv(workshop, "seat-01"))
+    model.join(workshop, "Ada", "cookie-a", lang="xx")
+    assert "--lang en" in " ".join(model.seat_tui_argv(workshop, "seat-01"))
 
 
 @pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("127.3.4.5", True), ("::1", True),

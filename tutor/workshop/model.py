@@ -149,6 +149,8 @@ class Attendee:
     cookie: str
     """sha256 hex of the browser's cookie (the cookie itself is never stored)."""
     joined_at: str
+    lang: str | None = None
+    """The language the attendee chose on the join page (None: the workshop's)."""
 
 
 @dataclass
@@ -291,7 +293,9 @@ def attendee(workshop: Workshop, seat: str) -> Attendee | None:
     data = _read_json(workshop.seat_dir(seat) / "attendee.json")
     if data is None or not isinstance(data.get("cookie"), str):
         return None
-    return Attendee(str(data.get("name", "")), data["cookie"], str(data.get("joined_at", "")))
+    lang = data.get("lang")
+    return Attendee(str(data.get("name", "")), data["cookie"], str(data.get("joined_at", "")),
+                    lang if lang in ("ja", "en") else None)
 
 
 def seat_for_cookie(workshop: Workshop, cookie: str | None) -> str | None:
@@ -306,9 +310,9 @@ def seat_for_cookie(workshop: Workshop, cookie: str | None) -> str | None:
     return None
 
 
-def join(workshop: Workshop, name: str, cookie: str) -> str:
-    """Give the browser with ``cookie`` a seat: its own when it has one (the name is updated), else the first
-    free one.
+def join(workshop: Workshop, name: str, cookie: str, lang: str | None = None) -> str:
+    """Give the browser with ``cookie`` a seat: its own when it has one (the name and language are updated), else
+    the first free one. ``lang``: the language the attendee's TUI speaks (None: the workshop's).
 
     Raises:
         WorkshopError: no usable display name.
@@ -323,8 +327,10 @@ def join(workshop: Workshop, name: str, cookie: str) -> str:
                 raise WorkshopFull(f"all {workshop.seats} seats of this workshop are taken")
         current = attendee(workshop, seat)
         joined = current.joined_at if current is not None else now_iso()
-        _write_json(workshop.seat_dir(seat) / "attendee.json",
-                    {"name": display, "cookie": hash_cookie(cookie), "joined_at": joined})
+        record: dict[str, Any] = {"name": display, "cookie": hash_cookie(cookie), "joined_at": joined}
+        if lang in ("ja", "en"):
+            record["lang"] = lang
+        _write_json(workshop.seat_dir(seat) / "attendee.json", record)
     return seat
 
 
@@ -422,11 +428,14 @@ def export(workshop: Workshop, path: Path) -> str:
 def seat_tui_argv(workshop: Workshop, seat: str, *, python: str | None = None) -> list[str]:
     """The command line of a seat's lesson TUI: the existing backend on the seat's own kubeconfig (its token
     only) and namespace, its own state directory, the workshop's lesson (or its course) and language, and seat
-    mode (``--workshop ROOT --seat SEAT``) when this kube-tutor has it."""
+    mode (``--workshop ROOT --seat SEAT``) when this kube-tutor has it. The language is the attendee's choice on the
+    join page, else the workshop's."""
     directory = workshop.seat_dir(seat)
+    taken = attendee(workshop, seat)
+    lang = (taken.lang if taken is not None else None) or workshop.lang
     argv = [python or sys.executable, "-m", "tutor", "--state-dir", str(directory / "state"),
             "--backend", "existing", "--kubeconfig", str(directory / "kubeconfig"), "--own-credentials",
-            "--namespace", seat, "--lang", workshop.lang]
+            "--namespace", seat, "--lang", lang]
     if seat_mode_available():
         argv += ["--workshop", str(workshop.root), "--seat", seat]
     argv.append("start")

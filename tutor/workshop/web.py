@@ -240,7 +240,7 @@ class WorkshopWeb:
             return _html(self._join_form(lang, error=say("join.wrong_code", lang), name=name), 403)
         cookie = request.cookies.get(COOKIE) or model.new_cookie()
         try:
-            seat = model.join(self.workshop, name, cookie)
+            seat = model.join(self.workshop, name, cookie, lang=request.query.get("lang"))
         except WorkshopFull:
             return _html(self._join_form(lang, error=say("join.full", lang, seats=self.workshop.seats),
                                          code=code, name=name), 409)
@@ -267,8 +267,9 @@ class WorkshopWeb:
         seat = self._seat_of(request)
         if seat is None:
             raise web.HTTPSeeOther("/")
-        lang = _lang(request, self.workshop)
         taken = model.attendee(self.workshop, seat)
+        lang = request.query.get("lang") or (taken.lang if taken else None) or self.workshop.lang
+        lang = lang if lang in ("ja", "en") else self.workshop.lang
         title = say("seat.title", lang, seat=seat, name=taken.name if taken else "")
         return _html(self._terminal_page(request, title, "/seat/ws", f"/seat?lang={lang}", lang))
 
@@ -368,6 +369,7 @@ class WorkshopWeb:
         body = (f'<main><h1 style="margin:.5em 1em">{say("instructor.title", lang)}</h1>'
                 f'<p style="margin:0 1.5em">{html.escape(say("instructor.join", lang, url=join_url, code=self.workshop.join_code))}</p>'
                 f'<table id="seats"><thead><tr>{heads}<th></th></tr></thead><tbody></tbody></table>'
+                f'<pre id="detail" style="margin:1em;padding:.5em;background:#12232d;min-height:3em"></pre>'
                 f'<form method="post" action="/instructor/broadcast?lang={lang}" style="margin:1em">'
                 f'<input type="text" name="text" id="broadcast" maxlength="{model.BROADCAST_LIMIT}" '
                 f'style="width:30em"> <button type="submit">{say("instructor.broadcast", lang)}</button></form>'
@@ -444,6 +446,8 @@ def dashboard_rows(workshop: Workshop) -> list[dict[str, Any]]:
             except ValueError:
                 minutes = None
         row["minutes_on_step"] = None if minutes is None else round(minutes, 1)
+        cluster = model.activity(workshop, seat).get("cluster")
+        row["cluster"] = [str(line) for line in cluster] if isinstance(cluster, list) else []
         failing = (row.get("checks_total") or 0) > (row.get("checks_passing") or 0)
         row["stuck"] = bool(row["name"] and failing and not row.get("finished") and minutes is not None
                             and minutes >= workshop.stuck_minutes)
@@ -459,6 +463,13 @@ function button(seat, what, label) {
     const i = document.createElement("input"); i.type = "hidden"; i.name = k; i.value = v; form.appendChild(i); }
   const b = document.createElement("button"); b.type = "submit"; b.textContent = label; b.style.margin = "0 .2em";
   form.appendChild(b); return form;
+}
+let SELECTED = null;
+function detail(s) {
+  const lines = [s.seat + (s.name ? " · " + s.name : ""), ""];
+  if (s.last_command) lines.push("$ " + s.last_command + (s.last_exit != null ? "   (exit " + s.last_exit + ")" : ""), "");
+  for (const line of (s.cluster || [])) lines.push(line);
+  document.getElementById("detail").textContent = lines.join("\n");
 }
 async function refresh() {
   try {
@@ -482,6 +493,12 @@ async function refresh() {
       if (s.name) { actions.appendChild(button(s.seat, "step", WORDS["instructor.reset_step"]));
                     actions.appendChild(button(s.seat, "lesson", WORDS["instructor.reset_lesson"])); }
       tr.appendChild(actions); rows.push(tr);
+      tr.style.cursor = "pointer";
+      tr.addEventListener("click", (event) => {
+        if (event.target.closest("form")) return;
+        SELECTED = s.seat; detail(s);
+      });
+      if (s.seat === SELECTED) { tr.style.outline = "1px solid #79c0ff"; detail(s); }
     }
     body.replaceChildren(...rows);
   } catch (e) { /* the server restarts: try again at the next tick */ }
