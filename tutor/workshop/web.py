@@ -111,6 +111,7 @@ header { height: 28px; line-height: 28px; padding: 0 1em; background: #12232d; f
 body.-closed .closed { display: block; }
 table { border-collapse: collapse; margin: 1em; } td, th { padding: .3em .7em; border-bottom: 1px solid #30363d;
   text-align: left; } tr.stuck { background: #5a1e1e; } tr.free { color: #8b949e; }
+td button { margin: 0 .2em; padding: .2em .6em; font-size: .9em; } td:first-child { white-space: nowrap; }
 """
 
 
