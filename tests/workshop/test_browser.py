@@ -9,6 +9,7 @@ the page's DOM holds no text: the test records what the server sends down the we
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -97,8 +98,6 @@ class Terminal:
         return "\n".join(self.screen.display)
 
     async def wait_for(self, *texts: str, deadline: float = DEADLINE) -> str:
-        import asyncio
-
         end = time.monotonic() + deadline
         screen = ""
         while time.monotonic() < end:
@@ -188,6 +187,18 @@ async def test_join_type_kubectl_see_output_and_the_tick_then_reload_to_the_same
     assert "seat-01 (Ada)" in await page.inner_text("header")
     reloaded = Terminal(page)
     await reloaded.wait_for("Step 2/2", "Look inside the cluster")  # the same seat, its progress kept
+    # ... and its console history: ↑ brings back the last command typed before the reload
+    await page.focus(".xterm-helper-textarea")
+    await page.keyboard.press("ArrowUp")
+
+    async def input_line() -> str:
+        lines = [line for line in (await reloaded.text()).splitlines() if line.strip()]
+        return lines[-2] if len(lines) >= 2 else ""  # the console's input, above the key bar
+
+    end = time.monotonic() + 30
+    while "kubectl version" not in await input_line() and time.monotonic() < end:
+        await asyncio.sleep(0.2)  # polling the screen with a deadline (noqa: sleep-ok)
+    assert "$ kubectl version" in await input_line()
 
     # a second tab of the same browser takes the seat over: the first one's session ends, the new one has the TUI
     second = await context.new_page()
