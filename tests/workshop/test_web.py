@@ -23,8 +23,11 @@ async def client(tmp_path: Path) -> AsyncIterator[TestClient]:
         yield test_client
 
 
-def test_every_web_text_is_in_japanese_and_english() -> None:
-    assert all(set(entry) == {"ja", "en"} and all(entry.values()) for entry in WEB_TEXTS.values())
+def test_every_web_and_serve_text_is_in_japanese_and_english() -> None:
+    from tutor.workshop.cli import TEXTS
+
+    for table in (WEB_TEXTS, TEXTS):
+        assert all(set(entry) == {"ja", "en"} and all(entry.values()) for entry in table.values())
 
 
 async def test_join_with_the_code_sets_a_strict_http_only_cookie_and_comes_back_to_the_seat(

@@ -21,10 +21,36 @@ from typing import Any
 from tutor import shell
 from tutor.backends.base import BackendError
 from tutor.kube.files import atomic_write
+from tutor.text import lookup
 from tutor.workshop import model
 from tutor.workshop.model import Workshop, WorkshopError
 
 SERVE_RECORD = "serve.json"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "refuse_host": {
+        "ja": "{host} では待ち受けません: 参加者のセッションをこのマシンではサンドボックスに入れられません（{why}）。"
+              "bubblewrap を入れ（`apt-get install bubblewrap`）、特権のないユーザー名前空間を許してください"
+              "（`kube-tutor doctor` を参照）。または 127.0.0.1 だけで開いてください",
+        "en": "refusing to serve on {host}: attendees' sessions cannot be sandboxed here ({why}); install bubblewrap "
+              "(`apt-get install bubblewrap`) and allow unprivileged user namespaces (see `kube-tutor doctor`), or "
+              "serve on 127.0.0.1 only"},
+    "capacity": {"ja": "このマシンで持てる席はおよそ {room} です", "en": "this machine can hold about {room} seats"},
+    "over_capacity": {"ja": "{seats} 席はそれより多いので、コマンドが遅くなります",
+                      "en": "{seats} seats is more than that: commands will slow down"},
+    "preparing": {"ja": "{seat} を用意しています", "en": "preparing {seat}"},
+    "seats_sandboxed": {"ja": "{seats} 席、それぞれ自分のサンドボックスの中", "en": "{seats}, each in its own sandbox"},
+    "seats_open": {"ja": "{seats} 席、サンドボックスなし（{why}）: このマシンからだけ",
+                   "en": "{seats}, NOT sandboxed ({why}): this machine only"},
+    "stop": {"ja": "Ctrl+C か `kube-tutor workshop down`", "en": "Ctrl+C or `kube-tutor workshop down`"},
+    "stopped": {"ja": "ワークショップのサーバーを止めました（席と進み具合は残っています）",
+                "en": "the workshop server stopped (the seats and their progress are kept)"},
+}
+"""What ``workshop serve`` tells the instructor, in Japanese and English."""
+
+
+def _t(key: str, lang: str, **values: object) -> str:
+    return lookup(TEXTS, key, lang, **values)
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser, lang_choices: list[str]) -> None:
@@ -128,9 +154,7 @@ def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
     host = args.host
     sandboxed, why = model.sandbox_status()
     if not model.is_loopback(host) and not sandboxed:
-        return _err(f"refusing to serve on {host}: attendees' sessions cannot be sandboxed here ({why}); install "
-                    f"bubblewrap (`apt-get install bubblewrap`) and allow unprivileged user namespaces (see "
-                    f"`kube-tutor doctor`), or serve on 127.0.0.1 only")
+        return _err(_t("refuse_host", lang, host=host, why=why))
     if args.seats < 1:
         return _err(f"--seats must be at least 1, not {args.seats}")
     other = _running_server(model.workshop_root(state))
@@ -147,9 +171,9 @@ def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
             return _err(str(error).splitlines()[0])
     room = capacity()
     if room is not None:
-        print(f"kube-tutor: this machine can hold about {room} seats", file=sys.stderr)
+        print(f"kube-tutor: {_t('capacity', lang, room=room)}", file=sys.stderr)
         if args.seats > room:
-            print(f"kube-tutor: {args.seats} seats is more than that: commands will slow down", file=sys.stderr)
+            print(f"kube-tutor: {_t('over_capacity', lang, seats=args.seats)}", file=sys.stderr)
     context = args.context
     if args.backend == "practice":
         from tutor.backends.practice import PracticeBackend
@@ -168,7 +192,7 @@ def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
                                      join_code=args.code, instructor_code=args.instructor_code,
                                      stuck_minutes=args.stuck_minutes, admin_kubeconfig=str(admin))
     model.prepare_seats(workshop, admin, context=context,
-                        on_seat=lambda name: print(f"kube-tutor: preparing {name}", file=sys.stderr))
+                        on_seat=lambda name: print(f"kube-tutor: {_t('preparing', lang, seat=name)}", file=sys.stderr))
     logging.basicConfig(level=logging.INFO, format="kube-tutor: %(message)s", stream=sys.stderr)
     from tutor.workshop.web import WorkshopWeb
     from tutor.workshop.web import serve as serve_web
@@ -184,9 +208,10 @@ def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
                                                        "host": host, "port": port}).encode())
         print(f"join:       {base}/   code: {workshop.join_code}")
         print(f"instructor: {base}/instructor   code: {workshop.instructor_code}")
-        print(f"seats:      {workshop.seats}, " + ("each in its own sandbox" if sandboxed else
-                                                     f"NOT sandboxed ({why}): this machine only"))
-        print("stop:       Ctrl+C or `kube-tutor workshop down`", flush=True)
+        seats = (_t("seats_sandboxed", lang, seats=workshop.seats) if sandboxed
+                 else _t("seats_open", lang, seats=workshop.seats, why=why))
+        print(f"seats:      {seats}")
+        print(f"stop:       {_t('stop', lang)}", flush=True)
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -201,7 +226,7 @@ def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
         return _err(f"cannot listen on {host}:{args.port}: {error.strerror or error}")
     finally:
         (root / SERVE_RECORD).unlink(missing_ok=True)
-    print("kube-tutor: the workshop server stopped (the seats and their progress are kept)", file=sys.stderr)
+    print(f"kube-tutor: {_t('stopped', lang)}", file=sys.stderr)
     return 0
 
 
