@@ -193,3 +193,24 @@ def test_seat_mode_flags_go_together_and_are_ignored_where_seat_mode_is_absent(
     args = parser.parse_args(["start", "--workshop", "/w", "--seat", "seat-02", "create-cluster"])
     assert args.seat == "seat-02"
     assert cli._seat_mode(parser.parse_args(["start"]), App) == {}
+
+
+def test_a_seat_runs_inside_the_sandbox_when_it_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tutor.shell.sandbox_argv(seat_dir, workshop_root, argv, env)`` wraps the seat's TUI (W-B's sandbox)."""
+    from tutor import shell
+
+    calls = []
+
+    def sandbox_argv(seat_dir: Path, root: Path, argv: list[str], env: dict[str, str]) -> list[str]:
+        calls.append((seat_dir, root, env["HOME"]))
+        return ["bwrap", "--die-with-parent", "--", *argv]
+
+    monkeypatch.setattr(shell, "sandbox_argv", sandbox_argv, raising=False)
+    workshop = make(tmp_path / "w")
+    env = model.seat_env(workshop, "seat-01", {"PATH": "/bin"})
+    wrapped = model.seat_command(workshop, "seat-01", env, python="/py")
+    assert wrapped == ["bwrap", "--die-with-parent", "--", *model.seat_tui_argv(workshop, "seat-01", python="/py")]
+    assert calls == [(workshop.seat_dir("seat-01"), workshop.root, str(workshop.seat_dir("seat-01") / "home"))]
+    assert model.seat_command(workshop, "seat-01", env, python="/py", sandboxed=False)[0] == "/py"
+    monkeypatch.setattr(shell, "sandbox_ok", lambda: (True, ""), raising=False)
+    assert model.sandbox_status() == (True, "")
