@@ -164,11 +164,11 @@ async def test_join_type_kubectl_see_output_and_the_tick_then_reload_to_the_same
     assert attendee["name"] == "Ada" and attendee["cookie"] != cookie["value"]  # only its hash is kept
 
     terminal = Terminal(page)
-    await terminal.wait_for("Create a cluster")  # the lesson's introduction
+    await terminal.wait_for("Create a cluster", "Where you start")  # the lesson's introduction
     # xterm's own input (a click would also reach the TUI as a mouse click, on whatever lies under it)
     await page.focus(".xterm-helper-textarea")
     await page.keyboard.press("Enter")  # any key begins the lesson
-    await terminal.wait_for("Talk to the cluster")
+    await terminal.wait_for("Talk to the cluster", "Type a command")  # the lesson screen, its console focused
 
     await page.keyboard.type("kubectl get pods", delay=20)
     await page.keyboard.press("Enter")
@@ -229,10 +229,10 @@ async def test_the_instructor_page_follows_a_seat_live(workshop: dict[str, Any],
     await _join(page, workshop["join"], JOIN_CODE, "Bob")
     seat = "seat-01" if "seat-01" in await page.inner_text("header") else "seat-02"
     terminal = Terminal(page)
-    await terminal.wait_for("Create a cluster")
+    await terminal.wait_for("Create a cluster", "Where you start")
     await page.focus(".xterm-helper-textarea")
     await page.keyboard.press("Enter")
-    await terminal.wait_for("Talk to the cluster")
+    await terminal.wait_for("Talk to the cluster", "Type a command")
     await board.wait_for_selector(f"#row-{seat} >> text=Bob")
     await page.keyboard.type("kubectl version", delay=20)
     await page.keyboard.press("Enter")
