@@ -15,8 +15,9 @@ attendees following an instructor do. Measured, per seat count:
   ``&& echo kt-<n>-ok`` whose *computed* number only the output holds; styles stripped before the search);
 - change -> verdict: from a command's output on the screen to its check's passing text on the screen (the step's
   ``kubectl version`` check, then step 2's ``kubectl get nodes`` check);
-- total RSS: the workshop server with every seat's TUI (its process tree) and the practice cluster, sampled every
-  5 s (the maximum is reported);
+- total RSS: the workshop server with every seat's TUI (its process tree, kubectl watches included) and the practice
+  cluster, sampled every 5 s (the maximum is reported), and the total PSS (shared pages counted once: each seat runs
+  its own kubectl processes, whose binary is shared);
 - the start time of the workshop (cluster, seats, server).
 
 It prints p50/p95 of both latencies and their ratio to the solo run (target: p95 <= 2x solo), the RSS (target:
@@ -64,6 +65,17 @@ def rss_kb(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages (kubectl's binary, Python's libraries) split among their users."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -158,13 +170,14 @@ async def drive(base: str, seats: int, minutes: float, pace: tuple[float, float]
                 server: int, practice: int | None) -> dict[str, Any]:
     until = time.monotonic() + 60 * minutes
     players = [Seat(base, index, pace) for index in range(1, seats + 1)]
-    peak = 0
+    peak = peak_pss = 0
 
     async def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while True:
-            total = sum(rss_kb(pid) for pid in tree(server)) + (rss_kb(practice) if practice else 0)
-            peak = max(peak, total)
+            pids = set(tree(server)) | ({practice} if practice else set())  # the cluster may be the server's child
+            peak = max(peak, sum(rss_kb(pid) for pid in pids))
+            peak_pss = max(peak_pss, sum(pss_kb(pid) for pid in pids))
             await asyncio.sleep(5)  # a sample every 5 s (noqa: sleep-ok)
 
     sampler = asyncio.create_task(sample())
@@ -181,7 +194,7 @@ async def drive(base: str, seats: int, minutes: float, pace: tuple[float, float]
             await session.close()
     commands = [value for player in players for value in player.commands]
     verdicts = [value for player in players for value in player.verdicts]
-    return {"seats": seats, "commands": commands, "verdicts": verdicts, "rss_kb": peak,
+    return {"seats": seats, "commands": commands, "verdicts": verdicts, "rss_kb": peak, "pss_kb": peak_pss,
             "errors": [f"seat {p.index}: {e}" for p in players for e in p.errors]}
 
 
@@ -250,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{count:>3} seats: start {result['start_s']:.1f} s; kubectl p50 {p50 * 1000:.0f} ms p95 "
               f"{p95 * 1000:.0f} ms ({ratio:.2f}x solo, target <= 2x; n={len(commands)}); change->verdict p50 "
               f"{v50 * 1000:.0f} ms p95 {v95 * 1000:.0f} ms ({verdict_ratio:.2f}x solo; n={len(verdicts)}); "
-              f"RSS {result['rss_kb'] / 1024:.0f} MB (target <= 3072 MB at 30); "
+              f"RSS {result['rss_kb'] / 1024:.0f} MB, PSS {result['pss_kb'] / 1024:.0f} MB (target <= 3072 MB at 30); "
               f"{len(result['errors'])} errors", flush=True)
         for error in result["errors"][:5]:
             print(f"      {error}")
