@@ -105,3 +105,16 @@ def test_a_seat_failing_its_checks_too_long_on_a_step_is_stuck(tmp_path: Path) -
     assert rows["seat-01"]["stuck"] and not rows["seat-02"]["stuck"]
     assert rows["seat-01"]["cluster"] == ["revision 1 · v1: 4 running"]  # what selecting the row shows
     assert rows["seat-01"]["minutes_on_step"] > 5
+
+
+async def test_an_address_that_guesses_codes_is_slowed_down(client: TestClient) -> None:
+    from tutor.workshop.web import WRONG_CODE_LIMIT
+
+    for _ in range(WRONG_CODE_LIMIT):
+        wrong = await client.post("/join", data={"code": "guess-0000", "name": "Eve"}, allow_redirects=False)
+        assert wrong.status == 403
+    refused = await client.post("/join", data={"code": "join-4242", "name": "Eve"}, allow_redirects=False)
+    assert refused.status == 429 and "Wait a minute" in await refused.text()
+    instructor = await client.post("/instructor", data={"code": "teach-7373"}, allow_redirects=False)
+    assert instructor.status == 429
+    assert model.seats_taken(client.workshop) == []  # type: ignore[attr-defined]

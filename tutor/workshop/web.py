@@ -60,6 +60,8 @@ WEB_TEXTS: dict[str, dict[str, str]] = {
     "join.wrong_code": {"ja": "コードが違います。講師に確かめてください。",
                         "en": "That code is not this workshop's. Check it with your instructor."},
     "join.no_name": {"ja": "表示名を入れてください。", "en": "Type a display name."},
+    "join.too_many": {"ja": "間違ったコードが続きました。1 分待ってからやり直してください。",
+                       "en": "Too many wrong codes. Wait a minute, then try again."},
     "join.full": {"ja": "このワークショップは満席です（{seats} 席すべて使用中）。講師に伝えてください。",
                   "en": "This workshop is full (all {seats} seats are taken). Tell your instructor."},
     "seat.title": {"ja": "{seat}（{name}）", "en": "{seat} ({name})"},
@@ -169,6 +171,12 @@ class SeatAppService(AppService):
             await shell.end_app_process(self._process, grace=1.0)
 
 
+WRONG_CODE_LIMIT = 30
+WRONG_CODE_WINDOW = 60.0
+"""An address that typed 30 wrong codes (join or instructor) in 60 s is refused for the rest of the minute: guessing
+a code of 8 letters takes ages then, while a class behind one NAT address can still mistype (a workshop on a VM)."""
+
+
 class _Session:
     def __init__(self, websocket: web.WebSocketResponse) -> None:
         self.websocket = websocket
@@ -186,6 +194,7 @@ class WorkshopWeb:
         self.python = python or sys.executable
         self.downloads = DownloadManager()
         self.sessions: dict[str, _Session] = {}
+        self.wrong_codes: dict[str, list[float]] = {}
         self.instructors: set[str] = set()
         """sha256 of the instructor cookies handed out by this server (a restart asks for the code again)."""
 
@@ -207,6 +216,16 @@ class WorkshopWeb:
         return app
 
     # ---- attendees --------------------------------------------------------------------------------------------
+
+    def _too_many(self, request: web.Request) -> bool:
+        """Whether this address typed too many wrong codes lately (guessing a code is then too slow to try)."""
+        now = asyncio.get_running_loop().time()
+        recent = [at for at in self.wrong_codes.get(request.remote or "", []) if now - at < WRONG_CODE_WINDOW]
+        self.wrong_codes[request.remote or ""] = recent
+        return len(recent) >= WRONG_CODE_LIMIT
+
+    def _wrong_code(self, request: web.Request) -> None:
+        self.wrong_codes.setdefault(request.remote or "", []).append(asyncio.get_running_loop().time())
 
     def _seat_of(self, request: web.Request) -> str | None:
         return model.seat_for_cookie(self.workshop, request.cookies.get(COOKIE))
@@ -236,7 +255,10 @@ class WorkshopWeb:
         lang = _lang(request, self.workshop)
         form = await request.post()
         code, name = str(form.get("code", "")), str(form.get("name", ""))
+        if self._too_many(request):
+            return _html(self._join_form(lang, error=say("join.too_many", lang), name=name), 429)
         if not model.code_matches(code, self.workshop.join_code):
+            self._wrong_code(request)
             log.warning("a wrong workshop code from %s", request.remote)
             return _html(self._join_form(lang, error=say("join.wrong_code", lang), name=name), 403)
         cookie = request.cookies.get(COOKIE) or model.new_cookie()
@@ -342,7 +364,10 @@ class WorkshopWeb:
     async def instructor_login(self, request: web.Request) -> web.StreamResponse:
         lang = _lang(request, self.workshop)
         form = await request.post()
+        if self._too_many(request):
+            return _html(self._instructor_form(lang, say("join.too_many", lang)), 429)
         if not model.code_matches(str(form.get("code", "")), self.workshop.instructor_code):
+            self._wrong_code(request)
             log.warning("a wrong instructor code from %s", request.remote)
             return _html(self._instructor_form(lang, say("instructor.wrong_code", lang)), 403)
         cookie = secrets.token_urlsafe(32)
