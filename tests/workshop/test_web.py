@@ -118,3 +118,12 @@ async def test_an_address_that_guesses_codes_is_slowed_down(client: TestClient) 
     instructor = await client.post("/instructor", data={"code": "teach-7373"}, allow_redirects=False)
     assert instructor.status == 429
     assert model.seats_taken(client.workshop) == []  # type: ignore[attr-defined]
+
+
+async def test_behind_an_https_proxy_the_cookie_is_secure_and_the_socket_wss(client: TestClient) -> None:
+    client.workshop.url = "https://workshop.example/"  # type: ignore[attr-defined]
+    joined = await client.post("/join", data={"code": "join-4242", "name": "Ada"}, allow_redirects=False)
+    assert "Secure" in joined.headers["Set-Cookie"]
+    cookie = joined.headers["Set-Cookie"].split(";")[0]
+    page = await (await client.get("/seat", headers={"Cookie": cookie})).text()
+    assert 'data-session-websocket-url="wss://' in page

@@ -129,8 +129,9 @@ def _html(text: str, status: int = 200) -> web.Response:
                                  "Referrer-Policy": "no-referrer"})
 
 
-def _set_cookie(response: web.StreamResponse, name: str, value: str) -> None:
-    response.set_cookie(name, value, httponly=True, samesite="Strict", path="/", max_age=7 * 24 * 3600)
+def _set_cookie(response: web.StreamResponse, name: str, value: str, *, secure: bool) -> None:
+    response.set_cookie(name, value, httponly=True, samesite="Strict", path="/", max_age=7 * 24 * 3600,
+                        secure=secure or None)
 
 
 def _origin_ok(request: web.Request) -> bool:
@@ -215,6 +216,10 @@ class WorkshopWeb:
         app.on_shutdown.append(self._close_sessions)
         return app
 
+    def _https(self, request: web.Request) -> bool:
+        """Whether browsers reach us over HTTPS (directly, or through the proxy ``--public-url https://`` names)."""
+        return request.secure or self.workshop.url.startswith("https://")
+
     # ---- attendees --------------------------------------------------------------------------------------------
 
     def _too_many(self, request: web.Request) -> bool:
@@ -271,11 +276,11 @@ class WorkshopWeb:
             return _html(self._join_form(lang, error=say("join.no_name", lang), code=code), 400)
         log.info("%s joined as %s", seat, model.clean_name(name))
         response = web.HTTPSeeOther(f"/seat?lang={lang}")
-        _set_cookie(response, COOKIE, cookie)
+        _set_cookie(response, COOKIE, cookie, secure=self._https(request))
         raise response
 
     def _terminal_page(self, request: web.Request, title: str, socket_path: str, back: str, lang: str) -> str:
-        scheme = "wss" if request.secure else "ws"
+        scheme = "wss" if self._https(request) else "ws"
         body = (f"<header>kube-tutor · {html.escape(title)}</header>"
                 f'<div class="closed"><p>{say("seat.ended", lang)}</p>'
                 f'<p><a href="{back}" id="again">{say("seat.again", lang)}</a></p></div>'
@@ -373,7 +378,7 @@ class WorkshopWeb:
         cookie = secrets.token_urlsafe(32)
         self.instructors.add(model.hash_cookie(cookie))
         response = web.HTTPSeeOther(f"/instructor?lang={lang}")
-        _set_cookie(response, INSTRUCTOR_COOKIE, cookie)
+        _set_cookie(response, INSTRUCTOR_COOKIE, cookie, secure=self._https(request))
         raise response
 
     def _require_instructor(self, request: web.Request) -> None:
