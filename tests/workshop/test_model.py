@@ -214,3 +214,27 @@ def test_a_seat_runs_inside_the_sandbox_when_it_works(tmp_path: Path, monkeypatc
     assert model.seat_command(workshop, "seat-01", env, python="/py", sandboxed=False)[0] == "/py"
     monkeypatch.setattr(shell, "sandbox_ok", lambda: (True, ""), raising=False)
     assert model.sandbox_status() == (True, "")
+
+
+def test_a_seat_starts_through_shell_seat_command_when_it_exists(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tutor.shell.seat_command(root, seat, lang=, lesson=, sandbox=, environ=)`` (the sandbox's builder) gives a
+    shell line that passes textual-serve's variables into the sandbox: the web server runs it under ``sh -c``."""
+    from types import SimpleNamespace
+
+    from tutor import shell
+
+    calls = []
+
+    def seat_command(root: Path, seat: str, **options: object) -> SimpleNamespace:
+        calls.append((root, seat, options))
+        return SimpleNamespace(argv=["bwrap", "--", "python"], line="exec bwrap -- python", sandboxed=True)
+
+    monkeypatch.setattr(shell, "seat_command", seat_command, raising=False)
+    workshop = make(tmp_path / "w")
+    model.join(workshop, "Ada", "cookie-a", lang="ja")
+    argv, env = model.seat_launch(workshop, "seat-01", sandboxed=True,
+                                  environ={"PATH": "/bin", "KUBECONFIG": "/root/.kube/config"})
+    assert argv == ["/bin/sh", "-c", "exec bwrap -- python"] and env == {"PATH": "/bin"}
+    assert calls[0][:2] == (workshop.root, "seat-01")
+    assert calls[0][2]["lang"] == "ja" and calls[0][2]["lesson"] == "create-cluster" and calls[0][2]["sandbox"]

@@ -176,10 +176,15 @@ def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
             print(f"kube-tutor: {_t('over_capacity', lang, seats=args.seats)}", file=sys.stderr)
     context = args.context
     if args.backend == "practice":
+        import inspect
+
         from tutor.backends.practice import PracticeBackend
         from tutor.text import said
 
-        backend = PracticeBackend(state, time_scale=args.time_scale)
+        # the practice cluster's container shells (`kubectl exec`) run sandboxed too where it knows how
+        options = {"sandbox": True} if sandboxed and "sandbox" in inspect.signature(PracticeBackend).parameters \
+            else {}
+        backend = PracticeBackend(state, time_scale=args.time_scale, **options)
         running = backend.up(on_status=lambda line: print(f"kube-tutor: {said(line, lang)}", file=sys.stderr))
         admin = Path(running.kubeconfig)
     else:
@@ -234,13 +239,12 @@ def status(state: Path, workshop: Workshop, lang: str, *, plain: bool) -> int:
     """The live dashboard (``DashboardApp``) on a terminal or through textual-serve, else the rows once."""
     live = not plain and (sys.stdout.isatty() or "TEXTUAL_DRIVER" in os.environ)
     if live:
-        for name in ("tutor.tui.dashboard", "tutor.tui.screens.dashboard"):
-            try:
-                module = importlib.import_module(name)
-            except ImportError:
-                continue
-            app = module.DashboardApp(workshop.root, lang=lang)
-            app.run()
+        try:
+            module = importlib.import_module("tutor.tui.dashboard_app")
+        except ImportError:
+            module = None
+        if module is not None:
+            module.DashboardApp(workshop.root, lang=lang, stuck_minutes=workshop.stuck_minutes).run()
             return 0
     from tutor.workshop.web import dashboard_rows
 

@@ -350,17 +350,30 @@ def _next_id(path: Path) -> int:
     return (previous if isinstance(previous, int) else 0) + 1
 
 
+def _seat_formats() -> Any | None:
+    """``tutor.workshop.seat`` (the formats of activity, control and broadcast, W-C's), when this kube-tutor has it."""
+    if not seat_mode_available():
+        return None
+    return importlib.import_module("tutor.workshop.seat")
+
+
 def reset_seat(workshop: Workshop, seat: str, *, lesson: bool = False) -> int:
     """Ask the seat's TUI to reset its step (or its whole lesson): a new ``control.json``; its id."""
     path = workshop.seat_dir(seat) / "control.json"
+    action = "reset-lesson" if lesson else "reset-step"
+    formats = _seat_formats()
     with _locked(workshop):
+        if formats is not None and hasattr(formats, "write_control"):
+            private_dir(path.parent)
+            return int(formats.write_control(workshop.root, seat, action).id)
         ident = _next_id(path)
-        _write_json(path, {"id": ident, "action": "reset-lesson" if lesson else "reset-step", "at": now_iso()})
+        _write_json(path, {"id": ident, "action": action, "at": now_iso()})
     return ident
 
 
 def broadcast(workshop: Workshop, text: str) -> int:
-    """Send every seat a short message (the latest replaces the one before): ``broadcast.json``; its id.
+    """Send every seat a short message (the latest replaces the one before): ``broadcast.json`` in the workshop
+    and a copy in each seat's directory (a sandboxed seat sees only its own); its id.
 
     Raises:
         WorkshopError: an empty message.
@@ -368,10 +381,16 @@ def broadcast(workshop: Workshop, text: str) -> int:
     line = " ".join(text.split())[:BROADCAST_LIMIT]
     if not line:
         raise WorkshopError("a broadcast needs a message")
-    path = workshop.root / "broadcast.json"
+    formats = _seat_formats()
     with _locked(workshop):
-        ident = _next_id(path)
-        _write_json(path, {"id": ident, "text": line, "at": now_iso()})
+        if formats is not None and hasattr(formats, "write_broadcast"):
+            return int(formats.write_broadcast(workshop.root, line).id)
+        ident = _next_id(workshop.root / "broadcast.json")
+        message = {"id": ident, "text": line, "at": now_iso()}
+        _write_json(workshop.root / "broadcast.json", message)
+        for seat in workshop.seat_names():
+            if workshop.seat_dir(seat).is_dir():
+                _write_json(workshop.seat_dir(seat) / "broadcast.json", message)
     return ident
 
 
@@ -467,6 +486,27 @@ def seat_command(workshop: Workshop, seat: str, env: dict[str, str], *, python: 
     if not sandboxed or wrap is None:
         return argv
     return list(wrap(workshop.seat_dir(seat), workshop.root, argv, env))
+
+
+def seat_launch(workshop: Workshop, seat: str, *, sandboxed: bool, python: str | None = None,
+                environ: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """How the web server starts a seat's TUI: (argv, environment), before textual-serve's variables
+    (``TEXTUAL_DRIVER`` ...) are added to the environment.
+
+    With ``tutor.shell.seat_command`` (the sandbox's own builder: it clears the environment, so textual-serve's
+    variables are passed in by its shell line) that line runs under ``sh -c``; else the TUI's argv (wrapped by
+    :func:`seat_command`) with :func:`seat_env`.
+    """
+    base = dict(os.environ if environ is None else environ)
+    builder: Callable[..., Any] | None = getattr(shell, "seat_command", None)
+    if builder is not None:
+        taken = attendee(workshop, seat)
+        made = builder(workshop.root, seat, lang=(taken.lang if taken else None) or workshop.lang,
+                       lesson=workshop.lesson, sandbox=sandboxed, environ=base)
+        outer: dict[str, str] = {key: base[key] for key in ("PATH", "LANG", "LC_ALL") if key in base}
+        return ["/bin/sh", "-c", str(made.line)], outer
+    env = seat_env(workshop, seat, base)
+    return seat_command(workshop, seat, env, python=python, sandboxed=sandboxed), env
 
 
 def seats_taken(workshop: Workshop) -> Sequence[str]:

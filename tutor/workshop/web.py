@@ -305,8 +305,7 @@ class WorkshopWeb:
         seat = self._seat_of(request)
         if seat is None or not _origin_ok(request):
             raise web.HTTPForbidden(text="no seat for this browser: join the workshop first")
-        env = model.seat_env(self.workshop, seat)
-        argv = model.seat_command(self.workshop, seat, env, python=self.python, sandboxed=self.sandboxed)
+        argv, env = model.seat_launch(self.workshop, seat, sandboxed=self.sandboxed, python=self.python)
         return await self._run_app(request, seat, argv, env, cwd=self.workshop.seat_dir(seat) / "home")
 
     async def _run_app(self, request: web.Request, key: str, argv: Sequence[str], env: Mapping[str, str], *,
@@ -455,9 +454,8 @@ class WorkshopWeb:
 
 
 def dashboard_available() -> bool:
-    """Whether this kube-tutor has the terminal dashboard (``DashboardApp``, W-C's ``tutor.tui``)."""
-    return any(importlib.util.find_spec(name) is not None
-               for name in ("tutor.tui.dashboard", "tutor.tui.screens.dashboard"))
+    """Whether this kube-tutor has the terminal dashboard (``tutor.tui.dashboard_app.DashboardApp``)."""
+    return importlib.util.find_spec("tutor.tui.dashboard_app") is not None
 
 
 def dashboard_rows(workshop: Workshop) -> list[dict[str, Any]]:
