@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Benchmark a workshop: N seats, each played by a headless driver through the browser protocol, at a class's pace.
+"""Benchmark a workshop through its web side: N seats, each played by a headless driver speaking the browser's
+protocol (join page, cookie, textual-serve's websocket) to a real ``kube-tutor workshop serve``, at a class's pace.
+
+(``bench/workshop.py`` drives each seat's TUI in-process with Textual's Pilot; this one adds what a browser seat
+costs on top: the web server, textual-serve's relay, the seat's sandbox.)
 
 Usage (from the repository root):
 
-    .venv/bin/python bench/workshop.py [--seats 30] [--minutes 3] [--pace 5 10] [--series 1,10,20,30] [--json FILE]
+    .venv/bin/python bench/workshop_web.py [--seats 30] [--minutes 3] [--pace 5 10] [--series 1,10,20,30] [--json FILE]
 
 For each seat count of the series (the first is the solo baseline), a fresh ``kube-tutor workshop serve`` (practice
 cluster, ``create-cluster``) is started and timed until it prints its URLs; then every seat is joined as a browser
