@@ -413,8 +413,20 @@ def seat_rows(workshop: Workshop) -> list[dict[str, Any]]:
     return rows
 
 
+def status_module() -> Any | None:
+    """``tutor.workshop.status`` (the dashboard's rows, stuck rule and export, W-C's), when this kube-tutor has it:
+    the web page, ``workshop status --plain`` and ``workshop export`` then show exactly what the dashboard shows."""
+    if importlib.util.find_spec("tutor.workshop.status") is None:
+        return None
+    return importlib.import_module("tutor.workshop.status")
+
+
 def export_text(workshop: Workshop, fmt: str) -> str:
     """Every seat's progress as ``csv`` or ``json`` text."""
+    status = status_module()
+    if status is not None:
+        shared = status.read_rows(workshop.root, stuck_minutes=workshop.stuck_minutes)
+        return str(status.rows_csv(shared) if fmt == "csv" else status.rows_json(shared))
     rows = seat_rows(workshop)
     if fmt == "json":
         return json.dumps({"workshop": {"lesson": workshop.lesson, "seats": workshop.seats,

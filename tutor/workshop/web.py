@@ -459,10 +459,16 @@ def dashboard_available() -> bool:
 
 
 def dashboard_rows(workshop: Workshop) -> list[dict[str, Any]]:
-    """The rows of the instructor's page: :func:`tutor.workshop.model.seat_rows` with minutes on the step and the
-    stuck mark (checks failing and no step change for ``stuck_minutes``)."""
+    """The rows of the instructor's page: ``tutor.workshop.status.read_rows`` (the terminal dashboard's) where this
+    kube-tutor has it, else :func:`tutor.workshop.model.seat_rows` with minutes on the step and the stuck mark
+    (checks failing and no step change for ``stuck_minutes``)."""
+    import dataclasses
     import datetime
 
+    status = model.status_module()
+    if status is not None:
+        return [dataclasses.asdict(row) for row in status.read_rows(workshop.root,
+                                                                    stuck_minutes=workshop.stuck_minutes)]
     now = datetime.datetime.now(datetime.UTC)
     rows = model.seat_rows(workshop)
     for row, seat in zip(rows, workshop.seat_names(), strict=True):
