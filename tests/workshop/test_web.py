@@ -99,11 +99,13 @@ def test_a_seat_failing_its_checks_too_long_on_a_step_is_stuck(tmp_path: Path) -
     model.join(workshop, "Bob", "b")
     for seat, started, passing in (("seat-01", "2000-01-01T00:00:00Z", 0), ("seat-02", "2000-01-01T00:00:00Z", 1)):
         (workshop.seat_dir(seat) / "activity.json").write_text(json.dumps(
-            {"step": 1, "steps": 2, "checks_passing": passing, "checks_total": 1, "step_started_at": started,
-             "cluster": ["revision 1 · v1: 4 running"]}))
+            {"lesson": "create-cluster", "lesson_title": "Create a cluster", "step": 1, "steps": 2,
+             "step_id": "cluster-version", "checks_passing": passing, "checks_total": 1, "step_started_at": started,
+             "hints": 0, "solutions": 0, "last_command": None, "last_command_at": None, "last_exit": None,
+             "finished": False, "updated_at": started, "cluster": ["revision 1 · v1: 4 running"]}))
     rows = {row["seat"]: row for row in dashboard_rows(workshop)}
     assert rows["seat-01"]["stuck"] and not rows["seat-02"]["stuck"]
-    assert rows["seat-01"]["cluster"] == ["revision 1 · v1: 4 running"]  # what selecting the row shows
+    assert list(rows["seat-01"]["cluster"]) == ["revision 1 · v1: 4 running"]  # what selecting the row shows
     assert rows["seat-01"]["minutes_on_step"] > 5
 
 
