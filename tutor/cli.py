@@ -11,6 +11,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tutor import __version__, kubectl_guard, paths, shell
 from tutor.backends import BACKENDS, Backend, ClusterStatus, choose, make_backend
@@ -128,6 +129,15 @@ def _parser() -> argparse.ArgumentParser:
                       help="characters a second the autopilot types (default: 12)")
     demo.add_argument("--record", metavar="FILE.cast", default=None,
                       help="record what the terminal shows as an asciinema v2 file (asciinema play FILE.cast)")
+    from tutor.workshop.cli import add_parser as add_workshop
+
+    add_workshop(sub, common, ["ja", "en"])
+    # seat mode (a workshop seat's TUI, started by `workshop serve`): before the command or after `start`
+    seat_help = "workshop: the TUI runs as SEAT of the workshop in ROOT (set by `kube-tutor workshop serve`)"
+    parser.add_argument("--workshop", type=Path, default=None, metavar="ROOT", help=seat_help)
+    parser.add_argument("--seat", default=None, metavar="SEAT", help=seat_help)
+    start.add_argument("--workshop", type=Path, default=argparse.SUPPRESS, metavar="ROOT", help=seat_help)
+    start.add_argument("--seat", default=argparse.SUPPRESS, metavar="SEAT", help=seat_help)
     return parser
 
 
@@ -523,8 +533,11 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
     lesson = lesson.in_namespace(backend.namespace)
     from tutor.tui.app import TutorApp
 
+    seat_mode = _seat_mode(args, TutorApp)
+    if isinstance(seat_mode, int):
+        return seat_mode
     app = TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices,
-                   course=title, named=named is not None)
+                   course=title, named=named is not None, **seat_mode)
     app.run()
     if app.lesson_shown:
         print(goodbye(app.lesson, backend, state, app.lang), file=sys.stderr)
@@ -574,6 +587,23 @@ def cmd_demo(state: Path, args: argparse.Namespace) -> int:
         if recorder is not None:
             recorder.close()
     return 0
+def _seat_mode(args: argparse.Namespace, app_class: type) -> dict[str, Any] | int:
+    """``--workshop ROOT --seat SEAT``: the TUI's ``workshop=WorkshopSeat(ROOT, SEAT)`` (tutor/workshop/seat.py),
+    or nothing where this kube-tutor has no seat mode yet (the flags are then accepted and ignored)."""
+    root, seat = getattr(args, "workshop", None), getattr(args, "seat", None)
+    if root is None and seat is None:
+        return {}
+    if root is None or seat is None:
+        return _err("--workshop ROOT and --seat SEAT go together")
+    import importlib
+    import inspect
+
+    from tutor.workshop.model import seat_mode_available
+
+    if not seat_mode_available() or "workshop" not in inspect.signature(app_class).parameters:
+        return {}
+    seat_module = importlib.import_module("tutor.workshop.seat")
+    return {"workshop": seat_module.WorkshopSeat(Path(root), seat)}
 
 
 def goodbye(lesson: Lesson, backend: Backend, state: Path, lang: str) -> str:
@@ -631,6 +661,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_reset(state, args)
     if args.command == "demo":
         return cmd_demo(state, args)
+    if args.command == "workshop":
+        from tutor.workshop.cli import main as workshop
+
+        return workshop(state, args, _lang(args))
     if args.command == "cluster":
         try:
             backend = _backend(state, args, announce=args.action == "up")

@@ -1901,3 +1901,28 @@ class ContainerSandbox:
 
     hidden: tuple[Path, ...]
     limits: SandboxLimits = SandboxLimits()
+# ----------------------------------------------------------------------------------------------------------------
+# Workshop: the Textual app a browser drives through textual-serve (tutor/workshop/web.py)
+
+
+async def open_app_process(argv: Sequence[str], env: Mapping[str, str], *,
+                           cwd: str | os.PathLike[str] | None = None) -> asyncio.subprocess.Process:
+    """Start a Textual app for textual-serve: stdin, stdout and stderr are pipes (textual's web driver speaks its
+    packet protocol on them: ``textual_serve/app_service.py``), in a session of its own so :func:`end_app_process`
+    ends the app and whatever it started. Exec'd directly (no shell: the argv needs no quoting).
+
+    Raises:
+        OSError: the program cannot be started.
+    """
+    return await asyncio.create_subprocess_exec(
+        *argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env), cwd=cwd,
+        start_new_session=True)
+
+
+async def end_app_process(process: asyncio.subprocess.Process, *, grace: float = 10.0) -> None:
+    """Wait up to ``grace`` seconds for an app told to quit, then end its process group (SIGTERM, SIGKILL)."""
+    try:
+        await asyncio.wait_for(_wait_exit(process), grace)
+    except TimeoutError:
+        pass
+    await _end_group(process.pid, _TERMINATE_STEPS)

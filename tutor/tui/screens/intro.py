@@ -48,6 +48,7 @@ class IntroScreen(ModalScreen[None]):
         super().__init__()
         self.lesson = lesson
         self.lang = lang
+        self._leaving = False
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -65,9 +66,19 @@ class IntroScreen(ModalScreen[None]):
             return
         event.stop()
         event.prevent_default()
-        self.dismiss()
+        if not self._leave():
+            return
         if event.key in ("f1", "question_mark"):  # the key line offers F1: it closes this and shows the keys
             self.app.push_screen(HelpScreen(self.lang))
 
     def on_click(self) -> None:
+        self._leave()
+
+    def _leave(self) -> bool:
+        """Close the introduction once: keys that arrived with the first (a paste, fast typing in a browser
+        terminal) find it leaving already; a second dismiss would pop the screen under it. False when leaving."""
+        if self._leaving:
+            return False
+        self._leaving = True
         self.dismiss()
+        return True

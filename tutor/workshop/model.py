@@ -1,0 +1,525 @@
+"""Provides the workshop on disk: its record, codes, seats, who sits where, and what the instructor writes.
+
+Layout (every directory 0700, every file 0600; see ``docs/architecture.md``)::
+
+    <state>/workshop/
+      workshop.json        the workshop: codes, lesson or course, language, seat count, backend, URL
+      broadcast.json       the instructor's latest message to every seat
+      seats/<seat>/        seat.json + kubeconfig (tutor.backends.seats.prepare_seat: the seat's token only)
+        attendee.json      who sits there (display name, sha256 of the browser's cookie); absent: free
+        state/             the seat TUI's --state-dir (progress, console history, variables)
+        home/              the seat's HOME
+        control.json       the instructor's latest action for the seat (reset the step or the lesson)
+        activity.json      what the seat's TUI last reported (lesson, step, checks, last command ...)
+
+The web server is one process (asyncio), but ``kube-tutor workshop reset`` and friends run beside it: every
+change of a shared file is an atomic replace, and taking a seat holds an ``flock`` on the workshop's lock file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import fcntl
+import hashlib
+import hmac
+import importlib.util
+import io
+import ipaddress
+import json
+import os
+import re
+import secrets
+import sys
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tutor import shell
+from tutor.backends.seats import DEFAULT_LIFETIME, Seat, prepare_seat, seat_names
+from tutor.kube.files import atomic_write, private_dir
+
+ROOT_NAME = "workshop"
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+"""Workshop codes are read aloud and typed from a slide: no 0/o, 1/l/i."""
+NAME_LIMIT = 40
+BROADCAST_LIMIT = 280
+COOKIE = "kt_seat"
+INSTRUCTOR_COOKIE = "kt_instructor"
+EXPORT_FIELDS = ("seat", "name", "joined_at", "lesson", "lesson_title", "step", "steps", "step_id",
+                 "checks_passing", "checks_total", "hints", "solutions", "finished", "last_command",
+                 "last_command_at", "last_exit", "updated_at")
+CONTROL_ACTIONS = ("reset-step", "reset-lesson")
+
+
+class WorkshopError(Exception):
+    """One line: what is wrong and what to do."""
+
+
+class WorkshopFull(WorkshopError):
+    """Every seat is taken."""
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def workshop_root(state: Path) -> Path:
+    """The workshop of a state directory: ``<state>/workshop``."""
+    return state / ROOT_NAME
+
+
+def new_code(length: int = 8) -> str:
+    """A code people can type from a slide: ``length`` letters and digits without look-alikes."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def normal_code(text: str) -> str:
+    """A typed code as it is compared: spaces and dashes dropped, lower case."""
+    return re.sub(r"[\s-]+", "", text).lower()
+
+
+def code_matches(given: str, expected: str) -> bool:
+    """Whether a typed code is the workshop's (constant time, case and spaces ignored)."""
+    return bool(expected) and hmac.compare_digest(normal_code(given).encode(), normal_code(expected).encode())
+
+
+def valid_code(code: str) -> str:
+    """A code the instructor chose, checked: 4-32 letters, digits or dashes.
+
+    Raises:
+        WorkshopError: it is not.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9-]{4,32}", code):
+        raise WorkshopError(f"a workshop code is 4-32 letters, digits or '-', not {code!r}")
+    return code
+
+
+def hash_cookie(cookie: str) -> str:
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
+def new_cookie() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def clean_name(name: str) -> str:
+    """A display name as the dashboard shows it: one line, control characters dropped, at most 40 characters.
+
+    Raises:
+        WorkshopError: nothing is left.
+    """
+    kept = "".join(" " if char.isspace() else char for char in name
+                   if char.isspace() or not unicodedata.category(char).startswith("C"))
+    kept = " ".join(kept.split())[:NAME_LIMIT]
+    if not kept:
+        raise WorkshopError("a display name is needed")
+    return kept
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def sandbox_status() -> tuple[bool, str]:
+    """Whether seats can run sandboxed here (``tutor.shell.sandbox_ok``), and why not."""
+    check: Callable[[], tuple[bool, str]] | None = getattr(shell, "sandbox_ok", None)
+    if check is None:
+        return False, "the seat sandbox is not built into this kube-tutor yet"
+    return check()
+
+
+def seat_mode_available() -> bool:
+    """Whether this kube-tutor has the seat mode of the lesson TUI (``tutor.workshop.seat``)."""
+    return importlib.util.find_spec("tutor.workshop.seat") is not None
+
+
+@dataclass
+class Attendee:
+    name: str
+    cookie: str
+    """sha256 hex of the browser's cookie (the cookie itself is never stored)."""
+    joined_at: str
+    lang: str | None = None
+    """The language the attendee chose on the join page (None: the workshop's)."""
+
+
+@dataclass
+class Workshop:
+    """A workshop's record (``workshop.json``) and where it lives."""
+
+    root: Path
+    join_code: str
+    instructor_code: str
+    lesson: str | None
+    course: bool
+    lang: str
+    seats: int
+    backend: str
+    created_at: str
+    url: str = ""
+    stuck_minutes: float = 5
+    admin_kubeconfig: str = ""
+    """The kubeconfig that prepared the seats (the instructor's: never inside a seat's reach)."""
+
+    @property
+    def record(self) -> Path:
+        return self.root / "workshop.json"
+
+    def seat_names(self) -> list[str]:
+        return list(seat_names(self.seats))
+
+    def seat_dir(self, seat: str) -> Path:
+        """The directory of a seat of this workshop.
+
+        Raises:
+            WorkshopError: no such seat.
+        """
+        if seat not in self.seat_names():
+            raise WorkshopError(f"no seat {seat!r} in this workshop (seats: {', '.join(self.seat_names())})")
+        return self.root / "seats" / seat
+
+    def save(self) -> None:
+        data = {key: value for key, value in asdict(self).items() if key != "root"}
+        private_dir(self.root)
+        atomic_write(self.record, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+
+    @classmethod
+    def load(cls, root: Path) -> Workshop:
+        """The workshop recorded in ``root``.
+
+        Raises:
+            WorkshopError: none there, or the record cannot be read.
+        """
+        try:
+            data = json.loads((root / "workshop.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise WorkshopError(f"no workshop in {root}: start one with `kube-tutor workshop serve`") from None
+        except (OSError, ValueError) as error:
+            raise WorkshopError(f"cannot read {root / 'workshop.json'}: {error}") from None
+        try:
+            return cls(root=root, join_code=str(data["join_code"]), instructor_code=str(data["instructor_code"]),
+                       lesson=data.get("lesson"), course=bool(data.get("course")), lang=str(data.get("lang", "en")),
+                       seats=int(data["seats"]), backend=str(data.get("backend", "practice")),
+                       created_at=str(data.get("created_at", "")), url=str(data.get("url", "")),
+                       stuck_minutes=float(data.get("stuck_minutes", 5)),
+                       admin_kubeconfig=str(data.get("admin_kubeconfig", "")))
+        except (KeyError, TypeError, ValueError) as error:
+            raise WorkshopError(f"{root / 'workshop.json'} is not a workshop record ({error})") from None
+
+
+def create_workshop(root: Path, *, seats: int, lesson: str | None, lang: str, backend: str = "practice",
+                    join_code: str | None = None, instructor_code: str | None = None,
+                    stuck_minutes: float = 5, admin_kubeconfig: str = "") -> Workshop:
+    """Write (or update) the workshop of ``root``: a workshop started again keeps its codes (unless new ones are
+    given) and its attendees, so browsers that joined before find their seats again.
+
+    Raises:
+        WorkshopError: a seat count below 1, or a code that is not one.
+    """
+    if seats < 1:
+        raise WorkshopError(f"a workshop needs at least 1 seat, not {seats}")
+    try:
+        previous: Workshop | None = Workshop.load(root)
+    except WorkshopError:
+        previous = None
+    join = valid_code(join_code) if join_code else (previous.join_code if previous else new_code())
+    instructor = (valid_code(instructor_code) if instructor_code
+                  else previous.instructor_code if previous else new_code(10))
+    if code_matches(join, instructor):
+        raise WorkshopError("the instructor code must differ from the join code")
+    workshop = Workshop(root=root, join_code=join, instructor_code=instructor, lesson=lesson, course=lesson is None,
+                        lang=lang, seats=seats, backend=backend,
+                        created_at=previous.created_at if previous else now_iso(), url="",
+                        stuck_minutes=stuck_minutes, admin_kubeconfig=admin_kubeconfig)
+    workshop.save()
+    private_dir(root / "seats")
+    return workshop
+
+
+def prepare_seats(workshop: Workshop, admin_kubeconfig: Path, *, context: str | None = None,
+                  lifetime: int = DEFAULT_LIFETIME, on_seat: Callable[[str], None] | None = None) -> list[Seat]:
+    """Make every seat on the cluster (namespace, account, budget, token-only kubeconfig) and its directories.
+
+    Raises:
+        BackendError: kubectl's one line (forbidden, unreachable).
+    """
+    made = []
+    for name in workshop.seat_names():
+        directory = private_dir(workshop.seat_dir(name))
+        private_dir(directory / "state")
+        private_dir(directory / "home")
+        if on_seat is not None:
+            on_seat(name)
+        made.append(prepare_seat(admin_kubeconfig, name, directory, lifetime=lifetime, context=context))
+    return made
+
+
+@contextmanager
+def _locked(workshop: Workshop) -> Iterator[None]:
+    private_dir(workshop.root)
+    descriptor = os.open(workshop.root / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    private_dir(path.parent)
+    atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def attendee(workshop: Workshop, seat: str) -> Attendee | None:
+    """Who sits at ``seat`` (None: free)."""
+    data = _read_json(workshop.seat_dir(seat) / "attendee.json")
+    if data is None or not isinstance(data.get("cookie"), str):
+        return None
+    lang = data.get("lang")
+    return Attendee(str(data.get("name", "")), data["cookie"], str(data.get("joined_at", "")),
+                    lang if lang in ("ja", "en") else None)
+
+
+def seat_for_cookie(workshop: Workshop, cookie: str | None) -> str | None:
+    """The seat of the browser that holds ``cookie``, or None."""
+    if not cookie:
+        return None
+    wanted = hash_cookie(cookie)
+    for seat in workshop.seat_names():
+        taken = attendee(workshop, seat)
+        if taken is not None and hmac.compare_digest(taken.cookie, wanted):
+            return seat
+    return None
+
+
+def join(workshop: Workshop, name: str, cookie: str, lang: str | None = None) -> str:
+    """Give the browser with ``cookie`` a seat: its own when it has one (the name and language are updated), else
+    the first free one. ``lang``: the language the attendee's TUI speaks (None: the workshop's).
+
+    Raises:
+        WorkshopError: no usable display name.
+        WorkshopFull: every seat is taken.
+    """
+    display = clean_name(name)
+    with _locked(workshop):
+        seat = seat_for_cookie(workshop, cookie)
+        if seat is None:
+            seat = next((s for s in workshop.seat_names() if attendee(workshop, s) is None), None)
+            if seat is None:
+                raise WorkshopFull(f"all {workshop.seats} seats of this workshop are taken")
+        current = attendee(workshop, seat)
+        joined = current.joined_at if current is not None else now_iso()
+        record: dict[str, Any] = {"name": display, "cookie": hash_cookie(cookie), "joined_at": joined}
+        if lang in ("ja", "en"):
+            record["lang"] = lang
+        _write_json(workshop.seat_dir(seat) / "attendee.json", record)
+    return seat
+
+
+def free_seat(workshop: Workshop, seat: str) -> bool:
+    """Let the seat go (its attendee's browser no longer reaches it); False when it was free."""
+    with _locked(workshop):
+        try:
+            (workshop.seat_dir(seat) / "attendee.json").unlink()
+        except FileNotFoundError:
+            return False
+    return True
+
+
+def _next_id(path: Path) -> int:
+    data = _read_json(path) or {}
+    previous = data.get("id")
+    return (previous if isinstance(previous, int) else 0) + 1
+
+
+def _seat_formats() -> Any | None:
+    """``tutor.workshop.seat`` (the formats of activity, control and broadcast, W-C's), when this kube-tutor has it."""
+    if not seat_mode_available():
+        return None
+    return importlib.import_module("tutor.workshop.seat")
+
+
+def reset_seat(workshop: Workshop, seat: str, *, lesson: bool = False) -> int:
+    """Ask the seat's TUI to reset its step (or its whole lesson): a new ``control.json``; its id."""
+    path = workshop.seat_dir(seat) / "control.json"
+    action = "reset-lesson" if lesson else "reset-step"
+    formats = _seat_formats()
+    with _locked(workshop):
+        if formats is not None and hasattr(formats, "write_control"):
+            private_dir(path.parent)
+            return int(formats.write_control(workshop.root, seat, action).id)
+        ident = _next_id(path)
+        _write_json(path, {"id": ident, "action": action, "at": now_iso()})
+    return ident
+
+
+def broadcast(workshop: Workshop, text: str) -> int:
+    """Send every seat a short message (the latest replaces the one before): ``broadcast.json`` in the workshop
+    and a copy in each seat's directory (a sandboxed seat sees only its own); its id.
+
+    Raises:
+        WorkshopError: an empty message.
+    """
+    line = " ".join(text.split())[:BROADCAST_LIMIT]
+    if not line:
+        raise WorkshopError("a broadcast needs a message")
+    formats = _seat_formats()
+    with _locked(workshop):
+        if formats is not None and hasattr(formats, "write_broadcast"):
+            return int(formats.write_broadcast(workshop.root, line).id)
+        ident = _next_id(workshop.root / "broadcast.json")
+        message = {"id": ident, "text": line, "at": now_iso()}
+        _write_json(workshop.root / "broadcast.json", message)
+        for seat in workshop.seat_names():
+            if workshop.seat_dir(seat).is_dir():
+                _write_json(workshop.seat_dir(seat) / "broadcast.json", message)
+    return ident
+
+
+def activity(workshop: Workshop, seat: str) -> dict[str, Any]:
+    """What the seat's TUI last reported (``activity.json``; empty before it reported)."""
+    return _read_json(workshop.seat_dir(seat) / "activity.json") or {}
+
+
+def seat_rows(workshop: Workshop) -> list[dict[str, Any]]:
+    """One row per seat: who sits there and what their TUI last reported (the export's and the web page's)."""
+    rows = []
+    for seat in workshop.seat_names():
+        taken = attendee(workshop, seat)
+        report = activity(workshop, seat)
+        row: dict[str, Any] = {"seat": seat, "name": taken.name if taken else None,
+                               "joined_at": taken.joined_at if taken else None}
+        for key in EXPORT_FIELDS[3:]:
+            row[key] = report.get(key)
+        rows.append(row)
+    return rows
+
+
+def status_module() -> Any | None:
+    """``tutor.workshop.status`` (the dashboard's rows, stuck rule and export, W-C's), when this kube-tutor has it:
+    the web page, ``workshop status --plain`` and ``workshop export`` then show exactly what the dashboard shows."""
+    if importlib.util.find_spec("tutor.workshop.status") is None:
+        return None
+    return importlib.import_module("tutor.workshop.status")
+
+
+def export_text(workshop: Workshop, fmt: str) -> str:
+    """Every seat's progress as ``csv`` or ``json`` text."""
+    status = status_module()
+    if status is not None:
+        shared = status.read_rows(workshop.root, stuck_minutes=workshop.stuck_minutes)
+        return str(status.rows_csv(shared) if fmt == "csv" else status.rows_json(shared))
+    rows = seat_rows(workshop)
+    if fmt == "json":
+        return json.dumps({"workshop": {"lesson": workshop.lesson, "seats": workshop.seats,
+                                        "created_at": workshop.created_at, "exported_at": now_iso()},
+                           "seats": rows}, indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+    return out.getvalue()
+
+
+def export(workshop: Workshop, path: Path) -> str:
+    """Write every seat's progress to ``path``: CSV for ``.csv``, JSON for ``.json``; the format written.
+
+    Raises:
+        WorkshopError: another suffix, or the file cannot be written.
+    """
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "json"):
+        raise WorkshopError(f"export writes .csv or .json files, not {path.name!r}")
+    try:
+        atomic_write(path, export_text(workshop, fmt).encode())
+    except OSError as error:
+        raise WorkshopError(f"cannot write {path}: {error.strerror or error}") from None
+    return fmt
+
+
+def seat_tui_argv(workshop: Workshop, seat: str, *, python: str | None = None) -> list[str]:
+    """The command line of a seat's lesson TUI: the existing backend on the seat's own kubeconfig (its token
+    only) and namespace, its own state directory, the workshop's lesson (or its course) and language, and seat
+    mode (``--workshop ROOT --seat SEAT``) when this kube-tutor has it. The language is the attendee's choice on the
+    join page, else the workshop's."""
+    directory = workshop.seat_dir(seat)
+    taken = attendee(workshop, seat)
+    lang = (taken.lang if taken is not None else None) or workshop.lang
+    argv = [python or sys.executable, "-m", "tutor", "--state-dir", str(directory / "state"),
+            "--backend", "existing", "--kubeconfig", str(directory / "kubeconfig"), "--own-credentials",
+            "--namespace", seat, "--lang", lang]
+    if seat_mode_available():
+        argv += ["--workshop", str(workshop.root), "--seat", seat]
+    argv.append("start")
+    if workshop.lesson:
+        argv.append(workshop.lesson)
+    return argv
+
+
+_DROPPED_ENV = ("KUBECONFIG", "KUBE_TUTOR_STATE_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+                "XDG_DATA_HOME", "SSH_AUTH_SOCK", "KUBECACHEDIR")
+
+
+def seat_env(workshop: Workshop, seat: str, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a seat's TUI: HOME in the seat's directory, nothing that points at the instructor's
+    kubeconfig, state or agent."""
+    env = {key: value for key, value in (os.environ if base is None else base).items() if key not in _DROPPED_ENV}
+    directory = workshop.seat_dir(seat)
+    env["HOME"] = str(directory / "home")
+    env["KUBECONFIG"] = str(directory / "kubeconfig")
+    return env
+
+
+def seat_command(workshop: Workshop, seat: str, env: dict[str, str], *, python: str | None = None,
+                 sandboxed: bool = True) -> list[str]:
+    """The argv that runs a seat's TUI: in the seat's sandbox (``tutor.shell.sandbox_argv``) when ``sandboxed``
+    and this kube-tutor has the sandbox, else as it is."""
+    argv = seat_tui_argv(workshop, seat, python=python)
+    wrap: Callable[..., list[str]] | None = getattr(shell, "sandbox_argv", None)
+    if not sandboxed or wrap is None:
+        return argv
+    return list(wrap(workshop.seat_dir(seat), workshop.root, argv, env))
+
+
+def seat_launch(workshop: Workshop, seat: str, *, sandboxed: bool, python: str | None = None,
+                environ: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """How the web server starts a seat's TUI: (argv, environment), before textual-serve's variables
+    (``TEXTUAL_DRIVER`` ...) are added to the environment.
+
+    With ``tutor.shell.seat_command`` (the sandbox's own builder: it clears the environment, so textual-serve's
+    variables are passed in by its shell line) that line runs under ``sh -c``; else the TUI's argv (wrapped by
+    :func:`seat_command`) with :func:`seat_env`.
+    """
+    base = dict(os.environ if environ is None else environ)
+    builder: Callable[..., Any] | None = getattr(shell, "seat_command", None)
+    if builder is not None:
+        taken = attendee(workshop, seat)
+        made = builder(workshop.root, seat, lang=(taken.lang if taken else None) or workshop.lang,
+                       lesson=workshop.lesson, sandbox=sandboxed, environ=base)
+        outer: dict[str, str] = {key: base[key] for key in ("PATH", "LANG", "LC_ALL") if key in base}
+        return ["/bin/sh", "-c", str(made.line)], outer
+    env = seat_env(workshop, seat, base)
+    return seat_command(workshop, seat, env, python=python, sandboxed=sandboxed), env
+
+
+def seats_taken(workshop: Workshop) -> Sequence[str]:
+    return [seat for seat in workshop.seat_names() if attendee(workshop, seat) is not None]
