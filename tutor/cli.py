@@ -533,7 +533,7 @@ def cmd_tui(state: Path, args: argparse.Namespace) -> int:
     lesson = lesson.in_namespace(backend.namespace)
     from tutor.tui.app import TutorApp
 
-    seat_mode = _seat_mode(args, TutorApp)
+    seat_mode = _seat_mode(args)
     if isinstance(seat_mode, int):
         return seat_mode
     app = TutorApp(lesson, backend, state, lang=lang or default_lang(), cwd=Path.cwd(), choices=choices,
@@ -587,23 +587,16 @@ def cmd_demo(state: Path, args: argparse.Namespace) -> int:
         if recorder is not None:
             recorder.close()
     return 0
-def _seat_mode(args: argparse.Namespace, app_class: type) -> dict[str, Any] | int:
-    """``--workshop ROOT --seat SEAT``: the TUI's ``workshop=WorkshopSeat(ROOT, SEAT)`` (tutor/workshop/seat.py),
-    or nothing where this kube-tutor has no seat mode yet (the flags are then accepted and ignored)."""
+def _seat_mode(args: argparse.Namespace) -> dict[str, Any] | int:
+    """``--workshop ROOT --seat SEAT``: the TUI's ``workshop=WorkshopSeat(ROOT, SEAT)`` (tutor/workshop/seat.py)."""
     root, seat = getattr(args, "workshop", None), getattr(args, "seat", None)
     if root is None and seat is None:
         return {}
     if root is None or seat is None:
         return _err("--workshop ROOT and --seat SEAT go together")
-    import importlib
-    import inspect
+    from tutor.workshop.seat import WorkshopSeat
 
-    from tutor.workshop.model import seat_mode_available
-
-    if not seat_mode_available() or "workshop" not in inspect.signature(app_class).parameters:
-        return {}
-    seat_module = importlib.import_module("tutor.workshop.seat")
-    return {"workshop": seat_module.WorkshopSeat(Path(root), seat)}
+    return {"workshop": WorkshopSeat(Path(root), seat)}
 
 
 def goodbye(lesson: Lesson, backend: Backend, state: Path, lang: str) -> str:

@@ -110,14 +110,10 @@ def check_disk(state: Path) -> Check:
     return Check(OK, text)
 
 
-def _meminfo(path: Path = Path("/proc/meminfo")) -> int | None:
-    try:
-        for line in path.read_text(encoding="ascii").splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+def _meminfo() -> int | None:
+    from tutor.workshop.capacity import available_memory
+
+    return available_memory()
 
 
 def check_memory() -> Check:

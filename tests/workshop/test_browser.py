@@ -212,11 +212,6 @@ async def test_join_type_kubectl_see_output_and_the_tick_then_reload_to_the_same
 
 
 async def test_the_instructor_page_follows_a_seat_live(workshop: dict[str, Any], browser: Any) -> None:
-    from tutor.workshop.model import seat_mode_available
-
-    if not seat_mode_available():
-        pytest.skip("NOT RUN: this kube-tutor has no seat mode (tutor/workshop/seat.py), so a seat's TUI reports no "
-                    "activity for the instructor page to show")
     teacher = await browser.new_context()
     board = await teacher.new_page()
     await board.goto(workshop["instructor"])

@@ -111,26 +111,26 @@ def test_export_writes_one_row_per_seat_as_csv_and_json(tmp_path: Path) -> None:
 
 
 def test_a_seat_tui_runs_on_the_seat_kubeconfig_namespace_state_and_home(tmp_path: Path) -> None:
+    """Without the sandbox (a workshop on 127.0.0.1 where bubblewrap cannot run) the seat's TUI still gets nothing of
+    the instructor's environment (``env -i``), only its own kubeconfig, namespace, state and HOME."""
     workshop = make(tmp_path / "w")
-    argv = model.seat_tui_argv(workshop, "seat-02", python="/py")
-    seat = workshop.seat_dir("seat-02")
-    assert argv[:3] == ["/py", "-m", "tutor"]
-    joined = " ".join(argv)
+    argv, env = model.seat_launch(workshop, "seat-02", sandboxed=False,
+                                  environ={"KUBECONFIG": "/root/.kube/config", "PATH": "/bin",
+                                           "KUBE_TUTOR_STATE_DIR": "/instructor", "SSH_AUTH_SOCK": "/s"})
+    seat = workshop.seat_dir("seat-02").resolve()
+    assert argv[:2] == ["/bin/sh", "-c"] and env == {"PATH": "/bin"}
+    line = argv[2]
     for part in (f"--state-dir {seat / 'state'}", "--backend existing", f"--kubeconfig {seat / 'kubeconfig'}",
-                 "--own-credentials", "--namespace seat-02", "--lang en"):
-        assert part in joined
-    assert argv[-2:] == ["start", "create-cluster"]
-    assert ("--workshop" in argv) == model.seat_mode_available()
-    env = model.seat_env(workshop, "seat-02", {"KUBECONFIG": "/root/.kube/config", "PATH": "/bin",
-                                               "KUBE_TUTOR_STATE_DIR": "/instructor", "SSH_AUTH_SOCK": "/s"})
-    assert env == {"PATH": "/bin", "HOME": str(seat / "home"), "KUBECONFIG": str(seat / "kubeconfig")}
-    assert model.seat_command(workshop, "seat-02", env, python="/py", sandboxed=False) == argv
+                 "--own-credentials", "--namespace seat-02", "--lang en", "create-cluster",
+                 f"--workshop {workshop.root.resolve()} --seat seat-02", f"HOME={seat / 'home'}"):
+        assert part in line, part
+    assert "/root/.kube/config" not in line and "/instructor" not in line and "SSH_AUTH_SOCK" not in line
     # the language the attendee chose on the join page wins over the workshop's
     assert model.join(workshop, "Ada", "cookie-a", lang="ja") == "seat-01"
     assert model.attendee(workshop, "seat-01").lang == "ja"  # type: ignore[union-attr]
-    assert "--lang ja" in " ".join(model.seat_tui_argv(workshop, "seat-01"))
+    assert "--lang ja" in model.seat_launch(workshop, "seat-01", sandboxed=False, environ={})[0][2]
     model.join(workshop, "Ada", "cookie-a", lang="xx")
-    assert "--lang en" in " ".join(model.seat_tui_argv(workshop, "seat-01"))
+    assert "--lang en" in model.seat_launch(workshop, "seat-01", sandboxed=False, environ={})[0][2]
 
 
 @pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("127.3.4.5", True), ("::1", True),
@@ -172,51 +172,23 @@ def test_the_workshop_commands_without_a_cluster(tmp_path: Path, capsys: pytest.
     assert model.attendee(workshop, "seat-01") is None
 
 
-def test_seat_mode_flags_go_together_and_are_ignored_where_seat_mode_is_absent(
+def test_seat_mode_flags_go_together(
         capsys: pytest.CaptureFixture[str]) -> None:
-    class App:
-        def __init__(self, workshop: object = None) -> None:
-            pass
-
     parser = cli._parser()
     args = parser.parse_args(cli._start_by_default(parser, ["--workshop", "/w", "create-cluster"]))
-    assert cli._seat_mode(args, App) == 1
+    assert cli._seat_mode(args) == 1
     assert "go together" in capsys.readouterr().err
     args = parser.parse_args(cli._start_by_default(parser, ["--workshop", "/w", "--seat", "seat-01",
                                                             "create-cluster"]))
     assert args.command == "start" and args.lesson == "create-cluster" and args.seat == "seat-01"
-    found = cli._seat_mode(args, App)
-    if model.seat_mode_available():
-        assert isinstance(found, dict) and set(found) == {"workshop"}
-    else:
-        assert found == {}
+    found = cli._seat_mode(args)
+    assert isinstance(found, dict) and set(found) == {"workshop"}
     args = parser.parse_args(["start", "--workshop", "/w", "--seat", "seat-02", "create-cluster"])
     assert args.seat == "seat-02"
-    assert cli._seat_mode(parser.parse_args(["start"]), App) == {}
+    assert cli._seat_mode(parser.parse_args(["start"])) == {}
 
 
-def test_a_seat_runs_inside_the_sandbox_when_it_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``tutor.shell.sandbox_argv(seat_dir, workshop_root, argv, env)`` wraps the seat's TUI (W-B's sandbox)."""
-    from tutor import shell
-
-    calls = []
-
-    def sandbox_argv(seat_dir: Path, root: Path, argv: list[str], env: dict[str, str]) -> list[str]:
-        calls.append((seat_dir, root, env["HOME"]))
-        return ["bwrap", "--die-with-parent", "--", *argv]
-
-    monkeypatch.setattr(shell, "sandbox_argv", sandbox_argv, raising=False)
-    workshop = make(tmp_path / "w")
-    env = model.seat_env(workshop, "seat-01", {"PATH": "/bin"})
-    wrapped = model.seat_command(workshop, "seat-01", env, python="/py")
-    assert wrapped == ["bwrap", "--die-with-parent", "--", *model.seat_tui_argv(workshop, "seat-01", python="/py")]
-    assert calls == [(workshop.seat_dir("seat-01"), workshop.root, str(workshop.seat_dir("seat-01") / "home"))]
-    assert model.seat_command(workshop, "seat-01", env, python="/py", sandboxed=False)[0] == "/py"
-    monkeypatch.setattr(shell, "sandbox_ok", lambda: (True, ""), raising=False)
-    assert model.sandbox_status() == (True, "")
-
-
-def test_a_seat_starts_through_shell_seat_command_when_it_exists(tmp_path: Path,
+def test_a_seat_starts_through_shell_seat_command(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """``tutor.shell.seat_command(root, seat, lang=, lesson=, sandbox=, environ=)`` (the sandbox's builder) gives a
     shell line that passes textual-serve's variables into the sandbox: the web server runs it under ``sh -c``."""

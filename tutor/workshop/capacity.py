@@ -21,7 +21,9 @@ A seat costs, while its attendee follows the instructor (a command every 5-10 s)
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 MB = 1000**2
 SEAT_TUI_BYTES = 64 * MB
@@ -65,3 +67,20 @@ def capacity(mem_bytes: int, cores: int) -> Capacity:
 def seats_for(mem_bytes: int, cores: int) -> int:
     """How many seats a machine with ``mem_bytes`` of available memory and ``cores`` CPUs holds."""
     return capacity(mem_bytes, cores).seats
+
+
+def available_memory(path: Path = Path("/proc/meminfo")) -> int | None:
+    """This machine's ``MemAvailable`` in bytes, None where there is no /proc/meminfo."""
+    try:
+        for line in path.read_text(encoding="ascii").splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def this_machine() -> Capacity | None:
+    """What this machine holds now (its available memory, its cores); None when the memory cannot be told."""
+    memory = available_memory()
+    return None if memory is None else capacity(memory, os.cpu_count() or 1)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ from tutor.backends.base import BackendError
 from tutor.kube.files import atomic_write
 from tutor.text import lookup
 from tutor.workshop import model
+from tutor.workshop.capacity import this_machine
 from tutor.workshop.model import Workshop, WorkshopError
 
 SERVE_RECORD = "serve.json"
@@ -128,24 +128,10 @@ def main(state: Path, args: argparse.Namespace, lang: str) -> int:
     return 2
 
 
-def _available_memory() -> int:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
 def capacity() -> int | None:
-    """Seats this machine can hold (``tutor.workshop.capacity.seats_for``), or None when not known."""
-    try:
-        module = importlib.import_module("tutor.workshop.capacity")
-    except ImportError:
-        return None
-    memory = _available_memory()
-    return int(module.seats_for(memory, os.cpu_count() or 1)) if memory else None
+    """Seats this machine can hold (:func:`tutor.workshop.capacity.this_machine`), or None when not known."""
+    fits = this_machine()
+    return None if fits is None else fits.seats
 
 
 def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
@@ -176,15 +162,11 @@ def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
             print(f"kube-tutor: {_t('over_capacity', lang, seats=args.seats)}", file=sys.stderr)
     context = args.context
     if args.backend == "practice":
-        import inspect
-
         from tutor.backends.practice import PracticeBackend
         from tutor.text import said
 
         # the practice cluster's container shells (`kubectl exec`) run sandboxed too where it knows how
-        options = {"sandbox": True} if sandboxed and "sandbox" in inspect.signature(PracticeBackend).parameters \
-            else {}
-        backend = PracticeBackend(state, time_scale=args.time_scale, **options)
+        backend = PracticeBackend(state, time_scale=args.time_scale, sandbox=sandboxed)
         running = backend.up(on_status=lambda line: print(f"kube-tutor: {said(line, lang)}", file=sys.stderr))
         admin = Path(running.kubeconfig)
     else:
@@ -239,13 +221,10 @@ def status(state: Path, workshop: Workshop, lang: str, *, plain: bool) -> int:
     """The live dashboard (``DashboardApp``) on a terminal or through textual-serve, else the rows once."""
     live = not plain and (sys.stdout.isatty() or "TEXTUAL_DRIVER" in os.environ)
     if live:
-        try:
-            module = importlib.import_module("tutor.tui.dashboard_app")
-        except ImportError:
-            module = None
-        if module is not None:
-            module.DashboardApp(workshop.root, lang=lang, stuck_minutes=workshop.stuck_minutes).run()
-            return 0
+        from tutor.tui.dashboard_app import DashboardApp
+
+        DashboardApp(workshop.root, lang=lang, stuck_minutes=workshop.stuck_minutes).run()
+        return 0
     from tutor.workshop.web import dashboard_rows
 
     rows = dashboard_rows(workshop)

@@ -18,29 +18,27 @@ change of a shared file is an atomic replace, and taking a seat holds an ``flock
 
 from __future__ import annotations
 
-import csv
 import datetime
 import fcntl
 import hashlib
 import hmac
-import importlib.util
-import io
 import ipaddress
 import json
 import os
 import re
 import secrets
-import sys
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tutor import shell
 from tutor.backends.seats import DEFAULT_LIFETIME, Seat, prepare_seat, seat_names
 from tutor.kube.files import atomic_write, private_dir
+from tutor.workshop import seat as seat_files
+from tutor.workshop import status
 
 ROOT_NAME = "workshop"
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -49,9 +47,6 @@ NAME_LIMIT = 40
 BROADCAST_LIMIT = 280
 COOKIE = "kt_seat"
 INSTRUCTOR_COOKIE = "kt_instructor"
-EXPORT_FIELDS = ("seat", "name", "joined_at", "lesson", "lesson_title", "step", "steps", "step_id",
-                 "checks_passing", "checks_total", "hints", "solutions", "finished", "last_command",
-                 "last_command_at", "last_exit", "updated_at")
 CONTROL_ACTIONS = ("reset-step", "reset-lesson")
 
 
@@ -132,15 +127,7 @@ def is_loopback(host: str) -> bool:
 
 def sandbox_status() -> tuple[bool, str]:
     """Whether seats can run sandboxed here (``tutor.shell.sandbox_ok``), and why not."""
-    check: Callable[[], tuple[bool, str]] | None = getattr(shell, "sandbox_ok", None)
-    if check is None:
-        return False, "the seat sandbox is not built into this kube-tutor yet"
-    return check()
-
-
-def seat_mode_available() -> bool:
-    """Whether this kube-tutor has the seat mode of the lesson TUI (``tutor.workshop.seat``)."""
-    return importlib.util.find_spec("tutor.workshop.seat") is not None
+    return shell.sandbox_ok()
 
 
 @dataclass
@@ -344,31 +331,13 @@ def free_seat(workshop: Workshop, seat: str) -> bool:
     return True
 
 
-def _next_id(path: Path) -> int:
-    data = _read_json(path) or {}
-    previous = data.get("id")
-    return (previous if isinstance(previous, int) else 0) + 1
-
-
-def _seat_formats() -> Any | None:
-    """``tutor.workshop.seat`` (the formats of activity, control and broadcast, W-C's), when this kube-tutor has it."""
-    if not seat_mode_available():
-        return None
-    return importlib.import_module("tutor.workshop.seat")
-
-
 def reset_seat(workshop: Workshop, seat: str, *, lesson: bool = False) -> int:
     """Ask the seat's TUI to reset its step (or its whole lesson): a new ``control.json``; its id."""
     path = workshop.seat_dir(seat) / "control.json"
-    action = "reset-lesson" if lesson else "reset-step"
-    formats = _seat_formats()
+    action: Literal["reset-step", "reset-lesson"] = "reset-lesson" if lesson else "reset-step"
     with _locked(workshop):
-        if formats is not None and hasattr(formats, "write_control"):
-            private_dir(path.parent)
-            return int(formats.write_control(workshop.root, seat, action).id)
-        ident = _next_id(path)
-        _write_json(path, {"id": ident, "action": action, "at": now_iso()})
-    return ident
+        private_dir(path.parent)
+        return seat_files.write_control(workshop.root, seat, action).id
 
 
 def broadcast(workshop: Workshop, text: str) -> int:
@@ -381,17 +350,8 @@ def broadcast(workshop: Workshop, text: str) -> int:
     line = " ".join(text.split())[:BROADCAST_LIMIT]
     if not line:
         raise WorkshopError("a broadcast needs a message")
-    formats = _seat_formats()
     with _locked(workshop):
-        if formats is not None and hasattr(formats, "write_broadcast"):
-            return int(formats.write_broadcast(workshop.root, line).id)
-        ident = _next_id(workshop.root / "broadcast.json")
-        message = {"id": ident, "text": line, "at": now_iso()}
-        _write_json(workshop.root / "broadcast.json", message)
-        for seat in workshop.seat_names():
-            if workshop.seat_dir(seat).is_dir():
-                _write_json(workshop.seat_dir(seat) / "broadcast.json", message)
-    return ident
+        return seat_files.write_broadcast(workshop.root, line).id
 
 
 def activity(workshop: Workshop, seat: str) -> dict[str, Any]:
@@ -399,45 +359,10 @@ def activity(workshop: Workshop, seat: str) -> dict[str, Any]:
     return _read_json(workshop.seat_dir(seat) / "activity.json") or {}
 
 
-def seat_rows(workshop: Workshop) -> list[dict[str, Any]]:
-    """One row per seat: who sits there and what their TUI last reported (the export's and the web page's)."""
-    rows = []
-    for seat in workshop.seat_names():
-        taken = attendee(workshop, seat)
-        report = activity(workshop, seat)
-        row: dict[str, Any] = {"seat": seat, "name": taken.name if taken else None,
-                               "joined_at": taken.joined_at if taken else None}
-        for key in EXPORT_FIELDS[3:]:
-            row[key] = report.get(key)
-        rows.append(row)
-    return rows
-
-
-def status_module() -> Any | None:
-    """``tutor.workshop.status`` (the dashboard's rows, stuck rule and export, W-C's), when this kube-tutor has it:
-    the web page, ``workshop status --plain`` and ``workshop export`` then show exactly what the dashboard shows."""
-    if importlib.util.find_spec("tutor.workshop.status") is None:
-        return None
-    return importlib.import_module("tutor.workshop.status")
-
-
 def export_text(workshop: Workshop, fmt: str) -> str:
     """Every seat's progress as ``csv`` or ``json`` text."""
-    status = status_module()
-    if status is not None:
-        shared = status.read_rows(workshop.root, stuck_minutes=workshop.stuck_minutes)
-        return str(status.rows_csv(shared) if fmt == "csv" else status.rows_json(shared))
-    rows = seat_rows(workshop)
-    if fmt == "json":
-        return json.dumps({"workshop": {"lesson": workshop.lesson, "seats": workshop.seats,
-                                        "created_at": workshop.created_at, "exported_at": now_iso()},
-                           "seats": rows}, indent=2, ensure_ascii=False) + "\n"
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
-    return out.getvalue()
+    shared = status.read_rows(workshop.root, stuck_minutes=workshop.stuck_minutes)
+    return status.rows_csv(shared) if fmt == "csv" else status.rows_json(shared)
 
 
 def export(workshop: Workshop, path: Path) -> str:
@@ -456,69 +381,21 @@ def export(workshop: Workshop, path: Path) -> str:
     return fmt
 
 
-def seat_tui_argv(workshop: Workshop, seat: str, *, python: str | None = None) -> list[str]:
-    """The command line of a seat's lesson TUI: the existing backend on the seat's own kubeconfig (its token
-    only) and namespace, its own state directory, the workshop's lesson (or its course) and language, and seat
-    mode (``--workshop ROOT --seat SEAT``) when this kube-tutor has it. The language is the attendee's choice on the
-    join page, else the workshop's."""
-    directory = workshop.seat_dir(seat)
-    taken = attendee(workshop, seat)
-    lang = (taken.lang if taken is not None else None) or workshop.lang
-    argv = [python or sys.executable, "-m", "tutor", "--state-dir", str(directory / "state"),
-            "--backend", "existing", "--kubeconfig", str(directory / "kubeconfig"), "--own-credentials",
-            "--namespace", seat, "--lang", lang]
-    if seat_mode_available():
-        argv += ["--workshop", str(workshop.root), "--seat", seat]
-    argv.append("start")
-    if workshop.lesson:
-        argv.append(workshop.lesson)
-    return argv
-
-
-_DROPPED_ENV = ("KUBECONFIG", "KUBE_TUTOR_STATE_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
-                "XDG_DATA_HOME", "SSH_AUTH_SOCK", "KUBECACHEDIR")
-
-
-def seat_env(workshop: Workshop, seat: str, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a seat's TUI: HOME in the seat's directory, nothing that points at the instructor's
-    kubeconfig, state or agent."""
-    env = {key: value for key, value in (os.environ if base is None else base).items() if key not in _DROPPED_ENV}
-    directory = workshop.seat_dir(seat)
-    env["HOME"] = str(directory / "home")
-    env["KUBECONFIG"] = str(directory / "kubeconfig")
-    return env
-
-
-def seat_command(workshop: Workshop, seat: str, env: dict[str, str], *, python: str | None = None,
-                 sandboxed: bool = True) -> list[str]:
-    """The argv that runs a seat's TUI: in the seat's sandbox (``tutor.shell.sandbox_argv``) when ``sandboxed``
-    and this kube-tutor has the sandbox, else as it is."""
-    argv = seat_tui_argv(workshop, seat, python=python)
-    wrap: Callable[..., list[str]] | None = getattr(shell, "sandbox_argv", None)
-    if not sandboxed or wrap is None:
-        return argv
-    return list(wrap(workshop.seat_dir(seat), workshop.root, argv, env))
-
-
-def seat_launch(workshop: Workshop, seat: str, *, sandboxed: bool, python: str | None = None,
+def seat_launch(workshop: Workshop, seat: str, *, sandboxed: bool,
                 environ: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
     """How the web server starts a seat's TUI: (argv, environment), before textual-serve's variables
     (``TEXTUAL_DRIVER`` ...) are added to the environment.
 
-    With ``tutor.shell.seat_command`` (the sandbox's own builder: it clears the environment, so textual-serve's
-    variables are passed in by its shell line) that line runs under ``sh -c``; else the TUI's argv (wrapped by
-    :func:`seat_command`) with :func:`seat_env`.
+    :func:`tutor.shell.seat_command` builds the line (in the seat's sandbox when ``sandboxed``); it clears the
+    environment, so textual-serve's variables are passed in by the line, which runs under ``sh -c`` with only
+    PATH and the locale. The language is the attendee's choice on the join page, else the workshop's.
     """
     base = dict(os.environ if environ is None else environ)
-    builder: Callable[..., Any] | None = getattr(shell, "seat_command", None)
-    if builder is not None:
-        taken = attendee(workshop, seat)
-        made = builder(workshop.root, seat, lang=(taken.lang if taken else None) or workshop.lang,
-                       lesson=workshop.lesson, sandbox=sandboxed, environ=base)
-        outer: dict[str, str] = {key: base[key] for key in ("PATH", "LANG", "LC_ALL") if key in base}
-        return ["/bin/sh", "-c", str(made.line)], outer
-    env = seat_env(workshop, seat, base)
-    return seat_command(workshop, seat, env, python=python, sandboxed=sandboxed), env
+    taken = attendee(workshop, seat)
+    made = shell.seat_command(workshop.root, seat, lang=(taken.lang if taken else None) or workshop.lang,
+                              lesson=workshop.lesson, sandbox=sandboxed, environ=base)
+    outer: dict[str, str] = {key: base[key] for key in ("PATH", "LANG", "LC_ALL") if key in base}
+    return ["/bin/sh", "-c", made.line], outer
 
 
 def seats_taken(workshop: Workshop) -> Sequence[str]:

@@ -22,6 +22,7 @@ from fonts.googleapis.com (a workshop may be offline). What it exchanges with th
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import importlib.util
 import json
@@ -39,7 +40,7 @@ from textual_serve.download_manager import DownloadManager
 
 from tutor import shell
 from tutor.text import lookup
-from tutor.workshop import model
+from tutor.workshop import model, status
 from tutor.workshop.model import COOKIE, INSTRUCTOR_COOKIE, Workshop, WorkshopError, WorkshopFull
 
 log = logging.getLogger("kube-tutor.workshop")
@@ -305,7 +306,7 @@ class WorkshopWeb:
         seat = self._seat_of(request)
         if seat is None or not _origin_ok(request):
             raise web.HTTPForbidden(text="no seat for this browser: join the workshop first")
-        argv, env = model.seat_launch(self.workshop, seat, sandboxed=self.sandboxed, python=self.python)
+        argv, env = model.seat_launch(self.workshop, seat, sandboxed=self.sandboxed)
         return await self._run_app(request, seat, argv, env, cwd=self.workshop.seat_dir(seat) / "home")
 
     async def _run_app(self, request: web.Request, key: str, argv: Sequence[str], env: Mapping[str, str], *,
@@ -393,8 +394,7 @@ class WorkshopWeb:
         words = json.dumps({key: say(key, lang) for key in ("instructor.free", "instructor.stuck",
                                                             "instructor.reset_step", "instructor.reset_lesson")},
                            ensure_ascii=False)
-        terminal = (f'<a href="/instructor/terminal?lang={lang}">{say("instructor.terminal", lang)}</a> · '
-                    if dashboard_available() else "")
+        terminal = f'<a href="/instructor/terminal?lang={lang}">{say("instructor.terminal", lang)}</a> · '
         join_url = self.workshop.url or f"http://{request.host}/"
         body = (f'<main><h1 style="margin:.5em 1em">{say("instructor.title", lang)}</h1>'
                 f'<p style="margin:0 1.5em">{html.escape(say("instructor.join", lang, url=join_url, code=self.workshop.join_code))}</p>'
@@ -453,40 +453,9 @@ class WorkshopWeb:
         return await self._run_app(request, key, argv, dict(os.environ), cwd=None)
 
 
-def dashboard_available() -> bool:
-    """Whether this kube-tutor has the terminal dashboard (``tutor.tui.dashboard_app.DashboardApp``)."""
-    return importlib.util.find_spec("tutor.tui.dashboard_app") is not None
-
-
 def dashboard_rows(workshop: Workshop) -> list[dict[str, Any]]:
-    """The rows of the instructor's page: ``tutor.workshop.status.read_rows`` (the terminal dashboard's) where this
-    kube-tutor has it, else :func:`tutor.workshop.model.seat_rows` with minutes on the step and the stuck mark
-    (checks failing and no step change for ``stuck_minutes``)."""
-    import dataclasses
-    import datetime
-
-    status = model.status_module()
-    if status is not None:
-        return [dataclasses.asdict(row) for row in status.read_rows(workshop.root,
-                                                                    stuck_minutes=workshop.stuck_minutes)]
-    now = datetime.datetime.now(datetime.UTC)
-    rows = model.seat_rows(workshop)
-    for row, seat in zip(rows, workshop.seat_names(), strict=True):
-        started = model.activity(workshop, seat).get("step_started_at")
-        minutes = None
-        if isinstance(started, str):
-            try:
-                began = datetime.datetime.fromisoformat(started.replace("Z", "+00:00"))
-                minutes = max(0.0, (now - began).total_seconds() / 60)
-            except ValueError:
-                minutes = None
-        row["minutes_on_step"] = None if minutes is None else round(minutes, 1)
-        cluster = model.activity(workshop, seat).get("cluster")
-        row["cluster"] = [str(line) for line in cluster] if isinstance(cluster, list) else []
-        failing = (row.get("checks_total") or 0) > (row.get("checks_passing") or 0)
-        row["stuck"] = bool(row["name"] and failing and not row.get("finished") and minutes is not None
-                            and minutes >= workshop.stuck_minutes)
-    return rows
+    """The rows of the instructor's page: the terminal dashboard's (``tutor.workshop.status.read_rows``)."""
+    return [dataclasses.asdict(row) for row in status.read_rows(workshop.root, stuck_minutes=workshop.stuck_minutes)]
 
 
 DASHBOARD_JS = r"""
