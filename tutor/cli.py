@@ -490,7 +490,11 @@ def cmd_reset(state: Path, args: argparse.Namespace) -> int:
                              out=sys.stdout, lang=_lang(args)))
 
 
-def _course_choices(state: Path, backend: Backend) -> tuple[list[Lesson], Text | None, Lesson | None]:
+CourseChoices = tuple[list[Lesson], Text | None, Lesson | None]
+"""A course's lessons in order, its title, and the lesson where the learner resumes."""
+
+
+def _course_choices(state: Path, backend: Backend) -> CourseChoices:
     """The lessons of the course in order (a broken course file: every lesson that loads, each problem said on
     stderr), its title, and the lesson where the learner resumes: the last lesson touched, else the first not
     done."""
@@ -510,21 +514,28 @@ def _course_choices(state: Path, backend: Backend) -> tuple[list[Lesson], Text |
     return choices, title, next((lesson for lesson in choices if lesson.id == resume), None)
 
 
-def cmd_tui(state: Path, args: argparse.Namespace) -> int:
-    """Open the lesson in the TUI (imports textual only here: the other commands stay light). Without a lesson:
-    the course, where the learner was (the picker on a first start)."""
-    lesson_name, lang = getattr(args, "lesson", None), getattr(args, "lang", None)
-    named = _load(lesson_name) if lesson_name is not None else None  # a wrong name: one line, no backend chosen
+def _open(state: Path, args: argparse.Namespace) -> tuple[Lesson | None, Backend, CourseChoices] | int:
+    """What the TUI and the demo open: the lesson named (None: none; a wrong name is one line, before any backend is
+    chosen), the backend, and the course's lessons, title and the lesson where the learner was; or an exit status."""
+    name = getattr(args, "lesson", None)
+    named = _load(name) if name is not None else None
     if isinstance(named, int):
         return named
     try:
         backend = _backend(state, args)
     except BackendError as error:
         return _err(str(error))
-    choices: list[Lesson] = []
-    title: Text | None = None
-    resumed: Lesson | None = None
-    choices, title, resumed = _course_choices(state, backend)
+    return named, backend, _course_choices(state, backend)
+
+
+def cmd_tui(state: Path, args: argparse.Namespace) -> int:
+    """Open the lesson in the TUI (imports textual only here: the other commands stay light). Without a lesson:
+    the course, where the learner was (the picker on a first start)."""
+    lang = getattr(args, "lang", None)
+    opened = _open(state, args)
+    if isinstance(opened, int):
+        return opened
+    named, backend, (choices, title, resumed) = opened
     if named is not None and named.id not in {choice.id for choice in choices}:
         choices, title = [], None  # a lesson of no course: no next lesson, no picker
     lesson = named or resumed or _default_of(choices) or _load(None)  # each lesson file is read once
@@ -550,14 +561,10 @@ def cmd_demo(state: Path, args: argparse.Namespace) -> int:
     from tutor.cast import CastWriter
     from tutor.lesson.demo import DEFAULT_CPS
 
-    named = _load(args.lesson) if args.lesson is not None else None
-    if isinstance(named, int):
-        return named
-    try:
-        backend = _backend(state, args)
-    except BackendError as error:
-        return _err(str(error))
-    choices, title, _ = _course_choices(state, backend)
+    opened = _open(state, args)
+    if isinstance(opened, int):
+        return opened
+    named, backend, (choices, title, _) = opened
     lesson = named.in_namespace(backend.namespace) if named is not None else (choices[0] if choices else None)
     if lesson is None:
         return _err("no lesson to play")
