@@ -1,25 +1,34 @@
-"""Provides ClusterWatch: a live, event-driven cache of the lesson namespace's objects, read through kubectl.
+"""Provides ClusterWatch: a live, event-driven cache of the lesson namespace's objects.
 
-Every backend is read the same way: one ``kubectl proxy`` with kube-tutor's kubeconfig serves the API on a unix
-socket of the watch's own (in a 0700 directory), and each kind is listed, then watched from the list's
-resourceVersion (the informer protocol) through it. kubectl handles authentication (tokens, client
-certificates, exec plugins), so the practice cluster, kind and any existing cluster behave alike; one kubectl
-process follows every kind (a workshop seat's TUI used to keep six, about 50 MB each).
+Each kind is listed, then watched from the list's resourceVersion (the informer protocol), with kube-tutor's
+kubeconfig, over one HTTP client:
+
+- When that kubeconfig's user is a bearer token and its cluster an HTTPS server with its CA (the practice cluster's
+  admin, every workshop seat, an existing cluster's seat), the client speaks to the API server itself: no process.
+- Otherwise (client certificates as kind writes them, exec plugins, several kubeconfig files) one ``kubectl proxy``
+  serves the API on a unix socket of the watch's own (in a 0700 directory) and does the authentication, so every
+  cluster kubectl can reach is watched alike.
+
+A workshop seat's TUI used to keep six ``kubectl get --raw ...?watch`` processes of about 50 MB each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
+import os
 import shutil
+import ssl
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import yaml
 
 from tutor import shell
 
@@ -43,6 +52,41 @@ class WatchError(Exception):
     """The cluster (or the proxy before it) did not answer a list or a watch; the message says what it said."""
 
 
+class Direct:
+    """How to reach the API server without kubectl: its URL, a bearer token, and a TLS context trusting its CA."""
+
+    def __init__(self, server: str, token: str, tls: ssl.SSLContext) -> None:
+        self.server, self.token, self.tls = server.rstrip("/"), token, tls
+
+
+def direct_access(env: Mapping[str, str]) -> Direct | None:
+    """The server, token and CA of the kubeconfig ``env`` names, when it is one file whose current user is only a
+    token (``token`` or ``tokenFile``) and whose cluster is HTTPS with its CA (data or file, or the system's when it
+    names none); None for anything else (kubectl then authenticates: ``kubectl proxy``)."""
+    files = [part for part in env.get("KUBECONFIG", "").split(":") if part]
+    if len(files) != 1:
+        return None
+    try:
+        config = yaml.safe_load(Path(files[0]).read_text(encoding="utf-8"))
+        context = next(c["context"] for c in config["contexts"] if c["name"] == config["current-context"])
+        cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
+        user = next(u["user"] for u in config["users"] if u["name"] == context["user"])
+        base = Path(files[0]).parent
+        if set(user) - {"token", "tokenFile"} or not str(cluster.get("server", "")).startswith("https://"):
+            return None
+        if cluster.get("insecure-skip-tls-verify") or cluster.get("proxy-url") or cluster.get("tls-server-name"):
+            return None
+        token = user.get("token") or (base / user["tokenFile"]).read_text(encoding="utf-8").strip()
+        tls = ssl.create_default_context()
+        if cluster.get("certificate-authority-data"):
+            tls.load_verify_locations(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode("ascii"))
+        elif cluster.get("certificate-authority"):
+            tls.load_verify_locations(cafile=str(base / cluster["certificate-authority"]))
+        return Direct(str(cluster["server"]), str(token), tls) if token else None
+    except (OSError, ValueError, KeyError, TypeError, StopIteration, AttributeError, yaml.YAMLError, ssl.SSLError):
+        return None
+
+
 class ClusterWatch:
     """Keeps ``snapshot()`` current; sets ``changed`` after every change."""
 
@@ -57,6 +101,7 @@ class ClusterWatch:
         self._subscribers: list[asyncio.Event] = []
         self.error: str | None = None
         """The last error reaching the cluster, None while it answers."""
+        self._direct: Direct | None = None
         self._directory: Path | None = None
         self._socket: Path | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -72,13 +117,15 @@ class ClusterWatch:
         return {kind: [objs[name] for name in sorted(objs)] for kind, objs in self._objects.items()}
 
     async def start(self) -> None:
-        """Start the proxy and the informers (once; a second call does nothing)."""
+        """Start the informers, and the proxy where kubectl must authenticate (once; a second call does nothing)."""
         if self._tasks:
             return
-        self._directory = Path(tempfile.mkdtemp(prefix="kube-tutor-watch-"))  # 0700: the socket is ours alone
-        self._socket = self._directory / "api.sock"
         loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._proxy()))
+        self._direct = direct_access(self.env)
+        if self._direct is None:
+            self._directory = Path(tempfile.mkdtemp(prefix="kube-tutor-watch-"))  # 0700: the socket is ours alone
+            self._socket = self._directory / "api.sock"
+            self._tasks.append(loop.create_task(self._proxy()))
         for kind in KINDS:
             self._tasks.append(loop.create_task(self._informer(kind)))
 
@@ -139,7 +186,14 @@ class ClusterWatch:
             await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1])
 
     async def _client(self) -> aiohttp.ClientSession:
-        """The HTTP client on the proxy's socket, once the socket is there."""
+        """The HTTP client: to the API server itself, or on the proxy's socket once the socket is there."""
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=WATCH_SECONDS + 60)
+        if self._direct is not None:
+            if self._session is None or self._session.closed:
+                self._session = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(ssl=self._direct.tls), read_bufsize=1 << 20, timeout=timeout,
+                    headers={"Authorization": f"Bearer {self._direct.token}", "Accept": "application/json"})
+            return self._session
         assert self._socket is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + PROXY_START_SECONDS
@@ -150,15 +204,19 @@ class ClusterWatch:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.UnixConnector(path=str(self._socket)), read_bufsize=1 << 20,  # lines to 2 MiB
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=WATCH_SECONDS + 60))
+                timeout=timeout)
         return self._session
 
     async def _get(self, path: str) -> aiohttp.ClientResponse:
         """GET ``path`` through the proxy; an answer that is not 200 is a WatchError with what it said."""
         client = await self._client()
+        base = self._direct.server if self._direct is not None else "http://localhost"
         try:
-            response = await client.get(f"http://localhost{path}")
+            response = await client.get(f"{base}{path}")
         except aiohttp.ClientError as error:
+            if self._direct is not None:
+                number = error.os_error.errno if isinstance(error, aiohttp.ClientConnectorError) else None
+                raise WatchError(f"cannot reach {base}: {os.strerror(number) if number else error}") from error
             raise WatchError(self._proxy_error or f"kubectl proxy: {error}") from error
         if response.status != 200:
             async with response:
