@@ -83,7 +83,9 @@ async def drive(seat_dir: Path, state: Path, out: Path, seed: int, pace: tuple[f
             end = time.monotonic() + deadline
             while not condition():
                 if time.monotonic() > end:
-                    raise TimeoutError(f"{seat}: timed out waiting for {what}")
+                    shown = " | ".join(" ".join(str(w.render()).split())[:200] for w in app.screen.query("Static"))
+                    raise TimeoutError(f"{seat}: timed out waiting for {what} (on {type(app.screen).__name__}: "
+                                       f"{shown[:600]})")
                 if isinstance(app.screen, IntroScreen):
                     app.screen.dismiss()
                 await pilot.pause(0.01)
@@ -249,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tutor import paths
     from tutor.backends.practice import PracticeBackend
-    from tutor.backends.seats import prepare_seat, seat_names
+    from tutor.backends.seats import class_budget, nodes_allocatable, prepare_seat, seat_names
 
     sizes = [args.seats, *(int(n) for n in args.saturation.split(",") if n.strip())]
     most = max(sizes)
@@ -263,8 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         up_s = time.monotonic() - began
         seats_dir = work / "workshop" / "seats"
         seat_dirs = []
+        budget = class_budget(most, *nodes_allocatable(backend.kubeconfig))  # as `kube-tutor workshop serve` does
         for name in seat_names(most):
-            prepare_seat(backend.kubeconfig, name, seats_dir / name)
+            prepare_seat(backend.kubeconfig, name, seats_dir / name, budget=budget)
             seat_dirs.append(seats_dir / name)
         start_s = time.monotonic() - began
         env = {"PATH": os.environ.get("PATH", ""), "HOME": str(work / "home"), "KUBERC": "off",

@@ -175,7 +175,8 @@ def test_quantities_are_exact() -> None:
     quantity.go``): binary and decimal suffixes, exponents, rounded up; sums of them stay exact."""
     from fractions import Fraction
 
-    from tutor.practice.apiserver.qos import milli_value, parse_quantity, pod_requests, value
+    from tutor.kube.quantity import milli_value, parse_quantity, value
+    from tutor.practice.apiserver.qos import pod_requests
 
     assert [parse_quantity(q) for q in ("1Ei", "1E", "1e3", "100m", "1.5Gi", "x")] == [
         2**60, 10**18, 1000, Fraction(1, 10), 3 * 2**29, None]
@@ -206,7 +207,7 @@ def test_quantities_are_exact() -> None:
 def test_quantities_parse_as_parsequantity_does(text: str, expected: object) -> None:
     """``ParseQuantity`` and ``parseQuantityString`` (apimachinery ``pkg/api/resource/quantity.go``) with
     ``suffixHandler.interpret`` (``suffix.go``): values, formats and the three errors, word for word."""
-    from tutor.practice.apiserver.qos import QuantityError, parse_quantity_strict
+    from tutor.kube.quantity import QuantityError, parse_quantity_strict
 
     if isinstance(expected, str):
         with pytest.raises(QuantityError) as raised:

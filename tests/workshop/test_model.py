@@ -210,3 +210,19 @@ def test_a_seat_starts_through_shell_seat_command(tmp_path: Path,
     assert argv == ["/bin/sh", "-c", "exec bwrap -- python"] and env == {"PATH": "/bin"}
     assert calls[0][:2] == (workshop.root, "seat-01")
     assert calls[0][2]["lang"] == "ja" and calls[0][2]["lesson"] == "create-cluster" and calls[0][2]["sandbox"]
+
+
+def test_a_class_of_seats_fits_the_nodes_at_its_busiest() -> None:
+    """The scheduler counts requests (``NodeResourcesFit``): 30 seats of 50m pods would not fit a 2-core node, so
+    ``workshop serve`` sizes the seats' default requests to the nodes' allocatable; a small class keeps 50m."""
+    from fractions import Fraction
+
+    from tutor.backends.seats import PODS_PER_SEAT_AT_ONCE, class_budget
+    from tutor.kube.quantity import milli_value, value
+
+    big = class_budget(30, Fraction(2), Fraction(24 * 2**30))
+    assert 30 * PODS_PER_SEAT_AT_ONCE * milli_value(big.default_request["cpu"]) <= 0.9 * 2000
+    assert big.default_request["memory"] == "64Mi" and big.hard["pods"] == "10"
+    assert class_budget(1, Fraction(2), Fraction(8 * 2**30)).default_request == {"cpu": "50m", "memory": "64Mi"}
+    tiny = class_budget(30, Fraction(1, 2), Fraction(2**30))
+    assert 30 * PODS_PER_SEAT_AT_ONCE * value(tiny.default_request["memory"]) <= 0.9 * 2**30

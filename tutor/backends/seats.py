@@ -28,8 +28,10 @@ import base64
 import json
 import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ import yaml
 
 from tutor import paths, shell
 from tutor.backends.base import BackendError
+from tutor.kube import quantity
 from tutor.kube.files import atomic_write, private_dir
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kube-tutor"}
@@ -63,6 +66,42 @@ class Budget:
         "requests.cpu": "2", "requests.memory": "2Gi", "limits.cpu": "4", "limits.memory": "4Gi"})
     default_request: Mapping[str, str] = field(default_factory=lambda: {"cpu": "50m", "memory": "64Mi"})
     default_limit: Mapping[str, str] = field(default_factory=lambda: {"cpu": "250m", "memory": "256Mi"})
+
+
+PODS_PER_SEAT_AT_ONCE = 7
+"""Pods a seat of the Basics course has at its busiest: module 6's 4 replicas, one surge pod, and the broken v10
+rollout's 2 that cannot pull."""
+
+
+def class_budget(seats: int, allocatable_cpu: Fraction, allocatable_memory: Fraction, base: Budget | None = None
+                 ) -> Budget:
+    """``base`` with container default requests small enough that ``seats`` seats at their busiest fit the nodes'
+    allocatable CPU and memory together (90 % of it): the scheduler counts requests, so 30 seats of 50m pods on a
+    2-core practice node would leave most of them Pending with ``Insufficient cpu``. Never above ``base``'s defaults,
+    never below 1m and 4Mi."""
+    base = base or Budget()
+    pods = max(1, seats) * PODS_PER_SEAT_AT_ONCE
+    cpu = min(quantity.milli_value(base.default_request["cpu"]), int(allocatable_cpu * 900 / pods))
+    memory = min(quantity.value(base.default_request["memory"]), int(allocatable_memory * 9 / 10 / pods))
+    request = {"cpu": f"{max(1, cpu)}m", "memory": f"{max(4, memory // 2**20)}Mi"}
+    return Budget(hard=base.hard, default_request=request, default_limit=base.default_limit)
+
+
+def nodes_allocatable(admin_kubeconfig: Path, *, context: str | None = None, kubectl: Path | None = None
+                      ) -> tuple[Fraction, Fraction]:
+    """The CPU (cores) and memory (bytes) the cluster's nodes offer pods, summed (``status.allocatable``).
+
+    Raises:
+        BackendError: kubectl's one line (forbidden, unreachable).
+    """
+    with tempfile.TemporaryDirectory(prefix="kube-tutor-admin-") as cache:
+        admin = _Admin(admin_kubeconfig, kubectl=kubectl, cache=Path(cache), context=context)
+        nodes = json.loads(admin.must("get", "nodes", "-o", "json")).get("items") or []
+    cpu = sum((quantity.parse_quantity((n.get("status") or {}).get("allocatable", {}).get("cpu")) or Fraction(0)
+               for n in nodes), Fraction(0))
+    memory = sum((quantity.parse_quantity((n.get("status") or {}).get("allocatable", {}).get("memory")) or Fraction(0)
+                  for n in nodes), Fraction(0))
+    return cpu, memory
 
 
 @dataclass

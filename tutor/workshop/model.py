@@ -35,7 +35,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tutor import shell
-from tutor.backends.seats import DEFAULT_LIFETIME, Seat, prepare_seat, seat_names
+from tutor.backends.seats import (
+    DEFAULT_LIFETIME,
+    Seat,
+    class_budget,
+    nodes_allocatable,
+    prepare_seat,
+    seat_names,
+)
 from tutor.kube.files import atomic_write, private_dir
 from tutor.workshop import seat as seat_files
 from tutor.workshop import status
@@ -241,13 +248,16 @@ def prepare_seats(workshop: Workshop, admin_kubeconfig: Path, *, context: str | 
         BackendError: kubectl's one line (forbidden, unreachable).
     """
     made = []
+    cpu, memory = nodes_allocatable(admin_kubeconfig, context=context)
+    budget = class_budget(workshop.seats, cpu, memory)  # every seat's pods fit the nodes at once
     for name in workshop.seat_names():
         directory = private_dir(workshop.seat_dir(name))
         private_dir(directory / "state")
         private_dir(directory / "home")
         if on_seat is not None:
             on_seat(name)
-        made.append(prepare_seat(admin_kubeconfig, name, directory, lifetime=lifetime, context=context))
+        made.append(prepare_seat(admin_kubeconfig, name, directory, lifetime=lifetime, context=context,
+                                 budget=budget))
     return made
 
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from tutor.kube import quantity as quantities
 from tutor.practice.apiserver import errors, qos
 from tutor.practice.apiserver.names import generate_name
 from tutor.practice.apiserver.resources import RESOURCES, Resource
@@ -52,14 +53,14 @@ _LEGACY_COUNTS = {"configmaps": "configmaps", "secrets": "secrets", "resourcequo
 IGNORED = frozenset({"events", "events.events.k8s.io", "bindings"})
 """Kinds quota never counts (``pkg/quota/v1/install/update_filter.go`` / ``ignoredResources``)."""
 LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger"
-_ONE: Quantity = (Fraction(1), qos.DECIMAL_SI)
+_ONE: Quantity = (Fraction(1), quantities.DECIMAL_SI)
 
 
 # ---- quantities and resource lists (staging/src/k8s.io/apiserver/pkg/quota/v1/resources.go) ----------------
 def quantity(text: Any) -> Quantity | None:
     """A stored quantity parsed with its format; None when it does not parse."""
-    parsed = qos.parse_quantity(text)
-    return None if parsed is None else (parsed, qos.quantity_format(text))
+    parsed = quantities.parse_quantity(text)
+    return None if parsed is None else (parsed, quantities.quantity_format(text))
 
 
 def resource_list(value: Any) -> Usage:
@@ -95,12 +96,12 @@ def mask(usage: Usage, names: Iterable[str]) -> Usage:
 
 def to_strings(usage: Usage) -> dict[str, str]:
     """A ``ResourceList`` as stored (each ``Quantity.String()``), in name order."""
-    return {name: qos.format_quantity(*usage[name]) for name in sorted(usage)}
+    return {name: quantities.format_quantity(*usage[name]) for name in sorted(usage)}
 
 
 def pretty_print(usage: Usage) -> str:
     """``prettyPrint``: ``name=value`` in name order, joined by commas."""
-    return ",".join(f"{name}={qos.format_quantity(*usage[name])}" for name in sorted(usage))
+    return ",".join(f"{name}={quantities.format_quantity(*usage[name])}" for name in sorted(usage))
 
 
 # ---- evaluators ------------------------------------------------------------------------------------------
@@ -114,9 +115,9 @@ def _first_format(pod: Obj, key: str, name: str) -> str:
     spec = pod.get("spec") or {}
     for container in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
         found = ((container.get("resources") or {}).get(key) or {}) if isinstance(container, dict) else {}
-        if isinstance(found, dict) and name in found and qos.parse_quantity(found[name]):
-            return qos.quantity_format(found[name])
-    return qos.DECIMAL_SI
+        if isinstance(found, dict) and name in found and quantities.parse_quantity(found[name]):
+            return quantities.quantity_format(found[name])
+    return quantities.DECIMAL_SI
 
 
 def pod_counts(pod: Obj, now_past: Any = None) -> bool:
@@ -189,15 +190,15 @@ def service_usage(svc: Obj) -> Usage:
     """``serviceEvaluator.Usage``."""
     spec = svc.get("spec") or {}
     ports = len(spec.get("ports") or [])
-    zero: Quantity = (Fraction(0), qos.DECIMAL_SI)
+    zero: Quantity = (Fraction(0), quantities.DECIMAL_SI)
     result: Usage = {"count/services": _ONE, "services": _ONE, "services.loadbalancers": zero,
                      "services.nodeports": zero}
     if spec.get("type") == "NodePort":
-        result["services.nodeports"] = (Fraction(ports), qos.DECIMAL_SI)
+        result["services.nodeports"] = (Fraction(ports), quantities.DECIMAL_SI)
     elif spec.get("type") == "LoadBalancer":
         if spec.get("allocateLoadBalancerNodePorts") is False:
             ports = sum(1 for p in spec.get("ports") or [] if isinstance(p, dict) and p.get("nodePort"))
-        result["services.nodeports"] = (Fraction(ports), qos.DECIMAL_SI)
+        result["services.nodeports"] = (Fraction(ports), quantities.DECIMAL_SI)
         result["services.loadbalancers"] = _ONE
     return result
 
@@ -362,11 +363,11 @@ def check_quota(store: Store, res: Resource, obj: Obj, old: Obj | None, *, dry_r
 # ---- LimitRanger ----------------------------------------------------------------------------------------
 def _milli(value: Quantity | None) -> Fraction:
     """``requestLimitEnforcedValues``: compared at milli precision (``MilliValue``, rounded up)."""
-    return Fraction(qos.milli_value(value[0])) if value is not None else Fraction(0)
+    return Fraction(quantities.milli_value(value[0])) if value is not None else Fraction(0)
 
 
 def _text(value: Quantity | None) -> str:
-    return qos.format_quantity(*value) if value is not None else "0"
+    return quantities.format_quantity(*value) if value is not None else "0"
 
 
 def _min_constraint(kind: str, name: str, enforced: Quantity, request: Usage, limit: Usage) -> str | None:
@@ -457,8 +458,8 @@ def limit_range_violations(pod: Obj, limit_range: Obj) -> list[str]:
             targets = [_container_lists(c) for c in [*(spec.get("containers") or []),
                                                      *(spec.get("initContainers") or [])]]
         elif kind == "Pod":
-            targets = [({n: (v, qos.DECIMAL_SI) for n, v in qos.pod_requests(pod).items()},
-                        {n: (v, qos.DECIMAL_SI) for n, v in qos.pod_limits(pod).items()})]
+            targets = [({n: (v, quantities.DECIMAL_SI) for n, v in qos.pod_requests(pod).items()},
+                        {n: (v, quantities.DECIMAL_SI) for n, v in qos.pod_limits(pod).items()})]
         else:
             continue
         for request, limit in targets:
@@ -507,7 +508,7 @@ def admit(store: Store, plural: str, obj: Obj, old: Obj | None = None, *, dry_ru
 def _canonical(value: Any) -> Any:
     """A quantity as the API server stores it (``Quantity.String()``); what does not parse stays as it is."""
     parsed = quantity(value)
-    return qos.format_quantity(*parsed) if parsed is not None else value
+    return quantities.format_quantity(*parsed) if parsed is not None else value
 
 
 def default_resourcequota(quota: Obj) -> None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tutor.kube import gojson
-from tutor.practice.apiserver import errors, gotypes, qos, yamljson
+from tutor.kube import gojson, quantity
+from tutor.practice.apiserver import errors, gotypes, yamljson
 from tutor.practice.apiserver.gotypes import GoType
 from tutor.practice.apiserver.structs import KINDS, STRUCTS
 
@@ -80,8 +80,8 @@ class _Walk:
                 # (or the raw JSON of anything else), trimmed, through ParseQuantity; its error as it is.
                 text = value if isinstance(value, str) else json.dumps(value)
                 try:
-                    qos.parse_quantity_strict(text.strip())
-                except qos.QuantityError as error:
+                    quantity.parse_quantity_strict(text.strip())
+                except quantity.QuantityError as error:
                     raise _DecodeError(str(error)) from None
             return
         if kind in (gotypes.STRING, gotypes.BYTES):

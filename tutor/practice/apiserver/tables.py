@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tutor.kube import quantity
 from tutor.kube.duration import age, parse_timestamp
 from tutor.kube.meta import get_controller_of
 from tutor.kube.printers import print_pod
-from tutor.practice.apiserver import errors, qos
+from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.selectors import format_label_selector, label_selector_string
 
 Obj = dict[str, Any]
@@ -767,8 +768,8 @@ def _resourcequota_cells(quota: Obj, now: datetime) -> list[Any]:
 
 def _quantity(text: Any) -> str:
     """``Quantity.String()`` of a stored quantity (``0`` when missing)."""
-    parsed = qos.parse_quantity(text) if text is not None else None
-    return qos.format_quantity(parsed, qos.quantity_format(text)) if parsed is not None else "0"
+    parsed = quantity.parse_quantity(text) if text is not None else None
+    return quantity.format_quantity(parsed, quantity.quantity_format(text)) if parsed is not None else "0"
 
 
 # ---- events -------------------------------------------------------------------------------------

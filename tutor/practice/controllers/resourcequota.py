@@ -15,8 +15,9 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
+from tutor.kube import quantity
 from tutor.kube.duration import parse_timestamp
-from tutor.practice.apiserver import qos, quota
+from tutor.practice.apiserver import quota
 from tutor.practice.apiserver.resources import RESOURCES, Resource
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.controllers.workqueue import Controller
@@ -83,7 +84,7 @@ class ResourceQuotaController(Controller):
         used: quota.Usage = {}
         for plural, names in by_kind.items():
             res = _COUNTED[plural]
-            total: quota.Usage = {name: (Fraction(0), qos.DECIMAL_SI) for name in names}
+            total: quota.Usage = {name: (Fraction(0), quantity.DECIMAL_SI) for name in names}
             for obj in self.store.list(plural, namespace):
                 if all(quota.scope_matches(res, scope, obj) for scope in scopes):
                     total = quota.add(total, quota.mask(quota.usage(res, obj, self._past), names))

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
+from tutor.kube import quantity
 from tutor.kube.podutil import is_pod_phase_terminal
 from tutor.practice.apiserver import errors, qos
 from tutor.practice.apiserver.admission import bind, update_pod_condition
@@ -67,7 +68,7 @@ PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling"
 UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
 """``v1.TaintNodeUnschedulable`` with ``NoSchedule``: the taint whose toleration lets a pod onto a cordoned node."""
 
-quantity_value = qos.value
+quantity_value = quantity.value
 """``resource.Quantity.Value()`` of a quantity string (rounded up); 0 when it does not parse."""
 
 
@@ -237,7 +238,7 @@ class Scheduler(Controller):
         allocatable = (node.get("status") or {}).get("allocatable") or {}
         placed = [*self._cache().values(), *extra]
         reasons = []
-        if len(placed) + 1 > qos.value(allocatable.get("pods")):
+        if len(placed) + 1 > quantity.value(allocatable.get("pods")):
             reasons.append(TOO_MANY_PODS)
         wanted = qos.pod_requests(pod)
         if not any(quantity > 0 for quantity in wanted.values()):
@@ -248,11 +249,11 @@ class Scheduler(Controller):
             if request <= 0:
                 continue
             used = sum((p.get(name, Fraction(0)) for p in placed), Fraction(0))
-            available = qos.parse_quantity(allocatable.get(name)) or Fraction(0)
+            available = quantity.parse_quantity(allocatable.get(name)) or Fraction(0)
             if name == "cpu":  # compared in millicores, memory and the rest in units (both rounded up)
-                too_much = qos.milli_value(request) > qos.milli_value(available) - qos.milli_value(used)
+                too_much = quantity.milli_value(request) > quantity.milli_value(available) - quantity.milli_value(used)
             else:
-                too_much = qos.value(request) > qos.value(available) - qos.value(used)
+                too_much = quantity.value(request) > quantity.value(available) - quantity.value(used)
             if too_much:
                 reasons.append(f"Insufficient {name}")
         return reasons
