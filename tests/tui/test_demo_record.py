@@ -48,6 +48,9 @@ def test_a_recorded_demo_is_a_valid_cast_as_long_as_the_run(tmp_path: Path) -> N
         if process.poll() is None:
             process.kill()
         os.close(master)
+        # The demo started the practice cluster (a server of its own that outlives the TUI): stop it.
+        subprocess.run([sys.executable, "-m", "tutor", "--state-dir", str(tmp_path / "state"), "cluster", "down"],
+                       cwd=tmp_path, env=env, capture_output=True, timeout=60, check=False)
     assert process.returncode == 0, shown[-2000:].decode(errors="replace")
 
     lines = cast.read_text(encoding="utf-8").splitlines()
