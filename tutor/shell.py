@@ -1774,8 +1774,10 @@ def _bwrap_options(own: Path, hidden: Sequence[Path], env: Mapping[str, str] | N
     for directory in hide:
         options += ["--perms", "0700", "--tmpfs", str(directory)]
     # Bind back what kube-tutor needs to run when it lies inside a hidden directory (a venv under HOME) ...
+    # (the private /tmp hides one installed under /tmp too: a CI checkout, a throwaway venv)
     kept = [path for path in _runtime_paths()
-            if path.exists() and any(_inside(path, directory) for directory in hide) and not _inside(path, own)]
+            if path.exists() and any(_inside(path, directory) for directory in [*hide, Path("/tmp")])
+            and not _inside(path, own)]
     for path in kept:
         options += ["--ro-bind", str(path), str(path)]
     # ... then hide again what such a path would have brought back (a state directory inside a checkout).

@@ -224,7 +224,7 @@ def test_installed_lessons_are_found() -> None:
 STDLIB = set(sys.stdlib_module_names)
 DISTRIBUTIONS = {"aiohttp": "aiohttp", "budoux": "budoux", "cryptography": "cryptography", "jsonpatch": "jsonpatch", "yaml": "pyyaml",
                  "cel": "common-expression-language", "markdown_it": "markdown-it-py", "textual": "textual", "sh": "sh", "rich": "rich",
-                 "textual_plotext": "textual-plotext"}
+                 "textual_plotext": "textual-plotext", "textual_serve": "textual-serve"}
 
 
 def test_every_imported_package_is_declared() -> None:
