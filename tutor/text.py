@@ -48,6 +48,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "practice.restarting_scale": {
         "ja": "練習用クラスターを時間の速さ {scale} 倍で起動し直します（これまでは {running} 倍）。オブジェクトは残ります",
         "en": "restarting the practice cluster at time scale {scale} (it ran at {running}); its objects are kept"},
+    "practice.restarting_max_pods": {
+        "ja": "練習用クラスターを、ノードに Pod {pods} 個の余裕を持たせて起動し直します（これまでは {running} 個）。オブジェクトは残ります",
+        "en": "restarting the practice cluster with room for {pods} pods on its node (it had {running}); its objects "
+              "are kept"},
     "practice.starting": {"ja": "練習用クラスターを起動しています", "en": "starting the practice cluster"},
     "practice.restarting_sandbox": {
         "ja": "ワークショップ用に練習用クラスターを起動し直します（コンテナのプロセスを bubblewrap のサンドボックスで"

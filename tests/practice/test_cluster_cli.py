@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -15,6 +16,8 @@ import yaml
 from tests.practice.conftest import Kube, wait_for
 from tutor import paths
 from tutor.cli import main
+
+NODE = "kube-tutor-control-plane"
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -158,3 +161,38 @@ def test_a_broken_state_file_is_kept_aside_and_the_cluster_starts(state: Path) -
         assert (practice / "state.broken").read_text() == "{not json"
     finally:
         run_cli("cluster", "down", "--state-dir", str(state))
+
+
+def test_a_workshop_sized_node_has_room_for_more_pods_and_pending_ones_start(state: Path) -> None:
+    """``--max-pods`` is the kubelet's (``pkg/kubelet/apis/config/v1beta1/types.go`` ``MaxPods``); the kubelet sets
+    the node's ``pods`` capacity from it on every start (``pkg/kubelet/nodestatus/setters.go`` ``MachineInfo``), and
+    the scheduler's ``NodeResourcesFit`` leaves a pod past it Pending with ``Too many pods``. A workshop's cluster
+    is restarted with room for its seats (``class_pods``); the pods that waited are scheduled then."""
+    from tutor.backends.practice import PracticeBackend
+    from tutor.backends.seats import class_pods
+
+    small = PracticeBackend(state, time_scale=20, max_pods=12)
+    running = small.up()
+    kube = Kube(Path(running.kubeconfig), "default", Path(os.environ["HOME"]))
+    try:
+        assert re.search(r"^Capacity:\n(?:  .*\n)*  pods:\s+12\n", kube("describe", "node", NODE), re.M)
+        system = len(kube.json("get", "pods", "-A")["items"])
+        kube("create", "deployment", "kubernetes-bootcamp", "--image=gcr.io/google-samples/kubernetes-bootcamp:v1",
+             f"--replicas={12 - system + 3}")
+        wait_for(lambda: sum(not p["spec"].get("nodeName") for p in kube.pods()) == 3, message="3 pods Pending")
+        events = kube("get", "events", "--field-selector", "reason=FailedScheduling", "-o", "jsonpath={.items[0].message}")
+        assert events.startswith("0/1 nodes are available: 1 Too many pods."), events
+        said: list[str] = []
+        wider = PracticeBackend(state, max_pods=class_pods(3))
+        wider.up(on_status=lambda line: said.append(str(line)))
+        assert class_pods(3) == 140
+        assert any("room for 140 pods" in line for line in said), said
+        assert json.loads((state / "practice" / "server.json").read_text())["max_pods"] == 140
+        node = kube.json("get", "node", NODE)
+        assert node["status"]["capacity"]["pods"] == node["status"]["allocatable"]["pods"] == "140"
+        wait_for(lambda: all(p["spec"].get("nodeName") for p in kube.pods()), message="every pod scheduled")
+        # A learner's start afterwards (no --max-pods asked) keeps the workshop's cluster as it runs.
+        pid = json.loads((state / "practice" / "server.json").read_text())["pid"]
+        assert PracticeBackend(state).up().pid == pid
+    finally:
+        PracticeBackend(state).down()

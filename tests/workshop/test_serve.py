@@ -56,6 +56,10 @@ def test_serve_prepares_every_seat_with_a_token_only_kubeconfig(workshop: dict[s
     env = {**workshop["env"], "KUBECONFIG": str(workshop["state"] / "workshop/seats/seat-01/kubeconfig")}
     forbidden = shell.run([paths.kubectl(), "get", "pods", "-n", "seat-02"], env=env, timeout=60)
     assert forbidden.returncode != 0 and "Forbidden" in forbidden.stderr
+    # the practice node has room for the kubelet's 110 pods and every seat's quota of 10 (class_pods)
+    node = shell.run([paths.kubectl(), "get", "node", "-o", "jsonpath={.items[0].status.allocatable.pods}"],
+                     env={**workshop["env"], "KUBECONFIG": str(admin)}, timeout=60)
+    assert node.stdout == str(110 + 10 * record["seats"]), node
 
 
 async def _screen_until(socket: aiohttp.ClientWebSocketResponse, text: bytes, limit: float = 90) -> bytes:

@@ -41,6 +41,9 @@ RETRY = 0.25
 ANSWER_LIMIT = 64 * 1024
 """Bytes read of a health answer."""
 SERVER_FILE = "server.json"
+DEFAULT_MAX_PODS = 110
+"""The pods a practice node has room for unless started with ``--max-pods`` (the kubelet's default, which the
+practice cluster keeps: ``tutor.practice.cluster.MAX_PODS``; a backend does not import the practice cluster)."""
 CLOCK_PATH = "/kube-tutor/clock"
 """The practice cluster's clock endpoint (``tutor.practice.apiserver.server.CLOCK_PATH``; the tutor does not
 import the practice cluster)."""
@@ -53,8 +56,12 @@ class PracticeBackend(OwnKubeconfig):
     name = "practice"
     namespace = "default"
 
-    def __init__(self, state: Path, *, time_scale: float | None = None, sandbox: bool = False) -> None:
+    def __init__(self, state: Path, *, time_scale: float | None = None, sandbox: bool = False,
+                 max_pods: int | None = None) -> None:
         self.state = state
+        self.max_pods = max_pods
+        """The node's room for pods asked for (a workshop's, sized by its seats); None: whatever runs, else the
+        kubelet's 110. :meth:`up` restarts a running cluster with another."""
         self.sandbox = sandbox
         """A workshop's cluster: container processes (``kubectl exec``) run in bubblewrap (``--sandbox`` of
         :mod:`tutor.practice_server`); :meth:`up` restarts a running cluster that does not."""
@@ -246,11 +253,16 @@ class PracticeBackend(OwnKubeconfig):
             waited = self._wait_live(pid, int(info["port"]), say)
             running_scale = float(info.get("time_scale", 1) or 1)
             unsandboxed = self.sandbox and not _sandboxed(pid)
-            if waited is None and self.requested_scale in (None, running_scale) and not unsandboxed:
+            running_pods = int(info.get("max_pods") or DEFAULT_MAX_PODS)
+            other_pods = self.max_pods not in (None, running_pods)
+            if waited is None and self.requested_scale in (None, running_scale) and not unsandboxed and not other_pods:
                 self.time_scale = running_scale
                 return self._running(info, pid)
             if waited is None and unsandboxed:
                 say(Phrase("practice.restarting_sandbox"))
+                self._terminate(pid)
+            elif waited is None and other_pods:
+                say(Phrase("practice.restarting_max_pods", pods=self.max_pods, running=running_pods))
                 self._terminate(pid)
             elif waited is None:
                 say(Phrase("practice.restarting_scale", scale=f"{self.requested_scale:g}",
@@ -262,7 +274,8 @@ class PracticeBackend(OwnKubeconfig):
         say(Phrase("practice.starting"))
         (self.directory / SERVER_FILE).unlink(missing_ok=True)
         argv = shell.python_module("tutor.practice_server", "serve", self.directory, "--time-scale", str(self.time_scale),
-                                   "--log-file", self.log_path, *(["--sandbox"] if self.sandbox else []))
+                                   "--log-file", self.log_path, *(["--sandbox"] if self.sandbox else []),
+                                   *(["--max-pods", str(self.max_pods)] if self.max_pods is not None else []))
         pid = shell.spawn_daemon(argv, log_path=self.log_path)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:

@@ -73,6 +73,14 @@ PODS_PER_SEAT_AT_ONCE = 7
 rollout's 2 that cannot pull."""
 
 
+def class_pods(seats: int, *, node_default: int = 110, base: Budget | None = None) -> int:
+    """The room for pods a practice node needs for ``seats`` seats: the kubelet's default (``node_default``, what
+    the cluster's own pods and a lone learner get) plus every seat's quota of pods, so a seat that fills its
+    quota is never left Pending by seats before it (a 30-seat class at its busiest runs 150-210 pods)."""
+    base = base or Budget()
+    return node_default + max(0, seats) * quantity.value(base.hard["pods"])
+
+
 def class_budget(seats: int, allocatable_cpu: Fraction, allocatable_memory: Fraction, base: Budget | None = None
                  ) -> Budget:
     """``base`` with container default requests small enough that ``seats`` seats at their busiest fit the nodes'

@@ -159,12 +159,18 @@ def release_free_memory() -> None:
         _MALLOC_TRIM(0)
 
 
+MAX_PODS = 110
+"""The kubelet's ``maxPods`` default (``pkg/kubelet/apis/config/v1beta1/defaults.go``), which kind keeps."""
+
+
 class PracticeCluster:
     """An embedded, single-node Kubernetes that the real kubectl drives over HTTPS."""
 
     def __init__(self, directory: Path, *, time_scale: float = 1.0, port: int = 0,
-                 runtime: ContainerRuntime | None = None) -> None:
+                 runtime: ContainerRuntime | None = None, max_pods: int = MAX_PODS) -> None:
         self.directory = directory
+        self.max_pods = max_pods
+        """The node's room for pods (the kubelet's ``--max-pods``): its ``capacity`` and ``allocatable`` ``pods``."""
         self.clock = Clock(time_scale)
         self.storage = Storage(directory / DATABASE_FILE)
         self.store = Store(self.clock, self.storage)
@@ -233,7 +239,7 @@ class PracticeCluster:
         elif self.store.get("nodes", "", NODE_NAME) is None:
             self._register_node()
         system.ensure(self.store, NODE_IP)
-        self._upgrade_node()
+        self._node_capacity()
         self.rootca.publish(self.credentials.ca_pem().decode())
         if unreadable is not None:
             self._report_unreadable(*unreadable)
@@ -320,15 +326,18 @@ class PracticeCluster:
             self.resourcequotas.queue.add((item["metadata"]["namespace"], item["metadata"]["name"]))
         self.staticpods.ensure()
 
-    def _upgrade_node(self) -> None:
-        """A node kept from a version that gave it room for 10,000 pods gets the kubelet's 110."""
+    def _node_capacity(self) -> None:
+        """The kubelet sets its node's ``pods`` capacity from ``maxPods`` on every start (the ``MachineInfo`` setter,
+        ``pkg/kubelet/nodestatus/setters.go``): a node kept from a start with another ``--max-pods`` (or from a
+        version that gave it room for 10,000) gets this start's."""
         node = self.store.get("nodes", "", NODE_NAME)
         status = (node or {}).get("status") or {}
-        if node is None or (status.get("allocatable") or {}).get("pods") != "10000":
+        wanted = str(self.max_pods)
+        if node is None or all((status.get(key) or {}).get("pods") == wanted for key in ("capacity", "allocatable")):
             return
         new = json.loads(json.dumps(node))
         for key in ("capacity", "allocatable"):
-            new["status"].setdefault(key, {})["pods"] = str(MAX_PODS)
+            new["status"].setdefault(key, {})["pods"] = wanted
         self.store.update("nodes", new, status_only=True)
 
     # ---- persistence ---------------------------------------------------------------------------
@@ -433,7 +442,7 @@ class PracticeCluster:
         the first start, and on a later one when the node was deleted meanwhile."""
         now = self.clock.timestamp()
         self.staticpods.boot(now)
-        resources = _node_resources(self.directory)
+        resources = _node_resources(self.directory, self.max_pods)
         conditions = [
             ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
             ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
@@ -488,12 +497,8 @@ class PracticeCluster:
                                  host="" if component == "node-controller" else NODE_NAME)
 
 
-MAX_PODS = 110
-"""The kubelet's ``maxPods`` default (``pkg/kubelet/apis/config/v1beta1/defaults.go``), which kind keeps."""
-
-
-def _node_resources(directory: Path) -> dict[str, str]:
-    """What a kind node reports: the host's CPUs, memory and disk (kind reserves nothing), 110 pods."""
+def _node_resources(directory: Path, max_pods: int = MAX_PODS) -> dict[str, str]:
+    """What a kind node reports: the host's CPUs, memory and disk (kind reserves nothing), ``max_pods`` pods."""
     memory_ki = 8 * 1024 * 1024
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
@@ -509,17 +514,18 @@ def _node_resources(directory: Path) -> dict[str, str]:
     except OSError:
         storage_ki = 100 * 1024 * 1024
     return {"cpu": str(os.cpu_count() or 2), "ephemeral-storage": f"{storage_ki}Ki", "hugepages-1Gi": "0",
-            "hugepages-2Mi": "0", "memory": f"{memory_ki}Ki", "pods": str(MAX_PODS)}
+            "hugepages-2Mi": "0", "memory": f"{memory_ki}Ki", "pods": str(max_pods)}
 
 
 async def serve(directory: Path, *, time_scale: float = 1.0, port: int = 0,
-                ready: asyncio.Future[PracticeCluster] | None = None, runtime: ContainerRuntime | None = None) -> None:
+                ready: asyncio.Future[PracticeCluster] | None = None, runtime: ContainerRuntime | None = None,
+                max_pods: int = MAX_PODS) -> None:
     """Run a practice cluster until cancelled or SIGTERM; writes ``server.json`` once it listens."""
     import signal
 
-    cluster = PracticeCluster(directory, time_scale=time_scale, port=port, runtime=runtime)
+    cluster = PracticeCluster(directory, time_scale=time_scale, port=port, runtime=runtime, max_pods=max_pods)
     await cluster.start()
-    info = {"pid": os.getpid(), "port": cluster.port, "time_scale": time_scale,
+    info = {"pid": os.getpid(), "port": cluster.port, "time_scale": time_scale, "max_pods": max_pods,
             "kubeconfig": str(cluster.kubeconfig_path), "started": cluster.clock.timestamp()}
     atomic_write(directory / SERVER_FILE, json.dumps(info).encode())
     loop = asyncio.get_running_loop()

@@ -162,11 +162,14 @@ def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
             print(f"kube-tutor: {_t('over_capacity', lang, seats=args.seats)}", file=sys.stderr)
     context = args.context
     if args.backend == "practice":
-        from tutor.backends.practice import PracticeBackend
+        from tutor.backends.practice import DEFAULT_MAX_PODS, PracticeBackend
+        from tutor.backends.seats import class_pods
         from tutor.text import said
 
-        # the practice cluster's container shells (`kubectl exec`) run sandboxed too where it knows how
-        backend = PracticeBackend(state, time_scale=args.time_scale, sandbox=sandboxed)
+        # the practice cluster's container shells (`kubectl exec`) run sandboxed too where it knows how; its node
+        # has room for every seat's quota of pods
+        backend = PracticeBackend(state, time_scale=args.time_scale, sandbox=sandboxed,
+                                  max_pods=class_pods(args.seats, node_default=DEFAULT_MAX_PODS))
         running = backend.up(on_status=lambda line: print(f"kube-tutor: {said(line, lang)}", file=sys.stderr))
         admin = Path(running.kubeconfig)
     else:
