@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+import shutil
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -427,3 +430,34 @@ def test_stop_process_escalates_to_sigkill_and_ends_groups(tmp_path: Path) -> No
     assert not shell.pid_alive(leader)
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)
+
+
+async def test_stream_lines_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """A TUI killed with SIGKILL (an OOM kill) runs no clean-up: its ``kubectl proxy`` must not live on. The child
+    is started with ``setpriv --pdeathsig TERM`` (``PR_SET_PDEATHSIG``, prctl(2)) where util-linux has it."""
+    if shutil.which("setpriv") is None:
+        pytest.skip("util-linux's setpriv is not installed: a killed TUI's watch may outlive it here")
+    script = ("import asyncio, os, sys\n"
+              "from tutor.shell import stream_lines\n"
+              "async def main():\n"
+              "    async for line in stream_lines(['bash', '-c', 'echo $$; exec sleep 60'], dict(os.environ)):\n"
+              "        print(line, flush=True)\n"
+              "asyncio.run(main())\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parent.parent)
+    assert parent.stdout is not None
+    child = int(await asyncio.wait_for(asyncio.to_thread(parent.stdout.readline), DEADLINE))
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait(DEADLINE)
+
+    def running() -> bool:  # an orphan is reaped by init; until then a zombie ("Z") counts as ended
+        try:
+            return Path(f"/proc/{child}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+        except OSError:
+            return False
+
+    async def until() -> None:
+        while running():
+            await asyncio.sleep(0.02)  # poll interval of a deadline-bounded wait (noqa: sleep-ok)
+
+    await asyncio.wait_for(until(), DEADLINE)

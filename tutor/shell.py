@@ -1076,6 +1076,14 @@ class Session:
 _LINE_LIMIT = 16 * 1024 * 1024
 
 
+def _die_with_parent() -> list[str]:
+    """util-linux's ``setpriv --pdeathsig TERM``, where it is: the kernel sends the long-lived child SIGTERM when
+    the thread that started it ends (``PR_SET_PDEATHSIG``, kept across ``execve``), so a TUI killed with SIGKILL
+    leaves no ``kubectl proxy`` behind; Python's ``preexec_fn`` could do it too, but is unsafe with threads."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
+
+
 async def stream_lines(argv: Sequence[str | os.PathLike[str]], env: Mapping[str, str]) -> AsyncIterator[str]:
     """Run a long-lived command and yield its stdout lines as they arrive.
 
@@ -1096,10 +1104,12 @@ async def stream_lines(argv: Sequence[str | os.PathLike[str]], env: Mapping[str,
             (the message is the last non-blank line it wrote to stderr, else its exit status).
     """
     args = [os.fspath(a) for a in argv]
+    if shutil.which(args[0], path=env.get("PATH")) is None and not Path(args[0]).is_file():
+        raise ShellError(f"{args[0]}: command not found")
     try:
         process = await asyncio.create_subprocess_exec(
-            *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env),
-            start_new_session=True, limit=_LINE_LIMIT)
+            *_die_with_parent(), *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=dict(env), start_new_session=True, limit=_LINE_LIMIT)
     except FileNotFoundError as error:
         raise ShellError(f"{args[0]}: command not found") from error
     assert process.stdout is not None and process.stderr is not None

@@ -147,3 +147,40 @@ def test_the_whole_course_verifies_with_a_seats_rights(practice: PracticeBackend
     finally:
         cli(tmp_path / "state", "--backend", "existing", "cluster", "down")
         tear_down_seat(practice.kubeconfig, tmp_path / "seat")
+
+
+def test_a_seat_that_rewrote_its_record_makes_tear_down_delete_nothing_of_anyone_else(
+        practice: PracticeBackend, tmp_path: Path) -> None:
+    """A workshop seat's sandbox can write its own directory, where its record (``seat.json``) lives; tear-down runs
+    with the admin's kubeconfig. So tear-down trusts the labels on the cluster, not the record: it deletes what
+    carries this seat's label (which the seat's account cannot put on anything outside its namespace), and of the
+    files only the seat's own kubeconfig and record. The admin's kubectl keeps no discovery cache there either."""
+    root = admin(practice)
+    prepare_seat(practice.kubeconfig, "seat-31", tmp_path / "seat-31", lifetime=3600)
+    prepare_seat(practice.kubeconfig, "seat-32", tmp_path / "seat-32", lifetime=3600)
+    assert sorted(p.name for p in (tmp_path / "seat-31").iterdir()) == ["kubeconfig", "seat.json"]
+    precious = tmp_path / "instructor-file"
+    precious.write_text("keep me")
+    record_file = tmp_path / "seat-31" / "seat.json"
+    record = json.loads(record_file.read_text())
+    record["kubeconfig"] = str(precious)
+    record["created"] += [["Namespace", "", "kube-system"], ["Namespace", "", "seat-32"],
+                          ["ClusterRoleBinding", "", "cluster-admin"], ["ClusterRoleBinding", "", "kube-tutor:seat:seat-32"],
+                          ["RoleBinding", "kube-system", "kube-tutor:cluster-info:seat-32"]]
+    record_file.write_text(json.dumps(record))
+    try:
+        deleted = tear_down_seat(practice.kubeconfig, tmp_path / "seat-31")
+        assert "Namespace/seat-31" in deleted and "ClusterRoleBinding/kube-tutor:seat:seat-31" in deleted
+        assert not {"Namespace/kube-system", "Namespace/seat-32", "ClusterRoleBinding/cluster-admin",
+                    "ClusterRoleBinding/kube-tutor:seat:seat-32"} & set(deleted), deleted
+        assert precious.read_text() == "keep me"
+        assert not (tmp_path / "seat-31" / "kubeconfig").exists() and not record_file.exists()
+        for kind, namespace, name in (("namespace", "", "kube-system"), ("namespace", "", "seat-32"),
+                                      ("clusterrolebinding", "", "cluster-admin"),
+                                      ("clusterrolebinding", "", "kube-tutor:seat:seat-32"),
+                                      ("rolebinding", "kube-system", "kube-tutor:cluster-info:seat-32")):
+            found = root.json("get", kind, name, *(["-n", namespace] if namespace else []))
+            assert not found["metadata"].get("deletionTimestamp"), (kind, name)
+        assert seat_kube(tmp_path / "seat-32")("get", "pods") is not None
+    finally:
+        tear_down_seat(practice.kubeconfig, tmp_path / "seat-32")

@@ -116,3 +116,20 @@ async def test_the_presenter_takes_over_mid_step_and_hands_back(
         await until(pilot, lambda: screen.progress.step("update").passed, timeout=90, message="the step passed")
         assert "image updated" in console_text(app)
         await pilot.press("ctrl+q")
+
+
+async def test_a_course_kiosk_plays_each_lesson_in_turn_and_goes_round_again(
+        backend: PracticeBackend, tmp_path: Path) -> None:
+    """``kube-tutor demo --course --no-pause --loop``: every lesson of the course in order, then the first again
+    with its progress reset (a stand at a conference), without a key pressed."""
+    course = [load_lesson(find_lesson(name)) for name in ("create-cluster", "deploy-your-app")]
+    app = DemoApp(course[0], backend, tmp_path, lang="en", cwd=tmp_path, choices=course, pause=False, cps=400,
+                  hold=0, loop=True, course_demo=True, rng=random.Random(3))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.autopilot.finished == ["create-cluster", "deploy-your-app"]
+                    and app.lesson.id == "create-cluster" and isinstance(app.screen, LessonScreen),
+                    timeout=300, message="both lessons played, then the first again")
+        assert app.autopilot.mode != "done"  # a kiosk does not quit
+        await until(pilot, lambda: len(app.autopilot.finished) == 3, timeout=180, message="the second round's first")
+        assert app.autopilot.finished[2] == "create-cluster"
+        await pilot.press("ctrl+q")

@@ -226,3 +226,23 @@ def test_a_class_of_seats_fits_the_nodes_at_its_busiest() -> None:
     assert class_budget(1, Fraction(2), Fraction(8 * 2**30)).default_request == {"cpu": "50m", "memory": "64Mi"}
     tiny = class_budget(30, Fraction(1, 2), Fraction(2**30))
     assert 30 * PODS_PER_SEAT_AT_ONCE * value(tiny.default_request["memory"]) <= 0.9 * 2**30
+
+
+def test_a_link_or_a_huge_file_a_seat_put_in_its_directory_reads_as_absent(tmp_path: Path) -> None:
+    """A seat's sandbox can write its directory; the instructor's side reads activity.json and attendee.json from
+    it. A symbolic link there must not make it read one of the instructor's files, nor a huge file fill memory."""
+    workshop = make(tmp_path / "w")
+    model.join(workshop, "Ada", "cookie-a")
+    secret = tmp_path / "instructor.json"
+    secret.write_text(json.dumps({"lesson": "the instructor's secret", "last_command": "code 1234"}))
+    activity = workshop.seat_dir("seat-01") / "activity.json"
+    activity.symlink_to(secret)
+    assert model.activity(workshop, "seat-01") == {}
+    activity.unlink()
+    activity.write_text('{"lesson": "' + "x" * (2 * 1024 * 1024) + '"}')
+    assert model.activity(workshop, "seat-01") == {}
+    attendee = workshop.seat_dir("seat-01") / "attendee.json"
+    attendee.unlink()
+    attendee.symlink_to(secret)
+    model.export(workshop, tmp_path / "out.json")
+    assert "secret" not in (tmp_path / "out.json").read_text()

@@ -25,11 +25,13 @@ objects (the ClusterRole and the kube-system Role) only when kube-tutor made the
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import logging
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -52,6 +54,9 @@ DEFAULT_LIFETIME = 8 * 3600
 """Seconds a seat's token lasts by default: a workshop day."""
 MIN_LIFETIME = 600
 """TokenRequest's shortest lifetime (``pkg/apis/authentication/validation``: at least 10 minutes)."""
+log = logging.getLogger(__name__)
+KUBECONFIG_FILE = "kubeconfig"
+"""A seat's kubeconfig, in its directory beside its record."""
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 KUBECTL_TIMEOUT = 60.0
 
@@ -102,8 +107,7 @@ def nodes_allocatable(admin_kubeconfig: Path, *, context: str | None = None, kub
     Raises:
         BackendError: kubectl's one line (forbidden, unreachable).
     """
-    with tempfile.TemporaryDirectory(prefix="kube-tutor-admin-") as cache:
-        admin = _Admin(admin_kubeconfig, kubectl=kubectl, cache=Path(cache), context=context)
+    with _admin(admin_kubeconfig, kubectl=kubectl, context=context) as admin:
         nodes = json.loads(admin.must("get", "nodes", "-o", "json")).get("items") or []
     cpu = sum((quantity.parse_quantity((n.get("status") or {}).get("allocatable", {}).get("cpu")) or Fraction(0)
                for n in nodes), Fraction(0))
@@ -283,7 +287,19 @@ def prepare_seat(admin_kubeconfig: Path, seat: str, directory: Path, *, lifetime
         raise BackendError(f"a seat's token must last at least {MIN_LIFETIME} s (10 min); got {lifetime}")
     budget = budget or Budget()
     private_dir(directory)
-    admin = _Admin(admin_kubeconfig, kubectl=kubectl, cache=directory / "admin-cache", context=context)
+    with _admin(admin_kubeconfig, kubectl=kubectl, context=context) as admin:
+        return _prepare(admin, seat, directory, lifetime=lifetime, budget=budget)
+
+
+@contextlib.contextmanager
+def _admin(admin_kubeconfig: Path, *, kubectl: Path | None, context: str | None) -> Iterator[_Admin]:
+    """The admin's kubectl with a discovery cache of its own for the time of one call. Never the seat's directory:
+    a workshop seat can write there, and a discovery cache it wrote would steer the admin's next ``kubectl``."""
+    with tempfile.TemporaryDirectory(prefix="kube-tutor-admin-") as cache:
+        yield _Admin(admin_kubeconfig, kubectl=kubectl, cache=Path(cache), context=context)
+
+
+def _prepare(admin: _Admin, seat: str, directory: Path, *, lifetime: int, budget: Budget) -> Seat:
     namespace = admin.exists("namespace", "", seat)
     if namespace is not None and (namespace.get("metadata", {}).get("labels") or {}).get(SEAT_LABEL) != seat:
         raise BackendError(f"namespace {seat!r} exists and is not a kube-tutor seat: pick another seat name")
@@ -301,7 +317,7 @@ def prepare_seat(admin_kubeconfig: Path, seat: str, directory: Path, *, lifetime
         key = by_name.get(f"{kind_group.split('.')[0]}/{name}")
         if key is not None and key not in created:
             created.append(key)
-    _save(directory, Seat(seat, str(directory / "kubeconfig"), "", created))  # tear-down knows them at once
+    _save(directory, Seat(seat, str(directory / KUBECONFIG_FILE), "", created))  # tear-down knows them at once
     failures = [line for line in done.stderr.splitlines() if line.strip() and "AlreadyExists" not in line]
     if done.returncode != 0 and failures:
         raise BackendError(f"kubectl create: {failures[0].strip()}")
@@ -310,7 +326,7 @@ def prepare_seat(admin_kubeconfig: Path, seat: str, directory: Path, *, lifetime
     if not token:
         raise BackendError(f"the cluster issued no token for {seat}/{ACCOUNT}")
     config = _kubeconfig_for(admin, seat, token)
-    kubeconfig = directory / "kubeconfig"
+    kubeconfig = directory / KUBECONFIG_FILE
     atomic_write(kubeconfig, yaml.safe_dump(config, sort_keys=False).encode())
     result = Seat(seat, str(kubeconfig), str(answer.get("status", {}).get("expirationTimestamp", "")), created)
     _save(directory, result)
@@ -353,7 +369,15 @@ def tear_down_seat(admin_kubeconfig: Path, directory: Path, *, context: str | No
     seat = load_seat(directory)
     if seat is None:
         raise BackendError(f"no seat is recorded in {directory}")
-    admin = _Admin(admin_kubeconfig, kubectl=kubectl, cache=directory / "admin-cache", context=context)
+    with _admin(admin_kubeconfig, kubectl=kubectl, context=context) as admin:
+        deleted = _tear_down(admin, seat)
+    # the seat's own files only, whatever its record names: a workshop seat can write its record
+    for path in (directory / KUBECONFIG_FILE, record_path(directory)):
+        path.unlink(missing_ok=True)
+    return deleted
+
+
+def _tear_down(admin: _Admin, seat: Seat) -> list[str]:
     deleted: list[str] = []
     # What lives in the seat's namespace goes with it; its cluster-wide and kube-system bindings first, the shared
     # roles last (once no binding of this seat names them).
@@ -364,19 +388,25 @@ def tear_down_seat(admin_kubeconfig: Path, directory: Path, *, context: str | No
     order = ([key for key in others if (key[0], key[2]) not in _SHARED]
              + [key for key in seat.created if key[0] == "Namespace"] + shared)
     for kind, where, name in order:
+        found = admin.exists(kind, where, name)
+        labels = (found or {}).get("metadata", {}).get("labels") or {}
+        if found is None or any(labels.get(k) != v for k, v in MANAGED_BY.items()):
+            continue  # gone already, or not kube-tutor's
         if (kind, name) in _SHARED:
-            found = admin.exists(kind, where, name)
-            labels = (found or {}).get("metadata", {}).get("labels") or {}
-            if found is None or any(labels.get(k) != v for k, v in MANAGED_BY.items()) \
-                    or _still_used(admin, kind, name, seat.name):
+            if _still_used(admin, kind, name, seat.name):
                 continue
+        elif labels.get(SEAT_LABEL) != seat.name:
+            # The record names an object of no seat, or of another one: a workshop seat can write its record, so
+            # only what carries this seat's label (which its account cannot put on anything outside its
+            # namespace) is deleted.
+            log.warning("seat %s: not deleting %s %s%s: it is not this seat's", seat.name, kind,
+                        f"{where}/" if where else "", name)
+            continue
         args = ["delete", kind, name, "--ignore-not-found", "--wait=false"]
         done = admin.run(*args, *(["-n", where] if where else []))
         if done.returncode != 0:
             raise BackendError(f"cannot delete {kind} {name}: {_last_line(done.stderr) or f'exit {done.returncode}'}")
         deleted.append(f"{kind}/{where}/{name}" if where else f"{kind}/{name}")
-    for path in (Path(seat.kubeconfig), record_path(directory)):
-        path.unlink(missing_ok=True)
     return deleted
 
 

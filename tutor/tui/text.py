@@ -527,6 +527,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "binding.timeline": {"ja": "タイムライン", "en": "Timeline"},
     "binding.move(-1)": {"ja": "前へ", "en": "Earlier"},
     "binding.move(1)": {"ja": "後へ", "en": "Later"},
+    "help.handback": {
+        "ja": "デモ（kube-tutor demo）で、自動操作から操作を代わる / 自動操作に戻す",
+        "en": "in a demo (kube-tutor demo): take the keyboard from the autopilot, or hand it back",
+    },
     "help.timeline": {"ja": "ロールアウトのタイムライン（←/→ で時間を移動）", "en": "the rollout timeline (←/→ move in time)"},
 }
 """Every text, by key, then by language."""

@@ -272,17 +272,12 @@ def _locked(workshop: Workshop) -> Iterator[None]:
         os.close(descriptor)
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+_read_json = seat_files.read_json
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     private_dir(path.parent)
-    atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+    seat_files.write_json(path, data)
 
 
 def attendee(workshop: Workshop, seat: str) -> Attendee | None:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import stat
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,10 +63,23 @@ def parse_iso(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+READ_LIMIT = 1024 * 1024
+"""The most bytes of a workshop file read: a seat writes its own files, the instructor's side reads them."""
+
+
 def read_json(path: Path) -> dict[str, Any] | None:
-    """The JSON object in ``path``; None when it is absent, unreadable or not an object."""
+    """The JSON object in ``path``; None when it is absent, unreadable, a symbolic link, over :data:`READ_LIMIT`
+    bytes or not an object. A seat's sandbox can write its directory: a link it put there in place of a file must
+    not have the instructor's side read one of the instructor's files."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None
+            raw = file.read(READ_LIMIT + 1)
+        if len(raw) > READ_LIMIT:
+            return None
+        data = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

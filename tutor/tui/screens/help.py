@@ -39,6 +39,7 @@ KEYS = [
     ('F1 / ?', 'help.key13'),
     ('Ctrl+Q', 'help.key14'),
     ('F10', 'help.clock'),
+    ('F12', 'help.handback'),
 ]
 """Each key and the text (in :mod:`tutor.tui.text`) that says what it does."""
 

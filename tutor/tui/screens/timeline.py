@@ -167,8 +167,6 @@ class TimelineScreen(Screen[None]):
         for values, colour in (([s.max_pods for s in samples], MAX_LINE), ([s.min_available for s in samples], MIN_LINE)):
             step_x, step_y = _steps(xs, values, end)
             plt.plot(step_x, step_y, color=colour, marker="braille")
-        if self.at is not None:
-            plt.vline(timeline.squeeze(self.at), CURSOR)
         ticks: list[float] = []
         labels: list[str] = []
         width = max(1, plot.size.width - 6)
@@ -185,6 +183,11 @@ class TimelineScreen(Screen[None]):
         every = max(1, -(-(high + 2) // rows))  # a tick on each row at most: plotext would drop some at random
         plt.yticks(list(range(0, high + 2, every)))
         plt.ylim(0, high + 1)
+        if self.at is not None:
+            # the cursor, as the last series: plotext draws its own vline under the data, where the pods' areas
+            # would hide it
+            at = timeline.squeeze(self.at)
+            plt.plot([at, at], [0, high + 1], color=CURSOR, marker="│")
         plt.xlabel(t("timeline.commands_axis", self.lang))
         plot.refresh()
 
