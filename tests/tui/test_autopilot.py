@@ -123,13 +123,13 @@ async def test_a_course_kiosk_plays_each_lesson_in_turn_and_goes_round_again(
     """``kube-tutor demo --course --no-pause --loop``: every lesson of the course in order, then the first again
     with its progress reset (a stand at a conference), without a key pressed."""
     course = [load_lesson(find_lesson(name)) for name in ("create-cluster", "deploy-your-app")]
-    app = DemoApp(course[0], backend, tmp_path, lang="en", cwd=tmp_path, choices=course, pause=False, cps=400,
+    app = DemoApp(course[0], backend, tmp_path, lang="en", cwd=tmp_path, choices=course, named=True, pause=False, cps=400,
                   hold=0, loop=True, course_demo=True, rng=random.Random(3))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.autopilot.finished == ["create-cluster", "deploy-your-app"]
                     and app.lesson.id == "create-cluster" and isinstance(app.screen, LessonScreen),
-                    timeout=300, message="both lessons played, then the first again")
+                    timeout=200, message="both lessons played, then the first again")
         assert app.autopilot.mode != "done"  # a kiosk does not quit
-        await until(pilot, lambda: len(app.autopilot.finished) == 3, timeout=180, message="the second round's first")
+        await until(pilot, lambda: len(app.autopilot.finished) == 3, timeout=80, message="the second round's first")
         assert app.autopilot.finished[2] == "create-cluster"
         await pilot.press("ctrl+q")
