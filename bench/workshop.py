@@ -55,6 +55,8 @@ LESSON = "rolling-update"
 PACE = (5.0, 10.0)
 STEP_DEADLINE = 180.0
 RETRY_AFTER = 30.0
+POLL = 0.02
+"""The driver's poll while it waits (a command's end): 30 drivers polling faster would cost the class CPU."""
 """Seconds after its lines a step may stay open before the driver runs its solution lines again."""
 WAITS = re.compile(r"\brollout\s+status\b")
 """Commands that wait for the cluster by design (``kubectl rollout status`` returns when the rollout has ended):
@@ -97,7 +99,7 @@ async def drive(seat_dir: Path, state: Path, out: Path, seed: int, pace: tuple[f
                                        f"{shown[:600]})")
                 if isinstance(app.screen, IntroScreen):
                     app.screen.dismiss()
-                await pilot.pause(0.01)
+                await pilot.pause(POLL)
 
         await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.verdict is not None
                     and isinstance(app.focused, Input), "the lesson screen")
@@ -105,12 +107,14 @@ async def drive(seat_dir: Path, state: Path, out: Path, seed: int, pace: tuple[f
         assert isinstance(screen, LessonScreen)
         passed_at: dict[str, float] = {}
 
-        def note_pass() -> None:  # the moment the TUI's verdict first shows a step passed
-            verdict = screen.verdict
-            if verdict is not None and verdict.passed and verdict.step_id not in passed_at:
+        shown = screen.apply_verdict
+
+        def note_pass(verdict: Any) -> None:  # the moment the TUI's verdict first shows a step passed
+            shown(verdict)
+            if verdict.passed and verdict.step_id == screen.step.id and verdict.step_id not in passed_at:
                 passed_at[verdict.step_id] = time.monotonic()
 
-        screen.set_interval(0.01, note_pass)
+        screen.apply_verdict = note_pass  # type: ignore[method-assign]  # no polling timer of the driver's own
         for index, step in enumerate(lesson.steps):
             if screen.index != index:
                 await screen.go(index)
@@ -152,7 +156,12 @@ async def drive(seat_dir: Path, state: Path, out: Path, seed: int, pace: tuple[f
                 missing = [r.id for r in (screen.verdict.results if screen.verdict else ()) if not r.passed]
                 failures.append(f"{error} (checks not holding: {', '.join(missing)})")
         await app.shutdown()
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     out.write_text(json.dumps({"seat": seat, "commands": commands, "waits": waits, "verdicts": verdicts,
+                               "cpu_tui_s": own.ru_utime + own.ru_stime,
+                               "cpu_children_s": children.ru_utime + children.ru_stime,
                                "failures": failures, "retried": retried, "lines": lines}))
 
 
@@ -266,6 +275,7 @@ def run_class(work: Path, seats: list[Path], server_pid: int, label: str) -> dic
     failures: list[str] = []
     retried: list[str] = []
     slowest: list[list[Any]] = []
+    cpu_tui = cpu_children = 0.0
     for proc, out in procs:
         if proc.returncode != 0 or not out.exists():
             err = (out.parent / "stderr").read_text(errors="replace").strip().splitlines()
@@ -277,10 +287,13 @@ def run_class(work: Path, seats: list[Path], server_pid: int, label: str) -> dic
         verdicts += data["verdicts"]
         failures += data["failures"]
         retried += [f"{data['seat']}/{step}" for step in data["retried"]]
+        cpu_tui += data["cpu_tui_s"]
+        cpu_children += data["cpu_children_s"]
         slowest += data["lines"]
     slowest = sorted(slowest, key=lambda pair: -pair[1])[:10]
     return {"seats": len(seats), "wall_s": took, "commands": len(commands), "failures": failures,
             "retried": retried, "slowest": slowest, "server_cpu_share": server_cpu / took,
+            "tui_cpu_share": cpu_tui / took, "kubectl_cpu_share": cpu_children / took,
             "rss_peak_pss_mb": rss.peak_pss_kb / 1024, "wait_samples": waits,
             "wait_p50_s": pct(waits, 0.5), "wait_p95_s": pct(waits, 0.95),
             "command_samples": commands, "verdict_samples": verdicts,
@@ -299,6 +312,8 @@ def merge_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "retried": [r for run in runs for r in run["retried"]], "wait_samples": waits,
             "wait_p50_s": pct(waits, 0.5), "wait_p95_s": pct(waits, 0.95),
             "server_cpu_share": max(run["server_cpu_share"] for run in runs),
+            "tui_cpu_share": max(run["tui_cpu_share"] for run in runs),
+            "kubectl_cpu_share": max(run["kubectl_cpu_share"] for run in runs),
             "rss_peak_pss_mb": max(run["rss_peak_pss_mb"] for run in runs),
             "commands": len(commands), "failures": [f for run in runs for f in run["failures"]],
             "command_samples": commands, "verdict_samples": verdicts,
@@ -370,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"solo: {solo['commands']} commands; command p50 {solo['command_p50_s']:.2f} s p95 "
               f"{solo['command_p95_s']:.2f} s; verdict p50 {solo['verdict_p50_s']:.2f} s p95 {solo['verdict_p95_s']:.2f} s;"
               f" rollout status p50 {solo['wait_p50_s']:.1f} s; RSS peak {solo['rss_peak_mb']:.0f} MB (PSS "
-              f"{solo['rss_peak_pss_mb']:.0f}); server CPU {solo['server_cpu_share']:.0%}; retried {solo['retried']}; "
+              f"{solo['rss_peak_pss_mb']:.0f}); CPU: server {solo['server_cpu_share']:.0%}, TUI {solo['tui_cpu_share']:.0%}, "
+              f"kubectl {solo['kubectl_cpu_share']:.0%}; retried {solo['retried']}; "
               f"failures {solo['failures']}")
         results["solo"] = solo
         results["classes"] = []
@@ -384,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"({run['verdict_p95_ratio']:.2f}x solo); RSS peak {run['rss_peak_mb']:.0f} MB "
                   f"(target <= {TARGET_RSS_MB:.0f} for 30; PSS {run['rss_peak_pss_mb']:.0f}), "
                   f"{run['rss_peak_mb'] / size:.0f} MB a seat; rollout status p50 {run['wait_p50_s']:.1f} s p95 "
-                  f"{run['wait_p95_s']:.1f} s; server CPU {run['server_cpu_share']:.0%}; "
+                  f"{run['wait_p95_s']:.1f} s; CPU (of one core): server {run['server_cpu_share']:.0%}, TUIs "
+                  f"{run['tui_cpu_share']:.0%}, their kubectl {run['kubectl_cpu_share']:.0%}; "
                   f"{len(run['retried'])} steps retried; slowest {run['slowest'][:3]}; "
                   f"{len(run['failures'])} failures" + (f" (first: {run['failures'][0]})" if run["failures"] else ""))
             results["classes"].append(run)
