@@ -89,6 +89,16 @@ async def drive(seat_dir: Path, state: Path, out: Path, seed: int, pace: tuple[f
     lines: list[list[Any]] = []
 
     LessonScreen._tick = lambda self: None  # type: ignore[method-assign]  # the driver moves on, not a countdown
+    passed_at: dict[str, float] = {}
+    shown = LessonScreen.apply_verdict
+
+    def note_pass(self: LessonScreen, verdict: Any) -> None:  # the moment the TUI's verdict first shows a pass
+        shown(self, verdict)
+        if verdict.passed and verdict.step_id == self.step.id and verdict.step_id not in passed_at:
+            passed_at[verdict.step_id] = time.monotonic()
+
+    # no polling timer of the driver's own: the class's method, as each step's monitor takes it when it starts
+    LessonScreen.apply_verdict = note_pass  # type: ignore[method-assign]
     async with app.run_test(headless=True, size=(120, 40)) as pilot:
         async def until(condition: Any, what: str, deadline: float = STEP_DEADLINE) -> None:
             end = time.monotonic() + deadline
@@ -99,22 +109,14 @@ async def drive(seat_dir: Path, state: Path, out: Path, seed: int, pace: tuple[f
                                        f"{shown[:600]})")
                 if isinstance(app.screen, IntroScreen):
                     app.screen.dismiss()
-                await pilot.pause(POLL)
+                await asyncio.sleep(POLL)  # not pilot.pause: its walk of every widget, 50 times a second, in 30
+                # drivers, cost the class more CPU than the TUIs themselves (noqa: sleep-ok)
 
         await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.verdict is not None
                     and isinstance(app.focused, Input), "the lesson screen")
         screen = app.screen
         assert isinstance(screen, LessonScreen)
-        passed_at: dict[str, float] = {}
 
-        shown = screen.apply_verdict
-
-        def note_pass(verdict: Any) -> None:  # the moment the TUI's verdict first shows a step passed
-            shown(verdict)
-            if verdict.passed and verdict.step_id == screen.step.id and verdict.step_id not in passed_at:
-                passed_at[verdict.step_id] = time.monotonic()
-
-        screen.apply_verdict = note_pass  # type: ignore[method-assign]  # no polling timer of the driver's own
         for index, step in enumerate(lesson.steps):
             if screen.index != index:
                 await screen.go(index)
