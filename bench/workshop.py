@@ -406,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{run['tui_cpu_share']:.0%}, their kubectl {run['kubectl_cpu_share']:.0%}; "
                   f"{len(run['retried'])} steps retried; slowest {run['slowest'][:3]}; "
                   f"{len(run['failures'])} failures" + (f" (first: {run['failures'][0]})" if run["failures"] else ""))
+            warnings = warning_reasons(env)
+            run["warning_events"] = warnings
+            print(f"  the class's Warning events, by reason: {warnings}")
             results["classes"].append(run)
             for seat_dir in seat_dirs[:size]:
                 reset_seat(admin, seat_dir.name)
@@ -420,6 +423,26 @@ def main(argv: list[str] | None = None) -> int:
         backend.down()
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def warning_reasons(env: dict[str, str]) -> dict[str, int]:
+    """The seats' Warning events, counted by reason and the start of their message (what slowed a rollout down:
+    a quota that refused a pod, a failed pull that was the lesson's point)."""
+    from collections import Counter
+
+    from tutor import paths
+
+    done = subprocess.run([str(paths.kubectl()), "get", "events", "-A", "--field-selector", "type=Warning", "-o",
+                           "json"], env=env, capture_output=True, text=True, check=False, timeout=120)
+    try:
+        items = json.loads(done.stdout).get("items") or []
+    except ValueError:
+        return {}
+    counted: Counter[str] = Counter()
+    for e in items:
+        if str(e.get("metadata", {}).get("namespace", "")).startswith("seat-"):
+            counted[f"{e.get('reason')}: {' '.join(str(e.get('message', '')).split()[:6])}"] += int(e.get("count") or 1)
+    return dict(counted.most_common(8))
 
 
 def _timed(action: Any) -> float:
