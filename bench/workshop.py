@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tutor import paths
     from tutor.backends.practice import PracticeBackend
-    from tutor.backends.seats import class_budget, class_pods, nodes_allocatable, prepare_seat, seat_names
+    from tutor.backends.seats import class_budget, class_pods, nodes_room, prepare_seat, seat_names
 
     sizes = [args.seats, *(int(n) for n in args.saturation.split(",") if n.strip())]
     most = max(sizes)
@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         up_s = time.monotonic() - began
         seats_dir = work / "workshop" / "seats"
         seat_dirs = []
-        budget = class_budget(most, *nodes_allocatable(backend.kubeconfig))  # as `kube-tutor workshop serve` does
+        budget = class_budget(most, *nodes_room(backend.kubeconfig))  # as `kube-tutor workshop serve` does
         for name in seat_names(most):
             prepare_seat(backend.kubeconfig, name, seats_dir / name, budget=budget)
             seat_dirs.append(seats_dir / name)

@@ -175,8 +175,8 @@ def test_quantities_are_exact() -> None:
     quantity.go``): binary and decimal suffixes, exponents, rounded up; sums of them stay exact."""
     from fractions import Fraction
 
+    from tutor.kube.qos import pod_requests
     from tutor.kube.quantity import milli_value, parse_quantity, value
-    from tutor.practice.apiserver.qos import pod_requests
 
     assert [parse_quantity(q) for q in ("1Ei", "1E", "1e3", "100m", "1.5Gi", "x")] == [
         2**60, 10**18, 1000, Fraction(1, 10), 3 * 2**29, None]

@@ -184,3 +184,33 @@ def test_a_seat_that_rewrote_its_record_makes_tear_down_delete_nothing_of_anyone
         assert seat_kube(tmp_path / "seat-32")("get", "pods") is not None
     finally:
         tear_down_seat(practice.kubeconfig, tmp_path / "seat-32")
+
+
+def test_the_room_left_for_seats_is_the_nodes_allocatable_less_the_control_planes_requests(
+        practice: PracticeBackend, tmp_path: Path) -> None:
+    """``workshop serve`` sizes the seats' default requests to what the nodes have left: the kind control plane asks
+    for about 1 of the node's cores (etcd, the API server, the controller manager, the scheduler, CoreDNS, kindnet:
+    their static pod manifests' ``requests``). A seat's own pods do not count (they are what is being sized)."""
+    from fractions import Fraction
+
+    from tutor.backends.seats import nodes_room
+    from tutor.kube.qos import pod_requests
+    from tutor.kube.quantity import parse_quantity
+
+    root = admin(practice)
+    node = root.json("get", "nodes")["items"][0]
+    system = [pod_requests(pod) for pod in root.json("get", "pods", "-A")["items"]
+              if not pod["metadata"]["namespace"].startswith("seat-")]
+    asked = sum((r.get("cpu", Fraction(0)) for r in system), Fraction(0))
+    assert asked >= Fraction(1, 2)  # the control plane's requests are there to be counted
+    cpu, memory = nodes_room(practice.kubeconfig)
+    assert cpu == parse_quantity(node["status"]["allocatable"]["cpu"]) - asked
+    assert 0 < memory < (parse_quantity(node["status"]["allocatable"]["memory"]) or 0)
+    prepare_seat(practice.kubeconfig, "seat-41", tmp_path / "seat-41", lifetime=3600)
+    try:
+        seat_kube(tmp_path / "seat-41")("run", "asks", "--image=gcr.io/google-samples/kubernetes-bootcamp:v1")
+        wait_for(lambda: bool(root.json("get", "pod", "asks", "-n", "seat-41")["spec"].get("nodeName")),
+                 message="the seat's pod bound")
+        assert nodes_room(practice.kubeconfig) == (cpu, memory)
+    finally:
+        tear_down_seat(practice.kubeconfig, tmp_path / "seat-41")

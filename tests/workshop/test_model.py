@@ -213,19 +213,21 @@ def test_a_seat_starts_through_shell_seat_command(tmp_path: Path,
 
 
 def test_a_class_of_seats_fits_the_nodes_at_its_busiest() -> None:
-    """The scheduler counts requests (``NodeResourcesFit``): 30 seats of 50m pods would not fit a 2-core node, so
-    ``workshop serve`` sizes the seats' default requests to the nodes' allocatable; a small class keeps 50m."""
+    """The scheduler counts requests (``NodeResourcesFit``), of terminating pods too: 30 seats of 50m pods would not
+    fit a 2-core node, so ``workshop serve`` sizes the seats' default requests to what the nodes have left, for
+    every seat at its quota of pods; a small class keeps 50m."""
     from fractions import Fraction
 
-    from tutor.backends.seats import PODS_PER_SEAT_AT_ONCE, class_budget
+    from tutor.backends.seats import class_budget, seat_pods
     from tutor.kube.quantity import milli_value, value
 
-    big = class_budget(30, Fraction(2), Fraction(24 * 2**30))
-    assert 30 * PODS_PER_SEAT_AT_ONCE * milli_value(big.default_request["cpu"]) <= 0.9 * 2000
+    assert seat_pods() == 10
+    big = class_budget(30, Fraction(1), Fraction(24 * 2**30))  # 2 cores, the control plane's 1 core asked already
+    assert 30 * seat_pods() * milli_value(big.default_request["cpu"]) <= 0.9 * 1000
     assert big.default_request["memory"] == "64Mi" and big.hard["pods"] == "10"
     assert class_budget(1, Fraction(2), Fraction(8 * 2**30)).default_request == {"cpu": "50m", "memory": "64Mi"}
-    tiny = class_budget(30, Fraction(1, 2), Fraction(2**30))
-    assert 30 * PODS_PER_SEAT_AT_ONCE * value(tiny.default_request["memory"]) <= 0.9 * 2**30
+    tiny = class_budget(30, Fraction(1, 2), Fraction(2 * 2**30))
+    assert 30 * seat_pods() * value(tiny.default_request["memory"]) <= 0.9 * 2 * 2**30
 
 
 def test_a_link_or_a_huge_file_a_seat_put_in_its_directory_reads_as_absent(tmp_path: Path) -> None:

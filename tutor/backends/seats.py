@@ -41,8 +41,9 @@ import yaml
 
 from tutor import paths, shell
 from tutor.backends.base import BackendError
-from tutor.kube import quantity
+from tutor.kube import qos, quantity
 from tutor.kube.files import atomic_write, private_dir
+from tutor.kube.podutil import is_pod_phase_terminal
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kube-tutor"}
 SEAT_LABEL = "kube-tutor.io/seat"
@@ -73,47 +74,60 @@ class Budget:
     default_limit: Mapping[str, str] = field(default_factory=lambda: {"cpu": "250m", "memory": "256Mi"})
 
 
-PODS_PER_SEAT_AT_ONCE = 7
-"""Pods a seat of the Basics course has at its busiest: module 6's 4 replicas, one surge pod, and the broken v10
-rollout's 2 that cannot pull."""
+def seat_pods(base: Budget | None = None) -> int:
+    """The most pods a seat can hold on the nodes at once: its quota of pods. The quota counts a terminating pod
+    until its grace period ends (``QuotaV1Pod``), as the scheduler counts it until it is gone; in module 6 the four
+    v1 pods of a rollout take their 30 s to stop while the v2 ones start, so a seat's busiest moment is its quota,
+    not the 7 pods that run."""
+    return quantity.value((base or Budget()).hard["pods"])
 
 
 def class_pods(seats: int, *, node_default: int = 110, base: Budget | None = None) -> int:
     """The room for pods a practice node needs for ``seats`` seats: the kubelet's default (``node_default``, what
     the cluster's own pods and a lone learner get) plus every seat's quota of pods, so a seat that fills its
-    quota is never left Pending by seats before it (a 30-seat class at its busiest runs 150-210 pods)."""
-    base = base or Budget()
-    return node_default + max(0, seats) * quantity.value(base.hard["pods"])
+    quota is never left Pending by seats before it (a 30-seat class at its busiest runs 150-300 pods)."""
+    return node_default + max(0, seats) * seat_pods(base)
 
 
-def class_budget(seats: int, allocatable_cpu: Fraction, allocatable_memory: Fraction, base: Budget | None = None
-                 ) -> Budget:
-    """``base`` with container default requests small enough that ``seats`` seats at their busiest fit the nodes'
-    allocatable CPU and memory together (90 % of it): the scheduler counts requests, so 30 seats of 50m pods on a
-    2-core practice node would leave most of them Pending with ``Insufficient cpu``. Never above ``base``'s defaults,
-    never below 1m and 4Mi."""
+def class_budget(seats: int, free_cpu: Fraction, free_memory: Fraction, base: Budget | None = None) -> Budget:
+    """``base`` with container default requests small enough that ``seats`` seats at their busiest (:func:`seat_pods`
+    each) fit in 90 % of what the nodes have left (:func:`nodes_room`): the scheduler counts requests, so 30 seats
+    of 50m pods on a 2-core practice node, whose control plane already asks for about 1 core, would leave pods
+    Pending with ``Insufficient cpu`` until older ones have stopped. Never above ``base``'s defaults, never below
+    1m and 4Mi."""
     base = base or Budget()
-    pods = max(1, seats) * PODS_PER_SEAT_AT_ONCE
-    cpu = min(quantity.milli_value(base.default_request["cpu"]), int(allocatable_cpu * 900 / pods))
-    memory = min(quantity.value(base.default_request["memory"]), int(allocatable_memory * 9 / 10 / pods))
+    pods = max(1, seats) * seat_pods(base)
+    cpu = min(quantity.milli_value(base.default_request["cpu"]), int(free_cpu * 900 / pods))
+    memory = min(quantity.value(base.default_request["memory"]), int(free_memory * 9 / 10 / pods))
     request = {"cpu": f"{max(1, cpu)}m", "memory": f"{max(4, memory // 2**20)}Mi"}
     return Budget(hard=base.hard, default_request=request, default_limit=base.default_limit)
 
 
-def nodes_allocatable(admin_kubeconfig: Path, *, context: str | None = None, kubectl: Path | None = None
-                      ) -> tuple[Fraction, Fraction]:
-    """The CPU (cores) and memory (bytes) the cluster's nodes offer pods, summed (``status.allocatable``).
+def nodes_room(admin_kubeconfig: Path, *, context: str | None = None, kubectl: Path | None = None
+               ) -> tuple[Fraction, Fraction]:
+    """The CPU (cores) and memory (bytes) the cluster's nodes have left for seats: their ``status.allocatable``
+    summed, less the requests (``PodRequests``, :func:`tutor.kube.qos.pod_requests`) of the pods bound to them that
+    are not in a seat's namespace and not finished (the control plane, DNS, other people's work).
 
     Raises:
         BackendError: kubectl's one line (forbidden, unreachable).
     """
     with _admin(admin_kubeconfig, kubectl=kubectl, context=context) as admin:
         nodes = json.loads(admin.must("get", "nodes", "-o", "json")).get("items") or []
-    cpu = sum((quantity.parse_quantity((n.get("status") or {}).get("allocatable", {}).get("cpu")) or Fraction(0)
-               for n in nodes), Fraction(0))
-    memory = sum((quantity.parse_quantity((n.get("status") or {}).get("allocatable", {}).get("memory")) or Fraction(0)
-                  for n in nodes), Fraction(0))
-    return cpu, memory
+        pods = json.loads(admin.must("get", "pods", "-A", "-o", "json")).get("items") or []
+        seats = {item.get("metadata", {}).get("name") for item in
+                 json.loads(admin.must("get", "namespaces", "-l", SEAT_LABEL, "-o", "json")).get("items") or []}
+
+    def total(items: Sequence[Mapping[str, Any]], name: str) -> Fraction:
+        return sum((quantity.parse_quantity((n.get("status") or {}).get("allocatable", {}).get(name)) or Fraction(0)
+                    for n in items), Fraction(0))
+
+    others = [qos.pod_requests(pod) for pod in pods
+              if (pod.get("spec") or {}).get("nodeName") and not is_pod_phase_terminal((pod.get("status") or {}).get("phase"))
+              and (pod.get("metadata") or {}).get("namespace") not in seats]
+    used_cpu = sum((requests.get("cpu", Fraction(0)) for requests in others), Fraction(0))
+    used_memory = sum((requests.get("memory", Fraction(0)) for requests in others), Fraction(0))
+    return max(Fraction(0), total(nodes, "cpu") - used_cpu), max(Fraction(0), total(nodes, "memory") - used_memory)
 
 
 @dataclass

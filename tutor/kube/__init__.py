@@ -6,5 +6,6 @@ upstream file it ports; a function that exists upstream once exists here once.
 
 ``printers`` (kubectl's printPod words), ``podutil`` (IsPodReady, IsPodActive), ``meta`` (GetControllerOf),
 ``duration`` (HumanDuration, Go's Duration.String), ``intstr`` (IntOrString scaling), ``gojson`` (Go's
-encoding/json scanner and errors), ``strconv`` (Go's Quote, Atoi, ParseInt), ``files`` (atomic writes).
+encoding/json scanner and errors), ``qos`` (ComputePodQOS, PodRequests, PodLimits), ``strconv`` (Go's
+Quote, Atoi, ParseInt), ``files`` (atomic writes).
 """

@@ -39,7 +39,7 @@ from tutor.backends.seats import (
     DEFAULT_LIFETIME,
     Seat,
     class_budget,
-    nodes_allocatable,
+    nodes_room,
     prepare_seat,
     seat_names,
 )
@@ -248,7 +248,7 @@ def prepare_seats(workshop: Workshop, admin_kubeconfig: Path, *, context: str | 
         BackendError: kubectl's one line (forbidden, unreachable).
     """
     made = []
-    cpu, memory = nodes_allocatable(admin_kubeconfig, context=context)
+    cpu, memory = nodes_room(admin_kubeconfig, context=context)
     budget = class_budget(workshop.seats, cpu, memory)  # every seat's pods fit the nodes at once
     for name in workshop.seat_names():
         directory = private_dir(workshop.seat_dir(name))

@@ -24,9 +24,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tutor.kube import intstr
+from tutor.kube import intstr, qos
 from tutor.kube.strconv import quote
-from tutor.practice.apiserver import errors, gotypes, qos, quota
+from tutor.practice.apiserver import errors, gotypes, quota
 from tutor.practice.apiserver.gotypes import GoType
 from tutor.practice.apiserver.selectors import LabelSelector, label_key_errors, label_value_errors
 from tutor.practice.apiserver.structs import STRUCTS

@@ -27,8 +27,9 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from tutor.kube import qos
 from tutor.kube import quantity as quantities
-from tutor.practice.apiserver import errors, qos
+from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.names import generate_name
 from tutor.practice.apiserver.resources import RESOURCES, Resource
 from tutor.practice.apiserver.store import Obj, Store, deep_copy

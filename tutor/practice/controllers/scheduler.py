@@ -35,9 +35,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from tutor.kube import quantity
+from tutor.kube import qos, quantity
 from tutor.kube.podutil import is_pod_phase_terminal
-from tutor.practice.apiserver import errors, qos
+from tutor.practice.apiserver import errors
 from tutor.practice.apiserver.admission import bind, update_pod_condition
 from tutor.practice.apiserver.store import Obj, WatchEvent, deep_copy
 from tutor.practice.context import ControllerContext
