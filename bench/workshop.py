@@ -261,6 +261,8 @@ def run_class(work: Path, seats: list[Path], server_pid: int, label: str) -> dic
         state.mkdir(parents=True)
         out = state / "result.json"
         env = {**os.environ, "HOME": str(state), "PYTHONDONTWRITEBYTECODE": "1"}
+        if os.environ.get("KT_BENCH_PROFILE_DIR"):
+            env["KT_BENCH_PROFILE"] = str(Path(os.environ["KT_BENCH_PROFILE_DIR"]) / f"{label}-{seat_dir.name}.prof")
         procs.append((subprocess.Popen([sys.executable, __file__, "--driver", str(seat_dir), "--driver-state",
                                         str(state), "--driver-out", str(out), "--driver-seed", str(number)],
                                        env=env, stdout=subprocess.DEVNULL, stderr=open(state / "stderr", "wb")),
@@ -336,14 +338,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--saturation", default="", help="more class sizes to try, e.g. 40,50")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--solo-runs", type=int, default=3, help="times one seat alone plays the lesson (default 3)")
+    parser.add_argument("--profile", type=Path, help="write each seat's cProfile stats to this directory "
+                        "(label-seat.prof; read them with python -m pstats)")
     parser.add_argument("--driver", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--driver-state", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--driver-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--driver-seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.driver is not None:
-        asyncio.run(drive(args.driver, args.driver_state, args.driver_out, args.driver_seed, PACE))
+        profile = os.environ.get("KT_BENCH_PROFILE")
+        if profile:
+            import cProfile
+
+            with cProfile.Profile() as profiler:
+                asyncio.run(drive(args.driver, args.driver_state, args.driver_out, args.driver_seed, PACE))
+            profiler.dump_stats(profile)
+        else:
+            asyncio.run(drive(args.driver, args.driver_state, args.driver_out, args.driver_seed, PACE))
         return 0
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        os.environ["KT_BENCH_PROFILE_DIR"] = str(args.profile.resolve())
 
     from tutor import paths
     from tutor.backends.practice import PracticeBackend

@@ -247,3 +247,46 @@ def test_setup_ready_checks(lesson: Lesson) -> None:
     context = build_context(start_state())
     assert all(evaluate(c, context).passed for c in lesson.setup.ready)
     assert not all(evaluate(c, build_context(v2_done())).passed for c in lesson.setup.ready)
+
+
+def _with(check: Any, source: str) -> Any:
+    from dataclasses import replace
+
+    from tutor.lesson.cellint import compile_expression
+
+    return replace(check, cel=source, program=compile_expression(source), observed=None, observed_program=None)
+
+
+@pytest.mark.parametrize("snapshot", [start_state, v2_done, v10_stall, rolled_back])
+def test_each_check_reads_only_what_it_names_and_judges_as_on_the_whole_context(
+        lesson: Lesson, snapshot: Any) -> None:
+    """The CEL library converts every value it is handed on every evaluation, so a check is evaluated with the
+    names it spells alone (one converted ``cel.Context`` shared by a step's checks): the verdicts are those of
+    the whole context."""
+    commands = (CommandRun("curl localhost:31234", 0, "Hello v=2"),)
+    context = build_context(snapshot(), variables={"NODE_PORT": "31234"}, history=["kubectl rollout status x"],
+                            step_history=["kubectl describe pod v10-0"], commands=commands)
+    for step in lesson.steps:
+        verdict = asyncio.run(evaluate_checks(step.id, step.checks, context))
+        whole = []
+        for check in step.checks:
+            try:
+                whole.append(check.program.execute(dict(context)) is True)
+            except Exception:  # noqa: BLE001 - a missing object: the check does not hold
+                whole.append(False)
+        assert [r.passed for r in verdict.results] == whole, step.id
+
+
+def test_a_check_is_not_handed_the_names_it_does_not_read(lesson: Lesson) -> None:
+    template = lesson.step("update").checks[0]
+    context = {**build_context(v2_done(), variables={"NODE_PORT": "31234"}),
+               "events": [object()]}  # a value the CEL library cannot convert: handing it over would fail
+    reads_vars = _with(template, 'vars["NODE_PORT"] == "31234"')
+    reads_events = _with(template, "events.size() == 1")
+    # a name spelled as a macro's variable or a field is read as a superset: harmless
+    spells_pods = _with(template, 'deployment["kubernetes-bootcamp"].spec.replicas == 4 && [1].all(pods, pods == 1)')
+    assert evaluate(reads_vars, context).passed
+    assert evaluate(spells_pods, context).passed
+    assert not evaluate(reads_events, context).passed
+    verdict = asyncio.run(evaluate_checks("x", [reads_vars, spells_pods], context))
+    assert [r.passed for r in verdict.results] == [True, True]

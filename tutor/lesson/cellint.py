@@ -47,8 +47,8 @@ if "cel" not in sys.modules:
     sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
 import cel  # noqa: E402
 
-__all__ = ["MAX_CODE_POINTS", "MAX_NESTING", "CelType", "compile_expression", "evaluation_failure", "is_panic",
-           "limit_problem", "parse_type", "type_problems"]
+__all__ = ["MAX_CODE_POINTS", "MAX_NESTING", "CelType", "activation", "compile_expression", "evaluation_failure",
+           "identifiers", "is_panic", "limit_problem", "parse_type", "type_problems"]
 
 MAX_CODE_POINTS = 10_000
 """The longest CEL expression, in code points (cel-go and so Kubernetes: 100,000). The longest check of the seed
@@ -96,6 +96,24 @@ def _tokens(source: str) -> tuple[_Token, ...]:
     """The tokens of an expression, without blanks and comments (any text tokenizes)."""
     return tuple([(match.lastgroup or "other", match.group(), match.start(), match.end())
                   for match in _TOKEN_RE.finditer(source) if match.lastgroup != "skip"])
+
+
+@lru_cache(maxsize=1024)
+def identifiers(source: str) -> frozenset[str]:
+    """Every identifier an expression spells (outside string literals and comments): a superset of the variables
+    it reads, since a field's name or a macro's own variable is spelled alike. What :func:`activation` need hold
+    for it."""
+    return frozenset(token[1] for token in _tokens(source) if token[0] == "ident" and not token[1].startswith("`"))
+
+
+def activation(variables: Mapping[str, Any]) -> Any:
+    """A ``cel.Context`` holding ``variables``, to evaluate several programs with: the library converts the Python
+    values to CEL values once, on the first evaluation, and reuses them (a dict is converted anew by every
+    ``execute``: ~8 ms for a lesson's snapshot of ten pods and eighty events, against ~0.2 ms for the deployment a
+    check reads)."""
+    context = cel.Context()
+    context.update(dict(variables))
+    return context
 
 
 def nesting(tokens: Sequence[_Token]) -> int:

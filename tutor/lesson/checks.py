@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tutor.lesson.cellint import is_panic
+from tutor.lesson.cellint import activation, identifiers, is_panic
 
 if TYPE_CHECKING:
     from tutor.lesson.model import Check
@@ -121,17 +121,33 @@ def build_context(snapshot: Mapping[str, Sequence[Mapping[str, Any]]], *, variab
     return ctx
 
 
-def evaluate(check: Check, context: Mapping[str, Any], probe: tuple[int, str] | None = None) -> ConditionResult:
+def reads(check: Check) -> frozenset[str]:
+    """The names of :func:`build_context` a check may read: the identifiers its expressions spell (a superset).
+    A check is evaluated with those alone, since the CEL library converts every value it is given, read or
+    not (a lesson's events and pods are most of a snapshot, and most checks read neither)."""
+    return identifiers(check.cel) | (identifiers(check.observed) if check.observed else frozenset())
+
+
+def _variables(names: frozenset[str], context: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: context[name] for name in names if name in context}
+
+
+def evaluate(check: Check, context: Mapping[str, Any], probe: tuple[int, str] | None = None, *,
+             shared: Any = None) -> ConditionResult:
     """Evaluate one check; an expression that fails to evaluate does not hold.
 
     Args:
         check: the compiled check.
         context: from :func:`build_context`.
         probe: the probe's (exit code, output) when the check has one.
+        shared: a ``cel.Context`` (:func:`~tutor.lesson.cellint.activation`) of ``context`` holding at least
+            what the check :func:`reads`, shared by the checks of one evaluation that have no probe.
     """
-    ctx = dict(context)
-    if probe is not None:
-        ctx["probe"] = {"exit": probe[0], "output": probe[1]}
+    ctx: Any = shared
+    if ctx is None:
+        ctx = _variables(reads(check), context)
+        if probe is not None:
+            ctx["probe"] = {"exit": probe[0], "output": probe[1]}
     observed = None
     if check.observed_program is not None:
         try:
@@ -160,7 +176,10 @@ async def evaluate_checks(step_id: str, checks: Sequence[Check], context: Mappin
         outcomes = await asyncio.gather(*(run_probe(c.probe or "") for c in wanted), return_exceptions=True)
         for check, outcome in zip(wanted, outcomes, strict=True):
             probes[check.id] = outcome if isinstance(outcome, tuple) else (-1, str(outcome))
-    results = tuple(evaluate(c, context, probes.get(c.id, (-1, "")) if c.probe else None) for c in checks)
+    plain = [c for c in checks if not c.probe]
+    shared = activation(_variables(frozenset().union(*map(reads, plain)), context)) if len(plain) > 1 else None
+    results = tuple(evaluate(c, context, probes.get(c.id, (-1, ""))) if c.probe else evaluate(c, context, shared=shared)
+                    for c in checks)
     return StepVerdict(step_id, results)
 
 
