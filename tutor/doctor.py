@@ -175,6 +175,16 @@ def check_sandbox() -> Check:
     return Check(OK, f"workshop sandbox: {reason}")
 
 
+def check_seat_scope() -> Check:
+    """Whether each workshop seat gets a total of memory and tasks (a systemd scope on cgroup v2), or limits per
+    process only."""
+    scoped, reason = shell.seat_scope_ok()
+    if scoped:
+        return Check(OK, f"workshop seat limits: {reason}")
+    return Check(NOTE, f"workshop seat limits: {reason} — a systemd user session on cgroup v2 (log in, or "
+                       f"`loginctl enable-linger $USER`) gives each seat a total")
+
+
 def check_workshop_capacity(memory: int | None = None, cores: int | None = None) -> Check:
     """How many workshop seats this machine holds (:mod:`tutor.workshop.capacity`)."""
     from tutor.workshop.capacity import SEAT_BYTES, capacity
@@ -213,6 +223,7 @@ def main(state: Path, out: TextIO) -> int:
     emit(check_inotify())
     emit(check_practice(state))
     emit(check_sandbox())
+    emit(check_seat_scope())
     emit(check_workshop_capacity())
     try:
         name, reason = from_environment() or decide(docker, shutil.which("kind"))

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
 import os
 import re
 import shlex
@@ -1631,8 +1632,13 @@ class ContainerShell:
 # user namespace it counts that seat's processes only. The kernel does not apply RLIMIT_NPROC to root
 # (kernel/fork.c: `p->real_cred->user != INIT_USER`), so run a workshop as an ordinary user. RLIMIT_AS bounds each
 # process's address space (kubectl, a Go program, reserves about 1 GiB of it before doing anything), RLIMIT_FSIZE
-# the size of a file it writes. There is no total per seat without cgroups: the seat's bound is processes x
-# address space, and its /tmp is a tmpfs of a fixed size.
+# the size of a file it writes. A total per seat needs a cgroup: where the user's systemd manager runs on cgroup v2
+# with the memory controller delegated (Debian 12, Ubuntu 22.04, Fedora), each seat runs in a transient scope of
+# its own, `systemd-run --user --scope -p MemoryMax= -p MemorySwapMax=0 -p TasksMax=` (systemd's src/run/run.c
+# parses its options with "+", so the first non-option, bwrap, ends them: no "--"), which bounds everything the
+# seat's processes use, its /tmp included (a tmpfs's pages are charged to the cgroup that writes them). Elsewhere
+# the seat's bound is processes x address space, and its /tmp is a tmpfs of a fixed size (`seat_scope_ok` says
+# which, for `workshop serve` and `doctor`).
 
 SANDBOX_NPROC = 256
 """Processes and threads a seat may have at once (RLIMIT_NPROC in its user namespace)."""
@@ -1642,6 +1648,11 @@ SANDBOX_FILE_SIZE = 1024**3
 """RLIMIT_FSIZE: the largest file a seat's process may write."""
 SANDBOX_TMP_SIZE = 64 * 1024**2
 """Size of a seat's private /tmp (a tmpfs: memory)."""
+SANDBOX_MEMORY = 1024**3
+"""A seat's total memory (its scope's MemoryMax), where systemd can make one: its TUI (~90 MB), its kubectl
+(~40 MB each), its /tmp, with room to spare."""
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+"""Where the unified (v2) cgroup hierarchy is mounted."""
 
 TEXTUAL_SERVE_ENV = ("TEXTUAL_DRIVER", "TEXTUAL_FPS", "TEXTUAL_COLOR_SYSTEM", "TERM_PROGRAM", "TERM_PROGRAM_VERSION",
                      "COLUMNS", "ROWS", "TEXTUAL", "TEXTUAL_LOG")
@@ -1662,6 +1673,7 @@ class SandboxLimits:
     address_space: int = SANDBOX_ADDRESS_SPACE
     file_size: int = SANDBOX_FILE_SIZE
     tmp_size: int = SANDBOX_TMP_SIZE
+    memory: int = SANDBOX_MEMORY
 
 
 def bwrap_path() -> str | None:
@@ -1672,6 +1684,48 @@ def bwrap_path() -> str | None:
 def prlimit_path() -> str | None:
     """util-linux's ``prlimit`` on PATH, or None."""
     return shutil.which("prlimit")
+
+
+def systemd_run_path() -> str | None:
+    """systemd's ``systemd-run`` on PATH, or None."""
+    return shutil.which("systemd-run")
+
+
+def _scope_argv(systemd_run: str, limits: SandboxLimits) -> list[str]:
+    return [systemd_run, "--user", "--scope", "--quiet", "--collect", "-p", f"MemoryMax={limits.memory}",
+            "-p", "MemorySwapMax=0", "-p", f"TasksMax={limits.processes}"]
+
+
+def seat_scope_ok(limits: SandboxLimits = SandboxLimits()) -> tuple[bool, str]:
+    """Whether each seat can run in a systemd scope of its own that bounds its memory and tasks in total, and a
+    one-line reason (what bounds a seat instead when it cannot). Looked at once per ``systemd-run`` found."""
+    systemd_run = systemd_run_path()
+    if systemd_run is None:
+        return False, ("no `systemd-run` here: a seat's memory is bounded per process "
+                       f"({limits.address_space // 1024**3} GiB of address space each), not in total")
+    return _scope_probe(systemd_run, limits, str(CGROUP_ROOT))
+
+
+@functools.lru_cache(maxsize=8)
+def _scope_probe(systemd_run: str, limits: SandboxLimits, cgroup_root: str) -> tuple[bool, str]:
+    # The scope's own memory.max, read from inside it: a scope made where the memory controller is not delegated
+    # (cgroup v1, or v2 without delegation) starts, but bounds nothing.
+    own = f'"{cgroup_root}$(sed -n "s/^0:://p" /proc/self/cgroup)/memory.max"'
+    probe = [*_scope_argv(systemd_run, limits), "/bin/sh", "-c", f"cat {own}"]
+    per_process = (f"a seat's memory is bounded per process ({limits.address_space // 1024**3} GiB of address "
+                   "space each), not in total")
+    try:
+        done = run(probe, timeout=_SANDBOX_PROBE_TIMEOUT)
+    except ShellError as error:
+        return False, f"systemd-run did not run ({error}): {per_process}"
+    if done.returncode != 0:
+        why = _first_nonblank(done.stderr or done.stdout) or f"exit {done.returncode}"
+        return False, f"no systemd user manager to make a seat's scope ({why}): {per_process}"
+    if done.stdout.strip() != str(limits.memory):
+        return False, (f"the user's systemd scopes do not bound memory (no cgroup v2 memory controller delegated "
+                       f"to the user): {per_process}")
+    return True, (f"each seat runs in a systemd scope of its own: {limits.memory // 1024**2} MiB of memory and "
+                  f"{limits.processes} tasks in total")
 
 
 def userns_diagnosis(stderr: str, sysctl: Path = Path("/proc/sys")) -> str:
@@ -1842,7 +1896,9 @@ def sandbox_argv(seat_dir: Path, workshop_root: Path, argv: Sequence[str | os.Pa
     full_env = {"HOME": str(seat_dir / "home"), "TMPDIR": "/tmp", **env}
     options = _bwrap_options(seat_dir, hidden, full_env, limits=limits, new_session=new_session, environ=environ)
     start = Path(full_env["HOME"]) if Path(full_env["HOME"]).is_dir() else seat_dir
-    return [bwrap, *options, "--chdir", str(start.resolve()), "--", *_limits_argv(limits),
+    systemd_run = systemd_run_path()
+    scope = _scope_argv(systemd_run, limits) if systemd_run and seat_scope_ok(limits)[0] else []
+    return [*scope, bwrap, *options, "--chdir", str(start.resolve()), "--", *_limits_argv(limits),
             *[os.fspath(a) for a in argv]]
 
 

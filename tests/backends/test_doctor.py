@@ -50,10 +50,11 @@ def test_docker_client_without_daemon_points_to_practice(tmp_path: Path, monkeyp
     assert lines[7].startswith(("✓ inotify limits: ", "! inotify limits: ", "· inotify limits: "))
     assert lines[8] == "· practice cluster: not running: start it with kube-tutor cluster up"
     assert lines[9].startswith(("✓ workshop sandbox: ", "! workshop sandbox: "))
-    assert lines[10].startswith(("✓ workshop capacity: ", "! workshop capacity: ", "· workshop capacity: "))
-    assert lines[11] == ("→ kube-tutor will use: practice (the Docker daemon is not running (`docker info` failed), "
+    assert lines[10].startswith(("✓ workshop seat limits: ", "· workshop seat limits: "))
+    assert lines[11].startswith(("✓ workshop capacity: ", "! workshop capacity: ", "· workshop capacity: "))
+    assert lines[12] == ("→ kube-tutor will use: practice (the Docker daemon is not running (`docker info` failed), "
                          "so the practice cluster is used)")
-    assert len(lines) == 12
+    assert len(lines) == 13
 
 
 def test_no_docker_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,6 +130,23 @@ def test_workshop_sandbox_without_bubblewrap_says_how_to_install_it(tmp_path: Pa
     assert doctor.check_sandbox().line() == (
         "! workshop sandbox: bubblewrap is not installed (no `bwrap` on PATH): sudo apt-get install bubblewrap "
         "(Fedora: sudo dnf install bubblewrap) — until then `kube-tutor workshop` serves 127.0.0.1 only")
+
+
+def test_workshop_seat_limits_say_whether_a_seat_has_a_total(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.workshop.test_sandbox import fake_systemd_run
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert doctor.check_seat_scope().line() == (
+        "· workshop seat limits: no `systemd-run` here: a seat's memory is bounded per process (4 GiB of address "
+        "space each), not in total — a systemd user session on cgroup v2 (log in, or `loginctl enable-linger "
+        "$USER`) gives each seat a total")
+    fake_systemd_run(tmp_path, tmp_path / "cgroup")
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    monkeypatch.setattr(doctor.shell, "CGROUP_ROOT", tmp_path / "cgroup")
+    assert doctor.check_seat_scope().line() == (
+        "✓ workshop seat limits: each seat runs in a systemd scope of its own: 1024 MiB of memory and 256 tasks in "
+        "total")
 
 
 def test_workshop_capacity_names_what_limits_it() -> None:

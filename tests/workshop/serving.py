@@ -63,7 +63,8 @@ def serving(base: Path, join_code: str, instructor_code: str, lesson: str, seats
         record = json.loads((state / "workshop" / "workshop.json").read_text())
         assert record["join_code"] == join_code and record["seats"] == seats and record["lesson"] == lesson
         assert record["url"] == found["join"] and found["join"].startswith("http://127.0.0.1:")
-        yield {"join": found["join"], "instructor": found["instructor"], "state": state, "env": env, "err": err}
+        yield {"join": found["join"], "instructor": found["instructor"], "state": state, "env": env, "err": err,
+               "out": out}
     finally:
         done = subprocess.run([sys.executable, "-m", "tutor", "--state-dir", str(state), "workshop", "down"],
                               env=env, capture_output=True, text=True, timeout=120)

@@ -164,6 +164,28 @@ def test_a_seat_runs_with_its_limits(layout: Layout) -> None:
                      "Max address space 3221225472 3221225472 bytes", "tmp: full", "file: too large"], done.stderr
 
 
+def test_a_seat_in_a_systemd_scope_runs_its_sandbox_the_same(layout: Layout, monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    """Where systemd makes scopes, the line starts ``systemd-run --user --scope ... bwrap ...`` (a fake
+    ``systemd-run`` here, which runs its command as the real one does): the sandbox inside is the same."""
+    from tests.workshop.test_sandbox import fake_systemd_run
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = fake_systemd_run(bin_dir, tmp_path / "cgroup")
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setattr(shell, "CGROUP_ROOT", tmp_path / "cgroup")
+    argv = shell.sandbox_argv(layout.seat("seat-01"), layout.root, ["/bin/sh", "-c", "echo $HOME; cat ~/../kubeconfig;"
+                                                                     f" cat {layout.seat('seat-02') / 'kubeconfig'}"],
+                              {"PATH": "/usr/bin:/bin"})
+    assert argv[0] == str(fake)
+    done = subprocess.run(["/bin/sh", "-c", shell.sandbox_line(argv)], env={"PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.splitlines() == [str(layout.seat("seat-01") / "home"), "token: SEAT-ONE-TOKEN"], done.stderr
+    assert "No such file or directory" in done.stderr  # seat-02's directory is hidden
+    assert "MemoryMax=1073741824" in (bin_dir / "calls").read_text().splitlines()[-1]
+
+
 def test_the_seat_command_line_passes_textual_serves_variables_and_nothing_else(layout: Layout) -> None:
     """textual-serve starts its app with ``create_subprocess_shell(command, env=os.environ + its variables)``
     (``textual_serve/app_service.py``); the line lets exactly those through."""

@@ -109,3 +109,72 @@ def test_a_sandboxed_practice_server_refuses_to_start_without_a_sandbox(tmp_path
         2, "python -m tutor.practice_server: --sandbox: bubblewrap is not installed (no `bwrap` on PATH): sudo "
            "apt-get install bubblewrap (Fedora: sudo dnf install bubblewrap)\n")
     assert not (tmp_path / "practice").exists()
+
+
+def fake_systemd_run(directory: Path, cgroups: Path, *, bounds: bool = True) -> Path:
+    """A ``systemd-run`` that makes a "scope": it records its arguments, writes the scope's ``memory.max`` under
+    ``cgroups`` (what systemd does under /sys/fs/cgroup where the memory controller is delegated; ``max`` where it
+    is not) and runs the command, which starts at the first non-option (systemd's src/run/run.c parses its options
+    with getopt's "+")."""
+    fake = directory / "systemd-run"
+    fake.write_text(f"""#!/bin/sh
+echo "$@" >> {directory / 'calls'}
+memory=max
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -p) case "$2" in MemoryMax=*) memory=${{2#MemoryMax=}};; esac; shift 2;;
+    -*) shift;;
+    *) break;;
+  esac
+done
+{'' if bounds else 'memory=max'}
+scope="{cgroups}$(sed -n 's/^0:://p' /proc/self/cgroup)"
+mkdir -p "$scope" && echo "$memory" > "$scope/memory.max"
+exec "$@"
+""")
+    fake.chmod(0o755)
+    return fake
+
+
+def test_where_systemd_makes_scopes_each_seat_gets_a_total_of_memory_and_tasks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = fake_systemd_run(bin_dir, tmp_path / "cgroup")
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setattr(shell, "CGROUP_ROOT", tmp_path / "cgroup")
+    assert shell.seat_scope_ok() == (True, "each seat runs in a systemd scope of its own: 1024 MiB of memory and "
+                                           "256 tasks in total")
+    command = shell.seat_command(tmp_path / "workshop", "seat-01", lang="en")
+    scope = [str(fake), "--user", "--scope", "--quiet", "--collect", "-p", "MemoryMax=1073741824",
+             "-p", "MemorySwapMax=0", "-p", "TasksMax=256"]
+    assert command.argv[:len(scope)] == scope and command.argv[len(scope)].endswith("bwrap")
+    # textual-serve's variables still go to bwrap's options, before its "--"
+    assert command.line.startswith(f"exec {shlex.join(scope)} ")
+    bwrap_end = command.line.index(" -- ")
+    assert command.line.index("${COLUMNS+--setenv}") < bwrap_end
+    assert "--user --scope" in (bin_dir / "calls").read_text()  # the probe ran through it
+
+
+@pytest.mark.parametrize(("script", "why"), [
+    ("echo 'Failed to connect to bus: No medium found' >&2; exit 1",
+     "no systemd user manager to make a seat's scope (Failed to connect to bus: No medium found)"),
+    (None, "the user's systemd scopes do not bound memory (no cgroup v2 memory controller delegated to the user)"),
+])
+def test_without_a_scope_that_bounds_memory_a_seat_is_limited_per_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str | None, why: str) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if script is None:
+        fake_systemd_run(bin_dir, tmp_path / "cgroup", bounds=False)
+    else:
+        (bin_dir / "systemd-run").write_text(f"#!/bin/sh\n{script}\n")
+        (bin_dir / "systemd-run").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setattr(shell, "CGROUP_ROOT", tmp_path / "cgroup")
+    assert shell.seat_scope_ok() == (False, f"{why}: a seat's memory is bounded per process (4 GiB of address "
+                                            "space each), not in total")
+    assert shell.seat_command(tmp_path / "workshop", "seat-01", lang="en").argv[0].endswith("bwrap")
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert shell.seat_scope_ok() == (False, "no `systemd-run` here: a seat's memory is bounded per process (4 GiB "
+                                            "of address space each), not in total")

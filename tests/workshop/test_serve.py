@@ -60,6 +60,12 @@ def test_serve_prepares_every_seat_with_a_token_only_kubeconfig(workshop: dict[s
     node = shell.run([paths.kubectl(), "get", "node", "-o", "jsonpath={.items[0].status.allocatable.pods}"],
                      env={**workshop["env"], "KUBECONFIG": str(admin)}, timeout=60)
     assert node.stdout == str(110 + 10 * record["seats"]), node
+    # what bounds a seat, said to the instructor: a total where systemd makes scopes, else per process
+    said = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in workshop["out"].read_text().splitlines()}
+    if shell.sandbox_ok()[0]:
+        scoped, why = shell.seat_scope_ok()
+        assert said["limits"] == ("at most 1024 MiB of memory and 256 tasks a seat in total (a systemd scope each)"
+                                  if scoped else f"no total per seat, a limit per process only ({why})")
 
 
 async def _screen_until(socket: aiohttp.ClientWebSocketResponse, text: bytes, limit: float = 90) -> bytes:

@@ -42,6 +42,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "seats_sandboxed": {"ja": "{seats} 席、それぞれ自分のサンドボックスの中", "en": "{seats}, each in its own sandbox"},
     "seats_open": {"ja": "{seats} 席、サンドボックスなし（{why}）: このマシンからだけ",
                    "en": "{seats}, NOT sandboxed ({why}): this machine only"},
+    "scope_total": {"ja": "1 席あたり合計でメモリー {memory} MiB、タスク {tasks} まで（席ごとの systemd スコープ）",
+                    "en": "at most {memory} MiB of memory and {tasks} tasks a seat in total (a systemd scope each)"},
+    "scope_none": {"ja": "1 席の合計の上限なし、プロセスごとの上限だけ（{why}）",
+                   "en": "no total per seat, a limit per process only ({why})"},
     "stop": {"ja": "Ctrl+C か `kube-tutor workshop down`", "en": "Ctrl+C or `kube-tutor workshop down`"},
     "stopped": {"ja": "ワークショップのサーバーを止めました（席と進み具合は残っています）",
                 "en": "the workshop server stopped (the seats and their progress are kept)"},
@@ -201,6 +205,11 @@ def serve(state: Path, args: argparse.Namespace, lang: str) -> int:
         seats = (_t("seats_sandboxed", lang, seats=workshop.seats) if sandboxed
                  else _t("seats_open", lang, seats=workshop.seats, why=why))
         print(f"seats:      {seats}")
+        if sandboxed:
+            limits = shell.SandboxLimits()
+            scoped, reason = shell.seat_scope_ok(limits)
+            print("limits:     " + (_t("scope_total", lang, memory=limits.memory // 1024**2, tasks=limits.processes)
+                                    if scoped else _t("scope_none", lang, why=reason)))
         print(f"stop:       {_t('stop', lang)}", flush=True)
 
     async def run() -> None:
