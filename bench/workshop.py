@@ -224,6 +224,8 @@ class RssTotal:
         self.roots = roots
         self.peak_kb = 0
         self.peak_pss_kb = 0
+        self.peak_parts: dict[str, int] = {}
+        """The peak's RSS by what each process is (server, tui, kubectl by its verb, other), kB."""
         self.samples: list[int] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -231,10 +233,31 @@ class RssTotal:
     def _loop(self) -> None:
         while not self._stop.wait(1.0):
             pids = descendants(self.roots)
-            total = sum(status_kb(pid) for pid in pids)
+            sizes = {pid: status_kb(pid) for pid in pids}
+            total = sum(sizes.values())
             self.samples.append(total)
+            if total > self.peak_kb:
+                parts: dict[str, int] = {}
+                for pid, kb in sizes.items():
+                    parts[self._what(pid)] = parts.get(self._what(pid), 0) + kb
+                self.peak_parts = parts
             self.peak_kb = max(self.peak_kb, total)
             self.peak_pss_kb = max(self.peak_pss_kb, sum(pss_kb(pid) for pid in pids))
+
+    def _what(self, pid: int) -> str:
+        if pid == self.roots[0]:
+            return "server"
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return "gone"
+        if pid in self.roots[1:]:
+            return "tui"
+        name = Path(argv[0].decode(errors="replace")).name
+        if name == "kubectl":
+            verb = next((a.decode() for a in argv[1:] if a and not a.startswith(b"-")), "")
+            return f"kubectl {verb}"
+        return name or "other"
 
     def __enter__(self) -> RssTotal:
         self._thread.start()
@@ -304,7 +327,8 @@ def run_class(work: Path, seats: list[Path], server_pid: int, label: str) -> dic
             "command_p50_s": pct(commands, 0.5), "command_p95_s": pct(commands, 0.95),
             "verdict_p50_s": pct(verdicts, 0.5), "verdict_p95_s": pct(verdicts, 0.95),
             "rss_peak_mb": rss.peak_kb / 1024, "rss_median_mb": statistics.median(rss.samples) / 1024 if rss.samples
-            else 0.0}
+            else 0.0, "rss_peak_parts_mb": {what: round(kb / 1024) for what, kb in
+                                            sorted(rss.peak_parts.items(), key=lambda item: -item[1])}}
 
 
 def merge_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -324,7 +348,8 @@ def merge_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "command_p50_s": pct(commands, 0.5), "command_p95_s": pct(commands, 0.95),
             "verdict_p50_s": pct(verdicts, 0.5), "verdict_p95_s": pct(verdicts, 0.95),
             "rss_peak_mb": max(run["rss_peak_mb"] for run in runs),
-            "rss_median_mb": max(run["rss_median_mb"] for run in runs)}
+            "rss_median_mb": max(run["rss_median_mb"] for run in runs),
+            "rss_peak_parts_mb": max(runs, key=lambda run: run["rss_peak_mb"])["rss_peak_parts_mb"]}
 
 
 def reset_seat(admin: Any, seat: str) -> None:
@@ -421,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{run['tui_cpu_share']:.0%}, their kubectl {run['kubectl_cpu_share']:.0%}; "
                   f"{len(run['retried'])} steps retried; slowest {run['slowest'][:3]}; "
                   f"{len(run['failures'])} failures" + (f" (first: {run['failures'][0]})" if run["failures"] else ""))
+            print(f"  RSS at the peak, by process: {run['rss_peak_parts_mb']}")
             warnings = warning_reasons(env)
             run["warning_events"] = warnings
             print(f"  the class's Warning events, by reason: {warnings}")
