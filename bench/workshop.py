@@ -158,6 +158,7 @@ async def drive(seat_dir: Path, state: Path, out: Path, seed: int, pace: tuple[f
                 missing = [r.id for r in (screen.verdict.results if screen.verdict else ()) if not r.passed]
                 failures.append(f"{error} (checks not holding: {', '.join(missing)})")
         await app.shutdown()
+    backend.down()  # the port-forwards a seat may have started outlive its TUI by design (`kube-tutor down`)
     import resource
 
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)

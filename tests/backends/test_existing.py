@@ -631,6 +631,25 @@ def test_a_seat_port_forwards_a_node_port_with_the_real_kubectl(tmp_path: Path, 
         with urllib.request.urlopen(f"http://127.0.0.1:{node_port}/", timeout=10) as response:
             assert response.read().decode().startswith("Hello Kubernetes bootcamp! | Running on: kubernetes-bootcamp-")
         assert list(json.loads(backend.forwards_path.read_text())) == [f"web:{node_port}"]
+
+        # A rolling update replaces the one pod `port-forward service/web` follows. Once it is gone, kubectl ends
+        # on the next connection (client-go's portforward.go: an error on the error stream closes the session),
+        # the loop starts it again, and it reaches the v2 pod: the lesson's `curl` after its rollout sees v=2.
+        assert kubectl(backend, "set", "image", "deployment/kubernetes-bootcamp",
+                       "kubernetes-bootcamp=jocatalin/kubernetes-bootcamp:v2").returncode == 0
+        assert kubectl(backend, "rollout", "status", "deployment/kubernetes-bootcamp", "--timeout=60s").returncode == 0
+
+        def v2_answers() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{node_port}/", timeout=5) as response:
+                    return "| v=2" in response.read().decode()
+            except OSError:  # the old pod's last connection, or the moment the loop starts kubectl again
+                return False
+
+        wait_for(v2_answers, timeout=90, message="the v2 pod answering through the port-forward")
+        log = (tmp_path / "state" / "existing" / "port-forward-web.log").read_text()
+        assert "kube-tutor: port-forward ended (1); starting it again" in log, log
+        assert "error: lost connection to pod" in log, log
         assert backend.down() == Stopped(True)
     finally:
         backend.down()

@@ -105,6 +105,36 @@ def test_port_forward_to_a_port_nothing_listens_on(bootcamp: Kube) -> None:
     assert stderr.rstrip().endswith("error: lost connection to pod"), stderr
 
 
+def test_port_forward_to_a_pod_that_is_gone_ends_so_that_it_can_be_started_again(bootcamp: Kube) -> None:
+    """``port-forward service/X`` forwards to one pod for its whole life (a rolling update replaces it): once that
+    pod is gone, the next connection gets containerd's "no such sandbox" on the error stream and kubectl ends
+    with ``lost connection to pod``, so a caller that starts it again (kube-tutor's port-forward loop, on an
+    existing cluster) reaches a pod that exists. Before, the session kept forwarding to the gone pod's stale
+    status and never ended: a learner's ``curl`` after the v2 rollout never reached v2.
+
+    Upstream: client-go ``tools/portforward/portforward.go`` (``handleConnection``: an error on the error stream
+    closes the connection; ``ErrLostConnectionToPod``), containerd ``internal/cri/server/sandbox_portforward.go``
+    (``failed to find sandbox %q in store: %w``), the kubelet's ``error forwarding port %d to pod %s, uid %v: %v``.
+    """
+    name = bootcamp.pods()[0]["metadata"]["name"]
+    forward = LongRunning(bootcamp.popen("port-forward", f"pod/{name}", ":8080"))
+    try:
+        local = _local_port(forward, 8080)
+        assert http_get(f"http://127.0.0.1:{local}/") == _hello(name)
+        bootcamp("delete", "pod", name, "--grace-period=0", "--force")
+        wait_for(lambda: name not in [p["metadata"]["name"] for p in bootcamp.pods()], message="the pod to be gone")
+        with pytest.raises((urllib.error.URLError, ConnectionError)):
+            http_get(f"http://127.0.0.1:{local}/")
+        wait_for(lambda: forward.proc.poll() is not None, message="kubectl to exit")
+    finally:
+        forward.stop()
+    stderr = "".join(forward.stderr)
+    assert forward.proc.returncode == 1
+    assert re.search(r"error forwarding port 8080 to pod ([0-9a-f]{64}), uid : failed to find sandbox "
+                     r'\\?"\1\\?" in store: not found', stderr), stderr
+    assert stderr.rstrip().endswith("error: lost connection to pod"), stderr
+
+
 def test_port_forward_to_a_pod_that_is_not_running(kube: Kube) -> None:
     """kubectl refuses a pod that is not Running before it dials.
 

@@ -11,7 +11,8 @@ on the connection itself (kubernetes/apimachinery ``pkg/util/httpstream/spdy/upg
 In the session (kubernetes/kubernetes ``pkg/kubelet/cri/streaming/portforward/httpstream.go``) each local
 connection opens two streams, ``streamType: error`` then ``streamType: data``, both with the remote ``port`` and
 the same ``requestID``. Once both are there, the pod's port is dialled and the data stream carries the
-connection; a failure is written on the error stream, worded as containerd 2.x's CRI ``PortForward``
+connection (each connection looks at the pod as it is then: a pod that has stopped refuses, a pod that is gone
+has no sandbox); a failure is written on the error stream, worded as containerd 2.x's CRI ``PortForward``
 (containerd ``internal/cri/server/sandbox_portforward_linux.go``) wrapped by the kubelet's ``error forwarding port
 %d to pod %s, uid %v: %v`` (the pod named by its sandbox id, the uid empty: the CRI path has none).
 """
@@ -67,6 +68,13 @@ def refused(pod: Obj, port: int) -> str:
             f'namespace "{netns_path(pod)}": {inner}')
 
 
+def gone(pod: Obj, port: int) -> str:
+    """What the error stream carries once the pod, and so its sandbox, is gone: the session was opened to that
+    pod, and the kubelet's forwarder asks the runtime for its sandbox on every connection."""
+    sandbox = sandbox_id(pod)
+    return f'error forwarding port {port} to pod {sandbox}, uid : failed to find sandbox "{sandbox}" in store: not found'
+
+
 class _WebSocketTransport:
     """The byte stream of a WebSocket's binary messages (``TunnelingConnection``)."""
 
@@ -113,10 +121,20 @@ class _Forwarder:
             del self.pairs[request_id]
             await self._forward(pair["error"], pair["data"], int(port_text))
 
+    def _current(self) -> Obj | None:
+        """The session's pod as it is now (None once it is gone, or replaced by another of the same name)."""
+        meta = self.pod["metadata"]
+        now = self.store.get("pods", meta["namespace"], meta["name"])
+        return now if now is not None and now["metadata"].get("uid") == meta.get("uid") else None
+
     async def _forward(self, error: spdy.Stream, data: spdy.Stream, port: int) -> None:
         try:
+            pod = self._current()
+            if pod is None:
+                await error.write(gone(self.pod, port).encode())
+                return
             try:
-                reader, writer = await self.network.dial(self.pod, port)
+                reader, writer = await self.network.dial(pod, port)
             except ConnectionRefusedError:
                 await error.write(refused(self.pod, port).encode())
                 return

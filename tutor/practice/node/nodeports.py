@@ -15,6 +15,7 @@ and 431 answers of ``socketOnError``), ``deps/llhttp`` (what is malformed), ``--
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import socket
@@ -181,6 +182,9 @@ class NodePortProxy:
         self._pod_servers: dict[str, tuple[int, asyncio.Server]] = {}  # pod uid -> (port, server)
         self._pod_owners: dict[int, tuple[str, str, str]] = {}  # port -> (namespace, pod, uid)
         self._next: dict[tuple[str, str], int] = {}
+        self._sockets: dict[int, socket.socket] = {}
+        """Listening sockets of NodePorts not served yet: bound the moment their Service is written."""
+        self._lock = asyncio.Lock()
         self._pending = False
         self.header_timeout = HEADER_TIMEOUT
         self.keep_alive_timeout = KEEP_ALIVE_TIMEOUT
@@ -192,9 +196,35 @@ class NodePortProxy:
             if served is not None:
                 self._pod_owners.pop(served[0], None)
                 served[1].close()
-        if event.resource.plural == "services" and not self._pending:
-            self._pending = True
-            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.reconcile()))
+        if event.resource.plural == "services":
+            # Listen now, in the write that made the port: the kernel queues connections until reconcile serves
+            # them, so a Service's NodePort answers as soon as the write that created it has been answered (under
+            # load the loop takes seconds to get to reconcile's servers, and a client that looked then fell back).
+            for port in self.desired():
+                if port not in self._servers and port not in self._sockets:
+                    with contextlib.suppress(OSError):  # reconcile says why, with the Service's name
+                        self._sockets[port] = self._bind(port)
+            if not self._pending:
+                self._pending = True
+                asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.reconcile()))
+
+    @staticmethod
+    def _bind(port: int) -> socket.socket:
+        """A non-blocking socket listening on ``HOST:port``, as ``asyncio.start_server`` makes one.
+
+        Raises:
+            OSError: the port is taken.
+        """
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((HOST, port))
+            sock.listen(100)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        return sock
 
     def desired(self) -> dict[int, tuple[str, str, int]]:
         out: dict[int, tuple[str, str, int]] = {}
@@ -207,24 +237,29 @@ class NodePortProxy:
         return out
 
     async def reconcile(self) -> None:
+        """Serve every NodePort of the Services there are, stop serving the others (one reconcile at a time)."""
         self._pending = False
-        desired = self.desired()
-        for port in list(self._servers):
-            if port not in desired:
-                server = self._servers.pop(port)
-                self._owners.pop(port, None)
-                server.close()
-        for port, owner in desired.items():
-            self._owners[port] = owner
-            if port in self._servers:
-                continue
-            try:
-                server = await asyncio.start_server(self._handle, HOST, port, reuse_address=True,
-                                                    limit=MAX_HEADER_BYTES + 4)
-            except OSError as error:
-                log.warning("NodePort %s: cannot listen on %s:%s: %s", owner, HOST, port, error)
-                continue
-            self._servers[port] = server
+        async with self._lock:
+            desired = self.desired()
+            for port in list(self._servers):
+                if port not in desired:
+                    server = self._servers.pop(port)
+                    self._owners.pop(port, None)
+                    server.close()
+            for port in list(self._sockets):
+                if port not in desired:
+                    self._sockets.pop(port).close()
+            for port, owner in desired.items():
+                self._owners[port] = owner
+                if port in self._servers:
+                    continue
+                try:
+                    sock = self._sockets.pop(port, None) or self._bind(port)
+                except OSError as error:
+                    log.warning("NodePort %s: cannot listen on %s:%s: %s", owner, HOST, port, error)
+                    continue
+                self._servers[port] = await asyncio.start_server(self._handle, sock=sock,
+                                                                 limit=MAX_HEADER_BYTES + 4)
 
     async def pod_port(self, pod: Obj) -> int | None:
         """The loopback port serving ``pod``'s own app (None when none of its containers runs one)."""
@@ -289,6 +324,9 @@ class NodePortProxy:
             server.close()
         self._servers.clear()
         self._pod_servers.clear()
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()
 
 
 def reject(writer: asyncio.StreamWriter) -> None:
