@@ -20,6 +20,7 @@ from tests.practice.conftest import Kube, wait_for
 from tutor.backends.base import BackendError
 from tutor.backends.practice import PracticeBackend
 from tutor.backends.seats import MANAGED_BY, load_seat, prepare_seat, tear_down_seat
+from tutor.backends.watch import direct_access
 
 
 def admin(practice: PracticeBackend) -> Kube:
@@ -63,6 +64,8 @@ def test_a_seat_works_in_its_namespace_and_nowhere_else_and_tear_down_leaves_wha
         assert str(secret) not in Path(first.kubeconfig).read_text()
     assert config["contexts"][0]["context"]["namespace"] == "seat-01"
     assert oct(Path(first.kubeconfig).stat().st_mode & 0o777) == "0o600"
+    # so the seat's TUI watches its cluster itself, with no kubectl running (what tutor.workshop.capacity counts)
+    assert direct_access({"KUBECONFIG": str(first.kubeconfig)}) is not None
 
     # What the lessons do, inside the seat.
     assert learner("auth", "whoami", "-o", "json") and \

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tutor import shell
-from tutor.backends.watch import KINDS
 from tutor.workshop import capacity
 
 BWRAP_EPERM = "bwrap: setting up uid map: Permission denied"
@@ -95,8 +94,6 @@ def test_capacity_is_the_smaller_of_memory_and_cores() -> None:
     assert capacity.seats_for(64 * 1024**3, 2) == 2 * capacity.SEATS_PER_CORE
     assert capacity.capacity(64 * 1024**3, 2).limit == "cpu"
     assert capacity.seats_for(reserved - 1, 8) == 0 and capacity.seats_for(10**12, 0) == 0
-    # What a seat costs follows what its TUI runs: one kubectl watch per kind it follows.
-    assert capacity.SEAT_WATCHES == len(KINDS)
 
 
 def test_a_sandboxed_practice_server_refuses_to_start_without_a_sandbox(tmp_path: Path) -> None:

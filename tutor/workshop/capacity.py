@@ -1,20 +1,17 @@
 """Provides how many workshop seats a machine can hold: a pure function of its free memory and its cores.
 
-A seat costs, while its attendee follows the instructor (a command every 5-10 s):
+A seat costs, while its attendee follows the instructor (a command every 5-10 s), as ``bench/workshop.py``
+measured 30 seats playing the rolling-update lesson on the 2-core development machine:
 
-- memory: the seat's TUI (Python + Textual with a lesson running: 57.4 MiB peak resident, ``ru_maxrss`` of a
-  headless ``TutorApp`` on ``rolling-update`` until its first verdict, on the 2-core development machine:
-  :data:`SEAT_TUI_BYTES`), the kubectl processes that follow its cluster all the time (``tutor/backends/watch.py``: one
-  ``kubectl get --raw ...?watch`` per kind, six of them; each 47-48 MB resident, but with six running at once the
-  proportional set size, what a process costs once the kubectl binary's pages are shared, falls to about 18 MB:
-  ``/proc/PID/smaps_rollup``; :data:`SEAT_KUBECTL_BYTES`), and its share of the practice cluster (``bench/seats.py``:
-  +131 KB of the server's RSS a seat; the server was at 66 MB with one lesson; :data:`SEAT_CLUSTER_BYTES`). The
-  kubectl an attendee types runs about 0.1 s every 5-10 s: a few at a time for the whole room, counted in
-  :data:`RESERVED_BYTES`;
-- CPU: mostly kubectl's own start (``doctor``'s kubectl floor, about 40 ms of a core) and the TUI's checks. The
-  issue's measurement (20 kubectl clients in tight loops: p50 from 42 ms to 420 ms on 2 cores, the server at
-  20 %) puts a core's worth at about 15 attendees at a class's pace before the p95 of a command doubles
-  (:data:`SEATS_PER_CORE`; ``bench/workshop.py`` measures the saturation point on the machine it runs on).
+- memory: the seat's TUI (Python + Textual with a lesson running and its checks: 66 MB resident each, 1,972 MB for
+  30; :data:`SEAT_TUI_BYTES`), the kubectl the seat runs at a time (the one its attendee typed, or a line of its
+  lesson's setup: about 11 MB of its own, the binary's 35 MB of pages shared by all of them;
+  :data:`SEAT_KUBECTL_BYTES`) and its share of the practice cluster (``bench/seats.py``: +131 KB of the server's
+  RSS a seat; :data:`SEAT_CLUSTER_BYTES`). The TUI's watch of its cluster keeps no kubectl running: a seat's
+  kubeconfig is its token, which the watch speaks with itself (``tutor.backends.watch.direct_access``);
+- CPU: the TUIs (0.6 of a core for 30 seats) and their kubectl (0.24), the server little (0.06). The p95 of a
+  command stays within 2x one seat alone up to 40 seats on 2 cores (1.86x) and passes it by 50 (4.3x):
+  :data:`SEATS_PER_CORE` is 20.
 
 :data:`RESERVED_BYTES` stays for the practice cluster, the workshop's web server and the system.
 """
@@ -26,12 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MB = 1000**2
-SEAT_TUI_BYTES = 64 * MB
-"""Resident memory of one seat's TUI with a lesson running (measured 60.2 MB, rounded up for its history)."""
-SEAT_WATCHES = 6
-"""kubectl processes a seat's TUI keeps running to follow its cluster (``tutor.backends.watch.KINDS``)."""
-SEAT_KUBECTL_BYTES = SEAT_WATCHES * 20 * MB
-"""The kubectl processes that follow a seat's cluster (each about 18 MB of its own once the binary is shared)."""
+SEAT_TUI_BYTES = 70 * MB
+"""Resident memory of one seat's TUI through a lesson (measured 66 MB, rounded up for its history)."""
+SEAT_KUBECTL_BYTES = 16 * MB
+"""The kubectl a seat runs at a time, what it costs of its own once the binary's pages are shared (~11 MB)."""
 SEAT_CLUSTER_BYTES = 1 * MB
 """A seat's share of the practice cluster's memory (its objects, its RBAC, its token)."""
 SEAT_BYTES = SEAT_TUI_BYTES + SEAT_KUBECTL_BYTES + SEAT_CLUSTER_BYTES
@@ -39,8 +34,9 @@ SEAT_BYTES = SEAT_TUI_BYTES + SEAT_KUBECTL_BYTES + SEAT_CLUSTER_BYTES
 RESERVED_BYTES = 768 * MB
 """Kept for the practice cluster's server, the workshop's web server, the instructor's dashboard, the few
 kubectl commands running at once and the system."""
-SEATS_PER_CORE = 15
-"""Attendees a core serves at a class's pace (a command every 5-10 s each) before commands slow down twice."""
+SEATS_PER_CORE = 20
+"""Attendees a core serves at a class's pace (a command every 5-10 s each) before commands slow down twice
+(``bench/workshop.py``: 40 seats on 2 cores at 1.86x one seat's p95, 50 at 4.3x)."""
 
 
 @dataclass(frozen=True)
