@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import urllib.error
+from collections.abc import Callable
 
 import pytest
 
@@ -77,6 +78,23 @@ def test_port_forward_service_and_deployment(bootcamp: Kube, kind: str) -> None:
         assert status == 200 and match and match.group(1) in names, body
 
 
+def _failed_connection_ends_it(kube: Kube, pod: str, port: int,
+                               before: Callable[[int], None] = lambda local: None) -> str:
+    """``port-forward pod/POD :PORT``, ``before(local port)``, then one connection that fails: kubectl must exit 1;
+    its stderr."""
+    forward = LongRunning(kube.popen("port-forward", f"pod/{pod}", f":{port}"))
+    try:
+        local = _local_port(forward, port)
+        before(local)
+        with pytest.raises((urllib.error.URLError, ConnectionError)):
+            http_get(f"http://127.0.0.1:{local}/")
+        wait_for(lambda: forward.proc.poll() is not None, message="kubectl to exit")
+    finally:
+        forward.stop()
+    assert forward.proc.returncode == 1
+    return "".join(forward.stderr)
+
+
 def test_port_forward_to_a_port_nothing_listens_on(bootcamp: Kube) -> None:
     """A port the app does not listen on: the error stream carries containerd's ``connection refused`` wording
     and kubectl ends with ``lost connection to pod``.
@@ -87,16 +105,7 @@ def test_port_forward_to_a_port_nothing_listens_on(bootcamp: Kube) -> None:
     namespace %q, IPv4: %v IPv6 %v ``), client-go ``tools/portforward/portforward.go`` (``ErrLostConnectionToPod``).
     """
     name = bootcamp.pods()[0]["metadata"]["name"]
-    forward = LongRunning(bootcamp.popen("port-forward", f"pod/{name}", ":9999"))
-    try:
-        local = _local_port(forward, 9999)
-        with pytest.raises((urllib.error.URLError, ConnectionError)):
-            http_get(f"http://127.0.0.1:{local}/")
-        wait_for(lambda: forward.proc.poll() is not None, message="kubectl to exit")
-    finally:
-        forward.stop()
-    stderr = "".join(forward.stderr)
-    assert forward.proc.returncode == 1
+    stderr = _failed_connection_ends_it(bootcamp, name, 9999)
     pattern = (r"error forwarding port 9999 to pod [0-9a-f]{64}, uid : failed to execute portforward in network "
                r'namespace \\?"/var/run/netns/cni-[0-9a-f-]{36}\\?": failed to connect to localhost:9999 inside '
                r'namespace \\?"[0-9a-f]{64}\\?", IPv4: dial tcp4 127\.0\.0\.1:9999: connect: connection refused '
@@ -117,19 +126,13 @@ def test_port_forward_to_a_pod_that_is_gone_ends_so_that_it_can_be_started_again
     (``failed to find sandbox %q in store: %w``), the kubelet's ``error forwarding port %d to pod %s, uid %v: %v``.
     """
     name = bootcamp.pods()[0]["metadata"]["name"]
-    forward = LongRunning(bootcamp.popen("port-forward", f"pod/{name}", ":8080"))
-    try:
-        local = _local_port(forward, 8080)
+
+    def delete_the_pod(local: int) -> None:
         assert http_get(f"http://127.0.0.1:{local}/") == _hello(name)
         bootcamp("delete", "pod", name, "--grace-period=0", "--force")
         wait_for(lambda: name not in [p["metadata"]["name"] for p in bootcamp.pods()], message="the pod to be gone")
-        with pytest.raises((urllib.error.URLError, ConnectionError)):
-            http_get(f"http://127.0.0.1:{local}/")
-        wait_for(lambda: forward.proc.poll() is not None, message="kubectl to exit")
-    finally:
-        forward.stop()
-    stderr = "".join(forward.stderr)
-    assert forward.proc.returncode == 1
+
+    stderr = _failed_connection_ends_it(bootcamp, name, 8080, before=delete_the_pod)
     assert re.search(r"error forwarding port 8080 to pod ([0-9a-f]{64}), uid : failed to find sandbox "
                      r'\\?"\1\\?" in store: not found', stderr), stderr
     assert stderr.rstrip().endswith("error: lost connection to pod"), stderr
