@@ -95,8 +95,9 @@ async def test_the_presenter_takes_over_mid_step_and_hands_back(
     app = DemoApp(lesson, backend, tmp_path, lang="en", cwd=tmp_path, named=True, pause=False, cps=20, hold=0,
                   rng=random.Random(2))
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LessonScreen)
-                    and len(app.screen.query_one(Input).value) >= 3, timeout=60, message="the autopilot typing")
+        await until(pilot, lambda: isinstance(app.screen, LessonScreen)  # (its console may not be composed yet)
+                    and any(len(field.value) >= 3 for field in app.screen.query(Input)), timeout=60,
+                    message="the autopilot typing")
         screen = app.screen
         assert isinstance(screen, LessonScreen)
         field = screen.console.query_one(Input)

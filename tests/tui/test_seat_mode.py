@@ -193,7 +193,8 @@ async def test_a_broadcast_shows_at_the_top_and_in_the_console(tmp_path: Path, l
         said = t("workshop.broadcast", lang, text="[b]Break[/b]: back at 11:00")
         await until(pilot, lambda: banner.display, "the broadcast banner")
         assert str(banner.render()) == said  # the instructor's words as they are, never markup
-        assert squeeze(said) in console_text(screen)
+        # the console's log writes once it has laid the line out: a refresh after the banner's
+        await until(pilot, lambda: squeeze(said) in console_text(screen), "the broadcast in the console")
 
 
 async def test_the_instructor_resets_the_step(tmp_path: Path) -> None:

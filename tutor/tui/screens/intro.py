@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.table import Table
@@ -44,10 +45,13 @@ class IntroScreen(ModalScreen[None]):
     IntroScreen .intro--keys { margin-top: 1; color: $text-muted; }
     """
 
-    def __init__(self, lesson: Lesson, lang: str) -> None:
+    def __init__(self, lesson: Lesson, lang: str, *, on_typed: Callable[[str], None] | None = None) -> None:
+        """``on_typed`` gets the characters typed after the key that closed it, while it is still leaving (typing
+        right after the key that begins the lesson): they belong to the console, not to a screen on its way out."""
         super().__init__()
         self.lesson = lesson
         self.lang = lang
+        self.on_typed = on_typed
         self._leaving = False
 
     def compose(self) -> ComposeResult:
@@ -67,6 +71,8 @@ class IntroScreen(ModalScreen[None]):
         event.stop()
         event.prevent_default()
         if not self._leave():
+            if self.on_typed is not None and event.is_printable and event.character:
+                self.on_typed(event.character)
             return
         if event.key in ("f1", "question_mark"):  # the key line offers F1: it closes this and shows the keys
             self.app.push_screen(HelpScreen(self.lang))

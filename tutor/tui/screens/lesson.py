@@ -458,7 +458,7 @@ class LessonScreen(Screen[None]):
     def action_intro(self) -> None:
         """F7: the lesson's introduction (what it is about, where it starts, its steps)."""
         if not isinstance(self.app.screen, IntroScreen):
-            self.app.push_screen(IntroScreen(self.lesson, self.lang))
+            self.app.push_screen(IntroScreen(self.lesson, self.lang, on_typed=self.console.type_text))
 
     def action_recap(self) -> None:
         """The end screen: each step with its time and the commands that mattered."""
