@@ -60,6 +60,9 @@ async def lesson_ready(pilot, app: TutorApp) -> LessonScreen:  # noqa: ANN001
 
 
 def console_text(app: TutorApp) -> str:
+    """The console's lines; on another screen (the introduction, the end), which one it is."""
+    if not app.screen.query(Console):
+        return f"(no console: the screen is {type(app.screen).__name__})"
     log = app.screen.query_one(Console).query_one("RichLog")
     return "\n".join(line.text for line in log.lines)  # type: ignore[attr-defined]
 

@@ -234,8 +234,12 @@ class Autopilot:
         key closes it (any key: the introduction's own)."""
         if not self.pause:
             await asyncio.sleep(self.hold * 2)  # the audience reads the introduction (noqa: sleep-ok)
-            if self.app.screen is intro:
-                intro.dismiss()
+            # Closed once it is the active screen (it may not be yet, under load), and once only: a key may be
+            # closing it already (a second dismiss would pop the lesson under it).
+            while intro in self.app.screen_stack:
+                if self.app.screen is intro and intro.leave():
+                    break
+                await asyncio.sleep(POLL)  # (noqa: sleep-ok)
 
     async def _lesson_on_top(self, screen: LessonScreen) -> None:
         """Wait while a screen is over the lesson (the introduction, F1, F8), or until the lesson screen is gone."""

@@ -70,7 +70,7 @@ class IntroScreen(ModalScreen[None]):
             return
         event.stop()
         event.prevent_default()
-        if not self._leave():
+        if not self.leave():
             if self.on_typed is not None and event.is_printable and event.character:
                 self.on_typed(event.character)
             return
@@ -78,9 +78,9 @@ class IntroScreen(ModalScreen[None]):
             self.app.push_screen(HelpScreen(self.lang))
 
     def on_click(self) -> None:
-        self._leave()
+        self.leave()
 
-    def _leave(self) -> bool:
+    def leave(self) -> bool:
         """Close the introduction once: keys that arrived with the first (a paste, fast typing in a browser
         terminal) find it leaving already; a second dismiss would pop the screen under it. False when leaving."""
         if self._leaving:
